@@ -1,0 +1,69 @@
+"""blackbox-explain: explain any text model with perturbation methods only.
+
+>>> import blackbox_explain as bbx
+>>> exp = bbx.explain(lambda texts: [len(t) for t in texts], "a short example", method="exact")
+>>> round(float(exp.values.sum()), 6) == round(float(exp.full_value[0] - exp.base_value[0]), 6)
+True
+"""
+
+from .api import DEFAULT_BUDGET, Explainer, explain
+from .cache import Cache, MemoryCache
+from .errors import (
+    BlackboxExplainError,
+    BudgetError,
+    BudgetExhaustedError,
+    BudgetTooSmallError,
+    InputError,
+    InputTypeError,
+    MissingDependencyError,
+    ScorerError,
+    ScorerOutputError,
+    TooManySegmentsError,
+    UnknownNameError,
+)
+from .estimators import ESTIMATORS, Estimator, get_estimator
+from .explanation import Explanation
+from .game import CoalitionGame
+from .maskers import Baseline, Delete, Masker, MaskString, Replace
+from .scoring import Scorer
+from .segmentation import Segment, Segmentation, segment
+from .sqlite_cache import SQLiteCache
+
+__version__ = "0.1.0"
+
+METHODS = tuple(ESTIMATORS)
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "ESTIMATORS",
+    "METHODS",
+    "Baseline",
+    "BlackboxExplainError",
+    "BudgetError",
+    "BudgetExhaustedError",
+    "BudgetTooSmallError",
+    "Cache",
+    "CoalitionGame",
+    "Delete",
+    "Estimator",
+    "Explainer",
+    "Explanation",
+    "InputError",
+    "InputTypeError",
+    "MaskString",
+    "Masker",
+    "MemoryCache",
+    "MissingDependencyError",
+    "Replace",
+    "SQLiteCache",
+    "Scorer",
+    "ScorerError",
+    "ScorerOutputError",
+    "Segment",
+    "Segmentation",
+    "TooManySegmentsError",
+    "UnknownNameError",
+    "explain",
+    "get_estimator",
+    "segment",
+]

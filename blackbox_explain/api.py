@@ -1,0 +1,207 @@
+"""The one-call entry point: :func:`explain`, and :class:`Explainer` for many texts."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .cache import Cache, MemoryCache
+from .errors import InputError, InputTypeError
+from .estimators import get_estimator
+from .estimators.base import Estimator
+from .explanation import Explanation
+from .game import CoalitionGame
+from .maskers import Masker, get_masker
+from .scoring import Scorer, as_scorer, describe_scorer
+from .segmentation import Segmentation, segment
+
+DEFAULT_BUDGET = 512
+MasklerSpec = str | Masker | Callable[[str, int], str]
+
+
+def explain(
+    model: Any,
+    text: str | Segmentation,
+    method: str | Estimator = "auto",
+    budget: int = DEFAULT_BUDGET,
+    *,
+    granularity: str = "word",
+    masker: MasklerSpec = "delete",
+    seed: int | None = 0,
+    target: Any = None,
+    cache: Cache | str | os.PathLike[str] | None = None,
+    batch_size: int | None = None,
+    progress: bool | None = None,
+    tokenizer: Any = None,
+    **method_options: Any,
+) -> Explanation:
+    """Explain why ``model`` scores ``text`` as it does.
+
+    Parameters
+    ----------
+    model:
+        A :class:`~blackbox_explain.scoring.Scorer` (see :mod:`blackbox_explain.adapters`), a
+        model with ``bind(text, target) -> Scorer`` (LMs, similarity scorers), or a plain callable
+        ``list[str] -> array (n,) or (n, k)``.
+    text:
+        The input to explain, or a ready :class:`~blackbox_explain.segmentation.Segmentation`
+        (custom spans, template fields, token segments).
+    method:
+        ``occlusion``, ``exact``, ``kernelshap``, ``permutation``, ``lime``, ``banzhaf``,
+        ``partition`` or ``auto`` (exact when ``2**n`` fits the budget, otherwise the most accurate
+        sampled estimator); or an :class:`~blackbox_explain.estimators.Estimator` instance.
+    budget:
+        Maximum distinct texts sent to the model for this explanation (the full and the empty
+        input included).  Cache hits are free; ``meta['n_calls']`` never exceeds it.
+    granularity:
+        ``word`` (default), ``sentence``, ``char`` or ``token`` (needs ``tokenizer``).
+    masker:
+        ``delete`` (default), ``mask`` (``[MASK]``), a :class:`~blackbox_explain.maskers.Masker`,
+        or a callable ``(segment_text, index) -> replacement``.
+    seed:
+        Seed of the sampled methods; the same seed gives the same result.
+    target:
+        What to explain for models with ``bind`` (e.g. the LM answer); recorded in ``meta``.
+    cache:
+        A shared :class:`~blackbox_explain.cache.Cache` (pass the same one to pay only for new
+        coalitions across explanations), or ``None`` for a fresh in-memory cache.
+    batch_size:
+        Texts per model call (capped by the model's ``max_batch_size``); does not change results.
+    progress:
+        Show a progress bar (``None``: when stderr is a terminal and the run is long).
+    **method_options:
+        Passed to the method's constructor (e.g. ``window=3`` for occlusion).
+    """
+    explainer = Explainer(model, cache=cache, batch_size=batch_size, progress=progress)
+    return explainer.explain(
+        text,
+        method,
+        budget,
+        granularity=granularity,
+        masker=masker,
+        seed=seed,
+        target=target,
+        tokenizer=tokenizer,
+        **method_options,
+    )
+
+
+class Explainer:
+    """Explains many texts (or one text with many methods) with one model and one shared cache.
+
+    A second explanation of the same text, with any method, pays only for coalitions not seen yet.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        cache: Cache | str | os.PathLike[str] | None = None,
+        batch_size: int | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self.model = model
+        self.cache = _resolve_cache(cache)
+        self.batch_size = batch_size
+        self.progress = progress
+
+    def explain(
+        self,
+        text: str | Segmentation,
+        method: str | Estimator = "auto",
+        budget: int = DEFAULT_BUDGET,
+        *,
+        granularity: str = "word",
+        masker: MasklerSpec = "delete",
+        seed: int | None = 0,
+        target: Any = None,
+        tokenizer: Any = None,
+        **method_options: Any,
+    ) -> Explanation:
+        """Explain one text; see :func:`blackbox_explain.explain` for the parameters."""
+        segmentation = segment(text, granularity, tokenizer)
+        budget = _check_budget(budget)
+        estimator = get_estimator(method, **method_options)
+        estimator.check_budget(len(segmentation), budget)
+        scorer, target_used = _bind(self.model, segmentation.text, target)
+        chosen_masker = get_masker(masker)
+        game = CoalitionGame(
+            scorer, segmentation, chosen_masker, budget, self.cache, self.batch_size, self.progress
+        )
+        seed_used = (
+            seed
+            if seed is not None
+            else int(np.random.SeedSequence().generate_state(1, np.uint64)[0] % 2**63)
+        )
+        rng = np.random.default_rng(seed_used)
+        started = time.perf_counter()
+        result = estimator.estimate(game, budget, rng)
+        elapsed = time.perf_counter() - started
+        stats = game.stats
+        meta: dict[str, Any] = {
+            "method": estimator.name,
+            "params": estimator.get_params(),
+            "seed": seed_used,
+            "budget": budget,
+            "n_calls": stats.n_calls,
+            "n_cache_hits": stats.n_cache_hits,
+            "n_batches": stats.n_batches,
+            "n_coalitions": stats.n_coalitions,
+            "elapsed_seconds": elapsed,
+            "scorer_seconds": stats.scorer_seconds,
+            "scorer": describe_scorer(scorer),
+            "target": target_used,
+            "masker": repr(chosen_masker),
+            "granularity": segmentation.kind,
+            "efficient": estimator.efficient and result.info.get("chosen_method") != "banzhaf",
+            **{k: v for k, v in result.info.items() if k not in ("n_coalitions",)},
+        }
+        output_names = game.output_names or [f"output_{j}" for j in range(result.values.shape[1])]
+        return Explanation(
+            segmentation,
+            result.values,
+            list(output_names),
+            result.base_value,
+            result.full_value,
+            result.std,
+            meta,
+        )
+
+    def __repr__(self) -> str:
+        return f"Explainer(model={describe_scorer(self.model)}, cache={self.cache!r})"
+
+
+def _bind(model: Any, text: str, target: Any) -> tuple[Scorer, Any]:
+    """A scorer for this text: ``model.bind(text, target)`` where the score depends on the input."""
+    if hasattr(model, "bind") and callable(model.bind):
+        scorer = model.bind(text, target)
+        return as_scorer(scorer), getattr(scorer, "target", target)
+    if target is not None:
+        raise InputError(
+            f"target={target!r} was given, but {describe_scorer(model)} has no bind(text, target); "
+            "targets apply to models whose score depends on the input (LMs, similarity)"
+        )
+    return as_scorer(model), None
+
+
+def _check_budget(budget: object) -> int:
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
+        raise InputTypeError(f"budget must be an int, got {type(budget).__name__}")
+    if budget < 1:
+        raise InputError(f"budget must be positive, got {budget}")
+    return int(budget)
+
+
+def _resolve_cache(cache: Cache | str | os.PathLike[str] | None) -> Cache:
+    if cache is None:
+        return MemoryCache()
+    if isinstance(cache, (str, os.PathLike)):
+        from .sqlite_cache import SQLiteCache
+
+        return SQLiteCache(cache)
+    if isinstance(cache, Cache):
+        return cache
+    raise InputTypeError(f"cache must be a Cache, a path or None, got {type(cache).__name__}")

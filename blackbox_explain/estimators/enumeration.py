@@ -1,0 +1,59 @@
+"""Exact Shapley and Banzhaf values from a full enumeration of coalitions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: the largest number of players whose 2^n coalitions are enumerated
+MAX_ENUMERATION_PLAYERS = 24
+
+
+def all_masks(n: int) -> np.ndarray:
+    """All ``2**n`` coalitions as a bool matrix; row ``r`` has player ``i`` iff bit ``i`` of r."""
+    ids = np.arange(2**n, dtype=np.int64)
+    return ((ids[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(bool)
+
+
+def masks_to_ids(masks: np.ndarray) -> np.ndarray:
+    """Integer ids of coalitions (bit i = player i), for ``n <= 62``."""
+    n = masks.shape[1]
+    return (masks.astype(np.int64) << np.arange(n, dtype=np.int64)).sum(axis=1)
+
+
+def _popcount(ids: np.ndarray) -> np.ndarray:
+    counts = np.zeros(ids.shape, dtype=np.int64)
+    x = ids.copy()
+    while x.any():
+        counts += x & 1
+        x >>= 1
+    return counts
+
+
+def shapley_from_table(values: np.ndarray, n: int) -> np.ndarray:
+    """Shapley values from ``values[r]`` = v(coalition with id r) for all ``2**n`` ids.
+
+    ``phi_i = sum_S |S|! (n-|S|-1)! / n! * (v(S + i) - v(S))``.
+    """
+    ids = np.arange(2**n, dtype=np.int64)
+    sizes = _popcount(ids)
+    weight_by_size = np.array([1.0 / (n * math.comb(n - 1, s)) for s in range(n)], dtype=np.float64)
+    out = np.zeros((n, values.shape[1]), dtype=np.float64)
+    for i in range(n):
+        bit = 1 << i
+        without = ids[(ids & bit) == 0]
+        weights = weight_by_size[sizes[without]]
+        out[i] = weights @ (values[without | bit] - values[without])
+    return out
+
+
+def banzhaf_from_table(values: np.ndarray, n: int) -> np.ndarray:
+    """Banzhaf values: ``phi_i = 2^-(n-1) * sum_S (v(S + i) - v(S))``."""
+    ids = np.arange(2**n, dtype=np.int64)
+    out = np.zeros((n, values.shape[1]), dtype=np.float64)
+    for i in range(n):
+        bit = 1 << i
+        without = ids[(ids & bit) == 0]
+        out[i] = (values[without | bit] - values[without]).mean(axis=0)
+    return out

@@ -1,0 +1,172 @@
+"""KernelSHAP: Shapley values as a constrained weighted regression on sampled coalitions.
+
+Sampling follows the shap library's scheme: coalition sizes are taken in complementary pairs
+from the outside in (1 and n-1, then 2 and n-2, ...) and enumerated completely while the budget's
+share of the Shapley kernel weight covers them; the remaining sizes are sampled in complementary
+pairs, proportionally to the kernel, without ever querying a coalition twice (a repeated draw adds
+to its weight, for free).  Efficiency is enforced exactly; once the budget covers all coalitions
+the result is the exact Shapley value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..game import Game
+from .base import Estimate, Estimator
+from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
+from .sampling import DistinctMasks, bootstrap_std, random_subset
+from .wls import solve_wls
+
+
+def size_weights(n: int) -> np.ndarray:
+    """Total Shapley-kernel weight of all coalitions of each size ``s`` (index s, 0 and n are 0)."""
+    weights = np.zeros(n + 1)
+    for s in range(1, n):
+        weights[s] = (n - 1) / (s * (n - s))
+    return weights
+
+
+class KernelSHAP(Estimator):
+    """KernelSHAP with paired sampling, complete small sizes and exact efficiency.
+
+    Parameters
+    ----------
+    n_bootstrap:
+        Bootstrap resamples used for the standard errors (0 disables them).
+    """
+
+    name = "kernelshap"
+    efficient = True
+
+    def __init__(self, n_bootstrap: int = 32) -> None:
+        self.n_bootstrap = n_bootstrap
+
+    def min_budget(self, n_players: int) -> int:
+        return n_players + 2 if n_players > 1 else 2
+
+    def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        n = game.n_players
+        if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
+            table = game(all_masks(n))
+            info = {"n_coalitions": 2**n, "exact": True}
+            return Estimate(shapley_from_table(table, n), table[0], table[-1], None, info)
+        plan = plan_coalitions(n, budget - 2, rng)
+        values = game(np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks]))
+        base, full = values[0], values[1]
+        y = values[2:] - base
+        fixed_w, sampled_units, sampled_mass = plan.fixed_weights, plan.units, plan.sampled_mass
+
+        def fit(unit_counts: np.ndarray) -> np.ndarray:
+            counts = np.zeros(len(plan.masks))
+            np.add.at(counts, sampled_units, unit_counts[plan.unit_of_draw])
+            w = fixed_w.copy()
+            if counts.sum() > 0:
+                w = w + sampled_mass * counts / counts.sum()
+            keep = w > 0
+            coef, _ = solve_wls(plan.masks[keep], y[keep], w[keep], total=full - base)
+            return coef
+
+        n_draws = len(plan.unit_of_draw)
+        phi = fit(np.ones(n_draws))
+        std = None
+        if n_draws > 1 and self.n_bootstrap > 1:
+            std = bootstrap_std(rng, n_draws, fit, self.n_bootstrap)
+        info = {
+            "n_coalitions": len(plan.masks) + 2,
+            "complete_sizes": plan.complete_sizes,
+            "exact": False,
+        }
+        return Estimate(phi, base, full, std, info)
+
+
+class CoalitionPlan:
+    """Coalitions to query, with fixed kernel weights for complete sizes and sampled draws."""
+
+    def __init__(
+        self,
+        masks: np.ndarray,
+        fixed_weights: np.ndarray,
+        units: np.ndarray,
+        unit_of_draw: np.ndarray,
+        sampled_mass: float,
+        complete_sizes: list[int],
+    ) -> None:
+        self.masks = masks
+        self.fixed_weights = fixed_weights
+        self.units = units  # for each sampled coalition row (index into masks) ...
+        self.unit_of_draw = unit_of_draw  # ... the draw (pair) it came from
+        self.sampled_mass = sampled_mass
+        self.complete_sizes = complete_sizes
+
+
+def plan_coalitions(n: int, n_coalitions: int, rng: np.random.Generator) -> CoalitionPlan:
+    """Choose at most ``n_coalitions`` distinct non-trivial coalitions for KernelSHAP."""
+    weights = size_weights(n)
+    # per-coalition kernel weight of each size
+    per_coalition = np.array(
+        [weights[s] / math.comb(n, s) if 0 < s < n else 0.0 for s in range(n + 1)]
+    )
+    chosen = DistinctMasks(n)
+    fixed: list[float] = []
+    complete: list[int] = []
+    remaining_weight = weights.copy()
+    left = n_coalitions
+    for s in range(1, n // 2 + 1):
+        sizes = [s] if 2 * s == n else [s, n - s]
+        n_subsets = sum(math.comb(n, t) for t in sizes)
+        share = remaining_weight[sizes].sum() / remaining_weight.sum()
+        if n_subsets > left or left * share < n_subsets - 1e-8:
+            break
+        for t in sizes:
+            for combo in _combinations_masks(n, t):
+                chosen.add(combo)
+                fixed.append(per_coalition[t])
+            remaining_weight[t] = 0.0
+            complete.append(t)
+        left -= n_subsets
+    draws: list[int] = []
+    coalition_of_row: list[int] = []
+    sampled_mass = float(remaining_weight.sum())
+    if left > 0 and sampled_mass > 0:
+        probabilities = remaining_weight / sampled_mass
+        max_draws = 100 * (left + 10)
+        attempts = 0
+        draw = 0
+        while left > 0 and attempts < max_draws:
+            attempts += 1
+            size = int(rng.choice(n + 1, p=probabilities))
+            mask = random_subset(rng, n, size)
+            pair = [mask, ~mask]
+            new = [m for m in pair if m not in chosen]
+            if len(new) > left:
+                continue
+            for m in pair:
+                if chosen.add(m, 0.0):
+                    fixed.append(0.0)
+                coalition_of_row.append(chosen.row(m))
+                draws.append(draw)
+            left -= len(new)
+            draw += 1
+    masks = chosen.array()
+    return CoalitionPlan(
+        masks,
+        np.array(fixed, dtype=np.float64),
+        np.array(coalition_of_row, dtype=np.int64),
+        np.array(draws, dtype=np.int64),
+        sampled_mass,
+        sorted(complete),
+    )
+
+
+def _combinations_masks(n: int, size: int) -> list[np.ndarray]:
+    from itertools import combinations
+
+    out = []
+    for combo in combinations(range(n), size):
+        mask = np.zeros(n, dtype=bool)
+        mask[list(combo)] = True
+        out.append(mask)
+    return out

@@ -1,0 +1,76 @@
+"""Permutation sampling of Shapley values with antithetic (reversed) permutations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..game import Game
+from .base import Estimate, Estimator
+from .sampling import DistinctMasks
+
+
+class PermutationSampling(Estimator):
+    """Average marginal contributions along random permutations and their reverses.
+
+    Each permutation pair costs at most ``2 (n - 1)`` new coalitions; every permutation satisfies
+    efficiency exactly, so the average does too.  The standard error comes from the spread of the
+    pair averages.
+    """
+
+    name = "permutation"
+    efficient = True
+
+    def min_budget(self, n_players: int) -> int:
+        return 2 * max(n_players - 1, 1) + 2
+
+    def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        n = game.n_players
+        chosen = DistinctMasks(n)
+        chosen.add(np.zeros(n, bool))
+        chosen.add(np.ones(n, bool))
+        orders: list[np.ndarray] = []
+        max_attempts = 20 * budget + 100
+        attempts = 0
+        while attempts < max_attempts:
+            attempts += 1
+            order = rng.permutation(n)
+            prefixes = _prefix_masks(order) + _prefix_masks(order[::-1])
+            new = {np.packbits(m).tobytes() for m in prefixes if m not in chosen}
+            if len(chosen) + len(new) > budget:
+                if orders:
+                    break
+                continue
+            for m in prefixes:
+                chosen.add(m)
+            orders.append(order)
+        masks = chosen.array()
+        table = game(masks)
+        base, full = table[0], table[1]
+        pair_estimates = []
+        for order in orders:
+            phi = np.zeros((n, table.shape[1]))
+            for perm in (order, order[::-1]):
+                rows = [chosen.row(m) for m in _prefix_masks(perm, include_ends=True)]
+                marginal = np.diff(table[rows], axis=0)
+                phi[perm] += marginal / 2.0
+            pair_estimates.append(phi)
+        stacked = np.array(pair_estimates)
+        values = stacked.mean(axis=0)
+        std = None
+        if len(orders) > 1:
+            std = stacked.std(axis=0, ddof=1) / np.sqrt(len(orders))
+        info = {"n_permutation_pairs": len(orders), "n_coalitions": len(chosen)}
+        return Estimate(values, base, full, std, info)
+
+
+def _prefix_masks(order: np.ndarray, include_ends: bool = False) -> list[np.ndarray]:
+    n = len(order)
+    masks = []
+    mask = np.zeros(n, dtype=bool)
+    if include_ends:
+        masks.append(mask.copy())
+    for j, player in enumerate(order):
+        mask[player] = True
+        if include_ends or j < n - 1:
+            masks.append(mask.copy())
+    return masks

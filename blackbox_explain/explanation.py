@@ -1,0 +1,230 @@
+"""The result of an explanation: attributions per segment and output, with provenance."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, UnknownNameError
+from .segmentation import Segment, Segmentation
+
+FORMAT = "blackbox-explain/explanation"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Explanation:
+    """Attributions of one text.
+
+    Attributes
+    ----------
+    segmentation:
+        The text and its segments.
+    values:
+        ``(n_segments, n_outputs)`` attributions.
+    output_names:
+        One name per output (class, target token, ...).
+    base_value, full_value:
+        ``(n_outputs,)`` scores of the empty and of the full input: ``v(∅)`` and ``v(all)``.
+        For Shapley-type methods ``values.sum(0) == full_value - base_value``.
+    std:
+        ``(n_segments, n_outputs)`` standard errors of sampled estimates, or ``None`` when exact.
+    meta:
+        Provenance: method, parameters, seed, budget, calls made, cache hits, elapsed seconds,
+        target used, scorer name.
+    """
+
+    segmentation: Segmentation
+    values: np.ndarray
+    output_names: list[str]
+    base_value: np.ndarray
+    full_value: np.ndarray
+    std: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.values = np.asarray(self.values, dtype=np.float64)
+        n, k = len(self.segmentation), len(self.output_names)
+        if self.values.shape != (n, k):
+            raise InputError(f"values have shape {self.values.shape}, expected ({n}, {k})")
+        self.base_value = np.asarray(self.base_value, dtype=np.float64).reshape(k)
+        self.full_value = np.asarray(self.full_value, dtype=np.float64).reshape(k)
+        if self.std is not None:
+            self.std = np.asarray(self.std, dtype=np.float64).reshape(n, k)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def text(self) -> str:
+        return self.segmentation.text
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.segmentation.segments
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.output_names)
+
+    def output_index(self, output: int | str | None) -> int:
+        """Index of an output given by name or position (``None``: the first)."""
+        if output is None:
+            return 0
+        if isinstance(output, str):
+            if output not in self.output_names:
+                raise UnknownNameError("output", output, self.output_names)
+            return self.output_names.index(output)
+        if not -self.n_outputs <= output < self.n_outputs:
+            raise InputError(f"output index {output} out of range for {self.n_outputs} outputs")
+        return int(output) % self.n_outputs
+
+    def top(self, k: int = 5, output: int | str | None = None) -> list[tuple[Segment, float]]:
+        """The ``k`` segments with the largest absolute attribution for one output."""
+        j = self.output_index(output)
+        order = np.argsort(-np.abs(self.values[:, j]), kind="stable")[:k]
+        segments = self.segments
+        return [(segments[i], float(self.values[i, j])) for i in order]
+
+    def sum_outputs(
+        self, name: str = "total", outputs: Sequence[int | str] | None = None
+    ) -> Explanation:
+        """One output that sums the given outputs (all by default), e.g. the per-token log-probs of
+        an LM answer summed to the log-prob of the whole answer."""
+        idx = (
+            list(range(self.n_outputs))
+            if outputs is None
+            else [self.output_index(o) for o in outputs]
+        )
+        std = None
+        if self.std is not None:
+            std = np.sqrt((self.std[:, idx] ** 2).sum(axis=1, keepdims=True))
+        return Explanation(
+            self.segmentation,
+            self.values[:, idx].sum(axis=1, keepdims=True),
+            [name],
+            self.base_value[idx].sum(keepdims=True),
+            self.full_value[idx].sum(keepdims=True),
+            std,
+            {**self.meta, "summed_outputs": [self.output_names[i] for i in idx]},
+        )
+
+    def select(self, output: int | str) -> Explanation:
+        """The explanation of one output only."""
+        j = self.output_index(output)
+        return Explanation(
+            self.segmentation,
+            self.values[:, [j]],
+            [self.output_names[j]],
+            self.base_value[[j]],
+            self.full_value[[j]],
+            None if self.std is None else self.std[:, [j]],
+            dict(self.meta),
+        )
+
+    def efficiency_gap(self) -> np.ndarray:
+        """``values.sum(0) - (full_value - base_value)`` per output (zero for efficient methods)."""
+        return self.values.sum(axis=0) - (self.full_value - self.base_value)
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        seg = self.segmentation
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "text": seg.text,
+            "spans": [list(s) for s in seg.spans],
+            "groups": None if seg.groups is None else [list(g) for g in seg.groups],
+            "segment_names": None if seg.names is None else list(seg.names),
+            "segmentation_kind": seg.kind,
+            "output_names": list(self.output_names),
+            "values": self.values.tolist(),
+            "base_value": self.base_value.tolist(),
+            "full_value": self.full_value.tolist(),
+            "std": None if self.std is None else self.std.tolist(),
+            "meta": _jsonable(self.meta),
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        """JSON text (floats written exactly; no pickle anywhere)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Explanation:
+        if data.get("format") != FORMAT:
+            raise InputError(f"not a blackbox-explain explanation (format={data.get('format')!r})")
+        if int(data.get("version", 0)) > FORMAT_VERSION:
+            raise InputError(
+                f"explanation format version {data['version']} is newer than this library "
+                f"supports ({FORMAT_VERSION}); upgrade blackbox-explain"
+            )
+        seg = Segmentation(
+            data["text"],
+            tuple(tuple(s) for s in data["spans"]),
+            None if data.get("groups") is None else tuple(tuple(g) for g in data["groups"]),
+            None if data.get("segment_names") is None else tuple(data["segment_names"]),
+            data.get("segmentation_kind", "custom"),
+        )
+        return cls(
+            seg,
+            np.array(data["values"], dtype=np.float64).reshape(len(seg), len(data["output_names"])),
+            list(data["output_names"]),
+            np.array(data["base_value"], dtype=np.float64),
+            np.array(data["full_value"], dtype=np.float64),
+            None if data.get("std") is None else np.array(data["std"], dtype=np.float64),
+            dict(data.get("meta") or {}),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Explanation:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise InputError("an explanation's JSON must be an object")
+        return cls.from_dict(data)
+
+    def save_json(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json(indent=1), encoding="utf-8")
+
+    @classmethod
+    def load_json(cls, path: str | Path) -> Explanation:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    # ------------------------------------------------------------------ display
+    def to_text(self, output: int | str | None = None, width: int = 20, color: bool = False) -> str:
+        """A plain terminal rendering: one line per segment with a signed bar."""
+        from .render_text import render_terminal
+
+        return render_terminal(self, output=output, width=width, color=color)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return (
+            f"Explanation(method={self.meta.get('method')!r}, segments={len(self.segmentation)}, "
+            f"outputs={self.output_names!r}, calls={self.meta.get('n_calls')})"
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    """Meta values made JSON-safe: numpy scalars/arrays to Python, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)

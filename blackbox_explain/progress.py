@@ -1,0 +1,62 @@
+"""A minimal progress bar on stderr (no dependency), shown only for runs longer than a second."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    """Counts scored texts; draws ``label [#####.....] done/total`` after ``delay`` seconds.
+
+    ``enabled=None`` shows it when the stream is a terminal.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        label: str = "scoring",
+        enabled: bool | None = None,
+        stream: TextIO | None = None,
+        delay: float = 1.0,
+    ) -> None:
+        self.total = total
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled if enabled is not None else _is_tty(self.stream)
+        self.delay = delay
+        self.done = 0
+        self._started = time.perf_counter()
+        self._drawn = False
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.enabled and time.perf_counter() - self._started >= self.delay:
+            self._draw()
+
+    def close(self) -> None:
+        if self._drawn:
+            self._draw()
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _draw(self) -> None:
+        total = max(self.total, self.done, 1)
+        width = 30
+        filled = int(width * self.done / total)
+        elapsed = time.perf_counter() - self._started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{self.done}/{total} texts, {rate:.1f}/s"
+        )
+        self.stream.flush()
+        self._drawn = True
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,116 @@
+"""The Scorer protocol and the validation of what a scorer returns.
+
+A scorer turns texts into numbers: ``score(texts) -> float array (len(texts), k)``.  Adapters in
+:mod:`blackbox_explain.adapters` implement it for every backend; this module only defines the
+contract and checks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import InputTypeError, ScorerOutputError
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Anything with ``score(texts) -> ndarray (n, k)`` and ``output_names`` (length k).
+
+    Optional attributes the engine uses when present: ``max_batch_size`` (int or None),
+    ``fingerprint`` (a stable string identifying the backend, model and parameters, never a
+    secret; it keys the persistent cache) and ``async ascore(texts)``.
+    """
+
+    output_names: Sequence[str]
+
+    def score(self, texts: list[str]) -> Any: ...
+
+
+def describe_scorer(scorer: object) -> str:
+    """A short, secret-free description of a scorer for error messages and metadata."""
+    name = getattr(scorer, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return type(scorer).__name__
+
+
+def scorer_fingerprint(scorer: object) -> str:
+    """The scorer's stable fingerprint, or an identity valid for this process only."""
+    fingerprint = getattr(scorer, "fingerprint", None)
+    if isinstance(fingerprint, str) and fingerprint:
+        return fingerprint
+    return f"process:{type(scorer).__qualname__}@{id(scorer):x}"
+
+
+def as_scorer(model: object) -> Scorer:
+    """``model`` itself if it is a :class:`Scorer`; a plain callable is wrapped in ``FunctionScorer``."""
+    if hasattr(model, "score") and hasattr(model, "output_names"):
+        return model
+    if callable(model):
+        from blackbox_explain.adapters.function import FunctionScorer
+
+        return FunctionScorer(model)
+    raise InputTypeError(
+        f"cannot explain a {type(model).__name__}: pass a Scorer (see blackbox_explain.adapters), "
+        "a model with bind(text, target), or a callable list[str] -> array"
+    )
+
+
+def validate_scores(
+    raw: object,
+    texts: Sequence[str],
+    scorer: object,
+    n_outputs: int | None,
+    check_finite: bool = True,
+) -> np.ndarray:
+    """Check a scorer's answer for ``texts``: numeric, (len(texts), k), finite.
+
+    A 1-D answer of length ``len(texts)`` is read as one output.  Raises
+    :class:`ScorerOutputError` naming the scorer and the offending text.
+    """
+    who = describe_scorer(scorer)
+    try:
+        values = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ScorerOutputError(
+            f"scorer {who} returned {type(raw).__name__}, which is not a numeric array: {exc}"
+        ) from exc
+    if values.ndim == 1:
+        values = values.reshape(-1, 1)
+    if values.ndim != 2:
+        raise ScorerOutputError(
+            f"scorer {who} returned an array of shape {values.shape} for {len(texts)} texts; "
+            "expected (n_texts,) or (n_texts, n_outputs)"
+        )
+    if values.shape[0] != len(texts):
+        raise ScorerOutputError(
+            f"scorer {who} returned {values.shape[0]} rows for {len(texts)} texts "
+            f"(first text: {_clip(texts[0]) if texts else ''!r})"
+        )
+    if n_outputs is not None and values.shape[1] != n_outputs:
+        raise ScorerOutputError(
+            f"scorer {who} returned {values.shape[1]} outputs per text, expected {n_outputs} "
+            f"(text: {_clip(texts[0])!r})"
+        )
+    if check_finite:
+        raise_on_nonfinite(values, texts, scorer)
+    return values
+
+
+def raise_on_nonfinite(values: np.ndarray, texts: Sequence[str], scorer: object) -> None:
+    """Raise :class:`ScorerOutputError` naming the first text whose scores are NaN or inf."""
+    who = describe_scorer(scorer)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ScorerOutputError(
+            f"scorer {who} returned a non-finite value ({values[row][bad[row]][0]}) for the text "
+            f"{_clip(texts[row])!r}"
+        )
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,285 @@
+"""Splitting a text into segments (the players of the coalition game).
+
+A :class:`Segmentation` is immutable: the original text plus the segments as character spans.
+Joining the gaps and the segments in order gives back the original text exactly.  Segments can be
+grouped (a sentence owns its words) for hierarchical methods.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from .errors import InputError, InputTypeError, UnknownNameError
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]+", re.UNICODE)
+_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|\n+|$)", re.UNICODE)
+
+GRANULARITIES = ("word", "sentence", "token", "char")
+
+
+class Segment(NamedTuple):
+    """One segment: its text and its character offsets ``[start, end)`` in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The original text and its segments (non-overlapping, increasing character spans).
+
+    ``groups`` optionally partitions the segment indices into contiguous groups (for example the
+    words of each sentence); hierarchical methods refine groups into their segments.
+    ``names`` optionally names the segments (template fields).
+    """
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    groups: tuple[tuple[int, ...], ...] | None = None
+    names: tuple[str, ...] | None = None
+    kind: str = "custom"
+    _segments: tuple[Segment, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise InputTypeError(f"text must be a str, got {type(self.text).__name__}")
+        spans = tuple((int(a), int(b)) for a, b in self.spans)
+        object.__setattr__(self, "spans", spans)
+        previous_end = 0
+        for start, end in spans:
+            if not 0 <= start < end <= len(self.text) or start < previous_end:
+                raise InputError(
+                    f"segment span ({start}, {end}) is empty, out of range for a text of "
+                    f"{len(self.text)} characters, or overlaps the previous one"
+                )
+            previous_end = end
+        if self.groups is not None:
+            groups = tuple(tuple(int(i) for i in g) for g in self.groups)
+            flat = [i for g in groups for i in g]
+            if sorted(flat) != list(range(len(spans))) or any(len(g) == 0 for g in groups):
+                raise InputError("groups must partition the segment indices into non-empty groups")
+            object.__setattr__(self, "groups", groups)
+        if self.names is not None and len(self.names) != len(spans):
+            raise InputError(f"{len(self.names)} names given for {len(spans)} segments")
+        segments = tuple(Segment(self.text[a:b], a, b) for a, b in spans)
+        object.__setattr__(self, "_segments", segments)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def segments(self) -> list[Segment]:
+        """The segments, in order."""
+        return list(self._segments)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    @property
+    def gaps(self) -> list[str]:
+        """The ``len(self) + 1`` pieces of text around the segments (before, between, after)."""
+        pieces, previous = [], 0
+        for start, end in self.spans:
+            pieces.append(self.text[previous:start])
+            previous = end
+        pieces.append(self.text[previous:])
+        return pieces
+
+    def reconstruct(self) -> str:
+        """Join gaps and segments; always equals :attr:`text`."""
+        gaps = self.gaps
+        out = [gaps[0]]
+        for seg, gap in zip(self._segments, gaps[1:], strict=True):
+            out.append(seg.text)
+            out.append(gap)
+        return "".join(out)
+
+    def labels(self) -> list[str]:
+        """A display label per segment: its name for template fields, else its text."""
+        if self.names is not None:
+            return list(self.names)
+        return [s.text for s in self._segments]
+
+    def with_groups(self, groups: Iterable[Iterable[int]]) -> Segmentation:
+        """A copy with the given grouping of segment indices."""
+        return Segmentation(
+            self.text, self.spans, tuple(tuple(g) for g in groups), self.names, self.kind
+        )
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def words(cls, text: str, group_sentences: bool = True) -> Segmentation:
+        """Words and runs of punctuation; grouped by sentence when ``group_sentences``."""
+        _check_text(text)
+        spans = tuple(m.span() for m in _WORD.finditer(text))
+        groups = _group_by(spans, _sentence_spans(text)) if group_sentences else None
+        return cls(text, spans, groups, kind="word")
+
+    @classmethod
+    def sentences(cls, text: str) -> Segmentation:
+        """Sentences (split after ``.``, ``!``, ``?`` and at line breaks), trailing space excluded."""
+        _check_text(text)
+        return cls(text, tuple(_sentence_spans(text)), kind="sentence")
+
+    @classmethod
+    def characters(cls, text: str) -> Segmentation:
+        """Every non-space character."""
+        _check_text(text)
+        spans = tuple((i, i + 1) for i, c in enumerate(text) if not c.isspace())
+        return cls(text, spans, kind="char")
+
+    @classmethod
+    def from_spans(
+        cls,
+        text: str,
+        spans: Iterable[tuple[int, int]],
+        groups: Iterable[Iterable[int]] | None = None,
+        names: Sequence[str] | None = None,
+    ) -> Segmentation:
+        """User-given character spans ``[(start, end), ...]``."""
+        _check_text(text)
+        span_tuple = tuple((int(a), int(b)) for a, b in spans)
+        if not span_tuple:
+            raise InputError("no spans given")
+        grp = tuple(tuple(g) for g in groups) if groups is not None else None
+        return cls(text, span_tuple, grp, tuple(names) if names is not None else None, "custom")
+
+    @classmethod
+    def from_tokenizer(cls, text: str, tokenizer: Any, group_words: bool = False) -> Segmentation:
+        """Tokens of a tokenizer, through character offsets.
+
+        ``tokenizer`` is a Hugging Face *fast* tokenizer (anything accepting
+        ``return_offsets_mapping=True``) or a callable ``text -> [(start, end), ...]``.
+        Leading spaces inside a token's span are left to the gap.  With ``group_words``,
+        tokens are grouped by the word they belong to.
+        """
+        _check_text(text)
+        if callable(tokenizer) and not hasattr(tokenizer, "convert_ids_to_tokens"):
+            raw = list(tokenizer(text))
+        else:
+            try:
+                enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+            except (NotImplementedError, TypeError, ValueError) as exc:
+                raise InputError(
+                    "token segmentation needs a fast tokenizer that returns offsets "
+                    f"(got {type(tokenizer).__name__}: {exc})"
+                ) from exc
+            raw = list(enc["offset_mapping"])
+        spans: list[tuple[int, int]] = []
+        for start, end in raw:
+            start, end = int(start), int(end)
+            while start < end and text[start].isspace():
+                start += 1
+            if start < end and (not spans or start >= spans[-1][1]):
+                spans.append((start, end))
+        if not spans:
+            raise InputError("the tokenizer produced no tokens for this text")
+        groups = None
+        if group_words:
+            words = [m.span() for m in _WORD.finditer(text)]
+            groups = _group_by(tuple(spans), words)
+        return cls(text, tuple(spans), groups, kind="token")
+
+    @classmethod
+    def from_template(cls, template: str, values: Mapping[str, str]) -> Segmentation:
+        """A prompt template with named fields, each filled field one segment.
+
+        ``Segmentation.from_template("Q: {question}\\nContext: {context}", {...})`` gives two
+        segments, named ``question`` and ``context``; the fixed template text is never masked
+        (like Captum's ``TextTemplateInput``).
+        """
+        if not isinstance(template, str):
+            raise InputTypeError(f"template must be a str, got {type(template).__name__}")
+        pieces: list[str] = []
+        spans: list[tuple[int, int]] = []
+        names: list[str] = []
+        position = 0
+        for literal, name, spec, conv in string.Formatter().parse(template):
+            pieces.append(literal)
+            position += len(literal)
+            if name is None:
+                continue
+            if spec or conv:
+                raise InputError(f"template field {{{name}}} may not carry a format spec")
+            if name not in values:
+                raise InputError(f"template field {name!r} has no value; given: {sorted(values)}")
+            value = values[name]
+            if not isinstance(value, str):
+                raise InputTypeError(f"value of template field {name!r} must be a str")
+            pieces.append(value)
+            if value:
+                spans.append((position, position + len(value)))
+                names.append(name)
+            position += len(value)
+        text = "".join(pieces)
+        _check_text(text)
+        if not spans:
+            raise InputError("the template has no non-empty fields to explain")
+        return cls(text, tuple(spans), None, tuple(names), "template")
+
+
+def segment(
+    text: str | Segmentation, granularity: str = "word", tokenizer: Any = None
+) -> Segmentation:
+    """Segment ``text`` at the given granularity (a :class:`Segmentation` passes through)."""
+    if isinstance(text, Segmentation):
+        return text
+    _check_text(text)
+    if granularity == "word":
+        return Segmentation.words(text)
+    if granularity == "sentence":
+        return Segmentation.sentences(text)
+    if granularity == "char":
+        return Segmentation.characters(text)
+    if granularity == "token":
+        if tokenizer is None:
+            raise InputError("granularity='token' needs a tokenizer (tokenizer=...)")
+        return Segmentation.from_tokenizer(text, tokenizer)
+    raise UnknownNameError("granularity", granularity, GRANULARITIES)
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str):
+        raise InputTypeError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise InputError("text is empty or whitespace only; there is nothing to explain")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def _group_by(
+    spans: Sequence[tuple[int, int]], containers: Sequence[tuple[int, int]]
+) -> tuple[tuple[int, ...], ...] | None:
+    """Group span indices by the container span each starts in; spans outside any get their own."""
+    if not spans:
+        return None
+    groups: list[list[int]] = []
+    current_container = -2
+    c = 0
+    for i, (start, _) in enumerate(spans):
+        while c < len(containers) and containers[c][1] <= start:
+            c += 1
+        inside = c < len(containers) and containers[c][0] <= start
+        key = c if inside else -1 - i
+        if key != current_container or not groups:
+            groups.append([])
+            current_container = key
+        groups[-1].append(i)
+    return tuple(tuple(g) for g in groups)
+
+
+SegmenterFn = Callable[[str], Segmentation]

@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+import blackbox_explain as bbx
+
+
+def ones(texts):
+    return np.ones(len(texts))
+
+
+@pytest.mark.parametrize(
+    "text,err",
+    [
+        ("", bbx.InputError),
+        ("  \n ", bbx.InputError),
+        (None, bbx.InputTypeError),
+        (42, bbx.InputTypeError),
+    ],
+)
+def test_bad_text(text, err):
+    with pytest.raises(err):
+        bbx.explain(ones, text)
+
+
+def test_too_many_segments_suggests_partition():
+    text = " ".join(f"w{i}" for i in range(300))
+    with pytest.raises(bbx.TooManySegmentsError, match=r"partition.*granularity"):
+        bbx.explain(ones, text, method="kernelshap", budget=100)
+    with pytest.raises(bbx.TooManySegmentsError, match="exact enumeration is limited"):
+        bbx.explain(ones, text, method="exact", budget=10**9)
+    exp = bbx.explain(ones, text, method="partition", budget=100)  # what the error suggests works
+    assert exp.meta["n_calls"] <= 100
+
+
+def test_budget_smaller_than_minimum():
+    with pytest.raises(bbx.BudgetError):
+        bbx.explain(ones, "a b c", method="lime", budget=2)
+    with pytest.raises(bbx.InputError, match="positive"):
+        bbx.explain(ones, "a b c", budget=0)
+    with pytest.raises(bbx.InputTypeError):
+        bbx.explain(ones, "a b c", budget=12.5)
+
+
+def test_unknown_method_lists_valid_ones():
+    with pytest.raises(bbx.UnknownNameError, match="kernelshap"):
+        bbx.explain(ones, "a b", method="deeplift")
+    with pytest.raises(bbx.InputError, match="bad options"):
+        bbx.explain(ones, "a b", method="occlusion", windows=3)
+
+
+def test_scorer_that_raises_is_wrapped():
+    def broken(texts):
+        raise RuntimeError("model exploded")
+
+    with pytest.raises(bbx.ScorerError, match="model exploded"):
+        bbx.explain(broken, "a b c")
+
+
+def test_target_without_bind():
+    with pytest.raises(bbx.InputError, match="bind"):
+        bbx.explain(ones, "a b", target="yes")
+
+
+def test_not_a_model():
+    with pytest.raises(bbx.InputTypeError, match="Scorer"):
+        bbx.explain(object(), "a b")
+
+
+def test_bind_is_used_and_target_recorded():
+    class LM:
+        def bind(self, text, target):
+            from blackbox_explain.adapters import FunctionScorer
+
+            scorer = FunctionScorer(
+                lambda ts: [[t.count(target)] for t in ts], output_names=[target]
+            )
+            scorer.target = target
+            return scorer
+
+    exp = bbx.explain(LM(), "x y x z", target="x", method="exact", budget=16)
+    assert exp.meta["target"] == "x" and exp.output_names == ["x"]
+    np.testing.assert_allclose(exp.values[:, 0], [1, 0, 1, 0])
+
+
+def test_every_error_is_a_blackbox_error():
+    for name in ("InputError", "BudgetError", "ScorerError", "MissingDependencyError"):
+        assert issubclass(getattr(bbx, name), bbx.BlackboxExplainError)
+
+
+def test_missing_dependency_names_the_extra():
+    from blackbox_explain._optional import require
+
+    with pytest.raises(bbx.MissingDependencyError, match=r"blackbox-explain\[lime\]"):
+        require("surely_not_installed_module_xyz", "lime")

@@ -1,0 +1,222 @@
+"""Estimators against games with analytic Shapley and Banzhaf values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from blackbox_explain.adapters import FunctionScorer
+from games import additive_game, interaction_game
+
+import blackbox_explain as bbx
+
+SAMPLED_SHAPLEY = ["kernelshap", "permutation", "partition"]
+
+
+def run(game, method, budget, seed=0, **kw):
+    return bbx.explain(game, game.text, method=method, budget=budget, seed=seed, **kw)
+
+
+def rel_l2(estimate, truth):
+    return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_matches_analytic_shapley(seed):
+    game = interaction_game(9, k=3, seed=seed)
+    exp = run(game, "exact", 2**9)
+    np.testing.assert_allclose(exp.values, game.shapley(), atol=1e-9)
+    np.testing.assert_allclose(exp.base_value, game.empty(), atol=1e-12)
+    np.testing.assert_allclose(exp.full_value, game.full(), atol=1e-12)
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+    assert exp.std is None and exp.meta["n_calls"] == 2**9
+
+
+@pytest.mark.parametrize("method", ["kernelshap", "partition", "auto"])
+def test_full_enumeration_budget_gives_exact_shapley(method):
+    game = interaction_game(8, k=2, seed=3)
+    exp = run(game, method, 2**8)
+    np.testing.assert_allclose(exp.values, game.shapley(), atol=1e-9)
+
+
+def test_banzhaf_exact_on_enumeration():
+    game = interaction_game(8, k=2, seed=4)
+    exp = run(game, "banzhaf", 2**8)
+    np.testing.assert_allclose(exp.values, game.banzhaf(), atol=1e-9)
+    # Banzhaf differs from Shapley on games with interactions of order >= 3
+    assert not np.allclose(game.banzhaf(), game.shapley())
+
+
+@pytest.mark.parametrize("method", ["kernelshap", "permutation", "partition"])
+def test_efficiency_holds_exactly_for_sampled_shapley(method):
+    game = interaction_game(14, k=2, seed=5, n_terms=30)
+    exp = run(game, method, 120)
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+    assert exp.std is not None and exp.std.shape == exp.values.shape
+
+
+@pytest.mark.parametrize(
+    "method", ["kernelshap", "permutation", "lime", "banzhaf-regression", "partition"]
+)
+def test_additive_game_is_recovered(method):
+    """On an additive game the regression and permutation methods find the weights exactly
+    (LIME up to its ridge shrinkage)."""
+    game = additive_game(12, k=2, seed=6)
+    if method == "banzhaf-regression":
+        exp = run(game, "banzhaf", 400, regression=True)
+    else:
+        exp = run(game, method, 400)
+    tol = 0.05 if method == "lime" else 1e-9  # LIME: ridge alpha=1 shrinks a little
+    assert rel_l2(exp.values, game.shapley()) < tol
+
+
+@pytest.mark.parametrize(
+    "method,truth",
+    [
+        ("kernelshap", "shapley"),
+        ("permutation", "shapley"),
+        ("banzhaf", "banzhaf"),
+        ("partition", "shapley"),
+    ],
+)
+def test_error_falls_as_budget_grows(method, truth):
+    seeds = range(6)
+    errors = []
+    budgets = [48, 192, 768]
+    for budget in budgets:
+        per_seed = []
+        for seed in seeds:
+            game = interaction_game(12, k=1, seed=100 + seed, n_terms=25)
+            exp = run(game, method, budget, seed=seed)
+            per_seed.append(rel_l2(exp.values, getattr(game, truth)()))
+        errors.append(float(np.mean(per_seed)))
+    assert errors[0] > errors[1] > errors[2], errors
+    assert errors[2] < 0.5 * errors[0], errors
+    assert errors[2] < 0.15, errors
+
+
+def test_lime_error_falls_as_budget_grows():
+    errors = []
+    for budget in [24, 96, 384]:
+        per_seed = []
+        for seed in range(6):
+            game = additive_game(12, k=1, seed=200 + seed)
+            # LIME's surrogate on an additive game has the game's weights as its target
+            game.dividends = {t: c * 1.0 for t, c in game.dividends.items()}
+            per_seed.append(rel_l2(run(game, "lime", budget, seed=seed).values, game.shapley()))
+        errors.append(float(np.mean(per_seed)))
+    assert errors[0] > errors[1] > errors[2], errors
+
+
+def test_kernelshap_beats_permutation_at_equal_budget():
+    """A sanity check of sample efficiency: weighted regression uses each call better."""
+    ks, perm = [], []
+    for seed in range(6):
+        game = interaction_game(12, k=1, seed=300 + seed, n_terms=20, order=4)
+        ks.append(rel_l2(run(game, "kernelshap", 128, seed=seed).values, game.shapley()))
+        perm.append(rel_l2(run(game, "permutation", 128, seed=seed).values, game.shapley()))
+    assert np.mean(ks) < np.mean(perm)
+
+
+@pytest.mark.parametrize("method", list(bbx.METHODS))
+@pytest.mark.parametrize("budget", [30, 100, 333])
+def test_calls_never_exceed_budget(method, budget):
+    game = interaction_game(10, k=1, seed=7)
+    try:
+        exp = run(game, method, budget)
+    except bbx.BudgetError:
+        assert method == "exact" and budget < 2**10
+        return
+    assert exp.meta["n_calls"] <= budget
+    assert len(set(game.texts_seen)) == len(game.texts_seen) == exp.meta["n_calls"]
+
+
+@pytest.mark.parametrize("method", list(bbx.METHODS))
+def test_batch_size_does_not_change_results(method):
+    results = []
+    for batch_size in (1, 7, 64):
+        game = interaction_game(9, k=2, seed=8)
+        results.append(run(game, method, 200 if method != "exact" else 512, batch_size=batch_size))
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0].values, other.values)
+        assert results[0].meta["n_calls"] == other.meta["n_calls"]
+    assert results[0].meta["n_batches"] > results[2].meta["n_batches"]
+
+
+@pytest.mark.parametrize("method", ["kernelshap", "permutation", "lime", "banzhaf", "partition"])
+def test_same_seed_same_result_other_seed_differs(method):
+    game = interaction_game(12, k=1, seed=9)
+    a, b, c = (run(game, method, 100, seed=s) for s in (5, 5, 6))
+    np.testing.assert_array_equal(a.values, b.values)
+    assert not np.array_equal(a.values, c.values)
+
+
+@pytest.mark.parametrize(
+    "first,second",
+    [
+        ("exact", "kernelshap"),
+        ("kernelshap", "permutation"),
+        ("lime", "banzhaf"),
+        ("partition", "occlusion"),
+    ],
+)
+def test_second_explanation_pays_only_for_unseen_coalitions(first, second):
+    game = interaction_game(9, k=1, seed=10)
+    explainer = bbx.Explainer(FunctionScorer(game))
+    one = explainer.explain(game.text, first, 512 if first == "exact" else 150)
+    seen_after_first = set(game.texts_seen)
+    assert one.meta["n_calls"] == len(seen_after_first)
+    two = explainer.explain(game.text, second, 150, seed=1)
+    new_texts = set(game.texts_seen) - seen_after_first
+    assert two.meta["n_calls"] == len(new_texts)
+    # the second run asked for coalitions the first had seen, and got them for free
+    assert two.meta["n_cache_hits"] > 0
+    if first == "exact":
+        assert two.meta["n_calls"] == 0
+
+
+def test_occlusion_leave_one_out_and_windows():
+    game = interaction_game(7, k=2, seed=11)
+    n = 7
+    full = game.full()
+    loo = run(game, "occlusion", 100)
+    expected = np.array([full - game.value(set(range(n)) - {i}) for i in range(n)])
+    np.testing.assert_allclose(loo.values, expected, atol=1e-12)
+    assert loo.meta["n_calls"] == n + 2
+    win = run(game, "occlusion", 100, window=3, stride=2)
+    windows = [range(0, 3), range(2, 5), range(4, 7)]
+    drops = [full - game.value(set(range(n)) - set(w)) for w in windows]
+    for i in range(n):
+        containing = [d for d, w in zip(drops, windows, strict=True) if i in w]
+        np.testing.assert_allclose(win.values[i], np.mean(containing, axis=0), atol=1e-12)
+
+
+def test_partition_finds_the_few_important_words_in_a_long_text():
+    """300 words, a few hundred calls: the words that matter are found and valued correctly."""
+    rng = np.random.default_rng(12)
+    n = 300
+    important = {17: 4.0, 150: -3.0, 261: 2.5}
+    dividends = {frozenset([i]): np.array([rng.normal(scale=0.01)]) for i in range(n)}
+    for i, value in important.items():
+        dividends[frozenset([i])] = np.array([value])
+    from games import HarsanyiGame
+
+    game = HarsanyiGame(n, dividends, np.zeros(1))
+    text = ". ".join(" ".join(f"w{i}" for i in range(s, s + 20)) for s in range(0, n, 20))
+    scorer = lambda texts: game([t.replace(".", "") for t in texts])  # noqa: E731
+    exp = bbx.explain(scorer, text, method="partition", budget=400, seed=0)
+    words = [s for s in exp.segments]
+    assert len(words) == n + 14  # 300 words and 14 periods
+    top = exp.top(3)
+    assert {seg.text for seg, _ in top} == {f"w{i}" for i in important}
+    for seg, value in top:
+        assert value == pytest.approx(important[int(seg.text[1:])], abs=0.05)
+    assert exp.meta["n_calls"] <= 400
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+
+
+def test_auto_picks_by_budget():
+    small = interaction_game(6, seed=13)
+    assert run(small, "auto", 64).meta["chosen_method"] == "exact"
+    mid = interaction_game(14, seed=13)
+    assert run(mid, "auto", 200).meta["chosen_method"] == "kernelshap"
+    assert run(mid, "auto", 20).meta["chosen_method"] == "partition"

@@ -1,0 +1,86 @@
+import json
+
+import numpy as np
+import pytest
+from games import interaction_game
+
+import blackbox_explain as bbx
+
+
+@pytest.fixture
+def exp():
+    game = interaction_game(6, k=3, seed=1)
+    return bbx.explain(game, game.text, method="kernelshap", budget=40, seed=3)
+
+
+def test_json_round_trip_is_exact(exp):
+    again = bbx.Explanation.from_json(exp.to_json())
+    np.testing.assert_array_equal(again.values, exp.values)
+    np.testing.assert_array_equal(again.std, exp.std)
+    np.testing.assert_array_equal(again.base_value, exp.base_value)
+    assert again.segments == exp.segments and again.output_names == exp.output_names
+    assert again.meta["method"] == "kernelshap" and again.meta["n_calls"] == exp.meta["n_calls"]
+    assert again.segmentation.groups == exp.segmentation.groups
+    assert json.loads(exp.to_json())["format"] == "blackbox-explain/explanation"
+
+
+def test_save_and_load(tmp_path, exp):
+    exp.save_json(tmp_path / "e.json")
+    np.testing.assert_array_equal(bbx.Explanation.load_json(tmp_path / "e.json").values, exp.values)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"format": "other"}),
+        json.dumps({"format": "blackbox-explain/explanation", "version": 99}),
+    ],
+)
+def test_from_json_rejects_foreign_input(payload):
+    with pytest.raises(bbx.InputError):
+        bbx.Explanation.from_json(payload)
+
+
+def test_top_and_select_and_sum(exp):
+    top = exp.top(2, output="output_1")
+    col = exp.values[:, 1]
+    assert [v for _, v in top] == sorted(col, key=abs, reverse=True)[:2]
+    total = exp.sum_outputs()
+    np.testing.assert_allclose(total.values[:, 0], exp.values.sum(axis=1))
+    np.testing.assert_allclose(total.efficiency_gap(), 0, atol=1e-9)
+    assert total.output_names == ["total"]
+    only = exp.select("output_2")
+    np.testing.assert_array_equal(only.values[:, 0], exp.values[:, 2])
+    with pytest.raises(bbx.UnknownNameError, match="output_0"):
+        exp.top(1, output="nope")
+
+
+def test_terminal_rendering(exp):
+    text = exp.to_text(output=0)
+    lines = text.splitlines()
+    assert len(lines) == 1 + len(exp.segments)
+    assert "kernelshap" in lines[0] and "w0" in lines[1]
+
+
+def test_terminal_rendering_escapes_control_characters():
+    exp = bbx.explain(
+        lambda ts: [len(t) for t in ts], "evil\x1b[2Jtext here", method="exact", budget=64
+    )
+    assert "\x1b" not in exp.to_text()
+
+
+def test_meta_provenance(exp):
+    for key in (
+        "method",
+        "seed",
+        "budget",
+        "n_calls",
+        "n_cache_hits",
+        "elapsed_seconds",
+        "scorer",
+        "masker",
+    ):
+        assert key in exp.meta
+    assert "HarsanyiGame" in exp.meta["scorer"] or exp.meta["scorer"]

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+import blackbox_explain as bbx
+from blackbox_explain.maskers import get_masker
+from blackbox_explain.segmentation import Segmentation
+
+TEXT = "The movie (a remake) was great, really.\n\nI loved it!"
+
+
+def keep_all_but(seg, *drop):
+    keep = np.ones(len(seg), bool)
+    keep[list(drop)] = False
+    return keep
+
+
+def test_delete_tidies_whitespace():
+    seg = Segmentation.words(TEXT)
+    labels = seg.labels()
+    d = bbx.Delete()
+    assert d.render(seg, np.ones(len(seg), bool)) == TEXT
+    assert (
+        d.render(seg, keep_all_but(seg, labels.index("a")))
+        == "The movie (remake) was great, really.\n\nI loved it!"
+    )
+    assert (
+        d.render(seg, keep_all_but(seg, 0)) == "movie (a remake) was great, really.\n\nI loved it!"
+    )
+    assert (
+        d.render(seg, keep_all_but(seg, labels.index("really")))
+        == "The movie (a remake) was great,.\n\nI loved it!"
+    )
+    # a deleted sentence keeps the paragraph break that separated it
+    first_sentence = range(0, labels.index(".") + 1)
+    assert d.render(seg, keep_all_but(seg, *first_sentence)) == "I loved it!"
+    assert d.render(seg, np.zeros(len(seg), bool)) == ""
+    no_spaces = d.render(seg, keep_all_but(seg, 1, 2))
+    assert "  " not in no_spaces
+
+
+def test_mask_string_and_runs():
+    seg = Segmentation.words("a b c d")
+    keep = np.array([True, False, False, True])
+    assert bbx.MaskString().render(seg, keep) == "a [MASK] [MASK] d"
+    assert bbx.MaskString("_", merge_runs=True).render(seg, keep) == "a _ d"
+
+
+def test_baseline_and_replace():
+    seg = Segmentation.words("good movie")
+    keep = np.array([False, True])
+    assert bbx.Baseline(["bad", "film"]).render(seg, keep) == "bad movie"
+    calls = []
+
+    def propose(text, index):
+        calls.append(index)
+        return text.upper()
+
+    assert get_masker(propose).render(seg, keep) == "GOOD movie"
+    with pytest.raises(bbx.InputError):
+        bbx.Baseline(["one"]).render(seg, keep)
+    with pytest.raises(bbx.InputTypeError):
+        bbx.Replace(lambda t, i: 3).render(seg, keep)
+
+
+def test_masker_names():
+    assert isinstance(get_masker("delete"), bbx.Delete)
+    assert isinstance(get_masker("mask"), bbx.MaskString)
+    with pytest.raises(bbx.UnknownNameError, match="delete"):
+        get_masker("erase")
+
+
+def test_explain_with_mask_string():
+    seen = []
+
+    def scorer(texts):
+        seen.extend(texts)
+        return [t.count("[MASK]") for t in texts]
+
+    exp = bbx.explain(scorer, "one two three", method="exact", budget=8, masker="mask")
+    assert "[MASK] [MASK] [MASK]" in seen
+    np.testing.assert_allclose(exp.values[:, 0], -1.0)
