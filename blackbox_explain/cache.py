@@ -43,6 +43,10 @@ class MemoryCache:
         for text, row in items:
             self._rows[(fingerprint, text)] = np.array(row, dtype=np.float64, copy=True)
 
+    def rows(self, fingerprint: str) -> dict[str, np.ndarray]:
+        """Every cached row of one scorer, by text."""
+        return {text: row for (fp, text), row in self._rows.items() if fp == fingerprint}
+
     def __len__(self) -> int:
         return len(self._rows)
 

