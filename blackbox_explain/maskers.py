@@ -6,7 +6,6 @@ the same text, which is what lets the engine deduplicate and cache.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -14,9 +13,6 @@ import numpy as np
 
 from .errors import InputError, InputTypeError, UnknownNameError
 from .segmentation import Segmentation
-
-_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+(?=[,.;:!?%)\]}])")
-_SPACE_AFTER_OPEN = re.compile(r"(?<=[(\[{])[ \t]+")
 
 
 @runtime_checkable
@@ -37,22 +33,34 @@ def _replace_absent(
     return "".join(out)
 
 
-def _merge_gaps(left: str, right: str) -> str:
-    """The gap left when the segments between two gaps are deleted: keep the 'larger' break."""
-    merged = left + right
-    if not merged:
+def _merge_gaps(between: list[str]) -> str:
+    """The gap left between two kept segments when the segments between them are deleted.
+
+    ``between`` are the original gaps from the one after the left kept segment to the one before
+    the right kept segment.  Text in gaps (template literals) is always kept.  Among whitespace,
+    a segment that was attached to its neighbour stays attached ("(a remake" -> "(remake",
+    "great, really." -> "great,."); otherwise the gap with the most line breaks wins, so
+    paragraphs stay apart.
+    """
+    if len(between) == 1:
+        return between[0]
+    if any(gap.strip() for gap in between):
+        return "".join(between)
+    if between[0] == "" or between[-1] == "":
         return ""
-    if not merged.strip():
-        if "\n\n" in merged:
-            return "\n\n"
-        if "\n" in merged:
-            return "\n"
-        return " "
-    return merged
+    return max(between, key=lambda gap: gap.count("\n"))
+
+
+def _word_join(before: str, after: str) -> bool:
+    return bool(before) and bool(after) and before[-1].isalnum() and after[0].isalnum()
 
 
 class Delete:
-    """Absent segments are deleted; the whitespace they leave is tidied (the default)."""
+    """Absent segments are deleted; the whitespace they leave is tidied (the default).
+
+    Only the gaps around deleted segments change: the text between kept segments is the original,
+    two words are never glued together, and text outside the segments (template literals) stays.
+    """
 
     name = "delete"
 
@@ -60,24 +68,32 @@ class Delete:
         if keep.all():
             return segmentation.text
         gaps = segmentation.gaps
-        pieces: list[str] = []
-        pending = gaps[0]
-        for i, seg in enumerate(segmentation.segments):
-            if keep[i]:
-                pieces.append(
-                    pending if pieces else pending.lstrip() if not pending.strip() else pending
-                )
-                pieces.append(seg.text)
-                pending = gaps[i + 1]
-            else:
-                pending = _merge_gaps(pending, gaps[i + 1])
-        if not pieces:
-            return "" if not pending.strip() else pending.strip()
-        if pending.strip() or (pending and segmentation.text.endswith(pending)):
-            pieces.append(pending)
-        text = "".join(pieces)
-        text = _SPACE_BEFORE_PUNCT.sub("", text)
-        return _SPACE_AFTER_OPEN.sub("", text)
+        kept = np.flatnonzero(keep)
+        if len(kept) == 0:
+            joined = "".join(gaps)
+            return joined if joined.strip() else ""
+        segments = segmentation.segments
+        first, last = int(kept[0]), int(kept[-1])
+        lead = gaps[: first + 1]
+        pieces = [
+            lead[0] if first == 0 else ("".join(lead) if any(g.strip() for g in lead) else "")
+        ]
+        previous = first
+        pieces.append(segments[first].text)
+        for i in kept[1:]:
+            i = int(i)
+            gap = _merge_gaps(gaps[previous + 1 : i + 1])
+            if not gap and i > previous + 1 and _word_join(pieces[-1], segments[i].text):
+                gap = " "  # never glue two words together
+            pieces.append(gap)
+            pieces.append(segments[i].text)
+            previous = i
+        tail = gaps[last + 1 :]
+        if last == len(segments) - 1:
+            pieces.append(tail[0])
+        elif any(g.strip() for g in tail):
+            pieces.append("".join(tail))
+        return "".join(pieces)
 
     def __repr__(self) -> str:
         return "Delete()"
@@ -111,7 +127,7 @@ class MaskString:
                 out.append(gaps[i + 1])
                 in_run = True
             else:
-                out[-1] = _merge_gaps("", gaps[i + 1]) if not gaps[i + 1].strip() else gaps[i + 1]
+                out[-1] = _merge_gaps([out[-1], gaps[i + 1]])
         return "".join(out)
 
     def __repr__(self) -> str:

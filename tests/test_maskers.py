@@ -79,3 +79,34 @@ def test_explain_with_mask_string():
     exp = bbx.explain(scorer, "one two three", method="exact", budget=8, masker="mask")
     assert "[MASK] [MASK] [MASK]" in seen
     np.testing.assert_allclose(exp.values[:, 0], -1.0)
+
+
+def test_delete_keeps_text_between_kept_segments_untouched():
+    seg = Segmentation.words("Hello , odd  spacing stays here")
+    out = bbx.Delete().render(seg, keep_all_but(seg, len(seg) - 1))
+    assert out == "Hello , odd  spacing stays"
+
+
+def test_delete_keeps_leading_and_trailing_whitespace_when_nothing_is_deleted_there():
+    seg = Segmentation.words("  one two three\n")
+    assert bbx.Delete().render(seg, keep_all_but(seg, 1)) == "  one three\n"
+    assert bbx.Delete().render(seg, keep_all_but(seg, 0)) == "two three\n"
+    assert bbx.Delete().render(seg, keep_all_but(seg, 2)) == "  one two"
+
+
+def test_delete_keeps_template_text():
+    seg = Segmentation.from_template("Q: {q}\nA: {a}", {"q": "why", "a": "because"})
+    assert bbx.Delete().render(seg, np.array([False, True])) == "Q: \nA: because"
+    assert bbx.Delete().render(seg, np.array([True, False])) == "Q: why\nA: "
+
+
+def test_delete_never_glues_words():
+    seg = Segmentation.words("great, really. Next one")
+    d = bbx.Delete()
+    assert d.render(seg, keep_all_but(seg, 1)) == "great really. Next one"
+    assert d.render(seg, keep_all_but(seg, 3)) == "great, really Next one"
+    rng = np.random.default_rng(0)
+    words = {s.text for s in seg.segments if s.text.isalnum()}
+    for _ in range(200):
+        out = d.render(seg, rng.random(len(seg)) < 0.5)
+        assert all(token in words for token in out.replace(",", " ").replace(".", " ").split())
