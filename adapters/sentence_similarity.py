@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,9 @@ class SentenceSimilarity:
         Softmax temperature on the cosines.
     batch_size:
         Texts per forward pass.
+    model_id:
+        A stable identifier of the model (set by :meth:`from_pretrained` to the folder); it keys
+        the persistent cache.  Without it, answers are cached for this process only.
     """
 
     def __init__(
@@ -37,6 +42,7 @@ class SentenceSimilarity:
         probabilities: bool = True,
         batch_size: int = 64,
         name: str = "sentence-similarity",
+        model_id: str | None = None,
     ) -> None:
         self.model = model
         self.labels = dict(labels) if isinstance(labels, Mapping) else {x: x for x in labels}
@@ -44,6 +50,7 @@ class SentenceSimilarity:
         self.probabilities = probabilities
         self.max_batch_size = batch_size
         self.name = name
+        self.model_id = model_id
         self._label_embeddings: np.ndarray | None = None
 
     @classmethod
@@ -56,6 +63,7 @@ class SentenceSimilarity:
     ) -> SentenceSimilarity:
         """Load a sentence-transformers model from a local folder."""
         st = require("sentence_transformers", "hf", "SentenceSimilarity")
+        options.setdefault("model_id", str(Path(path).resolve()))
         return cls(st.SentenceTransformer(str(path), device=device), labels, **options)
 
     @classmethod
@@ -74,12 +82,18 @@ class SentenceSimilarity:
         return list(self.labels)
 
     @property
-    def fingerprint(self) -> str:
-        model_name = getattr(self.model, "model_card_data", None)
-        ident = getattr(model_name, "base_model", None) or type(self.model).__name__
-        return (
-            f"sentence-similarity|{ident}|{sorted(self.labels.items())}|"
-            f"t={self.temperature}|p={self.probabilities}"
+    def fingerprint(self) -> str | None:
+        """Model, labels and parameters; ``None`` (per-process caching) without a model id."""
+        if self.model_id is None:
+            return None
+        return json.dumps(
+            [
+                "sentence-similarity",
+                self.model_id,
+                self.labels,
+                self.temperature,
+                self.probabilities,
+            ]
         )
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -27,6 +27,8 @@ from scorers import SCORERS, Replay
 from sentences import SENTENCES
 
 import blackbox_explain as bbx
+from blackbox_explain.estimators.enumeration import all_masks
+from blackbox_explain.game import CoalitionGame
 from blackbox_explain.scoring import scorer_fingerprint
 from blackbox_explain.segmentation import Segmentation
 
@@ -41,10 +43,15 @@ def metrics(estimate: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return {"rel_l2": rel, "spearman": rho, "top3": len(top) / 3}
 
 
-def record_truth(scorer, output: int, text: str):
-    cache = bbx.MemoryCache()
+def record_truth(scorer, text: str, cache_path: Path):
+    """Exact Shapley values with the real model, and every coalition's answer (from the cache)."""
+    cache = bbx.SQLiteCache(cache_path)
     exp = bbx.explain(scorer, text, method="exact", budget=2**16, cache=cache)
-    return exp, cache.rows(scorer_fingerprint(scorer))
+    game = CoalitionGame(scorer, Segmentation.words(text))
+    texts = game.texts(all_masks(len(game.segmentation)))
+    table = cache.get_many(scorer_fingerprint(scorer), texts)
+    cache.close()
+    return exp, table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,11 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         for s_index, text in enumerate(SENTENCES[: args.sentences]):
             n = len(Segmentation.words(text))
             started = time.perf_counter()
-            exact, table = record_truth(scorer, output, text)
+            exact, table = record_truth(scorer, text, out / f"{scorer_name}-answers.sqlite")
             exact_seconds = time.perf_counter() - started
             truth = exact.values[:, output]
             print(
-                f"{scorer_name} #{s_index} n={n} exact: {exact.meta['n_calls']} calls, {exact_seconds:.1f}s",
+                f"{scorer_name} #{s_index} n={n} exact: {exact.meta['n_calls']} new calls, {exact_seconds:.1f}s",
                 flush=True,
             )
             replay = Replay(table, exact.output_names)
