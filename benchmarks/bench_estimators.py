@@ -37,10 +37,16 @@ BUDGETS = [32, 64, 128, 256, 512, 1024]
 
 
 def metrics(estimate: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    rel = float(np.linalg.norm(estimate - truth) / max(np.linalg.norm(truth), 1e-12))
-    rho = float(spearmanr(estimate, truth).statistic)
-    top = set(np.argsort(-np.abs(truth))[:3]) & set(np.argsort(-np.abs(estimate))[:3])
-    return {"rel_l2": rel, "spearman": rho, "top3": len(top) / 3}
+    """Relative L2, Spearman and a tie-aware top-3 overlap (NaN where undefined)."""
+    rel = float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))
+    rho = float(spearmanr(estimate, truth).statistic) if np.ptp(estimate) > 0 else float("nan")
+    magnitude = np.abs(truth)
+    k = min(3, int((magnitude > 1e-12).sum()))
+    threshold = np.sort(magnitude)[::-1][k - 1]
+    picked = np.argsort(-np.abs(estimate), kind="stable")[:k]
+    # a pick counts when its true magnitude reaches the k-th largest (ties are interchangeable)
+    top = float(np.mean(magnitude[picked] >= threshold - 1e-12))
+    return {"rel_l2": rel, "spearman": rho, "top3": top}
 
 
 def record_truth(scorer, text: str, cache_path: Path):
@@ -80,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             exact, table = record_truth(scorer, text, out / f"{scorer_name}-answers.sqlite")
             exact_seconds = time.perf_counter() - started
             truth = exact.values[:, output]
+            if np.linalg.norm(truth) < 1e-12:
+                print(
+                    f"{scorer_name} #{s_index}: the model ignores every word; skipped", flush=True
+                )
+                continue
             print(
                 f"{scorer_name} #{s_index} n={n} exact: {exact.meta['n_calls']} new calls, {exact_seconds:.1f}s",
                 flush=True,
@@ -143,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def summarize(rows, live_rows, machine, command) -> str:
     lines = [f"Command: `{command}`", "", f"Machine: {machine}", ""]
+    for scorer in sorted({r["scorer"] for r in rows}):
+        used = sorted({r["sentence"] for r in rows if r["scorer"] == scorer})
+        lines.append(f"{scorer}: {len(used)} sentences with a non-zero attribution")
+    lines.append("")
     scorers = sorted({r["scorer"] for r in rows})
     for scorer in scorers:
         lines += [
@@ -163,7 +178,7 @@ def summarize(rows, live_rows, machine, command) -> str:
             ]
             lines.append(
                 f"| {method} | {budget if method != 'occlusion' else 'n+2'} | {np.mean([r['calls'] for r in sel]):.0f} "
-                f"| {np.median([r['rel_l2'] for r in sel]):.3f} | {np.median([r['spearman'] for r in sel]):.3f} "
+                f"| {np.median([r['rel_l2'] for r in sel]):.3f} | {np.nanmedian([r['spearman'] for r in sel]):.3f} "
                 f"| {np.mean([r['top3'] for r in sel]):.2f} | {1000 * np.median([r['seconds'] for r in sel]):.1f} |"
             )
         lines.append("")

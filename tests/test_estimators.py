@@ -220,3 +220,36 @@ def test_auto_picks_by_budget():
     mid = interaction_game(14, seed=13)
     assert run(mid, "auto", 200).meta["chosen_method"] == "kernelshap"
     assert run(mid, "auto", 20).meta["chosen_method"] == "partition"
+
+
+@pytest.mark.parametrize(
+    "options", [{"weighting": "counts"}, {"size_sampling": "uniform"}, {"weighting": "inclusion"}]
+)
+def test_kernelshap_sampling_variants_are_consistent(options):
+    """Every weighting/size-sampling variant is exact on additive games and converges."""
+    additive = additive_game(11, k=1, seed=14)
+    np.testing.assert_allclose(
+        run(additive, "kernelshap", 60, **options).values, additive.shapley(), atol=1e-9
+    )
+    errors = []
+    for budget in (40, 400):
+        game = interaction_game(11, k=1, seed=15, n_terms=25)
+        errors.append(
+            np.mean(
+                [
+                    rel_l2(
+                        run(game, "kernelshap", budget, seed=s, **options).values, game.shapley()
+                    )
+                    for s in range(5)
+                ]
+            )
+        )
+    assert errors[1] < 0.5 * errors[0]
+
+
+def test_kernelshap_rejects_bad_options():
+    game = additive_game(5)
+    with pytest.raises(bbx.InputError, match="weighting"):
+        run(game, "kernelshap", 20, weighting="magic")
+    with pytest.raises(bbx.InputError, match="needs weighting='inclusion'"):
+        run(game, "kernelshap", 20, weighting="counts", size_sampling="uniform")

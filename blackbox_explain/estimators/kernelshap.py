@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..errors import InputError
 from ..game import Game
 from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
@@ -36,13 +37,25 @@ class KernelSHAP(Estimator):
     ----------
     n_bootstrap:
         Bootstrap resamples used for the standard errors (0 disables them).
+    weighting:
+        Weights of the sampled coalitions.  ``"inclusion"`` (default): the Shapley kernel weight
+        divided by the coalition's probability of being in the sample (Horvitz-Thompson, the
+        "c-kernel" of Olsen & Jullum, 2024), which removes the noise of random draw counts;
+        ``"counts"``: proportional to how often each was drawn (the shap library's choice).
+    size_sampling:
+        ``"kernel"`` (default): sizes drawn in proportion to their Shapley-kernel weight;
+        ``"uniform"``: every size equally likely (leverage-score sampling, Musco & Witter 2025).
     """
 
     name = "kernelshap"
     efficient = True
 
-    def __init__(self, n_bootstrap: int = 32) -> None:
+    def __init__(
+        self, n_bootstrap: int = 32, weighting: str = "inclusion", size_sampling: str = "kernel"
+    ) -> None:
         self.n_bootstrap = n_bootstrap
+        self.weighting = weighting
+        self.size_sampling = size_sampling
 
     def min_budget(self, n_players: int) -> int:
         return n_players + 2 if n_players > 1 else 2
@@ -53,15 +66,27 @@ class KernelSHAP(Estimator):
             table = game(all_masks(n))
             info = {"n_coalitions": 2**n, "exact": True}
             return Estimate(shapley_from_table(table, n), table[0], table[-1], None, info)
-        plan = plan_coalitions(n, budget - 2, rng)
+        if self.weighting not in ("inclusion", "counts"):
+            raise InputError(f"weighting must be 'inclusion' or 'counts', got {self.weighting!r}")
+        if self.size_sampling not in ("kernel", "uniform"):
+            raise InputError(
+                f"size_sampling must be 'kernel' or 'uniform', got {self.size_sampling!r}"
+            )
+        if self.size_sampling == "uniform" and self.weighting == "counts":
+            raise InputError("size_sampling='uniform' needs weighting='inclusion'")
+        plan = plan_coalitions(n, budget - 2, rng, self.size_sampling)
         values = game(np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks]))
         base, full = values[0], values[1]
         y = values[2:] - base
         fixed_w, sampled_units, sampled_mass = plan.fixed_weights, plan.units, plan.sampled_mass
 
+        inclusion = self.weighting == "inclusion"
+
         def fit(unit_counts: np.ndarray) -> np.ndarray:
             counts = np.zeros(len(plan.masks))
             np.add.at(counts, sampled_units, unit_counts[plan.unit_of_draw])
+            if inclusion:
+                counts = np.where(counts > 0, plan.inclusion_weights, 0.0)
             w = fixed_w.copy()
             if counts.sum() > 0:
                 w = w + sampled_mass * counts / counts.sum()
@@ -93,6 +118,7 @@ class CoalitionPlan:
         unit_of_draw: np.ndarray,
         sampled_mass: float,
         complete_sizes: list[int],
+        inclusion_weights: np.ndarray,
     ) -> None:
         self.masks = masks
         self.fixed_weights = fixed_weights
@@ -100,9 +126,12 @@ class CoalitionPlan:
         self.unit_of_draw = unit_of_draw  # ... the draw (pair) it came from
         self.sampled_mass = sampled_mass
         self.complete_sizes = complete_sizes
+        self.inclusion_weights = inclusion_weights  # kernel weight / P(in sample), per row
 
 
-def plan_coalitions(n: int, n_coalitions: int, rng: np.random.Generator) -> CoalitionPlan:
+def plan_coalitions(
+    n: int, n_coalitions: int, rng: np.random.Generator, size_sampling: str = "kernel"
+) -> CoalitionPlan:
     """Choose at most ``n_coalitions`` distinct non-trivial coalitions for KernelSHAP."""
     weights = size_weights(n)
     # per-coalition kernel weight of each size
@@ -131,7 +160,7 @@ def plan_coalitions(n: int, n_coalitions: int, rng: np.random.Generator) -> Coal
     coalition_of_row: list[int] = []
     sampled_mass = float(remaining_weight.sum())
     if left > 0 and sampled_mass > 0:
-        probabilities = remaining_weight / sampled_mass
+        probabilities = _size_probabilities(remaining_weight, size_sampling)
         max_draws = 100 * (left + 10)
         attempts = 0
         draw = 0
@@ -151,6 +180,14 @@ def plan_coalitions(n: int, n_coalitions: int, rng: np.random.Generator) -> Coal
             left -= len(new)
             draw += 1
     masks = chosen.array()
+    inclusion_weights = np.zeros(len(masks))
+    if draws and sampled_mass > 0:
+        probabilities = _size_probabilities(remaining_weight, size_sampling)
+        sizes = masks.sum(axis=1)
+        for size in np.unique(sizes[coalition_of_row]):
+            per_draw = (probabilities[size] + probabilities[n - size]) / math.comb(n, int(size))
+            included = -np.expm1(draw * np.log1p(-min(per_draw, 1.0))) if per_draw < 1 else 1.0
+            inclusion_weights[sizes == size] = per_coalition[size] / included
     return CoalitionPlan(
         masks,
         np.array(fixed, dtype=np.float64),
@@ -158,6 +195,7 @@ def plan_coalitions(n: int, n_coalitions: int, rng: np.random.Generator) -> Coal
         np.array(draws, dtype=np.int64),
         sampled_mass,
         sorted(complete),
+        inclusion_weights,
     )
 
 
@@ -170,3 +208,11 @@ def _combinations_masks(n: int, size: int) -> list[np.ndarray]:
         mask[list(combo)] = True
         out.append(mask)
     return out
+
+
+def _size_probabilities(remaining_weight: np.ndarray, size_sampling: str) -> np.ndarray:
+    """How coalition sizes are drawn: proportional to the kernel, or uniformly (leverage scores)."""
+    if size_sampling == "kernel":
+        return remaining_weight / remaining_weight.sum()
+    uniform = (remaining_weight > 0).astype(float)
+    return uniform / uniform.sum()
