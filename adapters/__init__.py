@@ -4,6 +4,8 @@ Heavy dependencies (torch, sentence-transformers, ...) are imported only when an
 """
 
 from .function import FunctionScorer
+from .hf_causal_lm import HFCausalLM
+from .hf_classifier import HFClassifier
 from .sentence_similarity import SentenceSimilarity
 
-__all__ = ["FunctionScorer", "SentenceSimilarity"]
+__all__ = ["FunctionScorer", "HFCausalLM", "HFClassifier", "SentenceSimilarity"]

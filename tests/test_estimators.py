@@ -219,7 +219,8 @@ def test_auto_picks_by_budget():
     assert run(small, "auto", 64).meta["chosen_method"] == "exact"
     mid = interaction_game(14, seed=13)
     assert run(mid, "auto", 200).meta["chosen_method"] == "kernelshap"
-    assert run(mid, "auto", 20).meta["chosen_method"] == "partition"
+    assert run(mid, "auto", 16).meta["chosen_method"] == "kernelshap"
+    assert run(mid, "auto", 15).meta["chosen_method"] == "partition"
 
 
 @pytest.mark.parametrize(
@@ -253,3 +254,20 @@ def test_kernelshap_rejects_bad_options():
         run(game, "kernelshap", 20, weighting="magic")
     with pytest.raises(bbx.InputError, match="needs weighting='inclusion'"):
         run(game, "kernelshap", 20, weighting="counts", size_sampling="uniform")
+
+
+def test_kernelshap_ridge_keeps_efficiency_and_is_zero_on_additive_games():
+    game = interaction_game(20, k=2, seed=16, n_terms=30)
+    for ridge in (0.5, "auto"):
+        exp = run(game, "kernelshap", 60, ridge=ridge)
+        np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+    huge = run(game, "kernelshap", 60, ridge=1e12)
+    np.testing.assert_allclose(
+        huge.values, np.tile((game.full() - game.empty()) / 20, (20, 1)), atol=1e-6
+    )
+    additive = additive_game(30, seed=16)
+    exp = run(additive, "kernelshap", 100, ridge="auto")  # > 2n: paired samples determine it
+    assert exp.meta["ridge"] == 0.0
+    np.testing.assert_allclose(exp.values, additive.shapley(), atol=1e-9)
+    with pytest.raises(bbx.InputError, match="ridge"):
+        run(additive, "kernelshap", 50, ridge=-1)

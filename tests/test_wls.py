@@ -28,3 +28,27 @@ def test_sum_constraint_is_exact_and_optimal():
     # optimality: KKT conditions of min ||sqrt(w)(y - X c)||^2 s.t. 1'c = total
     gradient = X.T @ (w[:, None] * (y - X @ coef))
     np.testing.assert_allclose(gradient - gradient.mean(axis=0), 0, atol=1e-9)
+
+
+def test_ridge_with_sum_constraint_shrinks_towards_the_equal_split_symmetrically():
+    rng = np.random.default_rng(2)
+    X = (rng.random((30, 5)) < 0.5).astype(float)
+    y = rng.normal(size=(30, 1))
+    w = np.ones(30)
+    total = np.array([2.0])
+    coef, _ = solve_wls(X, y, w, ridge=1.0, total=total)
+    np.testing.assert_allclose(coef.sum(), 2.0, atol=1e-12)
+    huge, _ = solve_wls(X, y, w, ridge=1e9, total=total)
+    np.testing.assert_allclose(huge[:, 0], 0.4, atol=1e-6)
+    # symmetric: permuting the columns permutes the solution
+    perm = np.array([4, 2, 0, 1, 3])
+    permuted, _ = solve_wls(X[:, perm], y, w, ridge=1.0, total=total)
+    np.testing.assert_allclose(permuted, coef[perm], atol=1e-10)
+    # and it minimises the penalised objective: compare with a brute-force projected solve
+    d = 5
+    basis = np.vstack([np.eye(d - 1), -np.ones(d - 1)])  # directions with zero sum
+    start = np.full(d, 0.4)
+    A = X @ basis
+    b = y[:, 0] - X @ start
+    z = np.linalg.solve(A.T @ A + basis.T @ basis, A.T @ b)
+    np.testing.assert_allclose(coef[:, 0], start + basis @ z, atol=1e-10)

@@ -11,17 +11,16 @@ from .exact import ExactShapley
 from .kernelshap import KernelSHAP
 from .partition import Partition
 
-#: KernelSHAP is chosen when the budget gives at least this many calls per segment; below it the
-#: coarse-to-fine partition method is more accurate (benchmarks/RESULTS.md).
-KERNELSHAP_CALLS_PER_SEGMENT = 2.0
-
 
 def choose(n_players: int, budget: int) -> Estimator:
-    """Exact when ``2**n`` fits the budget, else KernelSHAP, else partition for long texts."""
+    """Exact when ``2**n`` fits the budget; else KernelSHAP (with its cross-validated ridge), the
+    most accurate Shapley estimator at every budget and length measured in benchmarks/RESULTS.md;
+    else, below KernelSHAP's minimum of ``n + 2`` calls, the coarse-to-fine partition method."""
     if n_players <= MAX_ENUMERATION_PLAYERS and 2**n_players <= budget:
         return ExactShapley()
-    if budget >= KERNELSHAP_CALLS_PER_SEGMENT * n_players + 2:
-        return KernelSHAP()
+    kernel = KernelSHAP()
+    if budget >= kernel.min_budget(n_players):
+        return kernel
     return Partition()
 
 

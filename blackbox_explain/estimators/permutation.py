@@ -21,7 +21,7 @@ class PermutationSampling(Estimator):
     efficient = True
 
     def min_budget(self, n_players: int) -> int:
-        return 2 * max(n_players - 1, 1) + 2
+        return 2 * n_players
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
         n = game.n_players

@@ -21,7 +21,8 @@ def solve_wls(
     - ``intercept``: fit an unpenalised intercept ``b`` (X and y centred by their weighted means,
       exactly as scikit-learn's ``Ridge(fit_intercept=True)`` with ``sample_weight``).
     - ``total``: ``(k,)``; constrain ``coef.sum(0) == total`` (the efficiency of Shapley values),
-      enforced exactly by eliminating the last coefficient.
+      enforced exactly by eliminating the last coefficient.  With a ridge, the penalty is then on
+      every coefficient's distance from the equal split ``total / n`` (symmetric in all n).
 
     Returns ``(coef (n, k), intercept (k,))``.
     """
@@ -32,8 +33,13 @@ def solve_wls(
     w = np.asarray(weights, dtype=np.float64)
     n, k = X.shape[1], y.shape[1]
     offset = np.zeros(k)
+    split = np.zeros(k)
     if total is not None:
         total = np.asarray(total, dtype=np.float64).reshape(k)
+        if ridge > 0:
+            split = total / n
+            y = y - X.sum(axis=1, keepdims=True) * split[None, :]
+            total = np.zeros(k)
         # coef[-1] = total - sum(coef[:-1])  =>  y - X[:, -1] total = (X[:, :-1] - X[:, -1]) coef[:-1]
         y = y - X[:, [-1]] * total[None, :]
         X = X[:, :-1] - X[:, [-1]]
@@ -49,13 +55,60 @@ def solve_wls(
         sw = np.sqrt(w)[:, None]
         A, B = X * sw, y * sw
         if ridge > 0:
-            gram = A.T @ A + ridge * np.eye(A.shape[1])
+            penalty = np.eye(A.shape[1])
+            if total is not None:  # ||d||^2 over all n, with d_n = -sum(d_1..n-1)
+                penalty += 1.0
+            gram = A.T @ A + ridge * penalty
             coef = np.linalg.solve(gram, A.T @ B)
         else:
             coef = np.linalg.lstsq(A, B, rcond=None)[0]
     if intercept:
         offset = y_mean - x_mean @ coef
     if total is not None:
-        coef = np.vstack([coef, total[None, :] - coef.sum(axis=0, keepdims=True)])
+        coef = np.vstack([coef, total[None, :] - coef.sum(axis=0, keepdims=True)]) + split
     assert coef.shape == (n, k)
     return coef, offset
+
+
+RIDGE_GRID = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+
+
+def gcv_ridge(
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    total: np.ndarray,
+    grid: tuple[float, ...] = RIDGE_GRID,
+) -> float:
+    """The ridge of the constrained fit (see :func:`solve_wls`) that minimises generalised
+    cross-validation, ``mean(w r^2) / (1 - tr(H)/m)^2``; the smallest wins ties, so data that
+    fit exactly (an additive game) keep ``ridge=0``."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+    w = np.asarray(weights, dtype=np.float64)
+    m, n = X.shape
+    total = np.asarray(total, dtype=np.float64).reshape(-1)
+    split = total / n
+    y0 = y - X.sum(axis=1, keepdims=True) * split[None, :]
+    Xr = X[:, :-1] - X[:, [-1]]
+    sw = np.sqrt(w)[:, None]
+    A, B = Xr * sw, y0 * sw
+    gram = A.T @ A
+    rhs = A.T @ B
+    penalty = np.eye(n - 1) + 1.0
+    best, best_score = 0.0, np.inf
+    for ridge in grid:
+        matrix = gram + ridge * penalty
+        try:
+            coef = np.linalg.solve(matrix, rhs)
+            trace = float(np.trace(np.linalg.solve(matrix, gram)))
+        except np.linalg.LinAlgError:
+            continue
+        dof = 1.0 - trace / m
+        if dof <= 1e-9:
+            continue
+        residual = float(((B - A @ coef) ** 2).sum()) / m
+        score = residual / dof**2
+        if score < best_score * (1 - 1e-9) - 1e-300:
+            best, best_score = ridge, score
+    return best

@@ -1,0 +1,301 @@
+"""Causal language models as scorers: log-probability of a fixed answer given each prompt.
+
+``HFCausalLM.bind(prompt, target)`` returns a scorer whose outputs are the log-probabilities of
+each target token given a perturbed prompt (teacher forcing, one forward pass per batch).  With
+no target, the answer is first generated greedily from the unperturbed prompt.  For chat models
+the perturbation applies to the user's message and the chat template is applied after rendering,
+so template tokens are never masked.  With ``labels=[...]`` the model becomes a classifier over
+candidate continuations (log-probs or normalised probabilities).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blackbox_explain.errors import InputError, UnknownNameError
+
+from ._torch import choose_device, torch_module, transformers_module
+
+LABEL_OUTPUTS = ("logprobs", "probabilities")
+
+
+class HFCausalLM:
+    """A transformers causal LM that can be explained through :func:`blackbox_explain.explain`.
+
+    Parameters
+    ----------
+    model, tokenizer:
+        A loaded ``AutoModelForCausalLM`` and its tokenizer.
+    chat:
+        Wrap each (perturbed) prompt as a user message with the tokenizer's chat template
+        (default: when the tokenizer has one).
+    system_prompt:
+        Optional system message for chat models (never perturbed).
+    labels:
+        Candidate answers for label mode (e.g. ``[" positive", " negative"]``).
+    label_output:
+        ``"probabilities"`` (normalised over the labels, default) or ``"logprobs"``.
+    max_new_tokens:
+        Length limit of the greedy answer generated when no target is given.
+    batch_size:
+        Prompts per forward pass.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        chat: bool | None = None,
+        system_prompt: str | None = None,
+        labels: Sequence[str] | None = None,
+        label_output: str = "probabilities",
+        max_new_tokens: int = 24,
+        batch_size: int = 8,
+        device: str | None = None,
+        model_id: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.chat = chat
+        self.system_prompt = system_prompt
+        self.labels = list(labels) if labels is not None else None
+        self.label_output = label_output
+        self.max_new_tokens = max_new_tokens
+        self.batch_size = batch_size
+        self.device = device
+        self.model_id = model_id
+        self.name = name or f"hf-lm:{model_id or type(model).__name__}"
+        self._placed = False
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path, gguf_file: str | None = None, **options: Any
+    ) -> HFCausalLM:
+        """Load a causal LM and its tokenizer from a local folder (optionally a GGUF file in it)."""
+        transformers = transformers_module()
+        torch = torch_module()
+        folder = str(path)
+        extra = {"gguf_file": gguf_file} if gguf_file else {}
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, **extra)
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            folder, dtype=torch.float32, **extra
+        )
+        options.setdefault("model_id", str(Path(folder).resolve() / (gguf_file or "")))
+        return cls(model, tokenizer, **options)
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def fingerprint(self) -> str | None:
+        if self.model_id is None:
+            return None
+        return json.dumps(
+            [
+                "hf-causal-lm",
+                self.model_id,
+                self.uses_chat,
+                self.system_prompt,
+                self.labels,
+                self.label_output,
+                self.max_new_tokens,
+            ]
+        )
+
+    @property
+    def uses_chat(self) -> bool:
+        if self.chat is not None:
+            return self.chat
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def __repr__(self) -> str:
+        return f"HFCausalLM(name={self.name!r}, chat={self.uses_chat}, labels={self.labels!r})"
+
+    # ------------------------------------------------------------------ prompts
+    def _ready(self) -> None:
+        if not self._placed:
+            self.device = choose_device(self.device)
+            self.model.to(self.device)
+            self.model.eval()
+            self._placed = True
+
+    def prompt_ids(self, user_text: str) -> list[int]:
+        """Token ids of a prompt: the chat template around the user text, or the plain text."""
+        if self.uses_chat:
+            messages = []
+            if self.system_prompt:
+                messages.append({"role": "system", "content": self.system_prompt})
+            messages.append({"role": "user", "content": user_text})
+            ids = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=True, return_dict=False
+            )
+            if isinstance(ids, dict) or hasattr(ids, "keys"):
+                ids = ids["input_ids"]
+            return [int(i) for i in ids]
+        ids = self.tokenizer(user_text, add_special_tokens=True)["input_ids"]
+        if not ids:
+            bos = self.tokenizer.bos_token_id or self.tokenizer.eos_token_id
+            ids = [bos] if bos is not None else []
+        return [int(i) for i in ids]
+
+    def target_ids(self, target: str) -> list[int]:
+        ids = self.tokenizer(target, add_special_tokens=False)["input_ids"]
+        if not ids:
+            raise InputError(f"the target {target!r} has no tokens")
+        return [int(i) for i in ids]
+
+    # ------------------------------------------------------------------ model calls
+    def generate_ids(self, prompt: str) -> list[int]:
+        """Greedy continuation of ``prompt`` (its token ids, end-of-sequence excluded)."""
+        torch = torch_module()
+        self._ready()
+        ids = self.prompt_ids(prompt)
+        input_ids = torch.tensor([ids], device=self.device)
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                pad_token_id=self._pad_id(),
+            )
+        new = [int(t) for t in out[0, len(ids) :]]
+        stops = {
+            self.tokenizer.eos_token_id,
+            *(_as_list(self.model.generation_config.eos_token_id)),
+        }
+        for position, token in enumerate(new):
+            if token in stops:
+                return new[:position]
+        return new
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        """Greedy answers to many prompts (text in, text out)."""
+        return [
+            self.tokenizer.decode(self.generate_ids(p), skip_special_tokens=True) for p in prompts
+        ]
+
+    def _pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = self.tokenizer.eos_token_id
+        return int(pad if pad is not None else 0)
+
+    def continuation_logprobs(
+        self, prompts: Sequence[str], continuation: Sequence[int]
+    ) -> np.ndarray:
+        """``(len(prompts), len(continuation))`` log-probs of each continuation token.
+
+        One forward pass per batch: prompts are left-padded, position ids follow the attention
+        mask, so a batched result equals the one-at-a-time result.
+        """
+        torch = torch_module()
+        self._ready()
+        tail = [int(t) for t in continuation]
+        out = np.empty((len(prompts), len(tail)))
+        for start in range(0, len(prompts), self.batch_size):
+            chunk = [self.prompt_ids(p) + tail for p in prompts[start : start + self.batch_size]]
+            width = max(len(ids) for ids in chunk)
+            pad = self._pad_id()
+            input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in chunk])
+            mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in chunk])
+            positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+            with torch.inference_mode():
+                logits = self.model(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    position_ids=positions.to(self.device),
+                ).logits.float()
+            n_tail = len(tail)
+            logprobs = torch.log_softmax(logits[:, -n_tail - 1 : -1, :], dim=-1)
+            index = torch.tensor(tail, device=logprobs.device).view(1, n_tail, 1)
+            picked = logprobs.gather(2, index.expand(len(chunk), n_tail, 1)).squeeze(2)
+            out[start : start + len(chunk)] = picked.cpu().numpy()
+        return out
+
+    # ------------------------------------------------------------------ explanation
+    def bind(self, text: str, target: str | None = None) -> LMTargetScorer | LMLabelScorer:
+        """The scorer for explaining this prompt.
+
+        Label mode (``labels`` set): a classifier over the labels.  Otherwise the log-probs of
+        the target's tokens; with ``target=None`` the greedy answer to ``text`` is the target.
+        """
+        if self.labels is not None:
+            if target is not None:
+                raise InputError("this model is in label mode; pass either labels or a target")
+            if self.label_output not in LABEL_OUTPUTS:
+                raise UnknownNameError("label output", self.label_output, LABEL_OUTPUTS)
+            return LMLabelScorer(self, [self.target_ids(label) for label in self.labels])
+        if target is None:
+            ids = self.generate_ids(text)
+            if not ids:
+                raise InputError(f"{self.name} generated an empty answer; give a target")
+            target_text = self.tokenizer.decode(ids, skip_special_tokens=True)
+        else:
+            ids = self.target_ids(target)
+            target_text = target
+        return LMTargetScorer(self, ids, target_text)
+
+
+class LMTargetScorer:
+    """Log-prob of every target token given a prompt; outputs named ``"i:token"``."""
+
+    def __init__(self, lm: HFCausalLM, target_ids: list[int], target: str) -> None:
+        self.lm = lm
+        self.target_ids = target_ids
+        self.target = target
+        self.max_batch_size = lm.batch_size
+        self.name = lm.name
+
+    @property
+    def output_names(self) -> list[str]:
+        pieces = [self.lm.tokenizer.decode([t]) for t in self.target_ids]
+        return [f"{i}:{piece}" for i, piece in enumerate(pieces)]
+
+    @property
+    def fingerprint(self) -> str | None:
+        base = self.lm.fingerprint
+        return None if base is None else json.dumps(["target", base, self.target_ids])
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        return self.lm.continuation_logprobs(texts, self.target_ids)
+
+
+class LMLabelScorer:
+    """Each label's log-prob (summed over its tokens), or probabilities normalised over labels."""
+
+    def __init__(self, lm: HFCausalLM, label_ids: list[list[int]]) -> None:
+        self.lm = lm
+        self.label_ids = label_ids
+        self.max_batch_size = lm.batch_size
+        self.name = lm.name
+        self.target = {"labels": lm.labels, "output": lm.label_output}
+
+    @property
+    def output_names(self) -> list[str]:
+        return [label.strip() or label for label in self.lm.labels or []]
+
+    @property
+    def fingerprint(self) -> str | None:
+        base = self.lm.fingerprint
+        return None if base is None else json.dumps(["labels", base])
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        columns = [self.lm.continuation_logprobs(texts, ids).sum(axis=1) for ids in self.label_ids]
+        logprobs = np.stack(columns, axis=1)
+        if self.lm.label_output == "logprobs":
+            return logprobs
+        shifted = logprobs - logprobs.max(axis=1, keepdims=True)
+        weights = np.exp(shifted)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]

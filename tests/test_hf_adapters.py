@@ -1,0 +1,160 @@
+"""HF adapters on tiny models built locally and loaded through the adapters' real loading code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import blackbox_explain as bbx
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+torch.set_num_threads(2)
+
+from blackbox_explain.adapters import HFCausalLM, HFClassifier  # noqa: E402
+from tiny_models import build_tiny_bert_classifier, build_tiny_llama  # noqa: E402
+
+PROMPTS = ["the movie was great", "the food was not good but the staff were friendly", "paris", ""]
+
+
+@pytest.fixture(scope="module")
+def llama_dir(tmp_path_factory):
+    return build_tiny_llama(tmp_path_factory.mktemp("llama"))
+
+
+@pytest.fixture(scope="module")
+def plain_llama_dir(tmp_path_factory):
+    return build_tiny_llama(tmp_path_factory.mktemp("llama_plain"), chat=False, seed=1)
+
+
+@pytest.fixture(scope="module")
+def bert_dir(tmp_path_factory):
+    return build_tiny_bert_classifier(tmp_path_factory.mktemp("bert"))
+
+
+def direct_logprobs(model, ids, n_target):
+    """Teacher-forced log-probs of the last n_target tokens of one unpadded sequence."""
+    with torch.inference_mode():
+        logits = model(input_ids=torch.tensor([ids])).logits[0].float()
+    logprobs = torch.log_softmax(logits, dim=-1)
+    return np.array(
+        [
+            logprobs[len(ids) - n_target - 1 + j, ids[len(ids) - n_target + j]].item()
+            for j in range(n_target)
+        ]
+    )
+
+
+# ---------------------------------------------------------------- classifier
+def test_classifier_equals_direct_forward_pass(bert_dir):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    clf = HFClassifier.from_pretrained(bert_dir, batch_size=3)
+    assert clf.output_names == ["negative", "neutral", "positive"]
+    texts = ["a fine film", "dull", "not what i hoped for at all", "x"]
+    got = clf.score(texts)
+    model = AutoModelForSequenceClassification.from_pretrained(bert_dir).eval()
+    tok = AutoTokenizer.from_pretrained(bert_dir)
+    for text, row in zip(texts, got, strict=True):
+        with torch.inference_mode():
+            logits = model(**tok(text, return_tensors="pt")).logits[0]
+        np.testing.assert_allclose(row, torch.softmax(logits, -1).numpy(), atol=1e-5)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-6)
+    logits = HFClassifier.from_pretrained(bert_dir, output="logits").score(texts)
+    np.testing.assert_allclose(
+        np.exp(logits) / np.exp(logits).sum(1, keepdims=True), got, atol=1e-5
+    )
+
+
+def test_classifier_reports_truncation(bert_dir):
+    clf = HFClassifier.from_pretrained(bert_dir)
+    long_text = "word " * 100
+    with pytest.warns(UserWarning, match="1 of 2 texts exceed 32 tokens"):
+        clf.score([long_text, "short"])
+    assert clf.n_truncated == 1
+
+
+def test_classifier_explained_end_to_end(bert_dir):
+    clf = HFClassifier.from_pretrained(bert_dir)
+    exp = bbx.explain(clf, "the staff were not friendly", method="exact", budget=64)
+    np.testing.assert_allclose(
+        exp.full_value, clf.score(["the staff were not friendly"])[0], atol=1e-6
+    )
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+    assert exp.output_names == ["negative", "neutral", "positive"]
+
+
+# ---------------------------------------------------------------- causal LM
+@pytest.mark.parametrize("which", ["chat", "plain"])
+def test_target_logprobs_equal_direct_teacher_forcing(which, llama_dir, plain_llama_dir):
+    lm = HFCausalLM.from_pretrained(llama_dir if which == "chat" else plain_llama_dir)
+    target = " paris is the capital"
+    scorer = lm.bind(PROMPTS[0], target)
+    got = scorer.score(PROMPTS)
+    target_ids = lm.target_ids(target)
+    assert got.shape == (len(PROMPTS), len(target_ids))
+    for prompt, row in zip(PROMPTS, got, strict=True):
+        ids = lm.prompt_ids(prompt) + target_ids
+        np.testing.assert_allclose(
+            row, direct_logprobs(lm.model, ids, len(target_ids)), rtol=2e-6, atol=1e-5
+        )
+
+
+def test_batched_equals_one_at_a_time(llama_dir):
+    batched = HFCausalLM.from_pretrained(llama_dir, batch_size=8).bind(PROMPTS[1], " great")
+    single = HFCausalLM.from_pretrained(llama_dir, batch_size=1).bind(PROMPTS[1], " great")
+    np.testing.assert_allclose(batched.score(PROMPTS), single.score(PROMPTS), atol=1e-4)
+
+
+def test_chat_template_tokens_are_never_perturbed(llama_dir):
+    lm = HFCausalLM.from_pretrained(llama_dir, system_prompt="be brief")
+    seen = []
+    original = lm.prompt_ids
+
+    def spy(text):
+        ids = original(text)
+        seen.append(lm.tokenizer.decode(ids))
+        return ids
+
+    lm.prompt_ids = spy
+    exp = bbx.explain(lm, "the movie was great", target=" yes", method="exact", budget=16)
+    assert [s.text for s in exp.segments] == ["the", "movie", "was", "great"]
+    prefix = "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\n"
+    suffix = "<|im_end|>\n<|im_start|>assistant\n"
+    assert len(seen) >= 16
+    assert all(s.startswith(prefix) and s.endswith(suffix) for s in seen)
+    assert prefix + suffix in seen  # the empty coalition keeps the whole template
+
+
+def test_greedy_answer_is_the_default_target(llama_dir):
+    lm = HFCausalLM.from_pretrained(llama_dir, max_new_tokens=5)
+    exp = bbx.explain(lm, "the food was not good", method="kernelshap", budget=40)
+    answer_ids = lm.generate_ids("the food was not good")
+    assert exp.meta["target"] == lm.tokenizer.decode(answer_ids)
+    assert exp.n_outputs == len(answer_ids)
+    total = exp.sum_outputs()
+    np.testing.assert_allclose(total.efficiency_gap(), 0, atol=1e-9)
+    direct = direct_logprobs(
+        lm.model, lm.prompt_ids("the food was not good") + answer_ids, len(answer_ids)
+    )
+    np.testing.assert_allclose(exp.full_value, direct, atol=1e-5)
+
+
+def test_label_mode_is_a_classifier(llama_dir):
+    lm = HFCausalLM.from_pretrained(llama_dir, labels=[" positive", " negative", " neutral"])
+    scorer = lm.bind("the movie was great")
+    probs = scorer.score(PROMPTS)
+    assert scorer.output_names == ["positive", "negative", "neutral"]
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
+    raw = HFCausalLM.from_pretrained(llama_dir, labels=lm.labels, label_output="logprobs")
+    logp = raw.bind("x").score(PROMPTS)
+    expected = np.exp(logp) / np.exp(logp).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probs, expected, atol=1e-9)
+    for label, column in zip(lm.labels, logp.T, strict=True):
+        ids = lm.target_ids(label)
+        direct = [
+            direct_logprobs(lm.model, lm.prompt_ids(p) + ids, len(ids)).sum() for p in PROMPTS
+        ]
+        np.testing.assert_allclose(column, direct, atol=1e-5)
+    with pytest.raises(bbx.InputError, match="label mode"):
+        lm.bind("x", target="y")
