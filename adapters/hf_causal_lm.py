@@ -243,7 +243,12 @@ class HFCausalLM:
 
 
 class LMTargetScorer:
-    """Log-prob of every target token given a prompt; outputs named ``"i:token"``."""
+    """Log-prob of every target token given a prompt; outputs named ``"i:token"``.
+
+    The outputs add up to the log-prob of the whole answer (``summable_outputs``).
+    """
+
+    summable_outputs = True
 
     def __init__(self, lm: HFCausalLM, target_ids: list[int], target: str) -> None:
         self.lm = lm

@@ -32,7 +32,25 @@ from blackbox_explain.game import CoalitionGame
 from blackbox_explain.scoring import scorer_fingerprint
 from blackbox_explain.segmentation import Segmentation
 
-METHODS = ["kernelshap", "permutation", "partition", "lime", "banzhaf", "occlusion", "auto"]
+METHODS = [
+    "kernelshap",
+    "kernelshap+ridge",
+    "permutation",
+    "partition",
+    "lime",
+    "banzhaf",
+    "occlusion",
+    "auto",
+]
+
+
+def estimator(method: str):
+    """A method name, or ``kernelshap+ridge``: KernelSHAP with its cross-validated ridge."""
+    if method == "kernelshap+ridge":
+        return bbx.get_estimator("kernelshap", ridge="auto")
+    return method
+
+
 BUDGETS = [32, 64, 128, 256, 512, 1024]
 
 
@@ -102,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     for seed in range(args.seeds if method != "occlusion" else 1):
                         try:
-                            exp = bbx.explain(replay, text, method=method, budget=budget, seed=seed)
+                            exp = bbx.explain(
+                                replay, text, method=estimator(method), budget=budget, seed=seed
+                            )
                         except bbx.BudgetError:
                             continue
                         rows.append(

@@ -24,7 +24,7 @@ from scorers import SCORERS
 import blackbox_explain as bbx
 from blackbox_explain.scoring import scorer_fingerprint
 
-METHODS = ("kernelshap", "partition", "permutation", "lime")
+METHODS = ("kernelshap", "kernelshap+ridge", "partition", "permutation", "lime")
 
 PARAGRAPHS = [
     "We booked the hotel for a long weekend. The room was spacious and the bed was comfortable. "

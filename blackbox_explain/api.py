@@ -156,6 +156,7 @@ class Explainer:
             "target": target_used,
             "masker": repr(chosen_masker),
             "granularity": segmentation.kind,
+            "summable_outputs": bool(getattr(scorer, "summable_outputs", False)),
             "efficient": estimator.efficient and result.info.get("chosen_method") != "banzhaf",
             **{k: v for k, v in result.info.items() if k not in ("n_coalitions",)},
         }

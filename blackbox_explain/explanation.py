@@ -203,6 +203,31 @@ class Explanation:
 
         return render_terminal(self, output=output, width=width, color=color)
 
+    def to_html(self, title: str | None = None) -> str:
+        """A complete self-contained HTML report (no network; all text escaped)."""
+        from .render_html import render_html
+
+        return render_html(self, title=title or "blackbox-explain report")
+
+    def save_html(self, path: str | Path, title: str | None = None) -> None:
+        """Write :meth:`to_html` to ``path``."""
+        Path(path).write_text(self.to_html(title), encoding="utf-8")
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the same report section (panels switch with the selector)."""
+        from .render_html import _CSS, _SCRIPT, render_section
+
+        section = render_section(self, f"bbx-{id(self):x}")
+        return f"<div><style>{_CSS}</style>{section}<script>{_SCRIPT}</script></div>"
+
+    def plot(
+        self, output: int | str | None = None, path: str | Path | None = None, top: int = 20
+    ) -> Any:
+        """A horizontal bar chart (matplotlib) of the ``top`` segments; saved as PNG to ``path``."""
+        from .render_plot import plot_bars
+
+        return plot_bars(self, output=output, path=path, top=top)
+
     def __str__(self) -> str:
         return self.to_text()
 

@@ -1,0 +1,226 @@
+"""Self-contained HTML reports (no network, no CDN): heatmaps, an output selector, a segment x
+output matrix for LMs, and a provenance table.
+
+Every piece of model or user text goes through :func:`html.escape` on the Python side; the small
+script only shows and hides panels that are already rendered, so no text ever reaches the DOM
+as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .explanation import Explanation
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
+.text{line-height:2.1;font-size:1.05em;white-space:pre-wrap;border:1px solid #eee;padding:.8em;border-radius:6px}
+.seg{border-radius:3px;padding:1px 1px;cursor:default}
+.legend{font-size:.85em;color:#555;margin:.4em 0}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
+td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
+.matrix td{text-align:right;min-width:3.2em}.matrix th{font-weight:normal;background:#fafafa}
+.bar{display:inline-block;height:.8em;vertical-align:middle}
+select{font-size:1em;margin:.3em 0}
+.summary{font-size:.9em;color:#333}
+"""
+
+_SCRIPT = """
+document.querySelectorAll('select.output-select').forEach(function(sel){
+  function show(){
+    var section = document.getElementById(sel.dataset.section);
+    section.querySelectorAll('.panel').forEach(function(p){
+      p.hidden = p.dataset.output !== sel.value;
+    });
+  }
+  sel.addEventListener('change', show);
+  show();
+});
+"""
+
+
+def _color(value: float, scale: float) -> str:
+    if scale <= 0 or value == 0:
+        return "transparent"
+    alpha = min(abs(value) / scale, 1.0) * 0.85
+    return f"rgba(220,40,40,{alpha:.3f})" if value > 0 else f"rgba(40,90,220,{alpha:.3f})"
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _views(exp: Explanation) -> list[tuple[str, np.ndarray, np.ndarray | None, float, float]]:
+    """(label, values, std, full, base) for each output, plus their sum when there are several."""
+    views = []
+    for j, name in enumerate(exp.output_names):
+        std = None if exp.std is None else exp.std[:, j]
+        views.append(
+            (name, exp.values[:, j], std, float(exp.full_value[j]), float(exp.base_value[j]))
+        )
+    if exp.n_outputs > 1 and exp.meta.get("summable_outputs"):
+        total = exp.sum_outputs()
+        std = None if total.std is None else total.std[:, 0]
+        views.append(
+            (
+                "total (sum of all outputs)",
+                total.values[:, 0],
+                std,
+                float(total.full_value[0]),
+                float(total.base_value[0]),
+            )
+        )
+    return views
+
+
+def _heatmap(exp: Explanation, values: np.ndarray, std: np.ndarray | None) -> str:
+    scale = float(np.abs(values).max()) if len(values) else 0.0
+    gaps = exp.segmentation.gaps
+    labels = exp.segmentation.names
+    out = [_esc(gaps[0])]
+    for i, seg in enumerate(exp.segments):
+        tip = f"{values[i]:+.4g}" + ("" if std is None else f" ± {std[i]:.2g}")
+        if labels is not None:
+            tip = f"{labels[i]}: {tip}"
+        out.append(
+            f'<span class="seg" style="background:{_color(float(values[i]), scale)}" '
+            f'title="{_esc(tip)}" data-value="{values[i]:.6g}">{_esc(seg.text)}</span>'
+        )
+        out.append(_esc(gaps[i + 1]))
+    return "".join(out)
+
+
+def _top_table(exp: Explanation, values: np.ndarray, std: np.ndarray | None, k: int = 10) -> str:
+    order = np.argsort(-np.abs(values), kind="stable")[:k]
+    scale = float(np.abs(values).max()) or 1.0
+    labels = exp.segmentation.labels()
+    rows = ["<table><tr><th>segment</th><th>value</th><th></th></tr>"]
+    for i in order:
+        v = float(values[i])
+        err = "" if std is None else f" ± {std[i]:.2g}"
+        width = int(120 * abs(v) / scale)
+        rows.append(
+            f"<tr><td>{_esc(labels[i])}</td><td>{v:+.4g}{_esc(err)}</td>"
+            f'<td><span class="bar" style="width:{width}px;background:{_color(v, scale)}"></span></td></tr>'
+        )
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def _matrix(exp: Explanation, max_columns: int = 60) -> str:
+    """Segments (rows) x outputs (columns), e.g. prompt words x answer tokens."""
+    k = min(exp.n_outputs, max_columns)
+    scale = float(np.abs(exp.values[:, :k]).max()) or 1.0
+    head = "".join(f"<th>{_esc(name)}</th>" for name in exp.output_names[:k])
+    rows = [f'<table class="matrix"><tr><th>segment \\ output</th>{head}</tr>']
+    for i, label in enumerate(exp.segmentation.labels()):
+        cells = "".join(
+            f'<td style="background:{_color(float(exp.values[i, j]), scale)}" '
+            f'title="{_esc(label)} → {_esc(exp.output_names[j])}: {exp.values[i, j]:+.4g}">'
+            f"{exp.values[i, j]:+.2f}</td>"
+            for j in range(k)
+        )
+        rows.append(f"<tr><th>{_esc(label)}</th>{cells}</tr>")
+    rows.append("</table>")
+    if exp.n_outputs > k:
+        rows.append(f"<p class=legend>first {k} of {exp.n_outputs} outputs shown</p>")
+    return "".join(rows)
+
+
+PROVENANCE_KEYS = [
+    ("method", "method"),
+    ("chosen_method", "method chosen"),
+    ("scorer", "model"),
+    ("target", "target explained"),
+    ("budget", "budget (calls)"),
+    ("n_calls", "calls made"),
+    ("n_cache_hits", "cache hits"),
+    ("elapsed_seconds", "time (s)"),
+    ("seed", "seed"),
+    ("masker", "masker"),
+    ("granularity", "segments"),
+    ("efficient", "values sum to full - empty"),
+]
+
+
+def _provenance(exp: Explanation) -> str:
+    rows = ["<table class=provenance>"]
+    for key, label in PROVENANCE_KEYS:
+        if key not in exp.meta or exp.meta[key] is None:
+            continue
+        value = exp.meta[key]
+        if isinstance(value, float):
+            value = f"{value:.3g}"
+        elif not isinstance(value, str):
+            value = json.dumps(value, ensure_ascii=False)
+        rows.append(f"<tr><th>{_esc(label)}</th><td>{_esc(value)}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def render_section(exp: Explanation, section_id: str, title: str | None = None) -> str:
+    """One explanation: selector, heatmap + top segments per output, matrix, provenance."""
+    views = _views(exp)
+    default = len(views) - 1 if len(views) > exp.n_outputs else 0
+    options = "".join(
+        f'<option value="{j}"{" selected" if j == default else ""}>{_esc(label)}</option>'
+        for j, (label, *_rest) in enumerate(views)
+    )
+    parts = [f'<section id="{section_id}">']
+    heading = title or f"{exp.meta.get('method', '')} explanation"
+    parts.append(f"<h2>{_esc(heading)}</h2>")
+    parts.append(
+        f'<label>Output explained: <select class="output-select" data-section="{section_id}">'
+        f"{options}</select></label>"
+    )
+    parts.append(
+        '<p class="legend">red raises the output, blue lowers it; hover a segment for its value</p>'
+    )
+    for j, (label, values, std, full, base) in enumerate(views):
+        hidden = "" if j == default else " hidden"
+        parts.append(f'<div class="panel" data-output="{j}"{hidden}>')
+        parts.append(
+            f'<p class="summary">{_esc(label)}: full input {full:.4g}, empty input {base:.4g}, '
+            f"sum of values {float(values.sum()):.4g}</p>"
+        )
+        parts.append(f'<div class="text">{_heatmap(exp, values, std)}</div>')
+        parts.append(_top_table(exp, values, std))
+        parts.append("</div>")
+    if exp.n_outputs > 1:
+        parts.append("<h3>Segments × outputs</h3>")
+        parts.append(_matrix(exp))
+    parts.append("<h3>Provenance</h3>")
+    parts.append(_provenance(exp))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def render_html(
+    explanations: Explanation | Sequence[Explanation],
+    title: str = "blackbox-explain report",
+    section_titles: Sequence[str] | None = None,
+) -> str:
+    """A complete, self-contained HTML page for one or more explanations."""
+    from .explanation import Explanation
+
+    items = [explanations] if isinstance(explanations, Explanation) else list(explanations)
+    sections = [
+        render_section(
+            exp, f"explanation-{i}", None if section_titles is None else section_titles[i]
+        )
+        for i, exp in enumerate(items)
+    ]
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_esc(title)}</h1>{''.join(sections)}<script>{_SCRIPT}</script></body></html>"
+    )
