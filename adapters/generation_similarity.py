@@ -1,0 +1,167 @@
+"""Explaining backends that only return text: generate, then compare with the original answer.
+
+``GenerationSimilarity(generator).bind(prompt)`` first generates the answer to the unperturbed
+prompt (or takes the given target); each perturbed prompt is then answered again and scored by
+how similar its answer is to the original one:
+
+- ``"embedding"`` (default): cosine similarity of sentence embeddings (all-MiniLM-L6-v2);
+- ``"exact"``: 1 when the answers are equal after normalising case and spaces, else 0;
+- ``"label"``: 1 when both answers name the same label from ``labels``, else 0.
+
+The generator is anything with ``generate(prompts) -> list[str]``: a local
+:class:`~blackbox_explain.adapters.HFCausalLM`, or a hosted API adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from blackbox_explain.errors import InputError, UnknownNameError
+
+SIMILARITIES = ("embedding", "exact", "label")
+
+
+class Generator(Protocol):
+    def generate(self, prompts: Sequence[str]) -> list[str]: ...
+
+
+class FunctionGenerator:
+    """A generator from a plain callable ``fn(list[str]) -> list[str]``."""
+
+    def __init__(self, fn: Callable[[list[str]], Sequence[str]], name: str | None = None) -> None:
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "function")
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        answers = list(self.fn(list(prompts)))
+        if len(answers) != len(prompts) or not all(isinstance(a, str) for a in answers):
+            raise InputError(f"generator {self.name} must return one str per prompt")
+        return answers
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def parse_label(answer: str, labels: Sequence[str]) -> str | None:
+    """The label named earliest in the answer (whole words, case-insensitive), or None."""
+    best: tuple[int, str] | None = None
+    for label in labels:
+        match = re.search(rf"(?<!\w){re.escape(label.strip().lower())}(?!\w)", answer.lower())
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), label)
+    return None if best is None else best[1]
+
+
+class GenerationSimilarity:
+    """A model explained through its generated text (see the module docstring).
+
+    Parameters
+    ----------
+    generator:
+        Anything with ``generate(prompts) -> list[str]``.
+    similarity:
+        ``"embedding"``, ``"exact"`` or ``"label"``.
+    labels:
+        The labels for ``similarity="label"``.
+    embedder:
+        A sentence-transformers model for ``"embedding"`` (default: the embedded MiniLM).
+    batch_size:
+        Prompts generated per call.
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        similarity: str = "embedding",
+        labels: Sequence[str] | None = None,
+        embedder: Any = None,
+        batch_size: int = 8,
+        name: str | None = None,
+    ) -> None:
+        self.generator = generator
+        self.similarity = similarity
+        self.labels = list(labels) if labels is not None else None
+        self.embedder = embedder
+        self.batch_size = batch_size
+        self.name = (
+            name or f"generation-similarity:{getattr(generator, 'name', type(generator).__name__)}"
+        )
+
+    def _embedder(self) -> Any:
+        if self.embedder is None:
+            from .sentence_similarity import SentenceSimilarity
+
+            self.embedder = SentenceSimilarity.minilm_sentiment().model
+        return self.embedder
+
+    def bind(self, text: str, target: str | None = None) -> SimilarityScorer:
+        """A scorer of similarity to ``target`` (default: the answer generated for ``text``)."""
+        if self.similarity not in SIMILARITIES:
+            raise UnknownNameError("similarity", self.similarity, SIMILARITIES)
+        if self.similarity == "label" and not self.labels:
+            raise InputError("similarity='label' needs labels=[...]")
+        original = target if target is not None else self.generator.generate([text])[0]
+        return SimilarityScorer(self, original)
+
+
+class SimilarityScorer:
+    """Similarity of the generated answer to the original answer; one output, ``similarity``."""
+
+    def __init__(self, owner: GenerationSimilarity, original: str) -> None:
+        self.output_names = ["similarity"]
+        self.owner = owner
+        self.target = original
+        self.max_batch_size = owner.batch_size
+        self.name = owner.name
+        self.last_answers: dict[str, str] = {}
+        self._original_label = (
+            parse_label(original, owner.labels)
+            if owner.similarity == "label" and owner.labels
+            else None
+        )
+        self._original_embedding: np.ndarray | None = None
+
+    @property
+    def fingerprint(self) -> str | None:
+        base = getattr(self.owner.generator, "fingerprint", None)
+        if not isinstance(base, str):
+            return None
+        return json.dumps(
+            ["generation-similarity", base, self.owner.similarity, self.owner.labels, self.target]
+        )
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        model = self.owner._embedder()
+        return np.asarray(
+            model.encode(
+                texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            ),
+            dtype=np.float64,
+        )
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        answers = self.owner.generator.generate(list(texts))
+        self.last_answers.update(zip(texts, answers, strict=True))
+        kind = self.owner.similarity
+        if kind == "exact":
+            return np.array([float(normalise(a) == normalise(self.target)) for a in answers])
+        if kind == "label":
+            labels = self.owner.labels or []
+            return np.array(
+                [
+                    float(
+                        self._original_label is not None
+                        and parse_label(a, labels) == self._original_label
+                    )
+                    for a in answers
+                ]
+            )
+        if self._original_embedding is None:
+            self._original_embedding = self._embed([self.target])[0]
+        return self._embed(list(answers)) @ self._original_embedding

@@ -1,0 +1,62 @@
+"""Text-only backends: generate from each perturbed prompt, score similarity to the original."""
+
+import numpy as np
+import pytest
+from blackbox_explain.adapters import FunctionGenerator, GenerationSimilarity, HFCausalLM
+from blackbox_explain.adapters.generation_similarity import parse_label
+
+import blackbox_explain as bbx
+
+
+def rule_model(prompts):
+    """A deterministic text-only model: answers 'Positive.' if it sees 'good' and no 'not'."""
+    return [
+        "Positive." if "good" in p and "not" not in p else "I think it is negative" for p in prompts
+    ]
+
+
+def test_label_similarity_explains_the_decision():
+    model = GenerationSimilarity(
+        FunctionGenerator(rule_model), similarity="label", labels=["positive", "negative"]
+    )
+    exp = bbx.explain(model, "the food was good", method="exact", budget=16)
+    assert exp.meta["target"] == "Positive."
+    assert exp.full_value[0] == 1.0 and exp.base_value[0] == 0.0
+    # only 'good' decides; exact Shapley gives it the whole difference
+    np.testing.assert_allclose(exp.values[:, 0], [0, 0, 0, 1.0], atol=1e-12)
+
+
+def test_exact_similarity_and_target():
+    model = GenerationSimilarity(FunctionGenerator(rule_model), similarity="exact")
+    exp = bbx.explain(model, "not good", method="exact", budget=4, target="i think it is NEGATIVE")
+    np.testing.assert_allclose(exp.full_value, [1.0])
+    assert exp.meta["target"] == "i think it is NEGATIVE"
+
+
+def test_parse_label_takes_the_first_whole_word():
+    assert parse_label("Negative, not positive", ["positive", "negative"]) == "negative"
+    assert parse_label("unpositive", ["positive"]) is None
+
+
+def test_bad_options():
+    with pytest.raises(bbx.UnknownNameError, match="embedding"):
+        GenerationSimilarity(FunctionGenerator(rule_model), similarity="bleu").bind("x")
+    with pytest.raises(bbx.InputError, match="labels"):
+        GenerationSimilarity(FunctionGenerator(rule_model), similarity="label").bind("x")
+    with pytest.raises(bbx.ScorerError, match="one str per prompt"):
+        model = GenerationSimilarity(FunctionGenerator(lambda ps: ["a"]), similarity="exact")
+        bbx.explain(model, "a b", method="exact", budget=4, target="a")
+
+
+def test_embedding_similarity_with_a_local_generator(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    from tiny_models import build_tiny_llama
+
+    lm = HFCausalLM.from_pretrained(build_tiny_llama(tmp_path), max_new_tokens=4)
+    model = GenerationSimilarity(lm)
+    exp = bbx.explain(model, "the movie was great", method="exact", budget=16)
+    assert exp.meta["target"] == lm.generate(["the movie was great"])[0]
+    np.testing.assert_allclose(exp.full_value, [1.0], atol=1e-6)  # same answer, cosine 1
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
