@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bench_estimators import estimator
 from scorers import SCORERS
 
 import blackbox_explain as bbx
@@ -95,7 +96,7 @@ def main(argv=None) -> int:
                     for seed in range(args.seeds):
                         try:
                             exp = bbx.explain(
-                                recorded, text, method=method, budget=budget, seed=seed
+                                recorded, text, method=estimator(method), budget=budget, seed=seed
                             )
                         except bbx.BudgetError:
                             continue
