@@ -218,7 +218,12 @@ def test_auto_picks_by_budget():
     small = interaction_game(6, seed=13)
     assert run(small, "auto", 64).meta["chosen_method"] == "exact"
     mid = interaction_game(14, seed=13)
-    assert run(mid, "auto", 200).meta["chosen_method"] == "kernelshap"
+    assert run(mid, "auto", 56).meta["chosen_method"] == "kernelshap"
+    assert run(mid, "auto", 55).meta["chosen_method"] == "permutation"
+    assert run(mid, "auto", 28).meta["chosen_method"] == "permutation"
+    ridged = run(mid, "auto", 27)
+    assert ridged.meta["chosen_method"] == "kernelshap"
+    assert ridged.meta["chosen_params"]["ridge"] == "auto"
     assert run(mid, "auto", 16).meta["chosen_method"] == "kernelshap"
     assert run(mid, "auto", 15).meta["chosen_method"] == "partition"
 

@@ -10,22 +10,44 @@ from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
 from .kernelshap import KernelSHAP
 from .partition import Partition
+from .permutation import PermutationSampling
+
+
+#: calls per segment from which KernelSHAP is the most accurate sampled estimator, and from which
+#: permutation sampling beats it (benchmarks/RESULTS.md: 20 sentences of 12-14 words and three
+#: paragraphs of 47-54 segments, on MiniLM and VADER)
+KERNELSHAP_CALLS_PER_SEGMENT = 4.0
+PERMUTATION_CALLS_PER_SEGMENT = 2.0
 
 
 def choose(n_players: int, budget: int) -> Estimator:
-    """Exact when ``2**n`` fits the budget; else KernelSHAP (with its cross-validated ridge), the
-    most accurate Shapley estimator at every budget and length measured in benchmarks/RESULTS.md;
-    else, below KernelSHAP's minimum of ``n + 2`` calls, the coarse-to-fine partition method."""
-    if n_players <= MAX_ENUMERATION_PLAYERS and 2**n_players <= budget:
+    """The estimator ``auto`` runs for ``n_players`` segments and ``budget`` calls.
+
+    - ``2**n`` fits the budget: exact Shapley values;
+    - at least 4 calls per segment: KernelSHAP;
+    - 2-4 calls per segment: antithetic permutation sampling (KernelSHAP's regression is
+      under-determined enough there to be erratic on real models);
+    - from KernelSHAP's minimum ``n + 2`` up to 2 calls per segment: KernelSHAP with its
+      cross-validated ridge;
+    - below ``n + 2``: the coarse-to-fine partition method, the only one that works there.
+    """
+    n = n_players
+    if n <= MAX_ENUMERATION_PLAYERS and 2**n <= budget:
         return ExactShapley()
-    kernel = KernelSHAP()
-    if budget >= kernel.min_budget(n_players):
+    if budget >= KERNELSHAP_CALLS_PER_SEGMENT * n:
+        return KernelSHAP()
+    permutation = PermutationSampling()
+    if budget >= max(PERMUTATION_CALLS_PER_SEGMENT * n, permutation.min_budget(n)):
+        return permutation
+    kernel = KernelSHAP(ridge="auto")
+    if budget >= kernel.min_budget(n):
         return kernel
     return Partition()
 
 
 class Auto(Estimator):
-    """Picks exact Shapley, KernelSHAP or partition from the budget and the number of segments."""
+    """Picks the most accurate Shapley estimator for the budget and the number of segments
+    (see :func:`choose`)."""
 
     name = "auto"
     efficient = True
@@ -37,4 +59,5 @@ class Auto(Estimator):
         chosen = choose(game.n_players, budget)
         result = chosen.estimate(game, budget, rng)
         result.info["chosen_method"] = chosen.name
+        result.info["chosen_params"] = chosen.get_params()
         return result
