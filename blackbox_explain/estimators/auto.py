@@ -12,7 +12,6 @@ from .kernelshap import KernelSHAP
 from .partition import Partition
 from .permutation import PermutationSampling
 
-
 #: calls per segment from which KernelSHAP is the most accurate sampled estimator, and from which
 #: permutation sampling beats it (benchmarks/RESULTS.md: 20 sentences of 12-14 words and three
 #: paragraphs of 47-54 segments, on MiniLM and VADER)
