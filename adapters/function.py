@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from blackbox_explain.scoring import CallableScorer
 
-class FunctionScorer:
+
+class FunctionScorer(CallableScorer):
     """A scorer from a plain callable ``fn(list[str]) -> array (n,) or (n, k)``.
 
     Parameters

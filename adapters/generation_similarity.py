@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from blackbox_explain.errors import InputError, UnknownNameError
+from blackbox_explain.scoring import CallableScorer
 
 SIMILARITIES = ("embedding", "exact", "label")
 
@@ -110,7 +111,7 @@ class GenerationSimilarity:
         return SimilarityScorer(self, original)
 
 
-class SimilarityScorer:
+class SimilarityScorer(CallableScorer):
     """Similarity of the generated answer to the original answer; one output, ``similarity``."""
 
     def __init__(self, owner: GenerationSimilarity, original: str) -> None:

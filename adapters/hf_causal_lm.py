@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from blackbox_explain.errors import InputError, UnknownNameError
+from blackbox_explain.scoring import CallableScorer
 
 from ._torch import choose_device, torch_module, transformers_module
 
@@ -242,7 +243,7 @@ class HFCausalLM:
         return LMTargetScorer(self, ids, target_text)
 
 
-class LMTargetScorer:
+class LMTargetScorer(CallableScorer):
     """Log-prob of every target token given a prompt; outputs named ``"i:token"``.
 
     The outputs add up to the log-prob of the whole answer (``summable_outputs``).
@@ -271,7 +272,7 @@ class LMTargetScorer:
         return self.lm.continuation_logprobs(texts, self.target_ids)
 
 
-class LMLabelScorer:
+class LMLabelScorer(CallableScorer):
     """Each label's log-prob (summed over its tokens), or probabilities normalised over labels."""
 
     def __init__(self, lm: HFCausalLM, label_ids: list[list[int]]) -> None:

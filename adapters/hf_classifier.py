@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 
 from blackbox_explain.errors import UnknownNameError
+from blackbox_explain.scoring import CallableScorer
 
 from ._torch import choose_device, torch_module, transformers_module
 
 OUTPUTS = ("probabilities", "logits")
 
 
-class HFClassifier:
+class HFClassifier(CallableScorer):
     """A transformers sequence-classification model as a :class:`~blackbox_explain.Scorer`.
 
     Outputs one column per label (named from the model's ``id2label``): probabilities by default,

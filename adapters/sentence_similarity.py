@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from blackbox_explain._optional import require
+from blackbox_explain.scoring import CallableScorer
 
 
-class SentenceSimilarity:
+class SentenceSimilarity(CallableScorer):
     """Class scores from a sentence-transformers model: softmax of cosine similarities.
 
     ``score(texts)[i, j] = softmax_j(cos(embed(text_i), embed(description_j)) / temperature)``.

@@ -8,6 +8,8 @@ True
 
 from .api import DEFAULT_BUDGET, Explainer, explain
 from .cache import Cache, MemoryCache
+from .counterfactual import Counterfactual, CounterfactualResult, Edit, counterfactuals
+from .editors import FunctionEditor, MaskerEditor, SubstitutionTable
 from .errors import (
     BlackboxExplainError,
     BudgetError,
@@ -44,14 +46,19 @@ __all__ = [
     "BudgetTooSmallError",
     "Cache",
     "CoalitionGame",
+    "Counterfactual",
+    "CounterfactualResult",
     "Delete",
+    "Edit",
     "Estimator",
     "Explainer",
     "Explanation",
+    "FunctionEditor",
     "InputError",
     "InputTypeError",
     "MaskString",
     "Masker",
+    "MaskerEditor",
     "MemoryCache",
     "MissingDependencyError",
     "Replace",
@@ -61,8 +68,10 @@ __all__ = [
     "ScorerOutputError",
     "Segment",
     "Segmentation",
+    "SubstitutionTable",
     "TooManySegmentsError",
     "UnknownNameError",
+    "counterfactuals",
     "explain",
     "get_estimator",
     "segment",

@@ -203,6 +203,19 @@ class Explanation:
 
         return render_terminal(self, output=output, width=width, color=color)
 
+    def to_shap(self) -> Any:
+        """A ``shap.Explanation`` (needs the ``shap`` extra), so shap's plots work on it."""
+        from .interop import to_shap
+
+        return to_shap(self)
+
+    @classmethod
+    def from_shap(cls, shap_explanation: Any, output_names: list[str] | None = None) -> Explanation:
+        """Convert a shap text explanation of one text."""
+        from .interop import from_shap
+
+        return from_shap(shap_explanation, output_names)
+
     def to_html(self, title: str | None = None) -> str:
         """A complete self-contained HTML report (no network; all text escaped)."""
         from .render_html import render_html

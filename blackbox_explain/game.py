@@ -154,6 +154,12 @@ class CoalitionGame:
             return np.zeros((0, self.n_outputs or 0))
         return np.stack([known[t] for t in texts])
 
+    def uncached(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts among ``texts`` that scoring would pay for, in order."""
+        unique = list(dict.fromkeys(texts))
+        known = self.cache.get_many(self._fingerprint, unique)
+        return [t for t in unique if t not in known]
+
     def value_of_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Score arbitrary texts through the same cache, budget and counters."""
         unique = list(dict.fromkeys(texts))

@@ -225,3 +225,49 @@ def render_html(
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{_esc(title)}</h1>{''.join(sections)}<script>{_SCRIPT}</script></body></html>"
     )
+
+
+def counterfactual_section(result: Any) -> str:
+    """Counterfactuals as diffs: deleted text struck through, new text underlined."""
+    parts = ['<section class="counterfactuals"><h2>Counterfactuals</h2>']
+    parts.append(
+        f"<p class=summary>goal: {_esc(result.meta.get('goal', ''))}; original label "
+        f"{_esc(result.original_label)}</p>"
+    )
+    if not result.found:
+        parts.append(
+            f"<p><strong>No counterfactual found</strong> within the budget of "
+            f"{_esc(result.meta.get('budget'))} calls.</p>"
+        )
+    for number, cf in enumerate(result.counterfactuals, 1):
+        pieces, position = [], 0
+        for edit in sorted(cf.edits, key=lambda e: e.start):
+            pieces.append(_esc(result.original_text[position : edit.start]))
+            pieces.append(f'<del style="background:#fdd">{_esc(edit.old)}</del>')
+            if edit.new:
+                pieces.append(f'<ins style="background:#dfd">{_esc(edit.new)}</ins>')
+            position = edit.end
+        pieces.append(_esc(result.original_text[position:]))
+        parts.append(
+            f"<p class=summary>#{number}: {cf.size} edit(s), new label {_esc(cf.label)}, "
+            f"scores {_esc(', '.join(f'{v:.3g}' for v in cf.scores))}</p>"
+            f'<div class="text">{"".join(pieces)}</div>'
+        )
+    rows = "".join(
+        f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>"
+        for k, v in result.meta.items()
+        if k in ("budget", "n_calls", "n_cache_hits", "candidates_scored", "minimal", "scorer")
+    )
+    parts.append(f"<table class=provenance>{rows}</table></section>")
+    return "".join(parts)
+
+
+def render_counterfactuals(result: Any, title: str = "blackbox-explain counterfactuals") -> str:
+    """A complete self-contained page for a :class:`CounterfactualResult`."""
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">"
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_esc(title)}</h1>{counterfactual_section(result)}</body></html>"
+    )

@@ -29,6 +29,23 @@ class Scorer(Protocol):
     def score(self, texts: list[str]) -> Any: ...
 
 
+class CallableScorer:
+    """Makes a scorer a plain model function, ``scorer(texts) -> ndarray (n, k)``.
+
+    That is the form shap (``shap.Explainer(scorer, shap.maskers.Text(...))``) and lime
+    (``LimeTextExplainer().explain_instance(text, scorer)``) expect: it accepts a list or a numpy
+    array of strings and returns a validated float array.
+    """
+
+    def __call__(self, texts: Any) -> np.ndarray:
+        if isinstance(texts, str):
+            texts = [texts]
+        items = [str(t) for t in np.asarray(texts, dtype=object).ravel()]
+        raw = self.score(items)  # type: ignore[attr-defined]
+        names = getattr(self, "output_names", None)
+        return validate_scores(raw, items, self, len(names) if names else None)
+
+
 def describe_scorer(scorer: object) -> str:
     """A short, secret-free description of a scorer for error messages and metadata."""
     name = getattr(scorer, "name", None)

@@ -58,3 +58,15 @@ def test_label_mode_on_the_real_model(lm):
     exp = bbx.explain(labeller, PROMPT, method="kernelshap", budget=30)
     assert exp.output_names == ["Yes", "No"]
     np.testing.assert_allclose(exp.full_value.sum(), 1.0, atol=1e-9)
+
+
+def test_counterfactual_on_smollm2_label_mode(lm):
+    from blackbox_explain.adapters import HFCausalLM
+
+    labeller = HFCausalLM(lm.model, lm.tokenizer, labels=["Yes", "No"], model_id=lm.model_id)
+    prompt = "Is a tomato a fruit? Answer yes or no."
+    result = bbx.counterfactuals(labeller, prompt, budget=60, max_edits=2, k=2)
+    original = labeller.bind(prompt).score([prompt])[0].argmax()
+    for cf in result.counterfactuals:
+        assert labeller.bind(prompt).score([cf.text])[0].argmax() != original
+    assert result.found or "No counterfactual found" in result.to_text()

@@ -137,7 +137,10 @@ def test_batch_size_does_not_change_results(method):
         game = interaction_game(9, k=2, seed=8)
         results.append(run(game, method, 200 if method != "exact" else 512, batch_size=batch_size))
     for other in results[1:]:
-        np.testing.assert_array_equal(results[0].values, other.values)
+        if "." in method:  # shap/lime do their own float arithmetic in batch order
+            np.testing.assert_allclose(results[0].values, other.values, rtol=1e-12, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(results[0].values, other.values)
         assert results[0].meta["n_calls"] == other.meta["n_calls"]
     assert results[0].meta["n_batches"] > results[2].meta["n_batches"]
 

@@ -8,6 +8,7 @@ from ..errors import UnknownNameError
 from .auto import Auto
 from .banzhaf import Banzhaf
 from .base import Estimate, Estimator
+from .delegated import LimeText, ShapPartition
 from .exact import ExactShapley
 from .kernelshap import KernelSHAP
 from .lime import LIME
@@ -25,6 +26,8 @@ ESTIMATORS: dict[str, type[Estimator]] = {
         LIME,
         Banzhaf,
         Partition,
+        ShapPartition,
+        LimeText,
         Auto,
     )
 }
@@ -53,8 +56,10 @@ __all__ = [
     "Estimator",
     "ExactShapley",
     "KernelSHAP",
+    "LimeText",
     "Occlusion",
     "Partition",
     "PermutationSampling",
+    "ShapPartition",
     "get_estimator",
 ]

@@ -1,0 +1,74 @@
+"""Editors propose replacements for a segment, for counterfactual search.
+
+Every proposal is only a candidate: the search re-scores it with the black box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import InputTypeError
+from .maskers import Masker
+from .segmentation import Segmentation
+
+
+@runtime_checkable
+class Editor(Protocol):
+    """``propose(segmentation, index) -> list of replacement texts`` for one segment."""
+
+    def propose(self, segmentation: Segmentation, index: int) -> list[str]: ...
+
+
+class SubstitutionTable:
+    """Replacements from a table ``{word: [alternatives]}`` (matched case-insensitively)."""
+
+    def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
+        self.table = {k.lower(): list(v) for k, v in table.items()}
+
+    def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        return list(self.table.get(segmentation.segments[index].text.lower(), []))
+
+    def __repr__(self) -> str:
+        return f"SubstitutionTable({len(self.table)} entries)"
+
+
+class MaskerEditor:
+    """The replacement a masker renders for a segment (e.g. ``[MASK]`` or a baseline text)."""
+
+    def __init__(self, masker: Masker) -> None:
+        self.masker = masker
+
+    def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        keep = np.ones(len(segmentation), dtype=bool)
+        keep[index] = False
+        rendered = self.masker.render(segmentation, keep)
+        seg = segmentation.segments[index]
+        prefix, suffix = segmentation.text[: seg.start], segmentation.text[seg.end :]
+        if rendered.startswith(prefix) and rendered.endswith(suffix):
+            middle = rendered[len(prefix) : len(rendered) - len(suffix)]
+            return [middle] if middle != seg.text else []
+        return []
+
+    def __repr__(self) -> str:
+        return f"MaskerEditor({self.masker!r})"
+
+
+class FunctionEditor:
+    """Replacements from a callable ``(segment_text, index, full_text) -> list[str]``, e.g. a
+    text generator asked for minimal rewrites of one segment (the CELL idea)."""
+
+    def __init__(self, propose: Callable[[str, int, str], Sequence[str]]) -> None:
+        self._propose = propose
+
+    def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        seg = segmentation.segments[index]
+        proposals = self._propose(seg.text, index, segmentation.text)
+        if isinstance(proposals, str) or not all(isinstance(p, str) for p in proposals):
+            raise InputTypeError("an editor must return a list of strings")
+        return [p for p in proposals if p != seg.text]
+
+    def __repr__(self) -> str:
+        return f"FunctionEditor({getattr(self._propose, '__name__', 'callable')})"
