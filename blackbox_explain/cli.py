@@ -182,6 +182,35 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
 
+    cf = sub.add_parser(
+        "counterfactual",
+        help="find the smallest edit that changes the model's answer",
+        description="Search for the smallest deletions (and replacements from --substitutions) "
+        "that change the predicted label, or move an output past --threshold or by --delta.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=MODEL_HELP,
+    )
+    cf.add_argument("--model", "-m", required=True, help="a model spec (see below)")
+    cf_src = cf.add_mutually_exclusive_group()
+    cf_src.add_argument("--text", "-t", help="the text")
+    cf_src.add_argument("--file", "-f", help="a file whose whole content is the text")
+    cf_src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
+    cf.add_argument("--budget", "-b", type=int, default=256, help="max model calls (256)")
+    cf.add_argument("--target-label", help="the label to reach (default: any other label)")
+    cf.add_argument("--output", help="the output for --threshold / --delta")
+    cf.add_argument("--threshold", type=float, help="an output value to cross")
+    cf.add_argument("--delta", type=float, help="a signed change of the output to reach")
+    cf.add_argument(
+        "--substitutions", metavar="JSON", help='replacements to try, e.g. \'{"good": ["bad"]}\''
+    )
+    cf.add_argument("--no-deletions", action="store_true", help="only replacements")
+    cf.add_argument("--max-edits", type=int, default=4, help="largest edit size tried (4)")
+    cf.add_argument("-k", type=int, default=1, help="how many counterfactuals to return (1)")
+    cf.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
+    cf.add_argument("--json", metavar="PATH", help="write the results as JSON lines")
+    cf.add_argument("--html", metavar="PATH", help="write an HTML page with the diffs")
+    cf.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
+
     sub.add_parser("methods", help="list the explanation methods")
     return parser
 
@@ -239,6 +268,53 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_counterfactual(args: argparse.Namespace) -> int:
+    from .counterfactual import counterfactuals
+    from .editors import SubstitutionTable
+
+    texts = read_texts(args)
+    labels = args.labels.split(",") if args.labels else None
+    model = load_model(args.model, labels)
+    editor = None
+    if args.substitutions:
+        try:
+            table = json.loads(args.substitutions)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--substitutions is not JSON: {exc}") from exc
+        if not isinstance(table, dict):
+            raise InputError('--substitutions must be a JSON object like {"good": ["bad"]}')
+        editor = SubstitutionTable(table)
+    output: int | str | None = args.output
+    results = []
+    for text in texts:
+        result = counterfactuals(
+            model,
+            text,
+            args.budget,
+            target_label=args.target_label,
+            output=output,
+            threshold=args.threshold,
+            delta=args.delta,
+            editor=editor,
+            deletions=not args.no_deletions,
+            max_edits=args.max_edits,
+            k=args.k,
+            cache=args.cache,
+        )
+        print(result.to_text())
+        print()
+        results.append(result)
+    if args.json:
+        Path(args.json).write_text("\n".join(r.to_json() for r in results) + "\n", encoding="utf-8")
+        print(f"wrote {len(results)} result(s) to {args.json}")
+    if args.html:
+        from .render_html import counterfactual_page
+
+        Path(args.html).write_text(counterfactual_page(results), encoding="utf-8")
+        print(f"wrote the HTML page to {args.html}")
+    return 0
+
+
 DEMO_PROMPT = "Is a tomato a fruit or a vegetable? Answer in one short sentence."
 
 
@@ -284,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_methods()
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "counterfactual":
+            return cmd_counterfactual(args)
         return cmd_demo(args)
     except BlackboxExplainError as exc:
         print(f"blackbox-explain: error: {exc}", file=sys.stderr)

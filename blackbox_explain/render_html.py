@@ -264,10 +264,18 @@ def counterfactual_section(result: Any) -> str:
 
 def render_counterfactuals(result: Any, title: str = "blackbox-explain counterfactuals") -> str:
     """A complete self-contained page for a :class:`CounterfactualResult`."""
+    return counterfactual_page([result], title)
+
+
+def counterfactual_page(
+    results: Sequence[Any], title: str = "blackbox-explain counterfactuals"
+) -> str:
+    """A complete self-contained page for several counterfactual results."""
+    sections = "".join(counterfactual_section(result) for result in results)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">"
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{_esc(title)}</h1>{counterfactual_section(result)}</body></html>"
+        f"<h1>{_esc(title)}</h1>{sections}</body></html>"
     )

@@ -135,3 +135,26 @@ def test_bad_model_folder(tmp_path, capsys):
     assert main(["explain", "-m", str(tmp_path), "-t", "hi"]) == 2
     assert "hf-lm:PATH" in capsys.readouterr().err
     assert main(["explain", "-m", "hf-lm:/no/such/folder", "-t", "hi"]) == 2
+
+
+def test_counterfactual_command(tmp_path, capsys):
+    html = tmp_path / "cf.html"
+    code = main(
+        [
+            "counterfactual",
+            "-m",
+            "example",
+            "-t",
+            "The food was good.",
+            "--substitutions",
+            '{"good": ["bad"]}',
+            "--no-deletions",
+            "--html",
+            str(html),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "[-good-]{+bad+}" in out
+    assert "<ins" in html.read_text()
+    assert main(["counterfactual", "-m", "example", "-t", "x", "--substitutions", "[1]"]) == 2
