@@ -24,6 +24,7 @@ from .errors import (
     UnknownNameError,
 )
 from .estimators import ESTIMATORS, Estimator, get_estimator
+from .evaluation import Evaluation, evaluate
 from .explanation import Explanation
 from .game import CoalitionGame
 from .maskers import Baseline, Delete, Masker, MaskString, Replace
@@ -51,6 +52,7 @@ __all__ = [
     "Delete",
     "Edit",
     "Estimator",
+    "Evaluation",
     "Explainer",
     "Explanation",
     "FunctionEditor",
@@ -72,6 +74,7 @@ __all__ = [
     "TooManySegmentsError",
     "UnknownNameError",
     "counterfactuals",
+    "evaluate",
     "explain",
     "get_estimator",
     "segment",

@@ -171,6 +171,14 @@ class Explainer:
             meta,
         )
 
+    def evaluate(self, explanation: Explanation, **options: Any) -> Any:
+        """Faithfulness metrics of an explanation made here, through this explainer's cache
+        (see :func:`blackbox_explain.evaluate`)."""
+        from .evaluation import evaluate
+
+        options.setdefault("batch_size", self.batch_size)
+        return evaluate(explanation, self.model, cache=self.cache, **options)
+
     def __repr__(self) -> str:
         return f"Explainer(model={describe_scorer(self.model)}, cache={self.cache!r})"
 

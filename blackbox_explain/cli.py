@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--output", help="the output (class, token, 'total') to show")
     ex.add_argument("--json", metavar="PATH", help="write the explanations as JSON lines")
     ex.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
+    ex.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="also measure faithfulness (deletion/insertion AOPC, comprehensiveness, "
+        "sufficiency, leave-one-out and, for short texts, exact-Shapley error)",
+    )
     ex.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
@@ -263,6 +269,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
         _print(exp, args.output)
         print()
+        if args.evaluate:
+            output = None if args.output in (None, "total") else args.output
+            evaluation = explainer.evaluate(exp, output=output)
+            exp.meta["evaluation"] = evaluation.to_dict()
+            print(evaluation.to_text())
+            print()
         results.append(exp)
     _write(results, args.json, args.html)
     return 0

@@ -158,3 +158,29 @@ def test_counterfactual_command(tmp_path, capsys):
     assert "[-good-]{+bad+}" in out
     assert "<ins" in html.read_text()
     assert main(["counterfactual", "-m", "example", "-t", "x", "--substitutions", "[1]"]) == 2
+
+
+def test_explain_with_evaluation(tmp_path, capsys):
+    out = tmp_path / "e.jsonl"
+    assert (
+        main(
+            [
+                "explain",
+                "-m",
+                "example",
+                "-t",
+                "not good at all",
+                "--budget",
+                "64",
+                "--evaluate",
+                "--output",
+                "positive",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "AOPC deletion" in printed and "vs exact Shapley" in printed
+    assert "evaluation" in json.loads(out.read_text())["meta"]

@@ -1,0 +1,70 @@
+"""Faithfulness metrics against values derived by hand on known games."""
+
+import numpy as np
+import pytest
+from blackbox_explain.adapters import FunctionScorer
+from games import additive_game, interaction_game
+
+import blackbox_explain as bbx
+from blackbox_explain.evaluation import spearman
+
+
+def test_metrics_on_an_additive_game_equal_hand_computation():
+    game = additive_game(8, k=1, seed=1)
+    explainer = bbx.Explainer(FunctionScorer(game))
+    exp = explainer.explain(game.text, "exact", 256)
+    ev = explainer.evaluate(exp)
+    a = game.shapley()[:, 0]
+    order = np.argsort(-a, kind="stable")
+    assert ev.order == order.tolist()
+    # deletion: full minus the cumulative top weights; insertion: empty plus them
+    full, empty = game.full()[0], game.empty()[0]
+    np.testing.assert_allclose(ev.deletion_curve, full - np.concatenate([[0], np.cumsum(a[order])]))
+    np.testing.assert_allclose(
+        ev.insertion_curve, empty + np.concatenate([[0], np.cumsum(a[order])])
+    )
+    expected_aopc = np.mean(np.cumsum(a[order]))
+    assert ev.aopc_deletion == pytest.approx(expected_aopc)
+    assert ev.aopc_insertion == pytest.approx(expected_aopc)
+    k = round(0.5 * 8)
+    assert ev.comprehensiveness[0.5] == pytest.approx(np.sum(a[order][:k]))
+    assert ev.sufficiency[0.5] == pytest.approx(full - empty - np.sum(a[order][:k]))
+    assert ev.loo_spearman == pytest.approx(1.0)
+    assert ev.exact_rel_l2 == pytest.approx(0.0, abs=1e-12) and ev.exact_spearman == pytest.approx(
+        1.0
+    )
+    # everything but the leave-one-out texts was already cached by the exact explanation
+    assert ev.meta["n_calls"] == 0
+
+
+def test_a_random_explanation_scores_worse_than_a_good_one():
+    game = interaction_game(10, k=1, seed=2)
+    explainer = bbx.Explainer(FunctionScorer(game))
+    good = explainer.explain(game.text, "kernelshap", 300)
+    rng = np.random.default_rng(0)
+    bad = bbx.Explanation(
+        good.segmentation,
+        rng.normal(size=good.values.shape),
+        good.output_names,
+        good.base_value,
+        good.full_value,
+        None,
+        dict(good.meta),
+    )
+    ev_good, ev_bad = explainer.evaluate(good), explainer.evaluate(bad)
+    assert ev_good.aopc_deletion > ev_bad.aopc_deletion
+    assert ev_good.exact_rel_l2 < 0.3 < ev_bad.exact_rel_l2
+    assert "AOPC deletion" in ev_good.to_text()
+    assert ev_good.to_dict()["exact_spearman"] == ev_good.exact_spearman
+
+
+def test_spearman_handles_ties_and_constants():
+    assert spearman(np.array([1.0, 2, 2, 3]), np.array([1.0, 2, 2, 3])) == pytest.approx(1.0)
+    assert spearman(np.zeros(3), np.arange(3.0)) is None
+
+
+def test_evaluation_budget_is_a_hard_cap():
+    game = interaction_game(14, k=1, seed=3)
+    exp = bbx.explain(game, game.text, "kernelshap", 60)
+    with pytest.raises(bbx.BudgetExhaustedError):
+        bbx.evaluate(exp, game, budget=5)
