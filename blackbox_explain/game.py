@@ -209,6 +209,13 @@ class CoalitionGame:
         try:
             raw = self.scorer.score(list(batch))
         except Exception as exc:
+            partial = getattr(exc, "partial_results", None)
+            if partial:  # answers received before the failure are paid for: keep them
+                kept = {t: v for t, v in partial.items() if np.all(np.isfinite(v))}
+                self.cache.put_many(self._fingerprint, kept.items())
+                self.stats.n_calls += len(kept)
+            if isinstance(exc, (ScorerError, BudgetExhaustedError)):
+                raise
             raise ScorerError(
                 f"scorer {describe_scorer(self.scorer)} raised {type(exc).__name__}: {exc} "
                 f"(batch of {len(batch)} texts, first: {batch[0][:120]!r}); "

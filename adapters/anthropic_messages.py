@@ -1,0 +1,139 @@
+"""Anthropic's Messages API through the official ``anthropic`` SDK.
+
+It returns text only (no log-probabilities), so a model is explained through its answers:
+:class:`~blackbox_explain.adapters.GenerationSimilarity` with label parsing (``labels=[...]``) or
+embedding similarity.  The key defaults to ``$ANTHROPIC_API_KEY`` and lives only in the client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from blackbox_explain._optional import require
+from blackbox_explain.errors import InputError
+from blackbox_explain.remote import (
+    RETRYABLE_STATUS,
+    RemoteScorer,
+    TransientFailure,
+    permanent_error,
+    retry_after_seconds,
+)
+
+
+class AnthropicMessages(RemoteScorer):
+    """A Claude model as a text generator (``generate``) with the engine's policy.
+
+    ``bind(text, target)`` explains it through :class:`GenerationSimilarity`: with ``labels``, by
+    whether each perturbed prompt's answer names the same label; otherwise by the embedding
+    similarity of the answers (``similarity=`` overrides).
+    """
+
+    env_key = "ANTHROPIC_API_KEY"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        labels: Sequence[str] | None = None,
+        similarity: str | None = None,
+        system_prompt: str | None = None,
+        max_tokens: int = 64,
+        temperature: float | None = None,
+        sample_index: int = 0,
+        timeout: float = 60.0,
+        name: str | None = None,
+        **engine: Any,
+    ) -> None:
+        super().__init__(**engine)
+        self.model = model
+        self.base_url = base_url
+        self.labels = list(labels) if labels is not None else None
+        self.similarity = similarity or ("label" if labels else "embedding")
+        self.system_prompt = system_prompt
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.sample_index = sample_index
+        self.timeout = timeout
+        self.name = name or f"anthropic:{model}"
+        self.output_names = ["answer"]
+        self._api_key = api_key
+
+    @property
+    def fingerprint(self) -> str:
+        # answers are samples unless temperature is 0: they are cached per sample index
+        sample = None if self.temperature == 0 else self.sample_index
+        return json.dumps(
+            [
+                "anthropic-messages",
+                self.base_url or "https://api.anthropic.com",
+                self.model,
+                self.system_prompt,
+                self.max_tokens,
+                self.temperature,
+                sample,
+            ]
+        )
+
+    def __repr__(self) -> str:
+        return f"AnthropicMessages(model={self.model!r}, base_url={self.base_url!r})"
+
+    async def _open(self) -> None:
+        self._sdk = require("anthropic", "api", "Anthropic models")
+        key = self._api_key or os.environ.get(self.env_key)
+        if not key:
+            raise InputError(f"no API key: pass api_key= or set {self.env_key}")
+        self._client = self._sdk.AsyncAnthropic(
+            api_key=key, base_url=self.base_url, max_retries=0, timeout=self.timeout
+        )
+
+    async def _close(self) -> None:
+        await self._client.close()
+
+    async def _generate_one(self, text: str) -> tuple[str, int, int]:
+        sdk = self._sdk
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "messages": [{"role": "user", "content": text}],
+        }
+        if self.temperature is not None:  # not a typed SDK argument in every version
+            kwargs["extra_body"] = {"temperature": self.temperature}
+        if self.system_prompt:
+            kwargs["system"] = self.system_prompt
+        try:
+            response = await self._client.messages.create(**kwargs)
+        except (sdk.APITimeoutError, sdk.APIConnectionError) as exc:
+            raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
+        except sdk.APIStatusError as exc:
+            if exc.status_code in RETRYABLE_STATUS:
+                raise TransientFailure(
+                    str(exc), exc.status_code, retry_after_seconds(exc.response.headers)
+                ) from exc
+            raise permanent_error(exc.status_code, str(exc)) from exc
+        answer = "".join(
+            block.text for block in response.content if getattr(block, "type", "") == "text"
+        )
+        return answer, response.usage.input_tokens, response.usage.output_tokens
+
+    async def _request(self, text: str) -> tuple[np.ndarray, int, int]:
+        raise InputError(
+            "AnthropicMessages returns text: explain it through bind() / GenerationSimilarity"
+        )
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        """Answers to many prompts, concurrently, with retries and budgets."""
+        answers = self.run(prompts, self._generate_one)
+        return [answers[p] for p in prompts]
+
+    def bind(self, text: str, target: str | None = None) -> Any:
+        from .generation_similarity import GenerationSimilarity
+
+        return GenerationSimilarity(self, similarity=self.similarity, labels=self.labels).bind(
+            text, target
+        )

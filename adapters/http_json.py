@@ -1,0 +1,133 @@
+"""Any in-house HTTP JSON endpoint as a scorer: a URL, a request template, a path to the scores."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from blackbox_explain._optional import require
+from blackbox_explain.errors import InputError
+from blackbox_explain.remote import (
+    RETRYABLE_STATUS,
+    RemoteError,
+    RemoteScorer,
+    TransientFailure,
+    permanent_error,
+    retry_after_seconds,
+)
+
+PLACEHOLDER = "{text}"
+
+
+def fill(template: Any, text: str) -> Any:
+    """The template with every string ``"{text}"`` replaced by the text (JSON-safe)."""
+    if isinstance(template, str):
+        return text if template == PLACEHOLDER else template.replace(PLACEHOLDER, text)
+    if isinstance(template, Mapping):
+        return {k: fill(v, text) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, text) for v in template]
+    return template
+
+
+def extract(data: Any, path: str) -> Any:
+    """Follow a dotted path (``"result.scores"``, ``"choices.0.probs"``) into parsed JSON."""
+    current = data
+    for part in [p for p in path.split(".") if p]:
+        if isinstance(current, list):
+            try:
+                current = current[int(part)]
+            except (ValueError, IndexError) as exc:
+                raise RemoteError(
+                    f"the response has no item {part!r} on the path {path!r}"
+                ) from exc
+        elif isinstance(current, Mapping) and part in current:
+            current = current[part]
+        else:
+            raise RemoteError(f"the response has no field {part!r} on the path {path!r}")
+    return current
+
+
+class HTTPJSON(RemoteScorer):
+    """POST ``request_template`` (with ``"{text}"`` filled in) to ``url``; read the scores at
+    ``scores_path`` (a number or a list of numbers).
+
+    ``api_key`` (default ``$HTTPJSON_API_KEY`` if set) is sent as ``Authorization: Bearer ...``
+    and never stored anywhere else.
+    """
+
+    env_key = "HTTPJSON_API_KEY"
+
+    def __init__(
+        self,
+        url: str,
+        request_template: Mapping[str, Any],
+        scores_path: str,
+        output_names: Sequence[str],
+        headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        name: str | None = None,
+        **engine: Any,
+    ) -> None:
+        super().__init__(**engine)
+        self.url = url
+        self.request_template = dict(request_template)
+        self.scores_path = scores_path
+        self.output_names = list(output_names)
+        self.headers = dict(headers or {})
+        self.timeout = timeout
+        self.name = name or f"http-json:{url}"
+        self._api_key = api_key
+
+    @property
+    def fingerprint(self) -> str:
+        return json.dumps(
+            ["http-json", self.url, self.request_template, self.scores_path, self.output_names],
+            sort_keys=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"HTTPJSON(url={self.url!r}, scores_path={self.scores_path!r})"
+
+    async def _open(self) -> None:
+        httpx = require("httpx", "api", "HTTP JSON endpoints")
+        headers = dict(self.headers)
+        key = self._api_key or os.environ.get(self.env_key)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self._httpx = httpx
+        self._client = httpx.AsyncClient(headers=headers, timeout=self.timeout)
+
+    async def _close(self) -> None:
+        await self._client.aclose()
+
+    async def _request(self, text: str) -> tuple[np.ndarray, int, int]:
+        httpx = self._httpx
+        try:
+            response = await self._client.post(self.url, json=fill(self.request_template, text))
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code in RETRYABLE_STATUS:
+            raise TransientFailure(
+                f"HTTP {response.status_code}",
+                response.status_code,
+                retry_after_seconds(response.headers),
+            )
+        if response.status_code >= 400:
+            raise permanent_error(response.status_code, response.text[:200])
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise RemoteError(f"{self.url} did not answer JSON: {response.text[:120]!r}") from exc
+        scores = np.atleast_1d(np.asarray(extract(data, self.scores_path), dtype=np.float64))
+        if scores.shape != (len(self.output_names),):
+            raise InputError(
+                f"{self.url} returned {scores.shape[0]} scores at {self.scores_path!r}; "
+                f"expected {len(self.output_names)} ({self.output_names})"
+            )
+        return scores, 0, 0

@@ -1,0 +1,371 @@
+"""OpenAI-compatible servers (OpenAI, vLLM, llama.cpp server, Ollama, TGI) through the official
+``openai`` SDK.
+
+- :class:`OpenAIChat` with ``labels=[...]``: the probability of each label from the
+  ``top_logprobs`` of the first answer token, plus the probability mass that fell outside the
+  returned top-k (reported as its own output, never hidden).  Without labels it is a text
+  generator, explained through :class:`~blackbox_explain.adapters.GenerationSimilarity`.
+- :class:`OpenAICompletions` with a target: the log-probability of the target text after the
+  prompt, from ``echo`` + ``logprobs`` (detected on the first answer, not assumed).
+
+Both take ``model``, ``base_url`` and ``api_key`` (default: the ``OPENAI_API_KEY`` environment
+variable); the key lives only inside the SDK client, never in a cache key, log or repr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from blackbox_explain._optional import require
+from blackbox_explain.errors import InputError
+from blackbox_explain.remote import (
+    RETRYABLE_STATUS,
+    RemoteError,
+    RemoteScorer,
+    TransientFailure,
+    permanent_error,
+    retry_after_seconds,
+)
+
+OTHER = "(other)"
+
+
+def _openai_call_errors(openai: Any, exc: Exception) -> Exception:
+    """Map an SDK exception to a transient or permanent failure."""
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
+        return TransientFailure(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        body = getattr(exc, "body", None)
+        code = body.get("code") if isinstance(body, dict) else None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            code = body["error"].get("code", code)
+        if status == 429 and code == "insufficient_quota":
+            return permanent_error(status, str(exc), "quota")
+        if status in RETRYABLE_STATUS:
+            return TransientFailure(str(exc), status, retry_after_seconds(exc.response.headers))
+        return permanent_error(status, str(exc))
+    return exc
+
+
+class _OpenAIBase(RemoteScorer):
+    env_key = "OPENAI_API_KEY"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        temperature: float = 0.0,
+        sample_index: int = 0,
+        name: str | None = None,
+        **engine: Any,
+    ) -> None:
+        super().__init__(**engine)
+        self.model = model
+        self.base_url = base_url
+        self.timeout = timeout
+        self.temperature = temperature
+        self.sample_index = sample_index
+        self.name = name or f"{type(self).__name__}:{model}"
+        self._api_key = api_key  # kept out of repr, fingerprint and logs
+
+    def _client(self) -> Any:
+        openai = require("openai", "api", "OpenAI-compatible servers")
+        key = self._api_key or os.environ.get(self.env_key)
+        if not key:
+            raise InputError(f"no API key: pass api_key= or set {self.env_key}")
+        # our engine retries; the SDK's own retries would hide failures from the budget
+        return openai.AsyncOpenAI(
+            api_key=key, base_url=self.base_url, max_retries=0, timeout=self.timeout
+        )
+
+    async def _open(self) -> None:
+        self._sdk = require("openai", "api", "OpenAI-compatible servers")
+        self._async_client = self._client()
+
+    async def _close(self) -> None:
+        await self._async_client.close()
+
+    async def _call(self, method: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except Exception as exc:
+            mapped = _openai_call_errors(self._sdk, exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    def _identity(self) -> list[Any]:
+        # temperature > 0 answers are samples: cache them per sample index, never as deterministic
+        sample = self.sample_index if self.temperature > 0 else None
+        return [
+            type(self).__name__,
+            self.base_url or "https://api.openai.com/v1",
+            self.model,
+            self.temperature,
+            sample,
+        ]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+
+class OpenAIChat(_OpenAIBase):
+    """Chat completions: label probabilities (``labels=[...]``) or generated text.
+
+    Parameters
+    ----------
+    model, base_url, api_key:
+        The endpoint; ``api_key`` defaults to ``$OPENAI_API_KEY``.
+    labels:
+        Label mode: the first answer token's probability of each label (leading spaces and
+        case are ignored when matching tokens); an extra output ``(other)`` holds the mass
+        outside the returned top-k.
+    top_logprobs:
+        How many alternatives to ask for (servers allow up to 20).
+    system_prompt, max_tokens, temperature:
+        Request parameters (``max_tokens`` for generation).
+    max_concurrency, retry, requests_per_minute, tokens_per_minute, prices, max_cost,
+    max_total_tokens:
+        The engine's policy (see :class:`~blackbox_explain.remote.RemoteScorer`).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        labels: Sequence[str] | None = None,
+        top_logprobs: int = 20,
+        system_prompt: str | None = None,
+        max_tokens: int = 64,
+        **options: Any,
+    ) -> None:
+        super().__init__(model, base_url, api_key, **options)
+        self.labels = list(labels) if labels is not None else None
+        self.top_logprobs = top_logprobs
+        self.system_prompt = system_prompt
+        self.max_tokens = max_tokens
+        self.output_names = [*self.labels, OTHER] if self.labels else []
+        self.target = {"labels": self.labels} if self.labels else None
+
+    @property
+    def fingerprint(self) -> str:
+        return json.dumps(
+            [*self._identity(), self.labels, self.top_logprobs, self.system_prompt, self.max_tokens]
+        )
+
+    def _messages(self, text: str) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        return [*messages, {"role": "user", "content": text}]
+
+    def bind(self, text: str, target: Any = None) -> Any:
+        """Label mode: this scorer.  Otherwise: similarity of generated answers (see
+        :class:`~blackbox_explain.adapters.GenerationSimilarity`; ``target`` is the answer)."""
+        if self.labels:
+            if target is not None:
+                raise InputError(
+                    "OpenAIChat is in label mode; a fixed target needs OpenAICompletions"
+                )
+            return self
+        from .generation_similarity import GenerationSimilarity
+
+        return GenerationSimilarity(self).bind(text, target)
+
+    async def _request(self, text: str) -> tuple[np.ndarray, int, int]:
+        if not self.labels:
+            raise InputError(
+                "OpenAIChat scores need labels=[...]; without them, explain it with "
+                "GenerationSimilarity (bbx.explain does this through bind)"
+            )
+        response = await self._call(
+            self._async_client.chat.completions.create,
+            model=self.model,
+            messages=self._messages(text),
+            max_tokens=1,
+            temperature=self.temperature,
+            logprobs=True,
+            top_logprobs=self.top_logprobs,
+        )
+        choice = response.choices[0]
+        content = getattr(getattr(choice, "logprobs", None), "content", None)
+        if not content:
+            raise permanent_error(
+                None,
+                f"the server at {self.base_url or 'api.openai.com'} returned no logprobs for "
+                f"model {self.model!r} (detected, not assumed); explain it through generated text "
+                "instead: OpenAIChat without labels, or GenerationSimilarity(similarity='label')",
+                "unsupported",
+            )
+        alternatives = content[0].top_logprobs or []
+        probs = np.zeros(len(self.labels) + 1)
+        listed = 0.0
+        for alt in alternatives:
+            p = math.exp(alt.logprob)
+            listed += p
+            token = alt.token.strip().lower()
+            for j, label in enumerate(self.labels):
+                if token and token == label.strip().lower():
+                    probs[j] += p
+        probs[-1] = max(0.0, 1.0 - listed)
+        usage = response.usage
+        return (
+            probs,
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+        )
+
+    async def _generate_one(self, text: str) -> tuple[np.ndarray, int, int]:
+        response = await self._call(
+            self._async_client.chat.completions.create,
+            model=self.model,
+            messages=self._messages(text),
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+        )
+        answer = response.choices[0].message.content or ""
+        usage = response.usage
+        self._answers[text] = answer
+        return (
+            np.zeros(1),
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+        )
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        """Answers to many prompts, through the same concurrency, retries and budgets."""
+        self._answers: dict[str, str] = {}
+        request = self._request
+        self._request = self._generate_one  # type: ignore[method-assign]
+        try:
+            self.score(list(dict.fromkeys(prompts)))
+        finally:
+            self._request = request  # type: ignore[method-assign]
+        return [self._answers[p] for p in prompts]
+
+
+class OpenAICompletions(_OpenAIBase):
+    """Legacy completions: the log-probability of a fixed target after each prompt, from
+    ``echo=True`` + ``logprobs`` (vLLM and others support it; detected on the first answer).
+
+    One output, ``log p(target)``: the sum over the target's tokens (a prompt's last word can
+    merge with the target's first, so per-token outputs would not line up across prompts).
+
+    ``prefix`` is fixed text sent before every prompt and never masked (default a newline): with
+    an empty prompt the target's first token would otherwise have no context, and servers return
+    no log-prob for a text's first token.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        target: str | None = None,
+        max_tokens: int = 32,
+        prefix: str = "\n",
+        **options: Any,
+    ) -> None:
+        super().__init__(model, base_url, api_key, **options)
+        self.target = target
+        self.prefix = prefix
+        self.max_tokens = max_tokens
+        self.output_names = ["log p(target)"]
+
+    @property
+    def fingerprint(self) -> str:
+        return json.dumps([*self._identity(), self.prefix, self.target])
+
+    def bind(self, text: str, target: str | None = None) -> OpenAICompletions:
+        """A copy scoring ``target`` (default: the greedy completion of ``text``)."""
+        bound = OpenAICompletions(
+            self.model,
+            self.base_url,
+            self._api_key,
+            target=target,
+            max_tokens=self.max_tokens,
+            timeout=self.timeout,
+            temperature=self.temperature,
+            sample_index=self.sample_index,
+            name=self.name,
+            max_concurrency=self.max_concurrency,
+            retry=self.retry,
+            prices=self.prices,
+            max_cost=self.max_cost,
+            max_total_tokens=self.max_total_tokens,
+        )
+        bound.limiter, bound.usage = self.limiter, self.usage
+        if target is None:
+            bound.target = bound.complete(text)
+        if not bound.target:
+            raise InputError("the target is empty; give target=")
+        return bound
+
+    async def _complete_one(self, text: str) -> tuple[str, int, int]:
+        response = await self._call(
+            self._async_client.completions.create,
+            model=self.model,
+            prompt=text,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+        )
+        usage = response.usage
+        return (
+            response.choices[0].text,
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+        )
+
+    def complete(self, prompt: str) -> str:
+        """The greedy completion of one prompt."""
+        return str(self.run([prompt], self._complete_one)[prompt])
+
+    async def _request(self, text: str) -> tuple[np.ndarray, int, int]:
+        if not self.target:
+            raise InputError("OpenAICompletions needs a target (bind it, or target=...)")
+        full = self.prefix + text + self.target
+        response = await self._call(
+            self._async_client.completions.create,
+            model=self.model,
+            prompt=full,
+            max_tokens=0,
+            echo=True,
+            logprobs=0,
+            temperature=0.0,
+        )
+        logprobs = getattr(response.choices[0], "logprobs", None)
+        offsets = getattr(logprobs, "text_offset", None)
+        values = getattr(logprobs, "token_logprobs", None)
+        if not offsets or not values or len(offsets) != len(values):
+            raise permanent_error(
+                None,
+                f"the server returned no echoed prompt log-probs for model {self.model!r} "
+                "(detected, not assumed); it cannot score a fixed target — explain generated "
+                "text instead (OpenAIChat without labels)",
+                "unsupported",
+            )
+        start = len(self.prefix) + len(text)
+        if offsets[0] >= start:
+            raise RemoteError(
+                "the target starts the request, so its first token has no log-prob; "
+                "give prefix= (fixed text before every prompt)"
+            )
+        tokens = getattr(logprobs, "tokens", None) or [""] * len(offsets)
+        # every token holding target text counts, also one merged across the boundary
+        picked = [
+            v
+            for off, tok, v in zip(offsets, tokens, values, strict=True)
+            if off + max(len(tok), 1) > start and v is not None
+        ]
+        if not picked:
+            raise RemoteError(f"no target tokens found in the echoed answer for {text[:60]!r}")
+        usage = response.usage
+        return np.array([float(sum(picked))]), getattr(usage, "prompt_tokens", 0) or 0, 0

@@ -1,0 +1,340 @@
+"""The query engine for remote scorers: concurrency, retries, rate limits, token/money budgets.
+
+A :class:`RemoteScorer` sends one request per text, at most ``max_concurrency`` at a time.
+Transient failures (connection errors, timeouts, 408/409/429/5xx) are retried with exponential
+backoff and jitter, honouring ``Retry-After`` / ``retry-after-ms``; permanent ones (400, 401,
+403, 404, an exhausted quota) are not, and the error says which.  Usage (requests, tokens, cost
+from user-given prices) is counted, and token and money budgets are hard stops.  When a request
+fails for good, the answers already received travel with the error so the engine caches them:
+nothing paid for is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import BudgetExhaustedError, ScorerError
+from .scoring import CallableScorer
+
+Request = Callable[[str], Awaitable[tuple[Any, int, int]]]
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+
+
+class RemoteError(ScorerError):
+    """A request failed for good (after retries, or at once for a permanent error).
+
+    ``status`` is the HTTP status (None for connection errors), ``kind`` a short name
+    (``authentication``, ``permission``, ``not_found``, ``bad_request``, ``quota``,
+    ``rate_limit``, ``server``, ``connection``), ``partial_results`` the answers received before.
+    """
+
+    def __init__(self, message: str, status: int | None = None, kind: str = "error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.partial_results: dict[str, np.ndarray] = {}
+
+
+class _NotSent(Exception):
+    """A queued request that was not sent because another one failed for good."""
+
+
+class TransientFailure(Exception):
+    """Raised by adapters for a failure worth retrying."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+KIND_BY_STATUS = {
+    400: "bad_request",
+    401: "authentication",
+    403: "permission",
+    404: "not_found",
+    422: "bad_request",
+}
+HINT_BY_KIND = {
+    "authentication": "check the API key (it is read from the environment variable named in the "
+    "adapter's docs when not given)",
+    "permission": "the key is not allowed to use this model or endpoint",
+    "not_found": "check the model name and base_url",
+    "bad_request": "the server rejected the request parameters",
+    "quota": "the account's quota or credit is exhausted; retrying cannot help",
+}
+
+
+def permanent_error(status: int | None, detail: str, kind: str | None = None) -> RemoteError:
+    kind = kind or KIND_BY_STATUS.get(status or 0, "error")
+    hint = HINT_BY_KIND.get(kind, "")
+    return RemoteError(
+        f"request failed ({kind}{'' if status is None else f', HTTP {status}'}): {detail}"
+        + (f" — {hint}" if hint else ""),
+        status,
+        kind,
+    )
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """``retry-after-ms`` or ``Retry-After`` (seconds) from response headers, if present."""
+    if headers is None:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return float(ms) / 1000.0
+        seconds = headers.get("retry-after")
+        if seconds is not None:
+            return float(seconds)
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+@dataclass
+class RetryPolicy:
+    """Exponential backoff with jitter; a server's Retry-After wins when it asks for longer."""
+
+    max_retries: int = 6
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        backoff = min(self.max_delay, self.initial_delay * 2**attempt)
+        backoff *= 1.0 + self.jitter * (2 * rng.random() - 1)
+        if retry_after is not None:
+            return min(self.max_delay, max(retry_after, 0.0))
+        return max(backoff, 0.0)
+
+
+@dataclass
+class Prices:
+    """Prices in currency units per million tokens."""
+
+    input_per_million: float = 0.0
+    output_per_million: float = 0.0
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (
+            input_tokens * self.input_per_million + output_tokens * self.output_per_million
+        ) / 1e6
+
+
+@dataclass
+class Usage:
+    """What was spent so far on one remote scorer."""
+
+    requests: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+class RateLimiter:
+    """Client-side limits on requests and tokens per minute (token buckets)."""
+
+    def __init__(
+        self, requests_per_minute: float | None = None, tokens_per_minute: float | None = None
+    ) -> None:
+        self.requests_per_minute = requests_per_minute
+        self.tokens_per_minute = tokens_per_minute
+        self._state: dict[str, tuple[float, float]] = {}
+
+    def _wait_time(self, name: str, rate: float | None, amount: float) -> float:
+        if not rate:
+            return 0.0
+        now = time.monotonic()
+        level, stamp = self._state.get(name, (rate, now))
+        level = min(rate, level + (now - stamp) * rate / 60.0)
+        if level >= amount or amount > rate:
+            self._state[name] = (level - min(amount, rate), now)
+            return 0.0
+        self._state[name] = (level, now)
+        return (amount - level) * 60.0 / rate
+
+    async def acquire(self, tokens: int = 0) -> None:
+        while True:
+            wait = max(
+                self._wait_time("requests", self.requests_per_minute, 1.0),
+                self._wait_time("tokens", self.tokens_per_minute, float(tokens)),
+            )
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+
+class RemoteScorer(CallableScorer):
+    """Base of the hosted-API adapters; subclasses implement ``_request(text)``.
+
+    ``_request`` returns ``(row, input_tokens, output_tokens)`` and raises
+    :class:`TransientFailure` for retryable failures or :class:`RemoteError` for permanent ones.
+    """
+
+    output_names: list[str]
+
+    def __init__(
+        self,
+        max_concurrency: int = 8,
+        retry: RetryPolicy | None = None,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        prices: Prices | None = None,
+        max_cost: float | None = None,
+        max_total_tokens: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.max_concurrency = max_concurrency
+        self.retry = retry or RetryPolicy()
+        self.limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+        self.prices = prices or Prices()
+        self.max_cost = max_cost
+        self.max_total_tokens = max_total_tokens
+        self.usage = Usage()
+        self._rng = random.Random(seed)
+        self.max_batch_size = max(64, 4 * max_concurrency)
+
+    # -- subclass API
+    async def _request(self, text: str) -> tuple[Any, int, int]:
+        """One scoring request: ``(row, input_tokens, output_tokens)``."""
+        raise NotImplementedError
+
+    def _estimate_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)
+
+    # -- budget
+    def _check_budget(self) -> None:
+        if self.max_cost is not None and self.usage.cost >= self.max_cost:
+            raise BudgetExhaustedError(
+                f"the money budget of {self.max_cost} is spent ({self.usage.cost:.4g}); "
+                "answers received so far are cached"
+            )
+        if self.max_total_tokens is not None:
+            spent = self.usage.input_tokens + self.usage.output_tokens
+            if spent >= self.max_total_tokens:
+                raise BudgetExhaustedError(
+                    f"the token budget of {self.max_total_tokens} is spent ({spent}); "
+                    "answers received so far are cached"
+                )
+
+    async def _open(self) -> None:
+        """Create per-run resources (an SDK client) inside the event loop."""
+
+    async def _close(self) -> None:
+        """Release what :meth:`_open` created."""
+
+    async def _one(
+        self, text: str, semaphore: asyncio.Semaphore, request: Request, stop: asyncio.Event
+    ) -> Any:
+        async with semaphore:
+            try:
+                return await self._attempts(text, request, stop)
+            except _NotSent:
+                raise
+            except BaseException:
+                stop.set()  # a final failure: queued requests are not sent
+                raise
+
+    async def _attempts(self, text: str, request: Request, stop: asyncio.Event) -> Any:
+        attempt = 0
+        while True:
+            if stop.is_set():
+                raise _NotSent()
+            self._check_budget()
+            await self.limiter.acquire(self._estimate_tokens(text))
+            try:
+                self.usage.requests += 1
+                value, tokens_in, tokens_out = await request(text)
+            except TransientFailure as failure:
+                key = str(failure.status or "connection")
+                self.usage.failures[key] = self.usage.failures.get(key, 0) + 1
+                if attempt >= self.retry.max_retries:
+                    kind = (
+                        "rate_limit"
+                        if failure.status == 429
+                        else ("connection" if failure.status is None else "server")
+                    )
+                    raise RemoteError(
+                        f"request failed after {attempt + 1} attempts ({kind}): {failure}",
+                        failure.status,
+                        kind,
+                    ) from failure
+                self.usage.retries += 1
+                await asyncio.sleep(self.retry.delay(attempt, failure.retry_after, self._rng))
+                attempt += 1
+                continue
+            self.usage.input_tokens += tokens_in
+            self.usage.output_tokens += tokens_out
+            self.usage.cost += self.prices.cost(tokens_in, tokens_out)
+            return value
+
+    async def agather(self, texts: Sequence[str], request: Request) -> dict[str, Any]:
+        """Run ``request`` on every distinct text concurrently; on a final failure the results
+        received so far travel with the error (``partial_results``)."""
+        unique = list(dict.fromkeys(texts))
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+        stop = asyncio.Event()
+        await self._open()
+        try:
+            tasks = [asyncio.ensure_future(self._one(t, semaphore, request, stop)) for t in unique]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            stop.set()  # after a final failure, send nothing new; let requests in flight finish
+            await asyncio.wait(tasks)
+        finally:
+            await self._close()
+        results: dict[str, Any] = {}
+        failure: BaseException | None = None
+        for text, task in zip(unique, tasks, strict=True):
+            exc = task.exception()
+            if exc is None:
+                results[text] = task.result()
+            elif failure is None and not isinstance(exc, _NotSent):
+                failure = exc
+        if failure is not None:
+            if isinstance(failure, (RemoteError, BudgetExhaustedError)):
+                failure.partial_results = {  # type: ignore[union-attr]
+                    t: v for t, v in results.items() if isinstance(v, np.ndarray)
+                }
+            raise failure
+        return results
+
+    def run(self, texts: Sequence[str], request: Request) -> dict[str, Any]:
+        """Synchronous :meth:`agather` (works inside a running event loop too)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.agather(texts, request))
+        result: dict[str, Any] = {}
+
+        def runner() -> None:
+            try:
+                result["value"] = asyncio.run(self.agather(texts, request))
+            except BaseException as exc:  # re-raised in the caller's thread
+                result["error"] = exc
+
+        thread = threading.Thread(target=runner)
+        thread.start()
+        thread.join()
+        if "error" in result:
+            raise result["error"]
+        return result["value"]
+
+    async def ascore(self, texts: Sequence[str]) -> np.ndarray:
+        rows = await self.agather(texts, self._request)
+        return np.stack([np.asarray(rows[t], dtype=np.float64) for t in texts])
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        """Score texts (one request each, concurrently, with retries and budgets)."""
+        rows = self.run(texts, self._request)
+        return np.stack([np.asarray(rows[t], dtype=np.float64) for t in texts])

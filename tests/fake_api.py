@@ -1,0 +1,251 @@
+"""Local HTTP servers speaking the OpenAI, Anthropic and a plain JSON wire format.
+
+They stand for hosted models that cannot run here; the official SDKs talk to them over real
+HTTP on 127.0.0.1.  The "model" behind them is the library's example lexicon sentiment scorer,
+so every answer can be recomputed in the tests.  Faults are injected per request.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from blackbox_explain.examples import lexicon_sentiment
+
+KEY = "sk-test-very-secret-key-123"
+TOKEN = re.compile(r"\n|[^\S\n]*\S+")
+
+
+def p_positive(text: str) -> float:
+    return float(lexicon_sentiment([text])[0, 1])
+
+
+def token_logprob(prefix: str, token: str) -> float:
+    """The fake completion model's log-prob of ``token`` after ``prefix``."""
+    return -0.1 * len(token) - (0.7 if "not" in prefix.split() else 0.0)
+
+
+class FakeAPI(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.fail_plan: list[str | None] = []
+        self.drop_logprobs = False
+        self.bodies: list[dict] = []
+        self.headers_seen: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.delay = 0.0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> FakeAPI:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: FakeAPI
+
+    def log_message(self, *args: object) -> None:  # keep test output quiet
+        pass
+
+    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        server = self.server
+        with server.lock:
+            server.bodies.append(body)
+            server.headers_seen.append(dict(self.headers))
+            action = server.fail_plan.pop(0) if server.fail_plan else None
+            server.in_flight += 1
+            server.max_in_flight = max(server.max_in_flight, server.in_flight)
+        try:
+            time.sleep(server.delay)
+            if action == "drop":
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if action == "429":
+                self._send(
+                    429,
+                    {
+                        "error": {
+                            "message": "slow down",
+                            "type": "rate_limit",
+                            "code": "rate_limit_exceeded",
+                        }
+                    },
+                    {"retry-after-ms": "20"},
+                )
+                return
+            if action == "quota":
+                self._send(
+                    429,
+                    {
+                        "error": {
+                            "message": "You exceeded your quota",
+                            "type": "insufficient_quota",
+                            "code": "insufficient_quota",
+                        }
+                    },
+                )
+                return
+            if action == "500":
+                self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
+                return
+            self._route(body)
+        finally:
+            with server.lock:
+                server.in_flight -= 1
+
+    def _authorized(self) -> bool:
+        bearer = self.headers.get("Authorization", "")
+        return bearer == f"Bearer {KEY}" or self.headers.get("x-api-key") == KEY
+
+    def _route(self, body: dict) -> None:
+        if not self._authorized():
+            self._send(
+                401,
+                {
+                    "error": {
+                        "message": "Incorrect API key provided",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
+            )
+            return
+        if self.path == "/v1/chat/completions":
+            self._chat(body)
+        elif self.path == "/v1/completions":
+            self._completions(body)
+        elif self.path == "/v1/messages":
+            self._messages(body)
+        elif self.path == "/score":
+            p = p_positive(body["inputs"])
+            self._send(200, {"result": {"scores": [1 - p, p]}})
+        else:
+            self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+    def _chat(self, body: dict) -> None:
+        text = body["messages"][-1]["content"]
+        p = p_positive(text)
+        answer = "positive" if p >= 0.5 else "negative"
+        choice: dict = {
+            "index": 0,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": answer.capitalize() + "."},
+            "logprobs": None,
+        }
+        if body.get("logprobs") and not self.server.drop_logprobs:
+            alternatives = [(" positive", 0.9 * p), ("negative", 0.9 * (1 - p)), ("Neutral", 0.05)]
+            alternatives = [(t, math.log(max(q, 1e-12))) for t, q in alternatives][
+                : body.get("top_logprobs", 20)
+            ]
+            first = max(alternatives, key=lambda a: a[1])
+            choice["logprobs"] = {
+                "content": [
+                    {
+                        "token": first[0],
+                        "logprob": first[1],
+                        "bytes": list(first[0].encode()),
+                        "top_logprobs": [
+                            {"token": t, "logprob": lp, "bytes": list(t.encode())}
+                            for t, lp in alternatives
+                        ],
+                    }
+                ]
+            }
+        self._send(
+            200,
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 1,
+                "model": body["model"],
+                "choices": [choice],
+                "usage": {
+                    "prompt_tokens": len(text.split()) + 5,
+                    "completion_tokens": 1,
+                    "total_tokens": len(text.split()) + 6,
+                },
+            },
+        )
+
+    def _completions(self, body: dict) -> None:
+        prompt = body["prompt"]
+        if body.get("echo") and not self.server.drop_logprobs:
+            tokens = TOKEN.findall(prompt)
+            offsets, values, position = [], [], 0
+            for i, token in enumerate(tokens):
+                offsets.append(position)
+                values.append(None if i == 0 else token_logprob(prompt[:position], token))
+                position += len(token)
+            logprobs = {
+                "tokens": tokens,
+                "token_logprobs": values,
+                "text_offset": offsets,
+                "top_logprobs": None,
+            }
+            text = prompt
+        else:
+            text = " great"
+            logprobs = None
+        self._send(
+            200,
+            {
+                "id": "cmpl-1",
+                "object": "text_completion",
+                "created": 1,
+                "model": body["model"],
+                "choices": [
+                    {"index": 0, "text": text, "logprobs": logprobs, "finish_reason": "length"}
+                ],
+                "usage": {
+                    "prompt_tokens": len(prompt.split()),
+                    "completion_tokens": 0,
+                    "total_tokens": len(prompt.split()),
+                },
+            },
+        )
+
+    def _messages(self, body: dict) -> None:
+        text = body["messages"][-1]["content"]
+        answer = "Positive." if p_positive(text) >= 0.5 else "It is negative."
+        self._send(
+            200,
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": [{"type": "text", "text": answer}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": len(text.split()) + 3, "output_tokens": 2},
+            },
+        )

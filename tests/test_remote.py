@@ -1,0 +1,205 @@
+"""Hosted-API adapters against real HTTP servers on 127.0.0.1, driven by the official SDKs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from fake_api import KEY, FakeAPI, p_positive, token_logprob
+
+import blackbox_explain as bbx
+from blackbox_explain.remote import Prices, RemoteError, RetryPolicy
+
+pytest.importorskip("openai")
+pytest.importorskip("anthropic")
+pytest.importorskip("httpx")
+
+from blackbox_explain.adapters import (
+    HTTPJSON,
+    AnthropicMessages,
+    OpenAIChat,
+    OpenAICompletions,
+)
+
+TEXT = "The food was good but the staff were rude"
+FAST = RetryPolicy(max_retries=3, initial_delay=0.01, max_delay=0.2)
+
+
+@pytest.fixture
+def api():
+    with FakeAPI() as server:
+        yield server
+
+
+def chat(api, **options):
+    options.setdefault("retry", FAST)
+    return OpenAIChat(
+        "fake-gpt",
+        base_url=api.url + "/v1",
+        api_key=KEY,
+        labels=["positive", "negative"],
+        **options,
+    )
+
+
+def test_label_probabilities_and_the_mass_outside_top_k(api):
+    scorer = chat(api)
+    assert scorer.output_names == ["positive", "negative", "(other)"]
+    rows = scorer.score([TEXT, "good good good"])
+    for text, row in zip([TEXT, "good good good"], rows, strict=True):
+        p = p_positive(text)
+        np.testing.assert_allclose(row, [0.9 * p, 0.9 * (1 - p), 0.05], atol=1e-9)
+    exp = bbx.explain(scorer, TEXT, method="exact", budget=512)
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+    assert exp.top(1, output="negative")[0][0].text == "rude"
+    assert scorer.usage.requests == exp.meta["n_calls"] + 2
+
+
+def test_retries_on_429_500_and_dropped_connections(api):
+    api.fail_plan = ["429", "500", "drop"]
+    scorer = chat(api, max_concurrency=1)
+    row = scorer.score([TEXT])[0]
+    np.testing.assert_allclose(row[0], 0.9 * p_positive(TEXT))
+    assert scorer.usage.retries == 3 and scorer.usage.requests == 4
+    assert scorer.usage.failures == {"429": 1, "500": 1, "connection": 1}
+
+
+@pytest.mark.parametrize(
+    "key,plan,kind", [("wrong-key", [], "authentication"), (KEY, ["quota"], "quota")]
+)
+def test_permanent_errors_are_not_retried(api, key, plan, kind):
+    api.fail_plan = list(plan)
+    scorer = OpenAIChat(
+        "fake-gpt",
+        base_url=api.url + "/v1",
+        api_key=key,
+        labels=["positive"],
+        retry=FAST,
+        max_concurrency=1,
+    )
+    with pytest.raises(RemoteError) as info:
+        bbx.explain(scorer, "good food", method="exact", budget=4)
+    assert info.value.kind == kind and scorer.usage.retries == 0
+    assert len(api.bodies) == 1  # nothing retried, nothing new sent after a final failure
+    assert "API key" in str(info.value) or kind == "quota"
+    assert key not in str(info.value)
+
+
+def test_failure_halfway_keeps_every_paid_answer_and_resumes(api, tmp_path):
+    cache = tmp_path / "calls.sqlite"
+    api.fail_plan = [None] * 20 + ["500"] * 200
+    scorer = chat(api, max_concurrency=4, retry=RetryPolicy(max_retries=1, initial_delay=0.001))
+    with pytest.raises(RemoteError, match="after 2 attempts"):
+        bbx.explain(scorer, TEXT, method="kernelshap", budget=100, cache=str(cache))
+    stored = len(bbx.SQLiteCache(cache))
+    assert stored >= 20 - 4  # every answer that came back is in the cache
+    api.fail_plan = []
+    fresh = chat(api)
+    exp = bbx.explain(fresh, TEXT, method="kernelshap", budget=100, cache=str(cache))
+    assert (
+        exp.meta["n_cache_hits"] >= stored and exp.meta["n_calls"] == 100 - exp.meta["n_cache_hits"]
+    )
+    # the key never reaches the cache, the explanation, its report or a repr
+    for blob in (
+        cache.read_bytes().decode("latin-1"),
+        exp.to_json(),
+        exp.to_html(),
+        repr(fresh),
+        fresh.fingerprint,
+    ):
+        assert KEY not in blob
+
+
+def test_missing_logprobs_are_detected(api):
+    api.drop_logprobs = True
+    with pytest.raises(RemoteError, match=r"no logprobs.*detected"):
+        chat(api).score([TEXT])
+
+
+def test_concurrency_is_bounded(api):
+    api.delay = 0.02
+    scorer = chat(api, max_concurrency=3)
+    scorer.score([f"text number {i}" for i in range(12)])
+    assert 1 < api.max_in_flight <= 3
+
+
+def test_token_and_money_budgets_are_hard_stops(api, tmp_path):
+    scorer = chat(api, max_concurrency=1, prices=Prices(input_per_million=1e6), max_cost=40.0)
+    cache = bbx.MemoryCache()
+    with pytest.raises(bbx.BudgetExhaustedError, match="money budget"):
+        bbx.explain(scorer, TEXT, method="kernelshap", budget=100, cache=cache)
+    assert len(cache) >= 1 and scorer.usage.cost >= 40.0
+    tokens = chat(api, max_concurrency=1, max_total_tokens=50)
+    with pytest.raises(bbx.BudgetExhaustedError, match="token budget"):
+        tokens.score([f"text {i}" for i in range(20)])
+
+
+def test_completions_score_a_fixed_target_and_the_greedy_answer(api):
+    base = OpenAICompletions("fake-base", base_url=api.url + "/v1", api_key=KEY, retry=FAST)
+    exp = bbx.explain(base, "the food was not", target=" good at all", method="exact", budget=16)
+    assert exp.meta["target"] == " good at all"
+    prompt = "the food was not"
+    expected = (
+        token_logprob(prompt, " good")
+        + token_logprob(prompt + " good", " at")
+        + token_logprob(prompt + " good at", " all")
+    )
+    np.testing.assert_allclose(exp.full_value, [expected])
+    greedy = bbx.explain(base, "the food was", method="exact", budget=8)
+    assert greedy.meta["target"] == " great"
+
+
+def test_anthropic_messages_explained_by_label(api):
+    model = AnthropicMessages(
+        "fake-claude", base_url=api.url, api_key=KEY, labels=["positive", "negative"], retry=FAST
+    )
+    exp = bbx.explain(model, "good food and friendly staff", method="exact", budget=32)
+    assert exp.meta["target"] == "Positive."
+    sent = {k.lower(): v for k, v in api.headers_seen[0].items()}
+    assert sent["x-api-key"] == KEY  # sent as the SDK sends it...
+    assert KEY not in repr(model) and KEY not in exp.to_json()  # ...and nowhere else
+    np.testing.assert_allclose(exp.full_value, [1.0])
+
+
+def test_http_json_endpoint(api):
+    scorer = HTTPJSON(
+        api.url + "/score",
+        {"inputs": "{text}", "options": {"wait": True}},
+        "result.scores",
+        ["negative", "positive"],
+        api_key=KEY,
+        retry=FAST,
+    )
+    rows = scorer.score([TEXT])
+    np.testing.assert_allclose(rows[0, 1], p_positive(TEXT))
+    assert api.bodies[-1] == {"inputs": TEXT, "options": {"wait": True}}
+    bad = HTTPJSON(api.url + "/score", {"inputs": "{text}"}, "result.nope", ["x"], api_key=KEY)
+    with pytest.raises(RemoteError, match="no field 'nope'"):
+        bad.score([TEXT])
+    missing = HTTPJSON(api.url + "/nowhere", {"inputs": "{text}"}, "a", ["x"], api_key=KEY)
+    with pytest.raises(RemoteError, match="not_found"):
+        missing.score([TEXT])
+
+
+def test_sampled_outputs_are_cached_per_sample_index(api):
+    a = OpenAIChat("m", base_url=api.url + "/v1", api_key=KEY, labels=["x"], temperature=0.7)
+    b = OpenAIChat(
+        "m", base_url=api.url + "/v1", api_key=KEY, labels=["x"], temperature=0.7, sample_index=1
+    )
+    c = OpenAIChat(
+        "m", base_url=api.url + "/v1", api_key=KEY, labels=["x"], temperature=0.0, sample_index=1
+    )
+    d = OpenAIChat("m", base_url=api.url + "/v1", api_key=KEY, labels=["x"], temperature=0.0)
+    assert a.fingerprint != b.fingerprint and c.fingerprint == d.fingerprint
+
+
+def test_retry_policy_honours_retry_after():
+    import random
+
+    policy = RetryPolicy(initial_delay=1.0, max_delay=10.0, jitter=0.0)
+    rng = random.Random(0)
+    assert policy.delay(0, None, rng) == 1.0 and policy.delay(3, None, rng) == 8.0
+    assert policy.delay(5, None, rng) == 10.0
+    assert policy.delay(0, 2.5, rng) == 2.5
+    assert math.isclose(RetryPolicy(jitter=0.25).delay(0, None, rng) / 0.5, 1.0, abs_tol=0.25)
