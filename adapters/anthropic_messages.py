@@ -7,6 +7,7 @@ embedding similarity.  The key defaults to ``$ANTHROPIC_API_KEY`` and lives only
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Sequence
@@ -62,6 +63,7 @@ class AnthropicMessages(RemoteScorer):
         self.timeout = timeout
         self.name = name or f"anthropic:{model}"
         self.output_names = ["answer"]
+        self.output_tokens_per_request = max_tokens
         self._api_key = api_key
 
     @property
@@ -79,6 +81,12 @@ class AnthropicMessages(RemoteScorer):
                 sample,
             ]
         )
+
+    def with_sample(self, index: int) -> Any:
+        """The same model asked for sample ``index`` (a different cache entry when sampling)."""
+        twin = copy.copy(self)
+        twin.sample_index = index
+        return twin
 
     def __repr__(self) -> str:
         return f"AnthropicMessages(model={self.model!r}, base_url={self.base_url!r})"

@@ -14,6 +14,7 @@ variable); the key lives only inside the SDK client, never in a cache key, log o
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -40,6 +41,9 @@ def _openai_call_errors(openai: Any, exc: Exception) -> Exception:
     """Map an SDK exception to a transient or permanent failure."""
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
         return TransientFailure(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, (openai.APIResponseValidationError, ValueError)):
+        # a malformed body (proxy glitch, truncated stream): worth a retry, then reported
+        return TransientFailure(f"malformed response: {type(exc).__name__}: {exc}")
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         body = getattr(exc, "body", None)
@@ -113,6 +117,12 @@ class _OpenAIBase(RemoteScorer):
             self.temperature,
             sample,
         ]
+
+    def with_sample(self, index: int) -> Any:
+        """The same model asked for sample ``index`` (a different cache entry when sampling)."""
+        twin = copy.copy(self)
+        twin.sample_index = index
+        return twin
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
@@ -279,6 +289,7 @@ class OpenAICompletions(_OpenAIBase):
         self.prefix = prefix
         self.max_tokens = max_tokens
         self.output_names = ["log p(target)"]
+        self.output_tokens_per_request = 0
 
     @property
     def fingerprint(self) -> str:

@@ -37,8 +37,10 @@ def explain(
     batch_size: int | None = None,
     progress: bool | None = None,
     tokenizer: Any = None,
+    dry_run: bool = False,
+    noise_samples: int = 0,
     **method_options: Any,
-) -> Explanation:
+) -> Any:
     """Explain why ``model`` scores ``text`` as it does.
 
     Parameters
@@ -73,10 +75,32 @@ def explain(
         Texts per model call (capped by the model's ``max_batch_size``); does not change results.
     progress:
         Show a progress bar (``None``: when stderr is a terminal and the run is long).
+    noise_samples:
+        Re-query the unperturbed input this many more times (as new samples, for models that
+        sample) to measure the output's noise floor; segments whose attribution does not rise
+        above twice its standard deviation are listed in ``meta['below_noise']``.  The
+        re-queries come out of the budget.
+    dry_run:
+        Make no call: return a :class:`~blackbox_explain.dryrun.DryRun` with the planned calls,
+        tokens and cost (an upper bound for methods that adapt to the answers).
     **method_options:
         Passed to the method's constructor (e.g. ``window=3`` for occlusion).
     """
     explainer = Explainer(model, cache=cache, batch_size=batch_size, progress=progress)
+    if noise_samples:
+        method_options["noise_samples"] = noise_samples
+    if dry_run:
+        return explainer.plan(
+            text,
+            method,
+            budget,
+            granularity=granularity,
+            masker=masker,
+            seed=seed,
+            target=target,
+            tokenizer=tokenizer,
+            **method_options,
+        )
     return explainer.explain(
         text,
         method,
@@ -88,6 +112,28 @@ def explain(
         tokenizer=tokenizer,
         **method_options,
     )
+
+
+def _noise_floor(
+    scorer: Any,
+    segmentation: Segmentation,
+    masker: Masker,
+    cache: Cache,
+    samples: int,
+    first: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Standard deviation of the full input's output over ``samples`` extra samples."""
+    if not hasattr(scorer, "with_sample"):
+        raise InputError(
+            f"{describe_scorer(scorer)} cannot be re-sampled (no with_sample); a deterministic "
+            "local model has no noise floor to measure"
+        )
+    rows, calls = [first], 0
+    for index in range(1, samples + 1):
+        game = CoalitionGame(scorer.with_sample(index), segmentation, masker, None, cache)
+        rows.append(game.value_of_texts([segmentation.text])[0])
+        calls += game.stats.n_calls
+    return np.std(rows, axis=0, ddof=1), calls
 
 
 class Explainer:
@@ -119,11 +165,15 @@ class Explainer:
         seed: int | None = 0,
         target: Any = None,
         tokenizer: Any = None,
+        noise_samples: int = 0,
         **method_options: Any,
     ) -> Explanation:
         """Explain one text; see :func:`blackbox_explain.explain` for the parameters."""
         segmentation = segment(text, granularity, tokenizer)
         budget = _check_budget(budget)
+        if noise_samples < 0 or noise_samples >= budget:
+            raise InputError(f"noise_samples must be between 0 and the budget, got {noise_samples}")
+        budget -= noise_samples  # the re-queries come out of the budget
         estimator = get_estimator(method, **method_options)
         estimator.check_budget(len(segmentation), budget)
         scorer, target_used = _bind(self.model, segmentation.text, target)
@@ -139,14 +189,28 @@ class Explainer:
         rng = np.random.default_rng(seed_used)
         started = time.perf_counter()
         result = estimator.estimate(game, budget, rng)
+        noise_meta: dict[str, Any] = {}
+        if noise_samples:
+            noise, noise_calls = _noise_floor(
+                scorer, segmentation, chosen_masker, self.cache, noise_samples, result.full_value
+            )
+            below = [
+                [i for i in range(len(segmentation)) if abs(result.values[i, j]) <= 2 * noise[j]]
+                for j in range(len(noise))
+            ]
+            noise_meta = {
+                "noise_std": noise.tolist(),
+                "noise_calls": noise_calls,
+                "below_noise": below,
+            }
         elapsed = time.perf_counter() - started
         stats = game.stats
         meta: dict[str, Any] = {
             "method": estimator.name,
             "params": estimator.get_params(),
             "seed": seed_used,
-            "budget": budget,
-            "n_calls": stats.n_calls,
+            "budget": budget + noise_samples,
+            "n_calls": stats.n_calls + noise_meta.get("noise_calls", 0),
             "n_cache_hits": stats.n_cache_hits,
             "n_batches": stats.n_batches,
             "n_coalitions": stats.n_coalitions,
@@ -159,6 +223,7 @@ class Explainer:
             "summable_outputs": bool(getattr(scorer, "summable_outputs", False)),
             "efficient": estimator.efficient and result.info.get("chosen_method") != "banzhaf",
             **{k: v for k, v in result.info.items() if k not in ("n_coalitions",)},
+            **noise_meta,
         }
         output_names = game.output_names or [f"output_{j}" for j in range(result.values.shape[1])]
         return Explanation(
@@ -169,6 +234,61 @@ class Explainer:
             result.full_value,
             result.std,
             meta,
+        )
+
+    def plan(
+        self,
+        text: str | Segmentation,
+        method: str | Estimator = "auto",
+        budget: int = DEFAULT_BUDGET,
+        *,
+        granularity: str = "word",
+        masker: MasklerSpec = "delete",
+        seed: int | None = 0,
+        target: Any = None,
+        tokenizer: Any = None,
+        noise_samples: int = 0,
+        **method_options: Any,
+    ) -> Any:
+        """A dry run of :meth:`explain`: the calls, tokens and cost it would take, no call made."""
+        from .dryrun import ADAPTIVE_METHODS, DryRun, PlanningGame
+
+        segmentation = segment(text, granularity, tokenizer)
+        budget = _check_budget(budget)
+        estimator = get_estimator(method, **method_options)
+        estimator.check_budget(len(segmentation), budget)
+        note = ""
+        generates = (
+            hasattr(self.model, "bind") and target is None and _binding_generates(self.model)
+        )
+        if generates:
+            scorer: Any = _Unbound(self.model)
+            note = "plus about 1 call to generate the answer to explain; cache state unknown"
+        else:
+            scorer, _ = _bind(self.model, segmentation.text, target)
+        game = PlanningGame(scorer, segmentation, get_masker(masker), budget, self.cache)
+        estimator.estimate(game, budget, np.random.default_rng(seed))
+        planned = getattr(game, "planned", [])
+        remote = _remote_of(scorer)
+        tokens_in = tokens_out = 0
+        cost = 0.0
+        for planned_text in planned:
+            t_in, t_out = (
+                remote.estimate_request(planned_text) if remote else (len(planned_text) // 4 + 1, 0)
+            )
+            tokens_in, tokens_out = tokens_in + t_in, tokens_out + t_out
+        if remote is not None:
+            cost = remote.prices.cost(tokens_in, tokens_out)
+        return DryRun(
+            estimator.name,
+            budget,
+            len(planned) + (1 if generates else 0),
+            game.stats.n_cache_hits,
+            tokens_in,
+            tokens_out,
+            cost,
+            estimator.name not in ADAPTIVE_METHODS and not generates,
+            note,
         )
 
     def evaluate(self, explanation: Explanation, **options: Any) -> Any:
@@ -194,6 +314,37 @@ def _bind(model: Any, text: str, target: Any) -> tuple[Scorer, Any]:
             "targets apply to models whose score depends on the input (LMs, similarity)"
         )
     return as_scorer(model), None
+
+
+class _Unbound:
+    """Stands for a model whose scorer needs a generated answer, during a dry run."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.output_names = ["output"]
+        self.name = describe_scorer(model)
+
+    def score(self, texts: list[str]) -> Any:
+        raise RuntimeError("a dry run never scores")
+
+
+def _binding_generates(model: Any) -> bool:
+    """Whether ``model.bind(text, None)`` would call the model (to generate the answer)."""
+    return not getattr(model, "labels", None)
+
+
+def _remote_of(scorer: Any) -> Any:
+    """The remote (paid) scorer behind a scorer, if any."""
+    from .remote import RemoteScorer
+
+    for candidate in (
+        scorer,
+        getattr(getattr(scorer, "owner", None), "generator", None),
+        getattr(scorer, "model", None),
+    ):
+        if isinstance(candidate, RemoteScorer):
+            return candidate
+    return None
 
 
 def _check_budget(budget: object) -> int:

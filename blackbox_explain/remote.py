@@ -213,6 +213,10 @@ class RemoteScorer(CallableScorer):
     def _estimate_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
 
+    def estimate_request(self, text: str) -> tuple[int, int]:
+        """Rough (input, output) tokens of one request, for dry runs and the rate limiter."""
+        return self._estimate_tokens(text) + 8, int(getattr(self, "output_tokens_per_request", 1))
+
     # -- budget
     def _check_budget(self) -> None:
         if self.max_cost is not None and self.usage.cost >= self.max_cost:

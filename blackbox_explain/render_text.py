@@ -35,6 +35,9 @@ def render_terminal(
         if color and n:
             bar = (_RED if v >= 0 else _BLUE) + bar + _RESET
         err = "" if exp.std is None else f" ±{exp.std[i, j]:.2g}"
+        below = exp.meta.get("below_noise")
+        if below and i in below[j]:
+            bar += "  (within noise)"
         lines.append(f"  {label[:24]:<{label_width}} {v:+.4f}{err:<9} {bar}")
     return "\n".join(lines)
 

@@ -41,6 +41,8 @@ class FakeAPI(ThreadingHTTPServer):
         self.in_flight = 0
         self.max_in_flight = 0
         self.delay = 0.0
+        self.truncate_next = False
+        self.samples = 0
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -89,6 +91,24 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
+            if action == "429-bare":
+                self._send(429, {"error": {"message": "slow down", "type": "rate_limit"}})
+                return
+            if action == "503":
+                self._send(503, {"error": {"message": "overloaded", "type": "server_error"}})
+                return
+            if action == "slow":
+                time.sleep(1.0)  # longer than the client's timeout in the tests
+            if action == "garbage":
+                data = b"{this is not json"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if action == "truncated":
+                self.server.truncate_next = True
             if action == "429":
                 self._send(
                     429,
@@ -154,6 +174,11 @@ class Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict) -> None:
         text = body["messages"][-1]["content"]
         p = p_positive(text)
+        if body.get("temperature", 0) > 0:  # a sampling model: answers wobble
+            with self.server.lock:
+                self.server.samples += 1
+                wobble = 0.02 * math.sin(self.server.samples * 1.7)
+            p = min(max(p + wobble, 0.0), 1.0)
         answer = "positive" if p >= 0.5 else "negative"
         choice: dict = {
             "index": 0,
@@ -161,7 +186,11 @@ class Handler(BaseHTTPRequestHandler):
             "message": {"role": "assistant", "content": answer.capitalize() + "."},
             "logprobs": None,
         }
-        if body.get("logprobs") and not self.server.drop_logprobs:
+        truncated = self.server.truncate_next
+        self.server.truncate_next = False
+        if truncated:
+            choice["logprobs"] = {"content": []}
+        elif body.get("logprobs") and not self.server.drop_logprobs:
             alternatives = [(" positive", 0.9 * p), ("negative", 0.9 * (1 - p)), ("Neutral", 0.05)]
             alternatives = [(t, math.log(max(q, 1e-12))) for t, q in alternatives][
                 : body.get("top_logprobs", 20)

@@ -56,13 +56,44 @@ def test_label_probabilities_and_the_mass_outside_top_k(api):
     assert scorer.usage.requests == exp.meta["n_calls"] + 2
 
 
-def test_retries_on_429_500_and_dropped_connections(api):
-    api.fail_plan = ["429", "500", "drop"]
-    scorer = chat(api, max_concurrency=1)
+def test_retries_on_every_transient_fault(api):
+    api.fail_plan = ["429", "429-bare", "500", "503", "drop", "slow", "garbage"]
+    scorer = chat(
+        api, max_concurrency=1, timeout=0.5, retry=RetryPolicy(max_retries=8, initial_delay=0.01)
+    )
     row = scorer.score([TEXT])[0]
     np.testing.assert_allclose(row[0], 0.9 * p_positive(TEXT))
-    assert scorer.usage.retries == 3 and scorer.usage.requests == 4
-    assert scorer.usage.failures == {"429": 1, "500": 1, "connection": 1}
+    assert scorer.usage.retries == 7 and scorer.usage.requests == 8
+    assert scorer.usage.failures == {"429": 2, "500": 1, "503": 1, "connection": 3}
+
+
+def test_truncated_logprobs_are_reported(api):
+    api.fail_plan = ["truncated"]
+    with pytest.raises(RemoteError, match="no logprobs"):
+        chat(api, max_concurrency=1).score([TEXT])
+
+
+def test_server_sees_each_distinct_prompt_once_plus_retries(api):
+    api.fail_plan = [None, "500", None, "429"]
+    scorer = chat(api, max_concurrency=1)
+    exp = bbx.explain(scorer, "good food but rude staff", method="kernelshap", budget=20)
+    sent = [b["messages"][-1]["content"] for b in api.bodies]
+    assert len(sent) == exp.meta["n_calls"] + scorer.usage.retries
+    assert len(set(sent)) == exp.meta["n_calls"] and scorer.usage.retries == 2
+
+
+def test_attributions_equal_scoring_the_same_model_locally(api):
+    from blackbox_explain.adapters import FunctionScorer
+
+    from blackbox_explain.examples import lexicon_sentiment
+
+    def local(texts):
+        p = lexicon_sentiment(texts)[:, 1]
+        return np.stack([0.9 * p, 0.9 * (1 - p), np.full(len(p), 0.05)], axis=1)
+
+    remote = bbx.explain(chat(api), TEXT, method="kernelshap", budget=60, seed=3)
+    here = bbx.explain(FunctionScorer(local), TEXT, method="kernelshap", budget=60, seed=3)
+    np.testing.assert_allclose(remote.values, here.values, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -204,3 +235,40 @@ def test_retry_policy_honours_retry_after():
     assert policy.delay(5, None, rng) == 10.0
     assert policy.delay(0, 2.5, rng) == 2.5
     assert math.isclose(RetryPolicy(jitter=0.25).delay(0, None, rng) / 0.5, 1.0, abs_tol=0.25)
+
+
+def test_dry_run_makes_no_call_and_predicts_the_calls(api):
+    scorer = chat(api, prices=Prices(input_per_million=2.0, output_per_million=8.0))
+    cache = bbx.MemoryCache()
+    plan = bbx.explain(scorer, TEXT, method="kernelshap", budget=60, cache=cache, dry_run=True)
+    assert api.bodies == [] and plan.exact
+    exp = bbx.explain(scorer, TEXT, method="kernelshap", budget=60, cache=cache)
+    assert plan.new_calls == exp.meta["n_calls"]
+    assert plan.cost > 0 and "dry run of 'kernelshap'" in str(plan)
+    again = bbx.explain(scorer, TEXT, method="permutation", budget=60, cache=cache, dry_run=True)
+    assert again.cached > 0  # what kernelshap paid for is free for permutation
+    calls_before = len(api.bodies)
+    run = bbx.explain(scorer, TEXT, method="permutation", budget=60, cache=cache)
+    assert run.meta["n_calls"] == again.new_calls == len(api.bodies) - calls_before
+    generating = OpenAIChat("fake-gpt", base_url=api.url + "/v1", api_key=KEY)
+    rough = bbx.explain(generating, TEXT, method="occlusion", budget=60, dry_run=True)
+    assert not rough.exact and rough.new_calls == len(TEXT.split()) + 2 + 1
+    assert len(api.bodies) == calls_before + run.meta["n_calls"]
+
+
+def test_noise_floor_marks_attributions_within_noise(api):
+    steady = bbx.explain(chat(api), TEXT, method="kernelshap", budget=64, noise_samples=3)
+    assert steady.meta["noise_std"] == [0.0, 0.0, 0.0] and steady.meta["noise_calls"] == 0
+    sampled = chat(api, temperature=0.7)
+    exp = bbx.explain(sampled, TEXT, method="kernelshap", budget=64, noise_samples=4)
+    assert exp.meta["noise_calls"] == 4 and exp.meta["n_calls"] <= 64
+    noise = exp.meta["noise_std"][0]
+    assert 0 < noise < 0.05
+    below = exp.meta["below_noise"][0]
+    assert below == [i for i in range(len(exp.segments)) if abs(exp.values[i, 0]) <= 2 * noise]
+    assert "rude" not in [exp.segments[i].text for i in below]
+    assert "(within noise)" in exp.to_text()
+    with pytest.raises(bbx.InputError, match="cannot be re-sampled"):
+        bbx.explain(
+            lambda ts: [len(t) for t in ts], "a b", method="exact", budget=8, noise_samples=1
+        )
