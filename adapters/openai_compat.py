@@ -169,8 +169,10 @@ class OpenAIChat(_OpenAIBase):
 
     @property
     def fingerprint(self) -> str:
+        # max_tokens shapes generated answers only; label mode always asks for one token
+        length = None if self.labels else self.max_tokens
         return json.dumps(
-            [*self._identity(), self.labels, self.top_logprobs, self.system_prompt, self.max_tokens]
+            [*self._identity(), self.labels, self.top_logprobs, self.system_prompt, length]
         )
 
     def _messages(self, text: str) -> list[dict[str, str]]:

@@ -25,6 +25,13 @@ MODEL_HELP = """model specs:
   hf-lm:PATH           a local Hugging Face causal LM folder
   hf-classifier:PATH   a local Hugging Face sequence-classification folder
   PATH                 a local model folder (its config says which of the two)
+  openai-chat:MODEL    an OpenAI-compatible chat endpoint (--base-url): label probabilities
+                       with --labels, else the similarity of generated answers
+  openai-completions:MODEL  the log-prob of --target (or of the greedy completion), via echo
+  anthropic:MODEL      Anthropic Messages: label parsing with --labels, else answer similarity
+  http-json:URL        any JSON endpoint (--request-template, --scores-path, --output-names)
+API keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY / HTTPJSON_API_KEY; they are never written
+to the cache, the JSON or the report.
   python:MODULE:NAME   a Python callable list[str] -> array, or a Scorer object / class
 """
 
@@ -40,9 +47,15 @@ METHOD_HELP = {
 }
 
 
-def load_model(spec: str, labels: list[str] | None = None, max_new_tokens: int = 24) -> Any:
+def load_model(
+    spec: str,
+    labels: list[str] | None = None,
+    max_new_tokens: int = 24,
+    api: dict[str, Any] | None = None,
+) -> Any:
     """A scorer (or a model with ``bind``) from a model spec (see ``explain --help``)."""
     lm_options: dict[str, Any] = {"labels": labels, "max_new_tokens": max_new_tokens}
+    api = dict(api or {})
     if spec == "example":
         from .examples import example_scorer
 
@@ -63,6 +76,30 @@ def load_model(spec: str, labels: list[str] | None = None, max_new_tokens: int =
         from blackbox_explain.adapters import HFClassifier
 
         return HFClassifier.from_pretrained(_folder(spec[14:]))
+    if spec.startswith("openai-chat:"):
+        from blackbox_explain.adapters import OpenAIChat
+
+        return OpenAIChat(spec[12:], labels=labels, max_tokens=max_new_tokens, **api)
+    if spec.startswith("openai-completions:"):
+        from blackbox_explain.adapters import OpenAICompletions
+
+        return OpenAICompletions(spec[19:], max_tokens=max_new_tokens, **api)
+    if spec.startswith("anthropic:"):
+        from blackbox_explain.adapters import AnthropicMessages
+
+        return AnthropicMessages(spec[10:], labels=labels, max_tokens=max_new_tokens, **api)
+    if spec.startswith("http-json:"):
+        from blackbox_explain.adapters import HTTPJSON
+
+        template, path, names = (
+            api.pop(k, None) for k in ("request_template", "scores_path", "output_names")
+        )
+        if not (template and path and names):
+            raise InputError(
+                "http-json: needs --request-template, --scores-path and --output-names"
+            )
+        api.pop("base_url", None)
+        return HTTPJSON(spec[10:], template, path, names, **api)
     if spec.startswith("python:"):
         try:
             _, module_name, attr = spec.split(":", 2)
@@ -187,6 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    ex.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="make no call: print the planned calls, tokens and cost",
+    )
+    ex.add_argument(
+        "--noise-samples",
+        type=int,
+        default=0,
+        help="re-query the input this many times to measure the noise floor",
+    )
+    _add_api_options(ex)
 
     cf = sub.add_parser(
         "counterfactual",
@@ -221,6 +270,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_api_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("hosted APIs")
+    group.add_argument(
+        "--base-url", help="the API's base URL (OpenAI-compatible servers, Anthropic)"
+    )
+    group.add_argument("--max-concurrency", type=int, default=8, help="requests in flight (8)")
+    group.add_argument("--rpm", type=float, help="client-side limit: requests per minute")
+    group.add_argument("--tpm", type=float, help="client-side limit: tokens per minute")
+    group.add_argument("--price-in", type=float, default=0.0, help="price per million input tokens")
+    group.add_argument(
+        "--price-out", type=float, default=0.0, help="price per million output tokens"
+    )
+    group.add_argument("--max-cost", type=float, help="hard stop: money")
+    group.add_argument("--max-total-tokens", type=int, help="hard stop: tokens")
+    group.add_argument("--request-template", help='http-json: the JSON body, with "{text}"')
+    group.add_argument("--scores-path", help="http-json: dotted path to the scores in the answer")
+    group.add_argument("--output-names", help="http-json: comma-separated names of the scores")
+
+
+def _api_options(args: argparse.Namespace) -> dict[str, Any]:
+    from .remote import Prices
+
+    options: dict[str, Any] = {
+        "base_url": args.base_url,
+        "max_concurrency": args.max_concurrency,
+        "requests_per_minute": args.rpm,
+        "tokens_per_minute": args.tpm,
+        "prices": Prices(args.price_in, args.price_out),
+        "max_cost": args.max_cost,
+        "max_total_tokens": args.max_total_tokens,
+    }
+    if args.request_template:
+        try:
+            options["request_template"] = json.loads(args.request_template)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--request-template is not JSON: {exc}") from exc
+    if args.scores_path:
+        options["scores_path"] = args.scores_path
+    if args.output_names:
+        options["output_names"] = args.output_names.split(",")
+    return options
+
+
+def _is_api(spec: str) -> bool:
+    return spec.split(":", 1)[0] in ("openai-chat", "openai-completions", "anthropic", "http-json")
+
+
 def cmd_methods() -> int:
     for name in ESTIMATORS:
         print(f"  {name:<12} {METHOD_HELP.get(name, '')}")
@@ -249,7 +345,8 @@ def _write(results: list[Explanation], json_path: str | None, html_path: str | N
 def cmd_explain(args: argparse.Namespace) -> int:
     texts = read_texts(args)
     labels = [x for x in args.labels.split(",")] if args.labels else None
-    model = load_model(args.model, labels, args.max_new_tokens)
+    api = _api_options(args) if _is_api(args.model) else None
+    model = load_model(args.model, labels, args.max_new_tokens, api)
     explainer = Explainer(
         model,
         cache=args.cache,
@@ -258,16 +355,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
     )
     results = []
     for text in texts:
-        exp = explainer.explain(
-            text,
-            args.method,
-            args.budget,
-            granularity=args.granularity,
-            masker=args.masker,
-            seed=args.seed,
-            target=args.target,
-        )
+        options = {
+            "granularity": args.granularity,
+            "masker": args.masker,
+            "seed": args.seed,
+            "target": args.target,
+            "noise_samples": args.noise_samples,
+        }
+        if args.dry_run:
+            print(explainer.plan(text, args.method, args.budget, **options))
+            continue
+        exp = explainer.explain(text, args.method, args.budget, **options)
         _print(exp, args.output)
+        usage = getattr(model, "usage", None)
+        if usage is not None:
+            print(
+                f"API usage so far: {usage.requests} requests, {usage.retries} retries, "
+                f"{usage.input_tokens} input / {usage.output_tokens} output tokens, "
+                f"cost {usage.cost:.4g}"
+            )
         print()
         if args.evaluate:
             output = None if args.output in (None, "total") else args.output

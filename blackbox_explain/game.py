@@ -204,10 +204,20 @@ class CoalitionGame:
             bar.close()
         return results
 
+    def _keep_answer(self, text: str, row: np.ndarray) -> None:
+        """Write one answer to the cache the moment it arrives (remote scorers): a run killed
+        mid-batch resumes without paying for it again."""
+        row = np.asarray(row, dtype=np.float64)
+        if row.ndim == 1 and np.all(np.isfinite(row)):
+            self.cache.put_many(self._fingerprint, [(text, row)])
+
     def _score_batch(self, batch: list[str]) -> np.ndarray:
         started = time.perf_counter()
         try:
-            raw = self.scorer.score(list(batch))
+            if getattr(self.scorer, "streams_results", False):
+                raw = self.scorer.score(list(batch), on_result=self._keep_answer)  # type: ignore[call-arg]
+            else:
+                raw = self.scorer.score(list(batch))
         except Exception as exc:
             partial = getattr(exc, "partial_results", None)
             if partial:  # answers received before the failure are paid for: keep them

@@ -25,6 +25,7 @@ from .errors import BudgetExhaustedError, ScorerError
 from .scoring import CallableScorer
 
 Request = Callable[[str], Awaitable[tuple[Any, int, int]]]
+ResultSink = Callable[[str, np.ndarray], None]
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -183,6 +184,8 @@ class RemoteScorer(CallableScorer):
     """
 
     output_names: list[str]
+    #: the engine passes ``on_result`` so every answer is cached the moment it arrives
+    streams_results = True
 
     def __init__(
         self,
@@ -239,11 +242,19 @@ class RemoteScorer(CallableScorer):
         """Release what :meth:`_open` created."""
 
     async def _one(
-        self, text: str, semaphore: asyncio.Semaphore, request: Request, stop: asyncio.Event
+        self,
+        text: str,
+        semaphore: asyncio.Semaphore,
+        request: Request,
+        stop: asyncio.Event,
+        on_result: ResultSink | None = None,
     ) -> Any:
         async with semaphore:
             try:
-                return await self._attempts(text, request, stop)
+                value = await self._attempts(text, request, stop)
+                if on_result is not None and isinstance(value, np.ndarray):
+                    on_result(text, value)
+                return value
             except _NotSent:
                 raise
             except BaseException:
@@ -283,7 +294,9 @@ class RemoteScorer(CallableScorer):
             self.usage.cost += self.prices.cost(tokens_in, tokens_out)
             return value
 
-    async def agather(self, texts: Sequence[str], request: Request) -> dict[str, Any]:
+    async def agather(
+        self, texts: Sequence[str], request: Request, on_result: ResultSink | None = None
+    ) -> dict[str, Any]:
         """Run ``request`` on every distinct text concurrently; on a final failure the results
         received so far travel with the error (``partial_results``)."""
         unique = list(dict.fromkeys(texts))
@@ -291,7 +304,10 @@ class RemoteScorer(CallableScorer):
         stop = asyncio.Event()
         await self._open()
         try:
-            tasks = [asyncio.ensure_future(self._one(t, semaphore, request, stop)) for t in unique]
+            tasks = [
+                asyncio.ensure_future(self._one(t, semaphore, request, stop, on_result))
+                for t in unique
+            ]
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             stop.set()  # after a final failure, send nothing new; let requests in flight finish
             await asyncio.wait(tasks)
@@ -313,17 +329,19 @@ class RemoteScorer(CallableScorer):
             raise failure
         return results
 
-    def run(self, texts: Sequence[str], request: Request) -> dict[str, Any]:
+    def run(
+        self, texts: Sequence[str], request: Request, on_result: ResultSink | None = None
+    ) -> dict[str, Any]:
         """Synchronous :meth:`agather` (works inside a running event loop too)."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.agather(texts, request))
+            return asyncio.run(self.agather(texts, request, on_result))
         result: dict[str, Any] = {}
 
         def runner() -> None:
             try:
-                result["value"] = asyncio.run(self.agather(texts, request))
+                result["value"] = asyncio.run(self.agather(texts, request, on_result))
             except BaseException as exc:  # re-raised in the caller's thread
                 result["error"] = exc
 
@@ -338,7 +356,8 @@ class RemoteScorer(CallableScorer):
         rows = await self.agather(texts, self._request)
         return np.stack([np.asarray(rows[t], dtype=np.float64) for t in texts])
 
-    def score(self, texts: list[str]) -> np.ndarray:
-        """Score texts (one request each, concurrently, with retries and budgets)."""
-        rows = self.run(texts, self._request)
+    def score(self, texts: list[str], on_result: ResultSink | None = None) -> np.ndarray:
+        """Score texts (one request each, concurrently, with retries and budgets);
+        ``on_result(text, row)`` is called as each answer arrives."""
+        rows = self.run(texts, self._request, on_result)
         return np.stack([np.asarray(rows[t], dtype=np.float64) for t in texts])

@@ -272,3 +272,60 @@ def test_noise_floor_marks_attributions_within_noise(api):
         bbx.explain(
             lambda ts: [len(t) for t in ts], "a b", method="exact", budget=8, noise_samples=1
         )
+
+
+def test_a_run_killed_with_sigkill_resumes_without_paying_twice(api, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cache = tmp_path / "calls.sqlite"
+    api.delay = 0.05
+    command = [
+        sys.executable,
+        "-m",
+        "blackbox_explain",
+        "explain",
+        "-m",
+        "openai-chat:fake-gpt",
+        "--base-url",
+        api.url + "/v1",
+        "--labels",
+        "positive,negative",
+        "-t",
+        TEXT,
+        "--method",
+        "kernelshap",
+        "--budget",
+        "120",
+        "--max-concurrency",
+        "2",
+        "--cache",
+        str(cache),
+        "--no-progress",
+    ]
+    env = {**os.environ, "OPENAI_API_KEY": KEY}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while len(api.bodies) < 30 and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    first = [b["messages"][-1]["content"] for b in api.bodies]
+    answered = len(bbx.SQLiteCache(cache))
+    assert 30 - 2 <= answered <= len(first)  # every answer received before the kill was kept
+    twin = OpenAIChat("fake-gpt", base_url=api.url + "/v1", labels=["positive", "negative"])
+    answered_texts = set(bbx.SQLiteCache(cache).get_many(twin.fingerprint, first))
+    assert len(answered_texts) == answered
+    api.bodies.clear()
+    api.delay = 0.0
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    second = [b["messages"][-1]["content"] for b in api.bodies]
+    assert not set(second) & answered_texts  # nothing answered before is asked again
+    assert len(second) == len(set(second)) == 120 - answered
+    raw = cache.read_bytes()
+    assert KEY.encode() not in raw
