@@ -87,6 +87,7 @@ class CoalitionGame:
         self.stats = GameStats()
         self._fingerprint = scorer_fingerprint(scorer)
         self._texts_by_mask: dict[bytes, str] = {}
+        self._bar: Progress | None = None
         names = list(getattr(scorer, "output_names", []) or [])
         self.output_names: list[str] | None = names or None
 
@@ -187,10 +188,14 @@ class CoalitionGame:
     def _score(self, texts: list[str]) -> dict[str, np.ndarray]:
         if not texts:
             return {}
-        size = self.effective_batch_size
+        streaming = getattr(self.scorer, "streams_results", False)
+        # a streaming (remote) scorer runs its own bounded concurrency over everything at once:
+        # cutting it into batches would make every batch wait for its slowest request
+        size = len(texts) if streaming else self.effective_batch_size
         bar = Progress(
             len(texts), label=f"scoring with {describe_scorer(self.scorer)}", enabled=self.progress
         )
+        self._bar = bar if streaming else None
         results: dict[str, np.ndarray] = {}
         try:
             for start in range(0, len(texts), size):
@@ -199,9 +204,11 @@ class CoalitionGame:
                 rows = list(zip(batch, values, strict=True))
                 self.cache.put_many(self._fingerprint, rows)
                 results.update(rows)
-                bar.update(len(batch))
+                if not streaming:
+                    bar.update(len(batch))
         finally:
             bar.close()
+            self._bar = None
         return results
 
     def _keep_answer(self, text: str, row: np.ndarray) -> None:
@@ -210,6 +217,8 @@ class CoalitionGame:
         row = np.asarray(row, dtype=np.float64)
         if row.ndim == 1 and np.all(np.isfinite(row)):
             self.cache.put_many(self._fingerprint, [(text, row)])
+        if self._bar is not None:
+            self._bar.update(1)
 
     def _score_batch(self, batch: list[str]) -> np.ndarray:
         started = time.perf_counter()

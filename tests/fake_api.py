@@ -31,6 +31,7 @@ def token_logprob(prefix: str, token: str) -> float:
 
 class FakeAPI(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 stalls concurrent clients
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
@@ -45,6 +46,9 @@ class FakeAPI(ThreadingHTTPServer):
         self.samples = 0
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # clients that vanish mid-answer (killed runs, timeouts) are part of the tests
 
     @property
     def url(self) -> str:
@@ -61,6 +65,8 @@ class FakeAPI(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     server: FakeAPI
+    protocol_version = "HTTP/1.1"  # keep-alive, as real API servers do
+    disable_nagle_algorithm = True  # headers and body go out in two writes
 
     def log_message(self, *args: object) -> None:  # keep test output quiet
         pass
@@ -278,3 +284,12 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": {"input_tokens": len(text.split()) + 3, "output_tokens": 2},
             },
         )
+
+
+if __name__ == "__main__":  # serve from another process: python tests/fake_api.py DELAY
+    import sys
+
+    server = FakeAPI()
+    server.delay = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
+    print(server.url, flush=True)
+    server.serve_forever()
