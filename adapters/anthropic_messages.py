@@ -35,6 +35,7 @@ class AnthropicMessages(RemoteScorer):
     """
 
     env_key = "ANTHROPIC_API_KEY"
+    scalarizers = ("generation similarity",)
 
     def __init__(
         self,

@@ -117,6 +117,7 @@ class SimilarityScorer(CallableScorer):
     def __init__(self, owner: GenerationSimilarity, original: str) -> None:
         self.output_names = ["similarity"]
         self.owner = owner
+        self.scalarizer = f"generation similarity ({owner.similarity})"
         self.target = original
         self.max_batch_size = owner.batch_size
         self.name = owner.name

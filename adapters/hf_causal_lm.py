@@ -257,6 +257,7 @@ class LMTargetScorer(CallableScorer):
         self.target = target
         self.max_batch_size = lm.batch_size
         self.name = lm.name
+        self.scalarizer = "target log-prob per token (teacher forcing)"
 
     @property
     def output_names(self) -> list[str]:
@@ -281,6 +282,7 @@ class LMLabelScorer(CallableScorer):
         self.max_batch_size = lm.batch_size
         self.name = lm.name
         self.target = {"labels": lm.labels, "output": lm.label_output}
+        self.scalarizer = f"label {lm.label_output} (continuation log-probs)"
 
     @property
     def output_names(self) -> list[str]:

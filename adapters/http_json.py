@@ -61,6 +61,8 @@ class HTTPJSON(RemoteScorer):
     """
 
     env_key = "HTTPJSON_API_KEY"
+    scalarizers = ("scores",)
+    scalarizer = "scores from the JSON answer"
 
     def __init__(
         self,

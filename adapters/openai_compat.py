@@ -129,6 +129,8 @@ class _OpenAIBase(RemoteScorer):
 
 
 class OpenAIChat(_OpenAIBase):
+    scalarizers = ("label probability", "generation similarity")
+
     """Chat completions: label probabilities (``labels=[...]``) or generated text.
 
     Parameters
@@ -166,6 +168,7 @@ class OpenAIChat(_OpenAIBase):
         self.max_tokens = max_tokens
         self.output_names = [*self.labels, OTHER] if self.labels else []
         self.target = {"labels": self.labels} if self.labels else None
+        self.scalarizer = "label probability (top_logprobs of the first token)"
 
     @property
     def fingerprint(self) -> str:
@@ -265,6 +268,8 @@ class OpenAIChat(_OpenAIBase):
 
 
 class OpenAICompletions(_OpenAIBase):
+    scalarizers = ("target log-prob",)
+
     """Legacy completions: the log-probability of a fixed target after each prompt, from
     ``echo=True`` + ``logprobs`` (vLLM and others support it; detected on the first answer).
 
@@ -291,6 +296,7 @@ class OpenAICompletions(_OpenAIBase):
         self.prefix = prefix
         self.max_tokens = max_tokens
         self.output_names = ["log p(target)"]
+        self.scalarizer = "target log-prob (echo + logprobs)"
         self.output_tokens_per_request = 0
 
     @property

@@ -9,7 +9,7 @@ True
 from .api import DEFAULT_BUDGET, Explainer, explain
 from .cache import Cache, MemoryCache
 from .counterfactual import Counterfactual, CounterfactualResult, Edit, counterfactuals
-from .editors import FunctionEditor, MaskerEditor, SubstitutionTable
+from .editors import FunctionEditor, GeneratorEditor, MaskerEditor, SubstitutionTable
 from .errors import (
     BlackboxExplainError,
     BudgetError,
@@ -56,6 +56,7 @@ __all__ = [
     "Explainer",
     "Explanation",
     "FunctionEditor",
+    "GeneratorEditor",
     "InputError",
     "InputTypeError",
     "MaskString",

@@ -221,6 +221,7 @@ class Explainer:
             "masker": repr(chosen_masker),
             "granularity": segmentation.kind,
             "summable_outputs": bool(getattr(scorer, "summable_outputs", False)),
+            "scalarizer": getattr(scorer, "scalarizer", None),
             "efficient": estimator.efficient and result.info.get("chosen_method") != "banzhaf",
             **{k: v for k, v in result.info.items() if k not in ("n_coalitions",)},
             **noise_meta,

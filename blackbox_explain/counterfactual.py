@@ -303,6 +303,8 @@ def counterfactuals(
         The largest edit size tried.
     k:
         How many counterfactuals to return (all of the smallest size found first).
+    beam_width:
+        Edit sets kept per size once exhaustive search no longer fits (1 = greedy search).
     attribution_budget:
         Calls for the KernelSHAP attributions that guide the search (default: a quarter of the
         budget, at least ``n + 2``; cache hits are free).

@@ -72,3 +72,34 @@ class FunctionEditor:
 
     def __repr__(self) -> str:
         return f"FunctionEditor({getattr(self._propose, '__name__', 'callable')})"
+
+
+class GeneratorEditor:
+    """Replacements proposed by a text generator asked for a minimal rewrite of one segment
+    (the CELL idea): any adapter with ``generate(prompts) -> list[str]``, local or hosted.
+
+    The instruction is formatted with ``{segment}`` and ``{text}``; the first line of the answer,
+    stripped of quotes, is the proposal.  Proposals are only candidates: the counterfactual
+    search re-scores each one with the black box.
+    """
+
+    DEFAULT_INSTRUCTION = (
+        'In the text below, replace the word or phrase "{segment}" with a different one that '
+        "changes the meaning as much as possible while keeping the sentence fluent. "
+        "Answer with the replacement only.\n\nText: {text}"
+    )
+
+    def __init__(self, generator: object, instruction: str | None = None) -> None:
+        self.generator = generator
+        self.instruction = instruction or self.DEFAULT_INSTRUCTION
+
+    def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        seg = segmentation.segments[index]
+        prompt = self.instruction.format(segment=seg.text, text=segmentation.text)
+        answers = self.generator.generate([prompt])  # type: ignore[attr-defined]
+        first = (answers[0] if answers else "").strip().splitlines()
+        proposal = first[0].strip().strip("\"'") if first else ""
+        return [proposal] if proposal and proposal != seg.text else []
+
+    def __repr__(self) -> str:
+        return f"GeneratorEditor({getattr(self.generator, 'name', type(self.generator).__name__)})"

@@ -139,6 +139,7 @@ PROVENANCE_KEYS = [
     ("chosen_method", "method chosen"),
     ("scorer", "model"),
     ("target", "target explained"),
+    ("scalarizer", "scalarizer"),
     ("budget", "budget (calls)"),
     ("n_calls", "calls made"),
     ("n_cache_hits", "cache hits"),

@@ -135,3 +135,34 @@ def test_real_minilm_counterfactuals_flip_the_label():
     original = model.score([text])[0].argmax()
     for cf in result.counterfactuals:
         assert model.score([cf.text])[0].argmax() != original
+
+
+def test_generator_editor_proposals_are_checked_by_the_black_box():
+    from blackbox_explain.adapters import FunctionGenerator
+
+    def rewriter(prompts):
+        # a stand-in text generator: proposes an antonym for the quoted segment
+        antonyms = {"good": "bad", "friendly": "rude", "food": "meal"}
+        out = []
+        for p in prompts:
+            word = p.split('"')[1]
+            out.append(f'"{antonyms.get(word, word)}"\nbecause it changes the meaning')
+        return out
+
+    editor = bbx.GeneratorEditor(FunctionGenerator(rewriter))
+    model = example_scorer()
+    result = bbx.counterfactuals(
+        model, "The food was good.", budget=50, editor=editor, deletions=False
+    )
+    assert result.found and result.best.edits[0].new == "bad"
+    assert model.score([result.best.text])[0].argmax() == 0
+
+
+def test_greedy_search_is_beam_width_one():
+    game = interaction_game(20, k=1, seed=9, n_terms=20)
+    threshold = float(game.full()[0]) - 1.5
+    scorer = game_classifier(game, threshold)
+    result = bbx.counterfactuals(scorer, game.text, budget=60, beam_width=1, max_edits=5)
+    assert result.meta["n_calls"] <= 60
+    for cf in result.counterfactuals:
+        assert scorer.score([cf.text])[0].argmax() != result.original_scores.argmax()

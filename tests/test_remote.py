@@ -329,3 +329,28 @@ def test_a_run_killed_with_sigkill_resumes_without_paying_twice(api, tmp_path):
     assert len(second) == len(set(second)) == 120 - answered
     raw = cache.read_bytes()
     assert KEY.encode() not in raw
+
+
+def test_rate_limiter_spaces_requests_and_tokens():
+    from blackbox_explain.remote import RateLimiter
+
+    limiter = RateLimiter(requests_per_minute=60, tokens_per_minute=600)
+    waits = [limiter._wait_time("requests", 60, 1.0) for _ in range(60)]
+    assert waits == [0.0] * 60  # a full bucket allows a burst of one minute's worth
+    assert limiter._wait_time("requests", 60, 1.0) == pytest.approx(1.0, abs=0.05)
+    assert limiter._wait_time("tokens", 600, 500) == 0.0
+    assert limiter._wait_time("tokens", 600, 500) == pytest.approx(40.0, abs=0.5)
+
+
+def test_the_scalarizer_used_is_recorded(api):
+    exp = bbx.explain(chat(api), "good food", method="exact", budget=4)
+    assert exp.meta["scalarizer"].startswith("label probability")
+    assert "label probability" in OpenAIChat.scalarizers and AnthropicMessages.scalarizers == (
+        "generation similarity",
+    )
+    gen = AnthropicMessages(
+        "m", base_url=api.url, api_key=KEY, labels=["positive", "negative"], retry=FAST
+    )
+    assert bbx.explain(gen, "good food", method="exact", budget=4).meta["scalarizer"] == (
+        "generation similarity (label)"
+    )
