@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,13 +16,7 @@ import numpy as np
 
 from blackbox_explain._optional import require
 from blackbox_explain.errors import InputError
-from blackbox_explain.remote import (
-    RETRYABLE_STATUS,
-    RemoteScorer,
-    TransientFailure,
-    permanent_error,
-    retry_after_seconds,
-)
+from blackbox_explain.remote import RemoteScorer, TransientFailure, api_key, classify_status
 
 
 class AnthropicMessages(RemoteScorer):
@@ -94,9 +87,7 @@ class AnthropicMessages(RemoteScorer):
 
     async def _open(self) -> None:
         self._sdk = require("anthropic", "api", "Anthropic models")
-        key = self._api_key or os.environ.get(self.env_key)
-        if not key:
-            raise InputError(f"no API key: pass api_key= or set {self.env_key}")
+        key = api_key(self._api_key, self.env_key)
         self._client = self._sdk.AsyncAnthropic(
             api_key=key, base_url=self.base_url, max_retries=0, timeout=self.timeout
         )
@@ -120,11 +111,7 @@ class AnthropicMessages(RemoteScorer):
         except (sdk.APITimeoutError, sdk.APIConnectionError) as exc:
             raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
         except sdk.APIStatusError as exc:
-            if exc.status_code in RETRYABLE_STATUS:
-                raise TransientFailure(
-                    str(exc), exc.status_code, retry_after_seconds(exc.response.headers)
-                ) from exc
-            raise permanent_error(exc.status_code, str(exc)) from exc
+            raise classify_status(exc.status_code, str(exc), exc.response.headers) from exc
         answer = "".join(
             block.text for block in response.content if getattr(block, "type", "") == "text"
         )

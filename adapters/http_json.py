@@ -11,14 +11,7 @@ import numpy as np
 
 from blackbox_explain._optional import require
 from blackbox_explain.errors import InputError
-from blackbox_explain.remote import (
-    RETRYABLE_STATUS,
-    RemoteError,
-    RemoteScorer,
-    TransientFailure,
-    permanent_error,
-    retry_after_seconds,
-)
+from blackbox_explain.remote import RemoteError, RemoteScorer, TransientFailure, classify_status
 
 PLACEHOLDER = "{text}"
 
@@ -99,7 +92,7 @@ class HTTPJSON(RemoteScorer):
     async def _open(self) -> None:
         httpx = require("httpx", "api", "HTTP JSON endpoints")
         headers = dict(self.headers)
-        key = self._api_key or os.environ.get(self.env_key)
+        key = self._api_key or os.environ.get(self.env_key)  # optional for in-house endpoints
         if key:
             headers["Authorization"] = f"Bearer {key}"
         self._httpx = httpx
@@ -114,14 +107,8 @@ class HTTPJSON(RemoteScorer):
             response = await self._client.post(self.url, json=fill(self.request_template, text))
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in RETRYABLE_STATUS:
-            raise TransientFailure(
-                f"HTTP {response.status_code}",
-                response.status_code,
-                retry_after_seconds(response.headers),
-            )
         if response.status_code >= 400:
-            raise permanent_error(response.status_code, response.text[:200])
+            raise classify_status(response.status_code, response.text[:200], response.headers)
         try:
             data = response.json()
         except ValueError as exc:

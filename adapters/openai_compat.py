@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,12 +25,12 @@ import numpy as np
 from blackbox_explain._optional import require
 from blackbox_explain.errors import InputError
 from blackbox_explain.remote import (
-    RETRYABLE_STATUS,
     RemoteError,
     RemoteScorer,
     TransientFailure,
+    api_key,
+    classify_status,
     permanent_error,
-    retry_after_seconds,
 )
 
 OTHER = "(other)"
@@ -45,16 +44,11 @@ def _openai_call_errors(openai: Any, exc: Exception) -> Exception:
         # a malformed body (proxy glitch, truncated stream): worth a retry, then reported
         return TransientFailure(f"malformed response: {type(exc).__name__}: {exc}")
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
         body = getattr(exc, "body", None)
         code = body.get("code") if isinstance(body, dict) else None
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             code = body["error"].get("code", code)
-        if status == 429 and code == "insufficient_quota":
-            return permanent_error(status, str(exc), "quota")
-        if status in RETRYABLE_STATUS:
-            return TransientFailure(str(exc), status, retry_after_seconds(exc.response.headers))
-        return permanent_error(status, str(exc))
+        return classify_status(exc.status_code, str(exc), exc.response.headers, code)
     return exc
 
 
@@ -83,9 +77,7 @@ class _OpenAIBase(RemoteScorer):
 
     def _client(self) -> Any:
         openai = require("openai", "api", "OpenAI-compatible servers")
-        key = self._api_key or os.environ.get(self.env_key)
-        if not key:
-            raise InputError(f"no API key: pass api_key= or set {self.env_key}")
+        key = api_key(self._api_key, self.env_key)
         # our engine retries; the SDK's own retries would hide failures from the budget
         return openai.AsyncOpenAI(
             api_key=key, base_url=self.base_url, max_retries=0, timeout=self.timeout

@@ -169,13 +169,9 @@ class Explainer:
         **method_options: Any,
     ) -> Explanation:
         """Explain one text; see :func:`blackbox_explain.explain` for the parameters."""
-        segmentation = segment(text, granularity, tokenizer)
-        budget = _check_budget(budget)
-        if noise_samples < 0 or noise_samples >= budget:
-            raise InputError(f"noise_samples must be between 0 and the budget, got {noise_samples}")
-        budget -= noise_samples  # the re-queries come out of the budget
-        estimator = get_estimator(method, **method_options)
-        estimator.check_budget(len(segmentation), budget)
+        segmentation, budget, estimator = _prepare(
+            text, method, budget, granularity, tokenizer, noise_samples, method_options
+        )
         scorer, target_used = _bind(self.model, segmentation.text, target)
         chosen_masker = get_masker(masker)
         game = CoalitionGame(
@@ -254,10 +250,9 @@ class Explainer:
         """A dry run of :meth:`explain`: the calls, tokens and cost it would take, no call made."""
         from .dryrun import ADAPTIVE_METHODS, DryRun, PlanningGame
 
-        segmentation = segment(text, granularity, tokenizer)
-        budget = _check_budget(budget)
-        estimator = get_estimator(method, **method_options)
-        estimator.check_budget(len(segmentation), budget)
+        segmentation, budget, estimator = _prepare(
+            text, method, budget, granularity, tokenizer, noise_samples, method_options
+        )
         note = ""
         generates = (
             hasattr(self.model, "bind") and target is None and _binding_generates(self.model)
@@ -282,8 +277,8 @@ class Explainer:
             cost = remote.prices.cost(tokens_in, tokens_out)
         return DryRun(
             estimator.name,
-            budget,
-            len(planned) + (1 if generates else 0),
+            budget + noise_samples,
+            len(planned) + (1 if generates else 0) + noise_samples,
             game.stats.n_cache_hits,
             tokens_in,
             tokens_out,
@@ -315,6 +310,25 @@ def _bind(model: Any, text: str, target: Any) -> tuple[Scorer, Any]:
             "targets apply to models whose score depends on the input (LMs, similarity)"
         )
     return as_scorer(model), None
+
+
+def _prepare(
+    text: str | Segmentation,
+    method: str | Estimator,
+    budget: object,
+    granularity: str,
+    tokenizer: Any,
+    noise_samples: int,
+    method_options: dict[str, Any],
+) -> tuple[Segmentation, int, Estimator]:
+    """Segment the text and check the budget against the method (less the noise re-queries)."""
+    segmentation = segment(text, granularity, tokenizer)
+    total = _check_budget(budget)
+    if noise_samples < 0 or noise_samples >= total:
+        raise InputError(f"noise_samples must be between 0 and the budget, got {noise_samples}")
+    estimator = get_estimator(method, **method_options)
+    estimator.check_budget(len(segmentation), total - noise_samples)
+    return segmentation, total - noise_samples, estimator
 
 
 class _Unbound:

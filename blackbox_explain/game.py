@@ -139,7 +139,16 @@ class CoalitionGame:
         """Values of the coalitions ``masks`` (bool, shape ``(m, n_players)``) as ``(m, k)``."""
         masks = self._check_masks(masks)
         self.stats.n_coalitions += len(masks)
-        texts = self.texts(masks)
+        return self.value_of_texts(self.texts(masks))
+
+    def uncached(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts among ``texts`` that scoring would pay for, in order."""
+        unique = list(dict.fromkeys(texts))
+        known = self.cache.get_many(self._fingerprint, unique)
+        return [t for t in unique if t not in known]
+
+    def value_of_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Score texts through the cache, the budget and the counters (repeats are free)."""
         unique = list(dict.fromkeys(texts))
         known = self.cache.get_many(self._fingerprint, unique)
         missing = [t for t in unique if t not in known]
@@ -151,27 +160,8 @@ class CoalitionGame:
                 "are cached"
             )
         known.update(self._score(missing))
-        if not known:
+        if not texts:
             return np.zeros((0, self.n_outputs or 0))
-        return np.stack([known[t] for t in texts])
-
-    def uncached(self, texts: Sequence[str]) -> list[str]:
-        """The distinct texts among ``texts`` that scoring would pay for, in order."""
-        unique = list(dict.fromkeys(texts))
-        known = self.cache.get_many(self._fingerprint, unique)
-        return [t for t in unique if t not in known]
-
-    def value_of_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Score arbitrary texts through the same cache, budget and counters."""
-        unique = list(dict.fromkeys(texts))
-        known = self.cache.get_many(self._fingerprint, unique)
-        missing = [t for t in unique if t not in known]
-        self.stats.n_cache_hits += len(unique) - len(missing)
-        if self.budget is not None and self.stats.n_calls + len(missing) > self.budget:
-            raise BudgetExhaustedError(
-                f"scoring {len(missing)} new texts would exceed the budget of {self.budget} calls"
-            )
-        known.update(self._score(missing))
         return np.stack([known[t] for t in texts])
 
     # ------------------------------------------------------------------ internals

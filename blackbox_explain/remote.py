@@ -12,6 +12,7 @@ nothing paid for is lost.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import threading
 import time
@@ -83,6 +84,28 @@ def permanent_error(status: int | None, detail: str, kind: str | None = None) ->
         status,
         kind,
     )
+
+
+def classify_status(
+    status: int, detail: str, headers: Any = None, code: str | None = None
+) -> Exception:
+    """A failed HTTP status as a :class:`TransientFailure` (worth a retry) or a permanent
+    :class:`RemoteError` (an exhausted quota is permanent even though it comes as a 429)."""
+    if status == 429 and code == "insufficient_quota":
+        return permanent_error(status, detail, "quota")
+    if status in RETRYABLE_STATUS:
+        return TransientFailure(detail, status, retry_after_seconds(headers))
+    return permanent_error(status, detail)
+
+
+def api_key(explicit: str | None, env_key: str) -> str:
+    """The key given, else the environment variable; a clear error when neither is set."""
+    from .errors import InputError
+
+    key = explicit or os.environ.get(env_key)
+    if not key:
+        raise InputError(f"no API key: pass api_key= or set {env_key}")
+    return key
 
 
 def retry_after_seconds(headers: Any) -> float | None:
