@@ -266,6 +266,41 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--html", metavar="PATH", help="write an HTML page with the diffs")
     cf.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
 
+    bench = sub.add_parser(
+        "bench",
+        help="measure calls, time and accuracy of every method (and peer libraries) on your model",
+        description="Run methods x budgets x seeds on your model and texts; accuracy against "
+        "exact Shapley values where the text has few enough segments; peers (shap, lime, "
+        "Captum) run on the same scorer, segments and deletion baseline. Writes bench.json, "
+        "bench.md and bench.png.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=MODEL_HELP,
+    )
+    bench.add_argument("--model", "-m", required=True, help="a model spec (see below)")
+    bench_src = bench.add_mutually_exclusive_group(required=True)
+    bench_src.add_argument("--text", "-t", action="append", help="a text (repeatable)")
+    bench_src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
+    bench.add_argument(
+        "--methods", default="kernelshap,permutation,partition,lime", help="comma-separated methods"
+    )
+    bench.add_argument("--budgets", default="32,64,128,256", help="comma-separated budgets")
+    bench.add_argument("--seeds", type=int, default=2, help="seeds per cell (2)")
+    bench.add_argument(
+        "--peers",
+        default="",
+        help="comma-separated peers, or 'all': "
+        "shap.partition, shap.permutation, lime, captum.featureablation, "
+        "captum.shapleyvaluesampling, captum.kernelshap, captum.lime",
+    )
+    bench.add_argument("--output", help="the output (class) to explain (default: the first)")
+    bench.add_argument(
+        "--exact-max",
+        type=int,
+        default=12,
+        help="texts up to this many segments get exact Shapley values (12)",
+    )
+    bench.add_argument("--out", default="bench-out", help="folder for the results (bench-out)")
+
     sub.add_parser("methods", help="list the explanation methods")
     return parser
 
@@ -433,6 +468,46 @@ def cmd_counterfactual(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+    from .peers import PEERS
+
+    texts = args.text if args.text else read_texts(args)
+    peers = list(PEERS) if args.peers == "all" else [p for p in args.peers.split(",") if p]
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise InputError(f"unknown peers {unknown}; valid: {', '.join(PEERS)}")
+    try:
+        budgets = [int(b) for b in args.budgets.split(",")]
+    except ValueError as exc:
+        raise InputError(f"--budgets must be integers: {exc}") from exc
+    model = load_model(args.model)
+    done = [0]
+
+    def tick(_cell: Any) -> None:
+        done[0] += 1
+        if sys.stderr.isatty():
+            print(f"\rbench: {done[0]} explanations", end="", file=sys.stderr, flush=True)
+
+    result = run_bench(
+        model,
+        texts,
+        [m for m in args.methods.split(",") if m],
+        budgets,
+        args.seeds,
+        peers,
+        args.output,
+        args.exact_max,
+        progress=tick,
+    )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(result.to_markdown())
+    for path in result.save(args.out):
+        print(f"wrote {path}")
+    return 0
+
+
 DEMO_PROMPT = "Is a tomato a fruit or a vegetable? Answer in one short sentence."
 
 
@@ -480,6 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_explain(args)
         if args.command == "counterfactual":
             return cmd_counterfactual(args)
+        if args.command == "bench":
+            return cmd_bench(args)
         return cmd_demo(args)
     except BlackboxExplainError as exc:
         print(f"blackbox-explain: error: {exc}", file=sys.stderr)

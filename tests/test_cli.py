@@ -184,3 +184,42 @@ def test_explain_with_evaluation(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "AOPC deletion" in printed and "vs exact Shapley" in printed
     assert "evaluation" in json.loads(out.read_text())["meta"]
+
+
+def test_bench_command_with_peers(tmp_path, capsys):
+    pytest.importorskip("shap")
+    out = tmp_path / "bench"
+    code = main(
+        [
+            "bench",
+            "-m",
+            "example",
+            "-t",
+            "The food was not good.",
+            "-t",
+            "I loved it, truly.",
+            "--methods",
+            "kernelshap,permutation",
+            "--budgets",
+            "16,64",
+            "--seeds",
+            "1",
+            "--peers",
+            "shap.permutation,lime",
+            "--output",
+            "positive",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "shap.permutation (peer)" in printed and "Calls to reach" in printed
+    data = json.loads((out / "bench.json").read_text())
+    cells = data["cells"]
+    assert {c["method"] for c in cells} == {"kernelshap", "permutation", "shap.permutation", "lime"}
+    assert all(c["calls"] <= c["budget"] for c in cells if not c["peer"])
+    # the exact explanations of these short texts give every cell an accuracy
+    assert all(c["rel_l2"] is not None for c in cells)
+    assert (out / "bench.md").exists()
+    assert main(["bench", "-m", "example", "-t", "x y", "--peers", "nope"]) == 2
