@@ -80,9 +80,11 @@ def test_user_errors_exit_2_without_traceback(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
-def test_demo_with_example_model(capsys):
-    assert main(["demo", "--model", "example", "--budget", "64"]) == 0
+def test_demo_with_example_model(tmp_path, capsys):
+    report = tmp_path / "demo.html"
+    assert main(["demo", "--model", "example", "--budget", "64", "--html", str(report)]) == 0
     assert "model calls" in capsys.readouterr().out
+    assert "example-lexicon-sentiment" in report.read_text()
 
 
 def test_hf_lm_folder_with_target_and_html(tmp_path, capsys):
