@@ -281,6 +281,11 @@ def run_bench(
                     )
                     if progress is not None:
                         progress(cells[-1])
+        # price every cell of this text at the model's final measured time per text (the
+        # running average moves while the answers are recorded)
+        for cell in cells:
+            if cell.text == t_index:
+                cell.seconds = cell.library_seconds + cell.calls * store.seconds_per_text
         per_text_seconds.append(store.seconds_per_text)
     return BenchResult(
         cells,

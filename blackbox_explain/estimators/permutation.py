@@ -30,7 +30,7 @@ class PermutationSampling(Estimator):
         chosen.add(np.ones(n, bool))
         orders: list[np.ndarray] = []
         max_attempts = 20 * budget + 100
-        attempts = 0
+        attempts = free_in_a_row = paid = 0
         while attempts < max_attempts:
             attempts += 1
             order = rng.permutation(n)
@@ -40,6 +40,12 @@ class PermutationSampling(Estimator):
                 if orders:
                     break
                 continue
+            # pairs whose coalitions are all known cost nothing and still sharpen the estimate;
+            # once they are all that is left (small n), stop after doubling the pairs
+            free_in_a_row = free_in_a_row + 1 if not new else 0
+            paid += bool(new)
+            if free_in_a_row > max(50, paid):
+                break
             for m in prefixes:
                 chosen.add(m)
             orders.append(order)
