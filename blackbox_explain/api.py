@@ -20,7 +20,7 @@ from .scoring import Scorer, as_scorer, describe_scorer
 from .segmentation import Segmentation, segment
 
 DEFAULT_BUDGET = 512
-MasklerSpec = str | Masker | Callable[[str, int], str]
+MaskerSpec = str | Masker | Callable[[str, int], str]
 
 
 def explain(
@@ -30,7 +30,7 @@ def explain(
     budget: int = DEFAULT_BUDGET,
     *,
     granularity: str = "word",
-    masker: MasklerSpec = "delete",
+    masker: MaskerSpec = "delete",
     seed: int | None = 0,
     target: Any = None,
     cache: Cache | str | os.PathLike[str] | None = None,
@@ -161,7 +161,7 @@ class Explainer:
         budget: int = DEFAULT_BUDGET,
         *,
         granularity: str = "word",
-        masker: MasklerSpec = "delete",
+        masker: MaskerSpec = "delete",
         seed: int | None = 0,
         target: Any = None,
         tokenizer: Any = None,
@@ -240,7 +240,7 @@ class Explainer:
         budget: int = DEFAULT_BUDGET,
         *,
         granularity: str = "word",
-        masker: MasklerSpec = "delete",
+        masker: MaskerSpec = "delete",
         seed: int | None = 0,
         target: Any = None,
         tokenizer: Any = None,
