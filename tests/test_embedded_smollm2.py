@@ -66,7 +66,7 @@ def test_counterfactual_on_smollm2_label_mode(lm):
     labeller = HFCausalLM(lm.model, lm.tokenizer, labels=["Yes", "No"], model_id=lm.model_id)
     prompt = "Is a tomato a fruit? Answer yes or no."
     result = bbx.counterfactuals(labeller, prompt, budget=60, max_edits=2, k=2)
+    assert result.found and result.meta["n_calls"] <= 60
     original = labeller.bind(prompt).score([prompt])[0].argmax()
     for cf in result.counterfactuals:
         assert labeller.bind(prompt).score([cf.text])[0].argmax() != original
-    assert result.found or "No counterfactual found" in result.to_text()
