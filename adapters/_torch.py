@@ -26,3 +26,19 @@ def choose_device(device: str | None) -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+class PlacedModel:
+    """Mixin for adapters holding ``self.model``: moved to its device and put in eval mode once,
+    on first use (constructors only store parameters)."""
+
+    model: Any
+    device: str | None
+    _placed: bool = False
+
+    def _ready(self) -> None:
+        if not self._placed:
+            self.device = choose_device(self.device)
+            self.model.to(self.device)
+            self.model.eval()
+            self._placed = True

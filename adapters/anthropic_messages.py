@@ -7,7 +7,6 @@ embedding similarity.  The key defaults to ``$ANTHROPIC_API_KEY`` and lives only
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -75,12 +74,6 @@ class AnthropicMessages(RemoteScorer):
                 sample,
             ]
         )
-
-    def with_sample(self, index: int) -> Any:
-        """The same model asked for sample ``index`` (a different cache entry when sampling)."""
-        twin = copy.copy(self)
-        twin.sample_index = index
-        return twin
 
     def __repr__(self) -> str:
         return f"AnthropicMessages(model={self.model!r}, base_url={self.base_url!r})"

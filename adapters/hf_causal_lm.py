@@ -20,12 +20,12 @@ import numpy as np
 from blackbox_explain.errors import InputError, UnknownNameError
 from blackbox_explain.scoring import CallableScorer
 
-from ._torch import choose_device, torch_module, transformers_module
+from ._torch import PlacedModel, torch_module, transformers_module
 
 LABEL_OUTPUTS = ("logprobs", "probabilities")
 
 
-class HFCausalLM:
+class HFCausalLM(PlacedModel):
     """A transformers causal LM that can be explained through :func:`blackbox_explain.explain`.
 
     Parameters
@@ -72,7 +72,6 @@ class HFCausalLM:
         self.device = device
         self.model_id = model_id
         self.name = name or f"hf-lm:{model_id or type(model).__name__}"
-        self._placed = False
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -118,13 +117,6 @@ class HFCausalLM:
         return f"HFCausalLM(name={self.name!r}, chat={self.uses_chat}, labels={self.labels!r})"
 
     # ------------------------------------------------------------------ prompts
-    def _ready(self) -> None:
-        if not self._placed:
-            self.device = choose_device(self.device)
-            self.model.to(self.device)
-            self.model.eval()
-            self._placed = True
-
     def prompt_ids(self, user_text: str) -> list[int]:
         """Token ids of a prompt: the chat template around the user text, or the plain text."""
         if self.uses_chat:

@@ -12,12 +12,12 @@ import numpy as np
 from blackbox_explain.errors import UnknownNameError
 from blackbox_explain.scoring import CallableScorer
 
-from ._torch import choose_device, torch_module, transformers_module
+from ._torch import PlacedModel, torch_module, transformers_module
 
 OUTPUTS = ("probabilities", "logits")
 
 
-class HFClassifier(CallableScorer):
+class HFClassifier(PlacedModel, CallableScorer):
     """A transformers sequence-classification model as a :class:`~blackbox_explain.Scorer`.
 
     Outputs one column per label (named from the model's ``id2label``): probabilities by default,
@@ -49,7 +49,6 @@ class HFClassifier(CallableScorer):
         self.model_id = model_id
         self.name = name or f"hf-classifier:{model_id or type(model).__name__}"
         self.n_truncated = 0
-        self._placed = False
 
     @classmethod
     def from_pretrained(cls, path: str | Path, **options: Any) -> HFClassifier:
@@ -88,11 +87,7 @@ class HFClassifier(CallableScorer):
         if self.output not in OUTPUTS:
             raise UnknownNameError("classifier output", self.output, OUTPUTS)
         torch = torch_module()
-        if not self._placed:
-            self.device = choose_device(self.device)
-            self.model.to(self.device)
-            self.model.eval()
-            self._placed = True
+        self._ready()
         limit = self._limit()
         if limit is not None:
             lengths = [len(ids) for ids in self.tokenizer(list(texts))["input_ids"]]

@@ -14,7 +14,6 @@ variable); the key lives only inside the SDK client, never in a cache key, log o
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from collections.abc import Sequence
@@ -109,12 +108,6 @@ class _OpenAIBase(RemoteScorer):
             self.temperature,
             sample,
         ]
-
-    def with_sample(self, index: int) -> Any:
-        """The same model asked for sample ``index`` (a different cache entry when sampling)."""
-        twin = copy.copy(self)
-        twin.sample_index = index
-        return twin
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"

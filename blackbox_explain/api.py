@@ -123,7 +123,7 @@ def _noise_floor(
     first: np.ndarray,
 ) -> tuple[np.ndarray, int]:
     """Standard deviation of the full input's output over ``samples`` extra samples."""
-    if not hasattr(scorer, "with_sample"):
+    if not (hasattr(scorer, "with_sample") and hasattr(scorer, "sample_index")):
         raise InputError(
             f"{describe_scorer(scorer)} cannot be re-sampled (no with_sample); a deterministic "
             "local model has no noise floor to measure"

@@ -12,6 +12,7 @@ nothing paid for is lost.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import random
 import threading
@@ -230,6 +231,15 @@ class RemoteScorer(CallableScorer):
         self.usage = Usage()
         self._rng = random.Random(seed)
         self.max_batch_size = max(64, 4 * max_concurrency)
+
+    def with_sample(self, index: int) -> Any:
+        """The same model asked for sample ``index`` (a different cache entry when sampling);
+        for adapters with a ``sample_index`` in their fingerprint."""
+        if not hasattr(self, "sample_index"):
+            raise AttributeError(f"{type(self).__name__} has no samples to choose from")
+        twin = copy.copy(self)
+        twin.sample_index = index
+        return twin
 
     # -- subclass API
     async def _request(self, text: str) -> tuple[Any, int, int]:
