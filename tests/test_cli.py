@@ -225,3 +225,17 @@ def test_bench_command_with_peers(tmp_path, capsys):
     assert all(c["rel_l2"] is not None for c in cells)
     assert (out / "bench.md").exists()
     assert main(["bench", "-m", "example", "-t", "x y", "--peers", "nope"]) == 2
+
+
+def test_bench_command_keeps_answers_and_takes_peer_budgets(tmp_path, capsys):
+    pytest.importorskip("captum")
+    cache = tmp_path / "answers.sqlite"
+    args = ["bench", "-m", "example", "-t", "The food was not good.", "--methods", "exact"]
+    args += ["--budgets", "64", "--seeds", "1", "--peers", "captum.kernelshap"]
+    args += ["--peer-budgets", "8,32", "--cache", str(cache), "--out", str(tmp_path / "b")]
+    assert main(args) == 0
+    cells = json.loads((tmp_path / "b" / "bench.json").read_text())["cells"]
+    assert sorted(c["budget"] for c in cells if c["peer"]) == [8, 32]
+    assert cache.stat().st_size > 0
+    assert main([*args[:-4], "--peer-budgets", "0"]) == 2
+    assert "--peer-budgets must be positive" in capsys.readouterr().err
