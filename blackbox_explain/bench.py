@@ -28,7 +28,7 @@ import numpy as np
 
 from .api import Explainer, _bind, _resolve_cache
 from .cache import Cache, MemoryCache
-from .errors import BlackboxExplainError, InputError
+from .errors import BlackboxExplainError, BudgetError, InputError
 from .evaluation import spearman
 from .peers import LLM_PEERS, run_llm_peer, run_peer
 from .scoring import validate_scores
@@ -208,6 +208,15 @@ class BenchResult:
             calls = "not reached" if h["calls"] is None else f"{h['calls']:.0f}"
             seconds = "" if h["seconds"] is None else f"{h['seconds']:.3f}"
             lines.append(f"| {name} | {calls} | {seconds} |")
+        if self.meta.get("skipped"):
+            counts: dict[str, int] = {}
+            for cell in self.meta["skipped"]:
+                counts[cell] = counts.get(cell, 0) + 1
+            lines += [
+                "",
+                "Skipped (budget below the method's minimum for some texts): "
+                + ", ".join(f"{cell} ({k}x)" for cell, k in counts.items()),
+            ]
         if self.meta.get("errors"):
             lines += [
                 "",
@@ -288,6 +297,7 @@ def run_bench(
     """
     cells: list[Cell] = []
     errors: list[str] = []
+    skipped: list[str] = []  # budgets below a method's minimum (e.g. permutation needs 2n)
     out_name = ""
     per_text_seconds: list[float] = []
     peer_grid = list(budgets if peer_budgets is None else peer_budgets)
@@ -338,6 +348,9 @@ def run_bench(
                             )
                             values = exp.values[:, j]
                             calls, distinct = exp.meta["n_calls"], len(store.asked)
+                    except BudgetError:
+                        skipped.append(f"{method}@{budget}")
+                        continue
                     except (BlackboxExplainError, ValueError, RuntimeError) as exc:
                         errors.append(f"{method}@{budget}: {type(exc).__name__}: {str(exc)[:160]}")
                         continue
@@ -376,6 +389,7 @@ def run_bench(
         float(np.mean(per_text_seconds)) if per_text_seconds else 0.0,
         {
             "errors": errors,
+            "skipped": skipped,
             "texts": len(texts),
             "methods": list(methods),
             "peers": list(peers),
@@ -426,11 +440,16 @@ def _accuracy(
     if truth is None or np.linalg.norm(truth) == 0:
         return None, None, None
     rel = float(np.linalg.norm(values - truth) / np.linalg.norm(truth))
+    # rank on a relative grid of 1e-9: floating-point dust (1e-17 where a segment's value is
+    # exactly zero, as for most words under a lexicon model) must not break the truth's ties
+    scale = float(np.abs(truth).max())
+    rho = spearman(np.round(values / scale, 9), np.round(truth / scale, 9))
     magnitude = np.abs(truth)
     k = min(3, int((magnitude > 1e-12).sum()))
     threshold = np.sort(magnitude)[::-1][k - 1]
     picked = np.argsort(-np.abs(values), kind="stable")[:k]
-    return rel, spearman(values, truth), float(np.mean(magnitude[picked] >= threshold - 1e-12))
+    # constant attributions carry no ranking: 0, not "undefined" (which would drop the cell)
+    return rel, 0.0 if rho is None else rho, float(np.mean(magnitude[picked] >= threshold - 1e-12))
 
 
 def _median(values: Sequence[float | None]) -> float | None:

@@ -123,3 +123,16 @@ def test_peer_budgets_are_the_peers_own_grid():
         ("captum.kernelshap", 8),
         ("captum.kernelshap", 32),
     }
+
+
+def test_accuracy_ranks_floating_point_dust_as_the_ties_it_is():
+    from blackbox_explain.bench import _accuracy
+
+    truth = np.array([0.5, 0.0, 0.0, -0.2, 0.0])
+    dusty = truth + np.array([0.0, 1e-17, -2e-17, 0.0, 3e-18])
+    rel, rho, top3 = _accuracy(dusty, truth)
+    assert rel < 1e-15 and rho == pytest.approx(1.0) and top3 == 1.0
+    # a real mistake in the ranking still counts
+    assert _accuracy(np.array([0.5, 0.1, 0.0, -0.2, 0.0]), truth)[1] < 0.95
+    # constant attributions rank nothing: 0, not a cell dropped from the medians
+    assert _accuracy(np.zeros(5), truth)[1] == 0.0
