@@ -107,6 +107,61 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
+@dataclass
+class Curves:
+    """Deletion and insertion curves of one attribution vector, and what is read off them."""
+
+    order: list[int]
+    deletion_curve: np.ndarray
+    insertion_curve: np.ndarray
+    aopc_deletion: float
+    aopc_insertion: float
+    comprehensiveness: dict[float, float]
+    sufficiency: dict[float, float]
+
+
+def faithfulness(
+    values: np.ndarray,
+    game: Any,
+    output: int,
+    fractions: tuple[float, ...] = ERASER_FRACTIONS,
+    n_outputs: int | None = None,
+) -> Curves:
+    """Deletion/insertion curves of attributions ``values`` ``(n,)`` for output ``output``.
+
+    ``game`` maps keep-masks ``(m, n)`` to model outputs ``(m, k)`` (a
+    :class:`~blackbox_explain.game.CoalitionGame`); ``n_outputs``, when given, is checked.
+    """
+    n = len(values)
+    order = [int(i) for i in np.argsort(-values, kind="stable")]  # most positive first
+    deletion = np.ones((n + 1, n), dtype=bool)
+    insertion = np.zeros((n + 1, n), dtype=bool)
+    for k in range(1, n + 1):
+        deletion[k:, order[k - 1]] = False
+        insertion[k:, order[k - 1]] = True
+    table = game(np.vstack([deletion, insertion]))
+    if n_outputs is not None and table.shape[1] != n_outputs:
+        raise InputError(
+            f"the model gives {table.shape[1]} outputs but the explanation has {n_outputs}"
+        )
+    deletion_curve, insertion_curve = table[: n + 1, output], table[n + 1 :, output]
+    full, empty = deletion_curve[0], insertion_curve[0]
+    comprehensiveness, sufficiency = {}, {}
+    for q in fractions:
+        k = max(1, round(q * n))
+        comprehensiveness[q] = float(full - deletion_curve[k])
+        sufficiency[q] = float(full - insertion_curve[k])
+    return Curves(
+        order,
+        deletion_curve,
+        insertion_curve,
+        float(np.mean(full - deletion_curve[1:])),
+        float(np.mean(insertion_curve[1:] - empty)),
+        comprehensiveness,
+        sufficiency,
+    )
+
+
 def evaluate(
     explanation: Explanation,
     model: Any,
@@ -132,25 +187,8 @@ def evaluate(
     scorer, _ = _bind(model, seg.text, explanation.meta.get("target"))
     game = CoalitionGame(scorer, seg, get_masker(masker), budget, _resolve_cache(cache), batch_size)
     values = explanation.values[:, j]
-    order = [int(i) for i in np.argsort(-values, kind="stable")]  # most positive first
-
-    deletion = np.ones((n + 1, n), dtype=bool)
-    insertion = np.zeros((n + 1, n), dtype=bool)
-    for k in range(1, n + 1):
-        deletion[k:, order[k - 1]] = False
-        insertion[k:, order[k - 1]] = True
-    table = game(np.vstack([deletion, insertion]))
-    if table.shape[1] != explanation.n_outputs:
-        raise InputError(
-            f"the model gives {table.shape[1]} outputs but the explanation has {explanation.n_outputs}"
-        )
-    deletion_curve, insertion_curve = table[: n + 1, j], table[n + 1 :, j]
-    full, empty = deletion_curve[0], insertion_curve[0]
-    comprehensiveness, sufficiency = {}, {}
-    for q in fractions:
-        k = max(1, round(q * n))
-        comprehensiveness[q] = float(full - deletion_curve[k])
-        sufficiency[q] = float(full - insertion_curve[k])
+    curves = faithfulness(values, game, j, fractions, n_outputs=explanation.n_outputs)
+    full = curves.deletion_curve[0]
     loo_rho = None
     if loo:
         masks = ~np.eye(n, dtype=bool)
@@ -164,13 +202,13 @@ def evaluate(
         exact_rho = spearman(values, exact)
     return Evaluation(
         output=explanation.output_names[j],
-        order=order,
-        deletion_curve=deletion_curve,
-        insertion_curve=insertion_curve,
-        aopc_deletion=float(np.mean(full - deletion_curve[1:])),
-        aopc_insertion=float(np.mean(insertion_curve[1:] - empty)),
-        comprehensiveness=comprehensiveness,
-        sufficiency=sufficiency,
+        order=curves.order,
+        deletion_curve=curves.deletion_curve,
+        insertion_curve=curves.insertion_curve,
+        aopc_deletion=curves.aopc_deletion,
+        aopc_insertion=curves.aopc_insertion,
+        comprehensiveness=curves.comprehensiveness,
+        sufficiency=curves.sufficiency,
         loo_spearman=loo_rho,
         exact_rel_l2=exact_l2,
         exact_spearman=exact_rho,

@@ -136,3 +136,15 @@ def test_accuracy_ranks_floating_point_dust_as_the_ties_it_is():
     assert _accuracy(np.array([0.5, 0.1, 0.0, -0.2, 0.0]), truth)[1] < 0.95
     # constant attributions rank nothing: 0, not a cell dropped from the medians
     assert _accuracy(np.zeros(5), truth)[1] == 0.0
+
+
+def test_cells_carry_faithfulness_read_off_the_model():
+    game = additive_game(6, k=1, seed=8)
+    result = run_bench(FunctionScorer(game), [game.text], methods=["exact"], budgets=[64], seeds=1)
+    cell = result.cells[0]
+    ranked = np.sort(game.shapley()[:, 0])[::-1]  # additive: removing a word drops its weight
+    assert cell.comprehensiveness == pytest.approx(ranked[0])  # top 20 % of 6 segments: 1
+    assert cell.aopc_deletion == pytest.approx(np.mean(np.cumsum(ranked)))
+    assert cell.aopc_insertion == pytest.approx(np.mean(np.cumsum(ranked)))
+    assert cell.sufficiency == pytest.approx(ranked.sum() - ranked[0])
+    assert "AOPC del." in result.to_markdown()
