@@ -294,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--peers",
         default="",
         help="comma-separated peers, or 'all': "
-        "shap.partition, shap.permutation, lime, captum.featureablation, "
+        "shap.partition, shap.permutation, shap.permutation.flat, lime, captum.featureablation, "
         "captum.shapleyvaluesampling, captum.kernelshap, captum.lime; for a Hugging Face "
         "causal LM explaining its answer also captum.llm.featureablation, "
         "captum.llm.shapleyvaluesampling, captum.llm.kernelshap, captum.llm.lime (Captum's "

@@ -4,7 +4,10 @@ Every peer gets the same black box, the same segments as features and the same b
 (absent segments deleted by our Delete masker), so their numbers compare directly with ours:
 
 - ``shap.partition`` / ``shap.permutation``: shap's explainers with a Text masker whose tokens are
-  our segments and whose mask token is deleted;
+  our segments and whose mask token is deleted.  As shap runs them on text, both follow the
+  masker's token clustering (a hierarchy over the segments), so they estimate Owen values of that
+  hierarchy, not Shapley values; ``shap.permutation.flat`` removes the clustering, which makes
+  shap's Permutation explainer plain antithetic permutation sampling of Shapley values;
 - ``lime``: lime's text explainer with our segments as features (``bow=False``), deleted;
 - ``captum.*``: Captum's FeatureAblation, ShapleyValueSampling, KernelShap and Lime on a binary
   "keep" vector over our segments (baseline 0 = deleted), rendered by our masker; batched
@@ -39,6 +42,7 @@ LLM_PEERS = tuple(f"captum.llm.{a}" for a in CAPTUM_ALGORITHMS)
 PEERS = (
     "shap.partition",
     "shap.permutation",
+    "shap.permutation.flat",
     "lime",
     *(f"captum.{a}" for a in CAPTUM_ALGORITHMS),
     *LLM_PEERS,
@@ -73,6 +77,8 @@ def _shap(
 
     masker = shap.maskers.Text(segment_tokenizer(seg), mask_token=0, collapse_mask_token=False)
     masker.mask_token = ""  # deletion, as our Delete masker
+    if algorithm == "permutation.flat":
+        masker.clustering = None  # no hierarchy: permutations over all segments
 
     def model(texts: np.ndarray) -> np.ndarray:
         return score([str(t) for t in texts])
@@ -80,9 +86,10 @@ def _shap(
     explainer_class = {
         "partition": shap.explainers.PartitionExplainer,
         "permutation": shap.explainers.PermutationExplainer,
+        "permutation.flat": shap.explainers.PermutationExplainer,
     }[algorithm]
     explainer = explainer_class(model, masker)
-    evals = max(budget, 2 * len(seg) + 1) if algorithm == "permutation" else budget
+    evals = max(budget, 2 * len(seg) + 1) if algorithm != "partition" else budget
     result = explainer([seg.text], max_evals=evals, silent=True)
     values = np.asarray(result.values[0], dtype=float)
     return values[:, output] if values.ndim == 2 else values

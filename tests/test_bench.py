@@ -24,7 +24,13 @@ def test_grid_counts_calls_and_measures_accuracy():
 
 @pytest.mark.parametrize(
     "peer",
-    ["captum.featureablation", "captum.shapleyvaluesampling", "shap.permutation", "shap.partition"],
+    [
+        "captum.featureablation",
+        "captum.shapleyvaluesampling",
+        "shap.permutation",
+        "shap.permutation.flat",
+        "shap.partition",
+    ],
 )
 def test_peers_see_our_segments_and_deletion_baseline(peer):
     pytest.importorskip("captum" if peer.startswith("captum") else "shap")
@@ -148,3 +154,19 @@ def test_cells_carry_faithfulness_read_off_the_model():
     assert cell.aopc_insertion == pytest.approx(np.mean(np.cumsum(ranked)))
     assert cell.sufficiency == pytest.approx(ranked.sum() - ranked[0])
     assert "AOPC del." in result.to_markdown()
+
+
+def test_shap_flat_permutation_estimates_shapley_values_its_default_owen_values():
+    pytest.importorskip("shap")
+    game = interaction_game(8, k=3, seed=9)
+    seg = Segmentation.words(game.text)
+    truth = game.shapley()[:, 0]
+
+    def error(peer):
+        values = run_peer(peer, game, seg, 0, 4000, 0)
+        return np.linalg.norm(values - truth) / np.linalg.norm(truth)
+
+    # many permutations: the flat sampler converges to the Shapley values, the default one
+    # (permutations that respect shap's token clustering) to something else
+    assert error("shap.permutation.flat") < 0.05
+    assert error("shap.permutation") > 0.1
