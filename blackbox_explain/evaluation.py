@@ -31,10 +31,9 @@ ERASER_FRACTIONS = (0.01, 0.05, 0.1, 0.2, 0.5)
 
 
 @dataclass
-class Evaluation:
-    """Faithfulness metrics of one explanation for one output (see the module docstring)."""
+class Curves:
+    """Deletion and insertion curves of one attribution vector, and what is read off them."""
 
-    output: str
     order: list[int]
     deletion_curve: np.ndarray
     insertion_curve: np.ndarray
@@ -42,9 +41,16 @@ class Evaluation:
     aopc_insertion: float
     comprehensiveness: dict[float, float]
     sufficiency: dict[float, float]
-    loo_spearman: float | None
-    exact_rel_l2: float | None
-    exact_spearman: float | None
+
+
+@dataclass
+class Evaluation(Curves):
+    """Faithfulness metrics of one explanation for one output (see the module docstring)."""
+
+    output: str = ""
+    loo_spearman: float | None = None
+    exact_rel_l2: float | None = None
+    exact_spearman: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,19 +111,6 @@ def _ranks(x: np.ndarray) -> np.ndarray:
         if tied.sum() > 1:
             ranks[tied] = ranks[tied].mean()
     return ranks
-
-
-@dataclass
-class Curves:
-    """Deletion and insertion curves of one attribution vector, and what is read off them."""
-
-    order: list[int]
-    deletion_curve: np.ndarray
-    insertion_curve: np.ndarray
-    aopc_deletion: float
-    aopc_insertion: float
-    comprehensiveness: dict[float, float]
-    sufficiency: dict[float, float]
 
 
 def faithfulness(
@@ -201,14 +194,8 @@ def evaluate(
         exact_l2 = float(np.linalg.norm(values - exact) / norm) if norm > 0 else None
         exact_rho = spearman(values, exact)
     return Evaluation(
+        **vars(curves),
         output=explanation.output_names[j],
-        order=curves.order,
-        deletion_curve=curves.deletion_curve,
-        insertion_curve=curves.insertion_curve,
-        aopc_deletion=curves.aopc_deletion,
-        aopc_insertion=curves.aopc_insertion,
-        comprehensiveness=curves.comprehensiveness,
-        sufficiency=curves.sufficiency,
         loo_spearman=loo_rho,
         exact_rel_l2=exact_l2,
         exact_spearman=exact_rho,
