@@ -16,6 +16,7 @@ they run on the live model and their time is measured, not replayed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -34,7 +35,7 @@ from .game import CoalitionGame
 from .maskers import Delete
 from .peers import LLM_PEERS, run_llm_peer, run_peer
 from .scoring import validate_scores
-from .segmentation import segment
+from .segmentation import Segmentation, segment
 
 FAITHFULNESS_FRACTION = 0.2  # comprehensiveness and sufficiency at the top 20 % of segments
 
@@ -341,35 +342,17 @@ def run_bench(
             is_peer = method in peers
             for budget in peer_grid if is_peer else budgets:
                 for seed in range(seeds):
-                    store.asked = set()
-                    sent_before = store.sent
-                    started = time.perf_counter()
-                    model_before = store.model_seconds
                     live = method in LLM_PEERS
+                    if live and method not in warmed:  # one-time imports and set-up, untimed
+                        warmed.add(method)
+                        with contextlib.suppress(BlackboxExplainError):  # reported below
+                            _attribute(method, True, store, bound, seg, output, min(peer_grid), 0)
+                    model_before = store.model_seconds
+                    started = time.perf_counter()
                     try:
-                        if live:
-                            if output != "sum":
-                                raise InputError(
-                                    "the captum.llm peers attribute the answer's total "
-                                    "log-prob: bench with output='sum'"
-                                )
-                            if method not in warmed:  # one-time imports and set-up
-                                run_llm_peer(method, bound, seg, min(peer_grid), seed)
-                                warmed.add(method)
-                                started = time.perf_counter()
-                            values, calls, model_seconds = run_llm_peer(
-                                method, bound, seg, budget, seed
-                            )
-                            distinct = None
-                        elif is_peer:
-                            values = run_peer(method, store.score, seg, j, budget, seed)
-                            calls, distinct = store.sent - sent_before, len(store.asked)
-                        else:
-                            exp = Explainer(store, cache=MemoryCache()).explain(
-                                seg, method, budget, seed=seed
-                            )
-                            values = exp.values[:, j]
-                            calls, distinct = exp.meta["n_calls"], len(store.asked)
+                        values, calls, distinct, model_seconds = _attribute(
+                            method, is_peer, store, bound, seg, output, budget, seed
+                        )
                     except BudgetError:
                         skipped.append(f"{method}@{budget}")
                         continue
@@ -377,10 +360,9 @@ def run_bench(
                         errors.append(f"{method}@{budget}: {type(exc).__name__}: {str(exc)[:160]}")
                         continue
                     wall = time.perf_counter() - started
-                    if live:
-                        library = wall - model_seconds
-                    else:
-                        library = wall - (store.model_seconds - model_before)
+                    if not live:
+                        model_seconds = store.model_seconds - model_before
+                    library = wall - model_seconds
                     cells.append(
                         Cell(
                             t_index,
@@ -421,6 +403,35 @@ def run_bench(
             "seeds": seeds,
         },
     )
+
+
+def _attribute(
+    method: str,
+    is_peer: bool,
+    store: AnswerStore,
+    bound: Any,
+    seg: Segmentation,
+    output: int | str | None,
+    budget: int,
+    seed: int,
+) -> tuple[np.ndarray, int, int | None, float]:
+    """One explanation: (values, calls, distinct texts, seconds inside the live model)."""
+    j = 0 if output == "sum" else _output_index(store, output)
+    if method in LLM_PEERS:
+        if output != "sum":
+            raise InputError(
+                "the captum.llm peers attribute the answer's total log-prob: bench with "
+                "output='sum'"
+            )
+        values, calls, model_seconds = run_llm_peer(method, bound, seg, budget, seed)
+        return values, calls, None, model_seconds
+    store.asked = set()
+    sent_before = store.sent
+    if is_peer:
+        values = run_peer(method, store.score, seg, j, budget, seed)
+        return values, store.sent - sent_before, len(store.asked), 0.0
+    exp = Explainer(store, cache=MemoryCache()).explain(seg, method, budget, seed=seed)
+    return exp.values[:, j], exp.meta["n_calls"], len(store.asked), 0.0
 
 
 class SummedOutputs:
