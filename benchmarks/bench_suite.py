@@ -126,21 +126,21 @@ def run_model(name: str, args: argparse.Namespace) -> BenchResult:
     started = time.perf_counter()
 
     def tick(cell) -> None:
-        if cell.method == METHODS[0] and cell.budget == BUDGETS[0] and cell.seed == 0:
+        if cell.method == METHODS[0] and cell.budget == args.budgets[0] and cell.seed == 0:
             print(f"  {name}: text {cell.text + 1}/{len(texts)}", flush=True)
 
     result = run_bench(
         model,
         texts,
         METHODS,
-        BUDGETS,
+        args.budgets,
         args.seeds,
         REPLAYED_PEERS,
         output,
         exact_max,
         progress=tick,
         cache=Path(args.out) / "suite-answers.sqlite",
-        peer_budgets=PEER_BUDGETS,
+        peer_budgets=args.peer_budgets,
     )
     if name == "smollm2" and not args.no_live:
         live = run_bench(
@@ -236,11 +236,22 @@ def report(names: list[str], out: Path, command: str) -> str:
             "",
             f"### {TITLES[name]}, {meta['texts']} texts",
             "",
-            f"Wall time of this model's run: {meta.get('wall_seconds', float('nan')) / 60:.1f} min.",
+            f"Wall time of this model's run: {meta.get('wall_seconds', float('nan')) / 60:.1f} min. "
+            f"Budgets: ours {meta['budgets']}, peers {meta.get('peer_budgets')}"
+            + (
+                f", Captum LLMAttribution {LIVE_PEER_BUDGETS} on {meta['live_texts']} texts, 1 seed"
+                if meta.get("live_texts")
+                else ""
+            )
+            + f"; {meta['seeds']} seeds.",
             "",
             result.to_markdown(),
         ]
     return "\n".join(sections)
+
+
+def _ints(value: str) -> list[int]:
+    return [int(v) for v in value.split(",") if v.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,6 +261,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="vader,minilm,tiny,smollm2")
     parser.add_argument("--texts", type=int, default=20, help="texts per model (20)")
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument(
+        "--budgets",
+        type=_ints,
+        default=BUDGETS,
+        help="our methods' budgets, comma-separated (default: doubling from 16 to 1024)",
+    )
+    parser.add_argument(
+        "--peer-budgets",
+        type=_ints,
+        default=PEER_BUDGETS,
+        help="the peers' budgets, comma-separated (default: doubling from 16 to 4096)",
+    )
     parser.add_argument("--live-texts", type=int, default=10, help="SmolLM2 prompts for captum.llm")
     parser.add_argument("--no-live", action="store_true", help="skip Captum's LLMAttribution")
     parser.add_argument("--report-only", action="store_true", help="tables from saved runs")
