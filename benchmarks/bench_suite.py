@@ -44,7 +44,7 @@ LIVE_PEER_BUDGETS = [32, 64, 128, 256]
 REPLAYED_PEERS = [p for p in PEERS if p not in LLM_PEERS]
 SPEARMAN_MIN, REL_L2_MAX = 0.95, 0.1
 
-# tiny Llama, label mode: 20 prompts of 8-13 segments
+# tiny Llama, label mode: 20 prompts of 6-11 segments
 TINY_PROMPTS = [
     "the movie was great and the actors were wonderful",
     "the food was not good but the staff were friendly",
@@ -68,7 +68,7 @@ TINY_PROMPTS = [
     "was the book good or was the movie better ?",
 ]
 
-# SmolLM2: 20 short instructions (7-10 segments: exact Shapley needs 2^n prompts each)
+# SmolLM2: 20 short instructions of 6-11 segments (exact Shapley needs 2^n prompts each)
 SMOLLM2_PROMPTS = [
     "Is a tomato a fruit or a vegetable?",
     "Name the capital city of France.",
@@ -142,7 +142,13 @@ def run_model(name: str, args: argparse.Namespace) -> BenchResult:
         cache=Path(args.out) / "suite-answers.sqlite",
         peer_budgets=args.peer_budgets,
     )
+    result.meta["wall_seconds"] = time.perf_counter() - started
+    result.meta["title"] = TITLES[name]
+    result.save(Path(args.out) / f"suite-{name}")
     if name == "smollm2" and not args.no_live:
+        # the live peers are slow (every call is a real forward pass): saved on their own so
+        # that a rerun of the replayed grid (--no-live) keeps them
+        started = time.perf_counter()
         live = run_bench(
             model,
             texts[: args.live_texts],
@@ -155,21 +161,27 @@ def run_model(name: str, args: argparse.Namespace) -> BenchResult:
             cache=Path(args.out) / "suite-answers.sqlite",
             peer_budgets=LIVE_PEER_BUDGETS,
         )
-        result.cells += live.cells
-        result.meta["errors"] += live.meta["errors"]
-        result.meta["live_texts"] = args.live_texts
-    result.meta["wall_seconds"] = time.perf_counter() - started
-    result.meta["title"] = TITLES[name]
-    result.save(Path(args.out) / f"suite-{name}")
+        live.meta["live_texts"] = args.live_texts
+        live.meta["wall_seconds"] = time.perf_counter() - started
+        live.save(Path(args.out) / f"suite-{name}-live")
     return result
 
 
 def load(folder: Path) -> BenchResult:
+    """A saved run, with the live peers' run (``<folder>-live``) merged in when there is one."""
     from blackbox_explain.bench import Cell
 
     data = json.loads((folder / "bench.json").read_text())
-    cells = [Cell(**c) for c in data["cells"]]
-    return BenchResult(cells, data["output"], data["seconds_per_text"], data["meta"])
+    cells = [Cell(**c) for c in data["cells"] if not c.get("live")]
+    result = BenchResult(cells, data["output"], data["seconds_per_text"], data["meta"])
+    live_folder = folder.with_name(folder.name + "-live")
+    if (live_folder / "bench.json").exists():
+        live = json.loads((live_folder / "bench.json").read_text())
+        result.cells += [Cell(**c) for c in live["cells"]]
+        result.meta["errors"] = result.meta.get("errors", []) + live["meta"].get("errors", [])
+        result.meta["live_texts"] = live["meta"]["live_texts"]
+        result.meta["live_wall_seconds"] = live["meta"].get("wall_seconds")
+    return result
 
 
 def headline_rows(name: str, result: BenchResult) -> list[str]:
@@ -236,8 +248,13 @@ def report(names: list[str], out: Path, command: str) -> str:
             "",
             f"### {TITLES[name]}, {meta['texts']} texts",
             "",
-            f"Wall time of this model's run: {meta.get('wall_seconds', float('nan')) / 60:.1f} min. "
-            f"Budgets: ours {meta['budgets']}, peers {meta.get('peer_budgets')}"
+            f"Wall time of this model's run: {_minutes(meta.get('wall_seconds'))}"
+            + (
+                f" (Captum LLMAttribution, live: {_minutes(meta.get('live_wall_seconds'))})"
+                if meta.get("live_texts")
+                else ""
+            )
+            + f". Budgets: ours {meta['budgets']}, peers {meta.get('peer_budgets')}"
             + (
                 f", Captum LLMAttribution {LIVE_PEER_BUDGETS} on {meta['live_texts']} texts, 1 seed"
                 if meta.get("live_texts")
@@ -248,6 +265,10 @@ def report(names: list[str], out: Path, command: str) -> str:
             result.to_markdown(),
         ]
     return "\n".join(sections)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "not recorded" if seconds is None else f"{seconds / 60:.1f} min"
 
 
 def _ints(value: str) -> list[int]:

@@ -55,7 +55,7 @@ def run_peer(
 ) -> np.ndarray:
     """The peer's attributions ``(n,)`` for one output, with about ``budget`` model calls."""
     if name.startswith("shap."):
-        return _shap(name.split(".", 1)[1], score, segmentation, output, budget)
+        return _shap(name.split(".", 1)[1], score, segmentation, output, budget, seed)
     if name == "lime":
         return _lime(score, segmentation, output, budget, seed)
     if name in LLM_PEERS:
@@ -70,7 +70,7 @@ def run_peer(
 
 
 def _shap(
-    algorithm: str, score: ScoreFn, seg: Segmentation, output: int, budget: int
+    algorithm: str, score: ScoreFn, seg: Segmentation, output: int, budget: int, seed: int
 ) -> np.ndarray:
     shap = require("shap", "shap", "the shap peers")
     from .interop import segment_tokenizer
@@ -88,9 +88,13 @@ def _shap(
         "permutation": shap.explainers.PermutationExplainer,
         "permutation.flat": shap.explainers.PermutationExplainer,
     }[algorithm]
-    explainer = explainer_class(model, masker)
     evals = max(budget, 2 * len(seg) + 1) if algorithm != "partition" else budget
-    result = explainer([seg.text], max_evals=evals, silent=True)
+    # shap's Permutation explainer draws from numpy's global generator, which its constructor
+    # seeds (with fresh entropy when no seed is given): the caller's state is put back afterwards
+    options = {} if algorithm == "partition" else {"seed": seed}
+    with _numpy_seeded(seed):
+        explainer = explainer_class(model, masker, **options)
+        result = explainer([seg.text], max_evals=evals, silent=True)
     values = np.asarray(result.values[0], dtype=float)
     return values[:, output] if values.ndim == 2 else values
 
@@ -169,6 +173,17 @@ def _captum_attribute(
     return explainer.attribute(
         inputs, baselines=baselines, n_samples=budget, perturbations_per_eval=batch
     )
+
+
+@contextmanager
+def _numpy_seeded(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator for a peer that draws from it, then put its state back."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 @contextmanager
