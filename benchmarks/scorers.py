@@ -16,7 +16,12 @@ def minilm():
 
 
 def vader():
-    """vaderSentiment's compound score, a fast lexicon-and-rules black box."""
+    """vaderSentiment's compound score, a fast lexicon-and-rules black box.
+
+    Deterministic, so its answers may be kept in a persistent cache: the fingerprint names the
+    package version (a new lexicon is a new model)."""
+    from importlib.metadata import version
+
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyzer = SentimentIntensityAnalyzer()
@@ -24,7 +29,11 @@ def vader():
     def compound(texts):
         return np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
 
-    return FunctionScorer(compound, output_names=["compound"], name="vader"), 0
+    fingerprint = f"vaderSentiment=={version('vaderSentiment')}:compound"
+    scorer = FunctionScorer(
+        compound, output_names=["compound"], name="vader", fingerprint=fingerprint
+    )
+    return scorer, 0
 
 
 SCORERS = {"minilm": minilm, "vader": vader}
