@@ -20,6 +20,7 @@ import numpy as np
 from blackbox_explain.errors import InputError, UnknownNameError
 from blackbox_explain.scoring import CallableScorer
 
+from ._local_files import files_revision
 from ._torch import PlacedModel, torch_module, transformers_module
 
 LABEL_OUTPUTS = ("logprobs", "probabilities")
@@ -45,6 +46,14 @@ class HFCausalLM(PlacedModel):
         Length limit of the greedy answer generated when no target is given.
     batch_size:
         Prompts per forward pass.
+    model_id:
+        A stable identifier of the model (set by :meth:`from_pretrained` to the resolved path);
+        it keys the persistent cache.  Without it, answers are cached for this process only.
+    revision:
+        The version of the model's weights, also part of the cache key (set by
+        :meth:`from_pretrained` from the files' names, sizes and modification times, so a model
+        re-saved in place never gets the old model's cached answers; pass your own, e.g. a
+        training step, for a model built in memory).
     """
 
     def __init__(
@@ -60,6 +69,7 @@ class HFCausalLM(PlacedModel):
         device: str | None = None,
         model_id: str | None = None,
         name: str | None = None,
+        revision: str | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -71,6 +81,7 @@ class HFCausalLM(PlacedModel):
         self.batch_size = batch_size
         self.device = device
         self.model_id = model_id
+        self.revision = revision
         self.name = name or f"hf-lm:{model_id or type(model).__name__}"
 
     # ------------------------------------------------------------------ loading
@@ -83,6 +94,7 @@ class HFCausalLM(PlacedModel):
         torch = torch_module()
         folder = str(path)
         extra = {"gguf_file": gguf_file} if gguf_file else {}
+        options.setdefault("revision", files_revision(Path(folder) / (gguf_file or "")))
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, **extra)
         model = transformers.AutoModelForCausalLM.from_pretrained(
             folder, dtype=torch.float32, **extra
@@ -99,6 +111,7 @@ class HFCausalLM(PlacedModel):
             [
                 "hf-causal-lm",
                 self.model_id,
+                self.revision,
                 self.uses_chat,
                 self.system_prompt,
                 self.labels,

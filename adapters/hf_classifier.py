@@ -12,6 +12,7 @@ import numpy as np
 from blackbox_explain.errors import UnknownNameError
 from blackbox_explain.scoring import CallableScorer
 
+from ._local_files import files_revision
 from ._torch import PlacedModel, torch_module, transformers_module
 
 OUTPUTS = ("probabilities", "logits")
@@ -27,6 +28,29 @@ class HFClassifier(PlacedModel, CallableScorer):
 
     Build it with :meth:`from_pretrained` (a local folder), from a model and tokenizer, or
     :meth:`from_pipeline`.
+
+    Parameters
+    ----------
+    model, tokenizer:
+        A loaded ``AutoModelForSequenceClassification`` and its tokenizer.
+    output:
+        ``"probabilities"`` (default) or ``"logits"``.
+    batch_size:
+        Texts per forward pass.
+    max_length:
+        Token limit (default: the tokenizer's ``model_max_length``).
+    device:
+        Torch device (default: cuda, then mps, then cpu).
+    name:
+        Display name (default: ``hf-classifier:<model_id>``).
+    model_id:
+        A stable identifier of the model (set by :meth:`from_pretrained` to the resolved path);
+        it keys the persistent cache.  Without it, answers are cached for this process only.
+    revision:
+        The version of the model's weights, also part of the cache key (set by
+        :meth:`from_pretrained` from the files' names, sizes and modification times, so a model
+        re-saved in place never gets the old model's cached answers; pass your own, e.g. a
+        training step, for a model built in memory).
     """
 
     def __init__(
@@ -39,6 +63,7 @@ class HFClassifier(PlacedModel, CallableScorer):
         device: str | None = None,
         model_id: str | None = None,
         name: str | None = None,
+        revision: str | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -47,6 +72,7 @@ class HFClassifier(PlacedModel, CallableScorer):
         self.max_length = max_length
         self.device = device
         self.model_id = model_id
+        self.revision = revision
         self.name = name or f"hf-classifier:{model_id or type(model).__name__}"
         self.n_truncated = 0
 
@@ -55,6 +81,7 @@ class HFClassifier(PlacedModel, CallableScorer):
         """Load model and tokenizer from a local folder (no hub access is attempted)."""
         transformers = transformers_module()
         folder = str(path)
+        options.setdefault("revision", files_revision(folder))
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
         model = transformers.AutoModelForSequenceClassification.from_pretrained(folder)
         options.setdefault("model_id", str(Path(folder).resolve()))
@@ -75,7 +102,9 @@ class HFClassifier(PlacedModel, CallableScorer):
     def fingerprint(self) -> str | None:
         if self.model_id is None:
             return None
-        return json.dumps(["hf-classifier", self.model_id, self.output, self.max_length])
+        return json.dumps(
+            ["hf-classifier", self.model_id, self.revision, self.output, self.max_length]
+        )
 
     def _limit(self) -> int | None:
         if self.max_length is not None:

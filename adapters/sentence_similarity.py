@@ -12,6 +12,8 @@ import numpy as np
 from blackbox_explain._optional import require
 from blackbox_explain.scoring import CallableScorer
 
+from ._local_files import files_revision
+
 
 class SentenceSimilarity(CallableScorer):
     """Class scores from a sentence-transformers model: softmax of cosine similarities.
@@ -33,6 +35,10 @@ class SentenceSimilarity(CallableScorer):
     model_id:
         A stable identifier of the model (set by :meth:`from_pretrained` to the folder); it keys
         the persistent cache.  Without it, answers are cached for this process only.
+    revision:
+        The version of the model's weights, also part of the cache key (set by
+        :meth:`from_pretrained` from the files' names, sizes and modification times, so a model
+        re-saved in place never gets the old model's cached answers).
     """
 
     def __init__(
@@ -44,6 +50,7 @@ class SentenceSimilarity(CallableScorer):
         batch_size: int = 64,
         name: str = "sentence-similarity",
         model_id: str | None = None,
+        revision: str | None = None,
     ) -> None:
         self.model = model
         self.labels = dict(labels) if isinstance(labels, Mapping) else {x: x for x in labels}
@@ -52,6 +59,7 @@ class SentenceSimilarity(CallableScorer):
         self.max_batch_size = batch_size
         self.name = name
         self.model_id = model_id
+        self.revision = revision
         self._label_embeddings: np.ndarray | None = None
 
     @classmethod
@@ -65,6 +73,7 @@ class SentenceSimilarity(CallableScorer):
         """Load a sentence-transformers model from a local folder."""
         st = require("sentence_transformers", "hf", "SentenceSimilarity")
         options.setdefault("model_id", str(Path(path).resolve()))
+        options.setdefault("revision", files_revision(path))
         return cls(st.SentenceTransformer(str(path), device=device), labels, **options)
 
     @classmethod
@@ -91,6 +100,7 @@ class SentenceSimilarity(CallableScorer):
             [
                 "sentence-similarity",
                 self.model_id,
+                self.revision,
                 self.labels,
                 self.temperature,
                 self.probabilities,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -82,6 +84,58 @@ def test_classifier_explained_end_to_end(bert_dir):
     )
     np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
     assert exp.output_names == ["negative", "neutral", "positive"]
+
+
+def test_model_resaved_in_place_never_gets_the_old_answers_from_the_cache(tmp_path):
+    folder = build_tiny_bert_classifier(tmp_path / "model", seed=0)
+    cache = tmp_path / "answers.sqlite"
+    text = "the staff were not friendly"
+    first = HFClassifier.from_pretrained(folder)
+    old = bbx.explain(first, text, method="exact", budget=64, cache=cache)
+    assert old.meta["n_calls"] == 32  # 5 words: every coalition
+    # unchanged files: a new process (a new load) reuses every recorded answer
+    again = bbx.explain(HFClassifier.from_pretrained(folder), text, method="exact", cache=cache)
+    assert again.meta["n_calls"] == 0 and again.meta["n_cache_hits"] == 32
+    np.testing.assert_array_equal(again.values, old.values)
+    # the model is "fine-tuned" and saved over the same folder: same path, new weights
+    build_tiny_bert_classifier(folder, seed=1)
+    retrained = HFClassifier.from_pretrained(folder)
+    new = bbx.explain(retrained, text, method="exact", budget=64, cache=cache)
+    np.testing.assert_allclose(new.full_value, retrained.score([text])[0], atol=1e-6)
+    assert np.abs(new.full_value - old.full_value).max() > 1e-3
+    assert new.meta["n_calls"] == 32 and new.meta["n_cache_hits"] == 0
+    assert retrained.model_id == first.model_id and retrained.revision != first.revision
+
+
+def test_revision_follows_the_files(tmp_path):
+    from blackbox_explain.adapters._local_files import files_revision
+
+    assert files_revision(tmp_path / "missing") is None
+    (tmp_path / "weights.bin").write_bytes(b"0123")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "config.json").write_text("{}")
+    (tmp_path / ".cache").mkdir()
+    before = files_revision(tmp_path)
+    (tmp_path / ".cache" / "lock").write_text("x")  # hidden: not part of the model
+    assert files_revision(tmp_path) == before
+    (tmp_path / "sub" / "config.json").write_text('{"a": 1}')  # a nested file changed
+    assert files_revision(tmp_path) != before
+    single = files_revision(tmp_path / "weights.bin")
+    assert single != before and single.startswith("files:")
+    os.utime(tmp_path / "weights.bin", ns=(0, 1))
+    assert files_revision(tmp_path / "weights.bin") != single
+
+
+def test_causal_lm_cache_key_names_the_files_version(llama_dir):
+    import json
+
+    from blackbox_explain.adapters._local_files import files_revision
+
+    lm = HFCausalLM.from_pretrained(llama_dir)
+    assert lm.revision == files_revision(llama_dir) and lm.revision is not None
+    assert json.loads(lm.fingerprint)[1:3] == [str(llama_dir.resolve()), lm.revision]
+    in_memory = HFCausalLM(lm.model, lm.tokenizer, model_id="my-model", revision="step-100")
+    assert json.loads(in_memory.fingerprint)[1:3] == ["my-model", "step-100"]
 
 
 # ---------------------------------------------------------------- causal LM

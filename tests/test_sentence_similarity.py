@@ -38,3 +38,14 @@ def test_exact_explanation_of_real_model(scorer):
     np.testing.assert_allclose(exp.full_value, scorer.score([text])[0], atol=1e-6)
     words = [s.text for s, _ in exp.top(1, output="negative")]
     assert words == ["rude"]
+
+
+def test_cache_key_names_the_model_files_version(scorer):
+    import json
+
+    from blackbox_explain.adapters._local_files import files_revision
+
+    key = json.loads(scorer.fingerprint)
+    assert key[1] == str(minilm.get_model_path().resolve())
+    assert key[2] == scorer.revision == files_revision(minilm.get_model_path())
+    assert scorer.revision.startswith("files:")
