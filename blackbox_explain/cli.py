@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,9 +140,16 @@ def _folder_kind(folder: Path) -> str:
 
 
 def read_texts(args: argparse.Namespace) -> list[str]:
+    """The texts a command was given: as its argument, ``--text``, ``--file`` or ``--jsonl``
+    (``-`` as the argument or the file: standard input)."""
+    given = getattr(args, "text_arg", None)
+    if given is not None:
+        return [sys.stdin.read() if given == "-" else given]
     if args.text is not None:
         return [args.text]
     if args.file is not None:
+        if args.file == "-":
+            return [sys.stdin.read()]
         return [Path(args.file).read_text(encoding="utf-8")]
     if args.jsonl is not None:
         texts = []
@@ -157,7 +165,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
                 raise InputError(f"{args.jsonl}:{number}: needs a string or an object with 'text'")
             texts.append(text)
         return texts
-    raise InputError("give the text with --text, --file or --jsonl")
+    raise InputError("give the text as an argument, or with --text, --file or --jsonl")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,8 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--model", "-m", required=True, help="a model spec (see below)")
     src = ex.add_mutually_exclusive_group()
-    src.add_argument("--text", "-t", help="the text to explain")
-    src.add_argument("--file", "-f", help="a file whose whole content is the text")
+    src.add_argument(
+        "text_arg", nargs="?", metavar="TEXT", help="the text to explain ('-': standard input)"
+    )
+    src.add_argument("--text", "-t", help="the text to explain (same as TEXT)")
+    src.add_argument(
+        "--file", "-f", help="a file whose whole content is the text ('-': standard input)"
+    )
     src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
     ex.add_argument("--method", default="auto", choices=sorted(ESTIMATORS), help="(default auto)")
     ex.add_argument("--budget", "-b", type=int, default=DEFAULT_BUDGET, help="max model calls")
@@ -247,8 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cf.add_argument("--model", "-m", required=True, help="a model spec (see below)")
     cf_src = cf.add_mutually_exclusive_group()
-    cf_src.add_argument("--text", "-t", help="the text")
-    cf_src.add_argument("--file", "-f", help="a file whose whole content is the text")
+    cf_src.add_argument(
+        "text_arg", nargs="?", metavar="TEXT", help="the text ('-': standard input)"
+    )
+    cf_src.add_argument("--text", "-t", help="the text (same as TEXT)")
+    cf_src.add_argument(
+        "--file", "-f", help="a file whose whole content is the text ('-': standard input)"
+    )
     cf_src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
     cf.add_argument("--budget", "-b", type=int, default=256, help="max model calls (256)")
     cf.add_argument("--target-label", help="the label to reach (default: any other label)")
@@ -594,6 +612,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BlackboxExplainError as exc:
         print(f"blackbox-explain: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`| head`): not an error; keep Python's exit flush quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"blackbox-explain: error: {exc}", file=sys.stderr)
         return 2

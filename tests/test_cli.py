@@ -1,4 +1,7 @@
+import io
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -78,6 +81,40 @@ def test_user_errors_exit_2_without_traceback(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_text_as_argument_or_from_standard_input(monkeypatch, capsys):
+    argv = ["explain", "-m", "example", "--method", "exact", "--no-progress"]
+    assert main([*argv, "--text", "not good at all"]) == 0
+    with_option = capsys.readouterr().out
+    assert main([*argv, "not good at all"]) == 0
+    assert capsys.readouterr().out == with_option
+    monkeypatch.setattr("sys.stdin", io.StringIO("not good at all"))
+    assert main([*argv, "-"]) == 0
+    assert capsys.readouterr().out == with_option
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "a text", "--text", "another"])
+    assert info.value.code == 2
+    assert "not allowed with argument TEXT" in capsys.readouterr().err
+
+
+def test_output_cut_short_by_its_reader_is_not_an_error():
+    command = [sys.executable, "-m", "blackbox_explain", "explain", "-m", "example"]
+    command += ["--no-progress", "--jsonl", "/dev/stdin"]
+    texts = "\n".join(json.dumps(f"text number {i} is not good at all") for i in range(1000))
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        process.stdin.write(texts.encode())
+        process.stdin.close()
+        assert process.stdout.readline().startswith(b"auto explanation")
+        process.stdout.close()  # like `| head -1`
+        err = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 0, err
+    assert "Broken pipe" not in err and "Traceback" not in err
 
 
 def test_demo_with_example_model(tmp_path, capsys):
