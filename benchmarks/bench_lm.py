@@ -54,6 +54,15 @@ def raw_seconds(lm, texts, target_ids) -> float:
     return time.perf_counter() - started
 
 
+def raw_seconds_for_ids(lm, prompts_ids, target_ids) -> float:
+    """``raw_seconds`` for prompts given as token ids (the chat template already applied)."""
+    started = time.perf_counter()
+    for start in range(0, len(prompts_ids), lm.batch_size):
+        chunk = [ids + target_ids for ids in prompts_ids[start : start + lm.batch_size]]
+        lm._tail_logprobs(chunk, target_ids)
+    return time.perf_counter() - started
+
+
 def captum_run(lm, prompt: str, target: str, method: str, n_samples: int, in_tokens: bool):
     import torch
     from captum.attr import FeatureAblation, LLMAttribution, ShapleyValueSampling, TextTemplateInput
@@ -71,14 +80,15 @@ def captum_run(lm, prompt: str, target: str, method: str, n_samples: int, in_tok
     )
     words = [s.text for s in seg.segments]
     inp = TextTemplateInput(template, values=words, baselines=[""] * len(words))
-    calls = [0]
+    sequences: list[list[int]] = []  # the input ids of every forward Captum runs
     original_forward = lm.model.forward
 
-    def counting_forward(*a, **k):  # captum calls forward directly, so hooks do not see it
-        calls[0] += 1
+    def recording_forward(*a, **k):  # captum calls forward directly, so hooks do not see it
+        ids = k["input_ids"] if "input_ids" in k else a[0]
+        sequences.extend(ids.tolist())
         return original_forward(*a, **k)
 
-    lm.model.forward = counting_forward
+    lm.model.forward = recording_forward
     algo = (
         FeatureAblation(lm.model) if method == "FeatureAblation" else ShapleyValueSampling(lm.model)
     )
@@ -89,7 +99,24 @@ def captum_run(lm, prompt: str, target: str, method: str, n_samples: int, in_tok
         result = attr.attribute(inp, target=target, forward_in_tokens=in_tokens, **kwargs)
     seconds = time.perf_counter() - started
     del lm.model.forward  # back to the class's method
-    return seconds, calls[0], result
+    return seconds, sequences, result
+
+
+def captum_prompts(sequences: list[list[int]], target_ids: list[int], in_tokens: bool):
+    """The perturbed prompts (token ids) behind Captum's forwards: with
+    ``forward_in_tokens=False`` each forward is prompt + answer; with ``True`` the first forward
+    of each prompt is the prompt itself, the next ones add one answer token each (the whole
+    sequence again, or only the new token when the model's cache is used)."""
+    n = len(target_ids)
+    if not in_tokens:
+        assert all(ids[-n:] == target_ids for ids in sequences)
+        return [ids[:-n] for ids in sequences]
+    prompts = []
+    for i, ids in enumerate(sequences):
+        grows_previous = i > 0 and ids[:-1] == sequences[i - 1]
+        if len(ids) > 1 and not grows_previous:
+            prompts.append(ids)
+    return prompts
 
 
 def main(argv=None) -> int:
@@ -148,13 +175,16 @@ def main(argv=None) -> int:
             continue
         for method in ("FeatureAblation", "ShapleyValueSampling"):
             for in_tokens in (False, True)[: 2 if p_index < args.captum_default_prompts else 1]:
-                seconds, forwards, result = captum_run(
+                seconds, sequences, result = captum_run(
                     lm, prompt, target, method, args.samples, in_tokens
                 )
+                forwards = len(sequences)
                 # with forward_in_tokens=True Captum runs one forward per target token; the job
-                # itself is one teacher-forced pass per perturbed prompt
-                perturbations = forwards // len(target_ids) if in_tokens else forwards
-                raw = raw_seconds(lm, [prompt] * perturbations, target_ids)
+                # itself is one teacher-forced pass per perturbed prompt: the raw cost is ours
+                # on exactly the prompts Captum perturbed
+                prompts_ids = captum_prompts(sequences, target_ids, in_tokens)
+                perturbations = len(prompts_ids)
+                raw = raw_seconds_for_ids(lm, prompts_ids, target_ids)
                 captum_total = (
                     float(result.seq_attr.sum()) if result.seq_attr is not None else float("nan")
                 )
