@@ -25,7 +25,7 @@ from scorers import SCORERS
 import blackbox_explain as bbx
 from blackbox_explain.scoring import scorer_fingerprint
 
-METHODS = ("kernelshap", "kernelshap+ridge", "partition", "permutation", "lime")
+METHODS = ("kernelshap", "kernelshap+ridge", "gpshap", "partition", "permutation", "lime", "auto")
 
 PARAGRAPHS = [
     "We booked the hotel for a long weekend. The room was spacious and the bed was comfortable. "

@@ -53,7 +53,7 @@ def explain(
         The input to explain, or a ready :class:`~blackbox_explain.segmentation.Segmentation`
         (custom spans, template fields, token segments).
     method:
-        ``occlusion``, ``exact``, ``kernelshap``, ``permutation``, ``lime``, ``banzhaf``,
+        ``occlusion``, ``exact``, ``kernelshap``, ``gpshap``, ``permutation``, ``lime``, ``banzhaf``,
         ``partition`` or ``auto`` (exact when ``2**n`` fits the budget, otherwise the most accurate
         sampled estimator); or an :class:`~blackbox_explain.estimators.Estimator` instance.
     budget:

@@ -37,9 +37,11 @@ to the cache, the JSON or the report.
 """
 
 METHOD_HELP = {
-    "auto": "exact when 2^n fits the budget, else KernelSHAP, else partition (default)",
+    "auto": "exact when 2^n fits the budget, else by calls per segment: >= 4 GP-SHAP, "
+    "2-4 permutation, fewer ridge KernelSHAP or partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
+    "gpshap": "Shapley values of a Gaussian-process fit, plus KernelSHAP on its residuals",
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",
     "banzhaf": "Banzhaf values by maximum sample reuse",

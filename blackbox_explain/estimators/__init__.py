@@ -10,6 +10,7 @@ from .banzhaf import Banzhaf
 from .base import Estimate, Estimator
 from .delegated import LimeText, ShapPartition
 from .exact import ExactShapley
+from .gpshap import GPSHAP
 from .kernelshap import KernelSHAP
 from .lime import LIME
 from .occlusion import Occlusion
@@ -22,6 +23,7 @@ ESTIMATORS: dict[str, type[Estimator]] = {
         Occlusion,
         ExactShapley,
         KernelSHAP,
+        GPSHAP,
         PermutationSampling,
         LIME,
         Banzhaf,
@@ -49,6 +51,7 @@ def get_estimator(method: str | Estimator, **options: Any) -> Estimator:
 
 __all__ = [
     "ESTIMATORS",
+    "GPSHAP",
     "LIME",
     "Auto",
     "Banzhaf",

@@ -92,27 +92,17 @@ class KernelSHAP(Estimator):
         values = game(np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks]))
         base, full = values[0], values[1]
         y = values[2:] - base
-        fixed_w, sampled_units, sampled_mass = plan.fixed_weights, plan.units, plan.sampled_mass
-
         inclusion = self.weighting == "inclusion"
         ridge = [0.0 if self.ridge == "auto" else float(self.ridge)]
 
         def fit(unit_counts: np.ndarray, choose_ridge: bool = False) -> np.ndarray:
-            counts = np.zeros(len(plan.masks))
-            np.add.at(counts, sampled_units, unit_counts[plan.unit_of_draw])
-            if inclusion:
-                counts = np.where(counts > 0, plan.inclusion_weights, 0.0)
-            w = fixed_w.copy()
-            if counts.sum() > 0:
-                w = w + sampled_mass * counts / counts.sum()
-            keep = w > 0
-            w = w[keep] * (keep.sum() / w[keep].sum())  # mean weight 1: the ridge's scale
+            keep, w = plan.regression_weights(unit_counts, inclusion)
             if choose_ridge:
                 ridge[0] = gcv_ridge(plan.masks[keep], y[keep], w, full - base)
             coef, _ = solve_wls(plan.masks[keep], y[keep], w, ridge=ridge[0], total=full - base)
             return coef
 
-        n_draws = len(plan.unit_of_draw)
+        n_draws = plan.n_draws
         phi = fit(np.ones(n_draws), choose_ridge=self.ridge == "auto")
         std = None
         if n_draws > 1 and self.n_bootstrap > 1:
@@ -146,6 +136,29 @@ class CoalitionPlan:
         self.sampled_mass = sampled_mass
         self.complete_sizes = complete_sizes
         self.inclusion_weights = inclusion_weights  # kernel weight / P(in sample), per row
+
+    @property
+    def n_draws(self) -> int:
+        """How many sampling units (complementary pairs) were drawn."""
+        return len(self.unit_of_draw)
+
+    def regression_weights(
+        self, unit_counts: np.ndarray, inclusion: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows kept, their weights)`` of the KernelSHAP regression, mean weight 1.
+
+        ``unit_counts``: how many times each draw counts (all ones, or a bootstrap resample);
+        ``inclusion``: Horvitz-Thompson weights instead of draw counts for sampled rows.
+        """
+        counts = np.zeros(len(self.masks))
+        np.add.at(counts, self.units, unit_counts[self.unit_of_draw])
+        if inclusion:
+            counts = np.where(counts > 0, self.inclusion_weights, 0.0)
+        w = self.fixed_weights.copy()
+        if counts.sum() > 0:
+            w = w + self.sampled_mass * counts / counts.sum()
+        keep = w > 0
+        return keep, w[keep] * (keep.sum() / w[keep].sum())  # mean weight 1: the ridge's scale
 
 
 def plan_coalitions(

@@ -1,0 +1,242 @@
+"""GP-SHAP: the exact Shapley values of a Gaussian-process fit of the game, corrected by KernelSHAP
+on what the fit leaves out.
+
+The coalitions are KernelSHAP's (complete small sizes, then complementary pairs drawn by the
+Shapley kernel).  A Gaussian process on the coalitions' keep-vectors, with the kernel
+``k(S, T) = rho ** |S xor T|`` (a squared-exponential kernel of the Hamming distance), is fitted
+to the answers; its length scale and noise level maximise the marginal likelihood.  The Shapley
+values of the posterior mean are then exact and cheap for any number of segments: each kernel
+section ``k(., T)`` is a product over segments, and the Shapley value of a product game is a
+one-dimensional integral of a polynomial (Owen's multilinear extension), which Gauss-Legendre
+quadrature computes exactly.  That is Bayesian quadrature of the Shapley value.  The answers the
+fit does not reproduce (its residuals) are attributed by KernelSHAP's regression and added, so the
+result keeps efficiency exactly, equals the exact Shapley values when all coalitions are asked,
+and is never further from KernelSHAP than the fit is wrong.
+
+The prior says what real text models do: coalitions that differ in few segments get similar
+answers, with interactions of every order allowed.  On MiniLM sentences of 12-14 segments it
+needs about 30 % fewer calls than KernelSHAP for the same error (benchmarks/RESULTS.md).
+
+The standard error combines the Gaussian process's posterior standard deviation of each Shapley
+value with a bootstrap of the residual regression.  The cost is cubic in the number of calls
+(eigendecompositions for the hyperparameters on at most ``max_fit_points`` coalitions, one
+Cholesky factorisation on all of them): a few tenths of a second at 256 calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..game import Game
+from .base import Estimate, Estimator
+from .enumeration import MAX_ENUMERATION_PLAYERS
+from .exact import ExactShapley
+from .kernelshap import CoalitionPlan, plan_coalitions
+from .sampling import bootstrap_std
+from .wls import solve_wls
+
+#: length scales (in flipped segments) and noise-to-signal ratios searched for the likelihood
+LENGTH_SCALES = np.geomspace(0.3, 30.0, 10)
+NOISE_RATIOS = np.geomspace(1e-8, 1.0, 33)
+
+
+def hamming_correlation(a: np.ndarray, b: np.ndarray, rho: float) -> np.ndarray:
+    """``rho ** (number of segments where coalitions a_r and b_s differ)``."""
+    return np.asarray(rho ** hamming_distances(a, b))
+
+
+def hamming_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return a.shape[1] - (a @ b.T + (1.0 - a) @ (1.0 - b).T)
+
+
+def _gauss_legendre_01(points: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = np.polynomial.legendre.leggauss(max(points, 1))
+    return (x + 1.0) / 2.0, w / 2.0
+
+
+def section_shapley_integrals(n: int, rho: float) -> np.ndarray:
+    """``G[a] = integral_0^1 (rho + (1-rho) q)^a (1 - (1-rho) q)^(n-1-a) dq`` for a = 0..n-1.
+
+    The Shapley value of player i in the game ``S -> rho ** |S xor T|`` is
+    ``(1 - rho) * (+1 if i in T else -1) * G[|T minus i|]`` (Owen's formula: the expectation of
+    the other players' factors when each is present with probability q, integrated over q).
+    The integrand is a polynomial of degree n - 1, so the quadrature is exact.
+    """
+    q, w = _gauss_legendre_01(n // 2 + 1)
+    present = rho + (1.0 - rho) * q  # E[rho ** [x != 1]] for a player of T
+    absent = 1.0 - (1.0 - rho) * q  # E[rho ** [x != 0]] for a player outside T
+    a = np.arange(n)[:, None]
+    return np.asarray((present[None, :] ** a * absent[None, :] ** (n - 1 - a)) @ w)
+
+
+def prior_shapley_variance(n: int, rho: float) -> float:
+    """Prior variance of one Shapley value under the unit-amplitude kernel (any player)."""
+    q, w = _gauss_legendre_01(n // 2 + 2)
+    qa, qb = np.meshgrid(q, q)
+    differ = qa + qb - 2.0 * qa * qb  # P(x != x') with x ~ Bern(qa), x' ~ Bern(qb)
+    inner = (1.0 - (1.0 - rho) * differ) ** (n - 1)
+    return float(2.0 * (1.0 - rho) * (np.outer(w, w) * inner).sum())
+
+
+def section_shapley(masks: np.ndarray, rho: float) -> np.ndarray:
+    """``(m, n)``: the Shapley values of each kernel section ``k(., masks[r])``."""
+    masks = np.asarray(masks, dtype=bool)
+    n = masks.shape[1]
+    integrals = section_shapley_integrals(n, rho)
+    inside = masks.astype(np.int64)
+    others = inside.sum(axis=1, keepdims=True) - inside
+    return np.asarray((1.0 - rho) * (2 * inside - 1) * integrals[others])
+
+
+def fit_hyperparameters(masks: np.ndarray, values: np.ndarray) -> list[tuple[float, float]]:
+    """``(rho, noise ratio)`` per output column maximising the marginal likelihood.
+
+    The signal variance is profiled out; each length scale costs one eigendecomposition, shared
+    by every noise level and output.
+    """
+    m, k = values.shape
+    centred = values - values.mean(axis=0)
+    distances = hamming_distances(masks, masks)
+    best_ll = np.full(k, -np.inf)
+    best: list[tuple[float, float]] = [(0.5, 1e-6)] * k
+    for scale in LENGTH_SCALES:
+        rho = float(np.exp(-1.0 / (2.0 * scale * scale)))
+        eigenvalues, vectors = np.linalg.eigh(rho**distances)
+        projected = (vectors.T @ centred) ** 2  # (m, k)
+        denominators = np.maximum(eigenvalues[None, :], 0.0) + NOISE_RATIOS[:, None]  # (q, m)
+        with np.errstate(divide="ignore"):
+            signal = (projected.T @ (1.0 / denominators).T).T / m  # (q, k)
+            ll = -0.5 * m * np.log(signal) - 0.5 * np.log(denominators).sum(axis=1)[:, None]
+        ll = np.where(np.isfinite(ll), ll, -np.inf)
+        rows = ll.argmax(axis=0)
+        for j in range(k):
+            if ll[rows[j], j] > best_ll[j]:
+                best_ll[j] = ll[rows[j], j]
+                best[j] = (rho, float(NOISE_RATIOS[rows[j]]))
+    return best
+
+
+class GPSHAP(Estimator):
+    """Shapley values of a Gaussian-process fit of the game, plus KernelSHAP on its residuals.
+
+    Parameters
+    ----------
+    n_bootstrap:
+        Bootstrap resamples of the residual regression for the standard errors (0: the
+        Gaussian process's posterior standard deviation only).
+    max_fit_points:
+        The hyperparameters are chosen on at most this many of the coalitions (a random subset
+        always holding the empty and full ones); the fit itself uses all of them.
+    """
+
+    name = "gpshap"
+    efficient = True
+
+    def __init__(self, n_bootstrap: int = 32, max_fit_points: int = 192) -> None:
+        self.n_bootstrap = n_bootstrap
+        self.max_fit_points = max_fit_points
+
+    def min_budget(self, n_players: int) -> int:
+        return n_players + 2 if n_players > 1 else 2
+
+    def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        n = game.n_players
+        if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
+            return ExactShapley().estimate(game, budget, rng)
+        plan = plan_coalitions(n, budget - 2, rng)
+        masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks])
+        values = np.asarray(game(masks), dtype=np.float64)
+        m, k = values.shape
+        fit_rows = np.arange(m)
+        if m > self.max_fit_points:
+            fit_rows = np.concatenate(
+                [[0, 1], 2 + rng.choice(m - 2, self.max_fit_points - 2, replace=False)]
+            )
+        # a segment that changes nothing at either end (a word outside a lexicon) marks a sparse,
+        # low-order game: KernelSHAP's regression alone is exact on those, and a smooth fit
+        # would only spread noise onto the inert segments
+        inert = int(inert_players(masks, values).sum())
+        modelled = np.ptp(values, axis=0) > 0 if inert == 0 else np.zeros(k, dtype=bool)
+        hyper = (
+            fit_hyperparameters(masks[fit_rows], values[fit_rows][:, modelled])
+            if modelled.any()
+            else []
+        )
+        phi = np.zeros((n, k))
+        variance = np.zeros((n, k))
+        residuals = values.copy()
+        for j, (rho, noise) in zip(np.flatnonzero(modelled), hyper, strict=True):
+            phi[:, j], variance[:, j], residuals[:, j] = _posterior(masks, values[:, j], rho, noise)
+
+        def residual_shapley(unit_counts: np.ndarray) -> np.ndarray:
+            return _kernel_regression(plan, residuals, unit_counts)
+
+        phi = phi + residual_shapley(np.ones(plan.n_draws))
+        if self.n_bootstrap > 1 and plan.n_draws > 1:
+            variance = variance + bootstrap_std(rng, plan.n_draws, residual_shapley) ** 2
+        info = {
+            "n_coalitions": m,
+            "complete_sizes": plan.complete_sizes,
+            "length_scales": [float(np.sqrt(-0.5 / np.log(r))) for r, _ in hyper],
+            "noise_ratios": [nz for _, nz in hyper],
+            "inert_segments": inert,
+            "surrogate": bool(modelled.any()),
+            "exact": False,
+        }
+        return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
+
+
+def inert_players(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Players whose removal changes no output at either end, when both ends were asked:
+    ``v({i}) == v({})`` and ``v(N - i) == v(N)`` to 1e-12 of the answers' scale (e.g. the words
+    outside a lexicon; a neural model's answers are never exactly equal)."""
+    n = masks.shape[1]
+    sizes = masks.sum(axis=1)
+    scale = max(float(np.abs(values).max()), 1e-300)
+    flat = np.zeros(n, dtype=bool)
+    singles = {int(np.flatnonzero(row)[0]): r for r, row in enumerate(masks) if sizes[r] == 1}
+    leave_one_out = {
+        int(np.flatnonzero(~row)[0]): r for r, row in enumerate(masks) if sizes[r] == n - 1
+    }
+    empty = np.flatnonzero(sizes == 0)
+    full = np.flatnonzero(sizes == n)
+    if n < 2 or not len(empty) or not len(full):
+        return flat
+    for i in range(n):
+        if i in singles and i in leave_one_out:
+            first = np.abs(values[singles[i]] - values[empty[0]]).max()
+            last = np.abs(values[full[0]] - values[leave_one_out[i]]).max()
+            flat[i] = max(first, last) <= 1e-12 * scale
+    return flat
+
+
+def _posterior(
+    masks: np.ndarray, y: np.ndarray, rho: float, noise: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Shapley values of the posterior mean, their posterior variance, residuals y - mean)."""
+    from scipy.linalg import cho_factor, cho_solve, solve_triangular
+
+    m = len(y)
+    centred = y - y.mean()
+    gram = hamming_correlation(masks, masks, rho) + noise * np.eye(m)
+    factor = cho_factor(gram, lower=True)
+    alpha = cho_solve(factor, centred)
+    signal = float(centred @ alpha) / m
+    sections = section_shapley(masks, rho)  # (m, n)
+    phi = sections.T @ alpha
+    whitened = solve_triangular(factor[0], sections, lower=True)
+    variance = signal * (prior_shapley_variance(masks.shape[1], rho) - (whitened**2).sum(axis=0))
+    # the posterior mean at the data is y - noise * alpha
+    return phi, np.maximum(variance, 0.0), noise * alpha
+
+
+def _kernel_regression(
+    plan: CoalitionPlan, values: np.ndarray, unit_counts: np.ndarray
+) -> np.ndarray:
+    """KernelSHAP's constrained regression of ``values`` (rows: empty, full, then plan.masks)."""
+    keep, w = plan.regression_weights(unit_counts)
+    base, full = values[0], values[1]
+    coef, _ = solve_wls(plan.masks[keep], (values[2:] - base)[keep], w, total=full - base)
+    return coef

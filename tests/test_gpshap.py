@@ -1,0 +1,161 @@
+"""GP-SHAP, checked against brute-force enumeration and games with analytic Shapley values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from blackbox_explain.adapters import FunctionScorer
+from games import additive_game, interaction_game
+
+import blackbox_explain as bbx
+from blackbox_explain.estimators.enumeration import all_masks, shapley_from_table
+from blackbox_explain.estimators.gpshap import (
+    _posterior,
+    hamming_correlation,
+    prior_shapley_variance,
+    section_shapley,
+)
+
+
+def rel_l2(estimate, truth):
+    return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))
+
+
+def shapley_functional(n: int, player: int) -> np.ndarray:
+    """c with phi_player(v) = c @ v(all_masks(n)), by the Shapley formula."""
+    return shapley_from_table(np.eye(2**n), n)[player]
+
+
+@pytest.mark.parametrize("rho", [0.05, 0.5, 0.97])
+def test_shapley_of_a_kernel_section_matches_enumeration(rho):
+    n = 7
+    masks = all_masks(n)
+    centres = np.random.default_rng(0).random((5, n)) < 0.5
+    expected = np.stack(
+        [shapley_from_table(hamming_correlation(masks, c[None], rho), n)[:, 0] for c in centres]
+    )
+    np.testing.assert_allclose(section_shapley(centres, rho), expected, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("rho", [0.2, 0.8])
+def test_prior_variance_of_a_shapley_value_matches_enumeration(rho):
+    n = 6
+    gram = hamming_correlation(all_masks(n), all_masks(n), rho)
+    for player in (0, 4):
+        c = shapley_functional(n, player)
+        assert prior_shapley_variance(n, rho) == pytest.approx(c @ gram @ c, rel=1e-10)
+
+
+def test_posterior_values_are_the_shapley_values_of_the_posterior_mean():
+    n, rho, noise = 8, 0.7, 1e-3
+    rng = np.random.default_rng(1)
+    masks = np.unique(rng.random((40, n)) < 0.5, axis=0)
+    y = rng.normal(size=len(masks))
+    phi, variance, residuals = _posterior(masks, y, rho, noise)
+
+    gram = hamming_correlation(masks, masks, rho) + noise * np.eye(len(masks))
+    alpha = np.linalg.solve(gram, y - y.mean())
+    mean_everywhere = y.mean() + hamming_correlation(all_masks(n), masks, rho) @ alpha
+    np.testing.assert_allclose(phi, shapley_from_table(mean_everywhere[:, None], n)[:, 0])
+    at_data = y.mean() + hamming_correlation(masks, masks, rho) @ alpha
+    np.testing.assert_allclose(residuals, y - at_data, atol=1e-10)
+
+    # posterior variance of phi_0: c K c - (K_c)^T (K + noise)^-1 (K_c), with the profiled scale
+    everywhere = all_masks(n)
+    c = shapley_functional(n, 0)
+    cross = hamming_correlation(masks, everywhere, rho) @ c
+    prior = c @ hamming_correlation(everywhere, everywhere, rho) @ c
+    scale = float((y - y.mean()) @ alpha) / len(y)
+    expected = scale * (prior - cross @ np.linalg.solve(gram, cross))
+    assert variance[0] == pytest.approx(expected, rel=1e-8)
+
+
+def test_exact_once_the_budget_covers_every_coalition():
+    game = interaction_game(8, k=2, seed=3)
+    exp = bbx.explain(game, game.text, method="gpshap", budget=2**8)
+    np.testing.assert_allclose(exp.values, game.shapley(), atol=1e-9)
+
+
+@pytest.mark.parametrize("budget", [20, 64, 150])
+def test_efficiency_is_exact_and_the_budget_kept(budget):
+    game = interaction_game(13, k=2, seed=5, n_terms=30)
+    exp = bbx.explain(game, game.text, method="gpshap", budget=budget, seed=2)
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+    assert exp.meta["n_calls"] <= budget
+    assert exp.meta["surrogate"] is True
+    assert exp.std is not None and np.all(np.isfinite(exp.std)) and np.all(exp.std > 0)
+
+
+def test_an_additive_game_is_recovered():
+    game = additive_game(12, k=2, seed=6)
+    exp = bbx.explain(game, game.text, method="gpshap", budget=120, seed=0)
+    assert rel_l2(exp.values, game.shapley()) < 1e-6
+
+
+@pytest.mark.parametrize("order", [3, 4])
+def test_fewer_errors_than_kernelshap_on_higher_order_interactions(order):
+    """The case it is built for: strong interactions of order 3-4 (KernelSHAP is exact up to
+    order 2).  Measured: about 0.65 of KernelSHAP's error at 128 calls, 0.2-0.3 at 400."""
+    errors: dict[str, list[float]] = {"gpshap": [], "kernelshap": []}
+    for seed in range(6):
+        game = interaction_game(12, k=1, seed=300 + seed, n_terms=20, order=order)
+        for method in errors:
+            exp = bbx.explain(game, game.text, method=method, budget=128, seed=seed)
+            errors[method].append(rel_l2(exp.values, game.shapley()))
+    assert np.mean(errors["gpshap"]) < 0.8 * np.mean(errors["kernelshap"]), errors
+
+
+def test_standard_errors_are_honest():
+    """About 95 % of the errors within two standard errors, and the standard errors not inflated
+    (their mean within a few times the actual error)."""
+    covered, inflation = [], []
+    for seed in range(8):
+        game = interaction_game(12, k=1, seed=300 + seed, n_terms=20, order=3)
+        exp = bbx.explain(game, game.text, method="gpshap", budget=128, seed=seed)
+        error = np.abs(exp.values - game.shapley())
+        covered.append(np.mean(error <= 2 * exp.std))
+        inflation.append(np.mean(exp.std) / np.sqrt(np.mean(error**2)))
+    assert np.mean(covered) >= 0.85, covered
+    assert 0.5 < np.median(inflation) < 3.0, inflation
+
+
+def test_a_sparse_game_is_left_to_kernelshap_regression():
+    """Words that change nothing at either end (outside a lexicon) mark a sparse game: the
+    result is KernelSHAP's own, exact zeros on those words included."""
+
+    def lexicon(texts):
+        weights = {"good": 1.0, "bad": -1.5, "very": 0.3}
+        out = []
+        for text in texts:
+            words = text.split()
+            score = sum(weights.get(w, 0.0) for w in words)
+            out.append(np.tanh(score * (1.5 if "very" in words else 1.0)))
+        return np.array(out)
+
+    scorer = FunctionScorer(lexicon, output_names=["score"])
+    text = "the food was very good but the service was bad and slow"
+    gp = bbx.explain(scorer, text, method="gpshap", budget=60, seed=4)
+    ks = bbx.explain(scorer, text, method="kernelshap", budget=60, seed=4)
+    assert gp.meta["surrogate"] is False and gp.meta["inert_segments"] > 0
+    np.testing.assert_allclose(gp.values, ks.values, atol=1e-12)
+
+
+def test_a_constant_output_gets_zero_and_the_other_its_values():
+    game = interaction_game(10, k=1, seed=9, n_terms=15, order=3)
+
+    def two_outputs(texts):
+        return np.column_stack([game(texts)[:, 0], np.full(len(texts), 0.25)])
+
+    scorer = FunctionScorer(two_outputs, output_names=["game", "flat"])
+    exp = bbx.explain(scorer, game.text, method="gpshap", budget=200, seed=1)
+    assert np.all(exp.values[:, 1] == 0)
+    assert rel_l2(exp.values[:, :1], game.shapley()) < 0.1
+
+
+def test_auto_uses_it_from_four_calls_per_segment():
+    game = interaction_game(14, seed=13)
+    exp = bbx.explain(game, game.text, method="auto", budget=56)
+    assert exp.meta["chosen_method"] == "gpshap"
+    np.testing.assert_allclose(
+        exp.values, bbx.explain(game, game.text, method="gpshap", budget=56).values
+    )
