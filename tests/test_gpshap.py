@@ -70,6 +70,14 @@ def test_posterior_values_are_the_shapley_values_of_the_posterior_mean():
     assert variance[0] == pytest.approx(expected, rel=1e-8)
 
 
+def test_a_singular_kernel_gets_jitter_instead_of_failing():
+    masks = np.array([[1, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1], [0, 0, 0]], dtype=bool)
+    y = np.array([0.5, 0.5, 0.2, 1.0, 0.0])
+    phi, variance, residuals = _posterior(masks, y, 0.5, 0.0)  # two identical rows: singular
+    assert np.all(np.isfinite(phi)) and np.all(np.isfinite(variance))
+    assert np.abs(residuals).max() < 1e-6
+
+
 def test_exact_once_the_budget_covers_every_coalition():
     game = interaction_game(8, k=2, seed=3)
     exp = bbx.explain(game, game.text, method="gpshap", budget=2**8)
