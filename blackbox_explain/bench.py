@@ -297,7 +297,7 @@ class BenchResult:
 def run_bench(
     model: Any,
     texts: Sequence[str],
-    methods: Sequence[str] = ("kernelshap", "permutation", "partition", "lime"),
+    methods: Sequence[str] = ("auto", "gpshap", "kernelshap", "permutation", "partition", "lime"),
     budgets: Sequence[int] = (32, 64, 128, 256),
     seeds: int = 2,
     peers: Sequence[str] = (),

@@ -301,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_src.add_argument("--text", "-t", action="append", help="a text (repeatable)")
     bench_src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
     bench.add_argument(
-        "--methods", default="kernelshap,permutation,partition,lime", help="comma-separated methods"
+        "--methods",
+        default="auto,gpshap,kernelshap,permutation,partition,lime",
+        help="comma-separated methods (default: auto,gpshap,kernelshap,permutation,partition,lime)",
     )
     bench.add_argument("--budgets", default="32,64,128,256", help="comma-separated budgets")
     bench.add_argument(
