@@ -36,9 +36,8 @@ from ..game import Game
 from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
-from .kernelshap import CoalitionPlan, plan_coalitions
+from .kernelshap import kernel_regression, plan_coalitions
 from .sampling import bootstrap_std
-from .wls import solve_wls
 
 #: length scales (in flipped segments) and noise-to-signal ratios searched for the likelihood
 LENGTH_SCALES = np.geomspace(0.3, 30.0, 10)
@@ -176,7 +175,7 @@ class GPSHAP(Estimator):
             phi[:, j], variance[:, j], residuals[:, j] = _posterior(masks, values[:, j], rho, noise)
 
         def residual_shapley(unit_counts: np.ndarray) -> np.ndarray:
-            return _kernel_regression(plan, residuals, unit_counts)
+            return kernel_regression(plan, residuals, unit_counts)
 
         phi = phi + residual_shapley(np.ones(plan.n_draws))
         if self.n_bootstrap > 1 and plan.n_draws > 1:
@@ -242,13 +241,3 @@ def _posterior(
     variance = signal * (prior_shapley_variance(masks.shape[1], rho) - (whitened**2).sum(axis=0))
     # the posterior mean at the data is y - noise * alpha
     return phi, np.maximum(variance, 0.0), noise * alpha
-
-
-def _kernel_regression(
-    plan: CoalitionPlan, values: np.ndarray, unit_counts: np.ndarray
-) -> np.ndarray:
-    """KernelSHAP's constrained regression of ``values`` (rows: empty, full, then plan.masks)."""
-    keep, w = plan.regression_weights(unit_counts)
-    base, full = values[0], values[1]
-    coef, _ = solve_wls(plan.masks[keep], (values[2:] - base)[keep], w, total=full - base)
-    return coef

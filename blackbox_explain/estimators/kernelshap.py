@@ -96,11 +96,10 @@ class KernelSHAP(Estimator):
         ridge = [0.0 if self.ridge == "auto" else float(self.ridge)]
 
         def fit(unit_counts: np.ndarray, choose_ridge: bool = False) -> np.ndarray:
-            keep, w = plan.regression_weights(unit_counts, inclusion)
             if choose_ridge:
+                keep, w = plan.regression_weights(unit_counts, inclusion)
                 ridge[0] = gcv_ridge(plan.masks[keep], y[keep], w, full - base)
-            coef, _ = solve_wls(plan.masks[keep], y[keep], w, ridge=ridge[0], total=full - base)
-            return coef
+            return kernel_regression(plan, values, unit_counts, inclusion, ridge[0])
 
         n_draws = plan.n_draws
         phi = fit(np.ones(n_draws), choose_ridge=self.ridge == "auto")
@@ -159,6 +158,23 @@ class CoalitionPlan:
             w = w + self.sampled_mass * counts / counts.sum()
         keep = w > 0
         return keep, w[keep] * (keep.sum() / w[keep].sum())  # mean weight 1: the ridge's scale
+
+
+def kernel_regression(
+    plan: CoalitionPlan,
+    values: np.ndarray,
+    unit_counts: np.ndarray,
+    inclusion: bool = True,
+    ridge: float = 0.0,
+) -> np.ndarray:
+    """KernelSHAP's constrained regression: ``(n, k)`` Shapley values from ``values`` (rows: the
+    empty coalition, the full one, then ``plan.masks``), efficiency exact."""
+    keep, w = plan.regression_weights(unit_counts, inclusion)
+    base, full = values[0], values[1]
+    coef, _ = solve_wls(
+        plan.masks[keep], (values[2:] - base)[keep], w, ridge=ridge, total=full - base
+    )
+    return coef
 
 
 def plan_coalitions(
