@@ -167,3 +167,13 @@ def test_auto_uses_it_from_four_calls_per_segment():
     np.testing.assert_allclose(
         exp.values, bbx.explain(game, game.text, method="gpshap", budget=56).values
     )
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [({"max_fit_points": 1}, "max_fit_points"), ({"n_bootstrap": -1}, "n_bootstrap")],
+)
+def test_bad_options_are_named(options, message):
+    game = interaction_game(12, k=1, seed=2)
+    with pytest.raises(bbx.InputError, match=message):
+        bbx.explain(game, game.text, method="gpshap", budget=300, **options)

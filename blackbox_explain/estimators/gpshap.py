@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ..game import Game
 from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS
@@ -146,6 +147,10 @@ class GPSHAP(Estimator):
         return n_players + 2 if n_players > 1 else 2
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        if not isinstance(self.max_fit_points, int) or self.max_fit_points < 8:
+            raise InputError(f"max_fit_points must be an integer >= 8, got {self.max_fit_points!r}")
+        if not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
+            raise InputError(f"n_bootstrap must be an integer >= 0, got {self.n_bootstrap!r}")
         n = game.n_players
         if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
             return ExactShapley().estimate(game, budget, rng)
