@@ -286,6 +286,45 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--html", metavar="PATH", help="write an HTML page with the diffs")
     cf.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
 
+    ev = sub.add_parser(
+        "evaluate",
+        help="measure the faithfulness of saved explanations (from explain --json)",
+        description="Faithfulness of explanations saved with 'explain --json' (or "
+        "Explanation.save_json), measured on the model that was explained: deletion and "
+        "insertion curves and their AOPC, comprehensiveness and sufficiency at the top 1, 5, 10, "
+        "20 and 50 %% of segments, leave-one-out rank correlation and, for texts of at most "
+        "--exact-max segments, the error against exact Shapley values. With the explanation's "
+        "--cache, most texts are already answered; the new calls are reported.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=MODEL_HELP,
+    )
+    ev.add_argument("explanations", metavar="FILE", help="explanations: JSON lines or one object")
+    ev.add_argument("--model", "-m", required=True, help="the model spec that was explained")
+    ev.add_argument(
+        "--output",
+        help="the output (class, answer token) to evaluate (default: the first; an LM answer's "
+        "total is not an output of the model: name a token)",
+    )
+    ev.add_argument(
+        "--masker",
+        help="the masker the explanations used (default: the one they recorded)",
+    )
+    ev.add_argument("--labels", help="for LMs: the comma-separated labels the explanation used")
+    ev.add_argument(
+        "--budget", "-b", type=int, help="max new model calls per explanation (default: no cap)"
+    )
+    ev.add_argument(
+        "--exact-max",
+        type=int,
+        default=12,
+        help="texts up to this many segments are compared with exact Shapley values (12)",
+    )
+    ev.add_argument("--no-loo", action="store_true", help="skip the leave-one-out correlation")
+    ev.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
+    ev.add_argument("--batch-size", type=int, default=None, help="texts per model call")
+    ev.add_argument("--json", metavar="PATH", help="write the evaluations as JSON lines")
+    _add_api_options(ev)
+
     bench = sub.add_parser(
         "bench",
         help="measure calls, time and accuracy of every method (and peer libraries) on your model",
@@ -305,7 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto,gpshap,kernelshap,permutation,partition,lime",
         help="comma-separated methods (default: auto,gpshap,kernelshap,permutation,partition,lime)",
     )
-    bench.add_argument("--budgets", default="32,64,128,256", help="comma-separated budgets")
+    bench.add_argument(
+        "--budgets",
+        default="32,64,128,256",
+        help="comma-separated budgets: model calls per explanation (32,64,128,256)",
+    )
     bench.add_argument(
         "--peer-budgets",
         help="comma-separated budgets for the peers (default: --budgets); larger ones show "
@@ -589,6 +632,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .maskers import masker_name
+
+    explanations = Explanation.load_many(args.explanations)
+    labels = [x for x in args.labels.split(",")] if args.labels else None
+    api = _api_options(args) if _is_api(args.model) else None
+    model = load_model(args.model, labels, api=api)  # an LM's answer is the recorded one
+    explainer = Explainer(model, cache=args.cache, batch_size=args.batch_size)
+    output = args.output
+    records = []
+    for number, exp in enumerate(explanations, 1):
+        recorded = exp.meta.get("masker")
+        masker = masker_name(recorded) if isinstance(recorded, str) else "delete"
+        if masker is None:
+            raise InputError(
+                f"explanation {number} was made with the masker {recorded}, which the command "
+                "line cannot rebuild: evaluate it in Python with "
+                "blackbox_explain.evaluate(explanation, model, masker=...)"
+            )
+        if args.masker is not None and args.masker != masker:
+            raise InputError(
+                f"explanation {number} was made with the {masker!r} masker, not "
+                f"{args.masker!r}: faithfulness must remove segments the same way"
+            )
+        evaluation = explainer.evaluate(
+            exp,
+            output=output,
+            masker=masker,
+            loo=not args.no_loo,
+            exact_max_segments=args.exact_max,
+            budget=args.budget,
+        )
+        text = exp.segmentation.text
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        method = exp.meta.get("method", "?")
+        print(f"#{number} {shown!r} ({method}, {len(exp.segmentation)} segments)")
+        print(evaluation.to_text())
+        print()
+        records.append({"text": text, "method": method, **evaluation.to_dict()})
+    if args.json:
+        lines = [json.dumps(r, allow_nan=False) for r in records]
+        Path(args.json).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {len(records)} evaluation(s) to {args.json}")
+    return 0
+
+
 def _limit_threads() -> None:
     try:
         import torch
@@ -612,6 +701,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_counterfactual(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
         return cmd_demo(args)
     except BlackboxExplainError as exc:
         print(f"blackbox-explain: error: {exc}", file=sys.stderr)

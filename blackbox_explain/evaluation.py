@@ -155,6 +155,25 @@ def faithfulness(
     )
 
 
+def _rebind(model: Any, explanation: Explanation) -> Any:
+    """The model bound to the explained text and the target the explanation recorded.
+
+    A label-mode scorer records its labels (``{"labels": [...], ...}``) as its target and is
+    bound without one.  A model that would bind to another target (other labels, another
+    answer) is refused: its numbers would not be about the explanation.
+    """
+    given = explanation.meta.get("target")
+    recorded = _jsonable(given)
+    target = None if isinstance(recorded, dict) and "labels" in recorded else given
+    scorer, used = _bind(model, explanation.segmentation.text, target)
+    if recorded is not None and _jsonable(used) != recorded:
+        raise InputError(
+            f"the explanation was made for the target {recorded!r}, but this model gives "
+            f"{_jsonable(used)!r}: evaluate with the model that was explained"
+        )
+    return scorer
+
+
 def evaluate(
     explanation: Explanation,
     model: Any,
@@ -177,8 +196,14 @@ def evaluate(
     seg = explanation.segmentation
     n = len(seg)
     j = explanation.output_index(output)
-    scorer, _ = _bind(model, seg.text, explanation.meta.get("target"))
+    scorer = _rebind(model, explanation)
     game = CoalitionGame(scorer, seg, get_masker(masker), budget, _resolve_cache(cache), batch_size)
+    game(np.ones((1, n), dtype=bool))  # the full text first: its outputs must be the explained ones
+    if game.output_names and list(game.output_names) != list(explanation.output_names):
+        raise InputError(
+            f"the explanation's outputs are {explanation.output_names}, but this model's are "
+            f"{list(game.output_names)}: evaluate with the model that was explained"
+        )
     values = explanation.values[:, j]
     curves = faithfulness(values, game, j, fractions, n_outputs=explanation.n_outputs)
     full = curves.deletion_curve[0]

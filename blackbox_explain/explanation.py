@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Sequence
@@ -162,6 +163,13 @@ class Explanation:
                 f"explanation format version {data['version']} is newer than this library "
                 f"supports ({FORMAT_VERSION}); upgrade blackbox-explain"
             )
+        try:
+            return cls._from_fields(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"a malformed explanation ({type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _from_fields(cls, data: dict[str, Any]) -> Explanation:
         seg = Segmentation(
             data["text"],
             tuple(tuple(s) for s in data["spans"]),
@@ -195,6 +203,27 @@ class Explanation:
     @classmethod
     def load_json(cls, path: str | Path) -> Explanation:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    @classmethod
+    def load_many(cls, path: str | Path) -> list[Explanation]:
+        """The explanations in a file: one JSON object (:meth:`save_json`) or JSON lines (the
+        CLI's ``explain --json``).  A line that is not an explanation is named in the error."""
+        text = Path(path).read_text(encoding="utf-8")
+        with contextlib.suppress(json.JSONDecodeError):
+            whole = json.loads(text)
+            if isinstance(whole, dict):
+                return [cls.from_dict(whole)]
+        found = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                found.append(cls.from_json(line))
+            except InputError as exc:
+                raise InputError(f"{path}:{number}: {exc}") from exc
+        if not found:
+            raise InputError(f"{path}: no explanation in the file")
+        return found
 
     # ------------------------------------------------------------------ display
     def to_text(self, output: int | str | None = None, width: int = 20, color: bool = False) -> str:

@@ -188,6 +188,15 @@ class Replace:
 MASKERS: dict[str, Callable[[], Masker]] = {"delete": Delete, "mask": MaskString}
 
 
+def masker_name(recorded: str) -> str | None:
+    """The name of the built-in masker whose ``repr`` an explanation recorded (its
+    ``meta["masker"]``), or ``None`` for a masker made in Python."""
+    for name, factory in MASKERS.items():
+        if repr(factory()) == recorded:
+            return name
+    return None
+
+
 def get_masker(spec: str | Masker | Callable[[str, int], str]) -> Masker:
     """A masker from a name (``"delete"``, ``"mask"``), a :class:`Masker`, or a replacement callable."""
     if isinstance(spec, str):

@@ -276,3 +276,59 @@ def test_bench_command_keeps_answers_and_takes_peer_budgets(tmp_path, capsys):
     assert cache.stat().st_size > 0
     assert main([*args[:-4], "--peer-budgets", "0"]) == 2
     assert "--peer-budgets must be positive" in capsys.readouterr().err
+
+
+def test_evaluate_command_reads_saved_explanations_and_matches_the_library(tmp_path, capsys):
+    import blackbox_explain as bbx
+    from blackbox_explain.examples import example_scorer
+
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('"not good at all, but the staff was friendly"\n"awful service"\n')
+    saved, cache = tmp_path / "e.jsonl", tmp_path / "answers.sqlite"
+    argv = ["explain", "-m", "example", "--jsonl", str(texts), "--method", "kernelshap"]
+    assert main([*argv, "--budget", "64", "--json", str(saved), "--cache", str(cache)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "ev.jsonl"
+    argv = ["evaluate", str(saved), "-m", "example", "--output", "positive", "--json", str(out)]
+    assert main([*argv, "--cache", str(cache)]) == 0
+    printed = capsys.readouterr().out
+    assert "#1 'not good at all, but the staff was friendly' (kernelshap, 10 segments)" in printed
+    assert "AOPC deletion" in printed and "vs exact Shapley" in printed
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = [
+        bbx.evaluate(exp, example_scorer(), output="positive")
+        for exp in bbx.Explanation.load_many(saved)
+    ]
+    assert [r["text"] for r in records] == [
+        e.segmentation.text for e in bbx.Explanation.load_many(saved)
+    ]
+    for record, want in zip(records, expected, strict=True):
+        assert record["output"] == "positive"
+        assert record["aopc_deletion"] == pytest.approx(want.aopc_deletion, abs=1e-12)
+        assert record["exact_rel_l2"] == pytest.approx(want.exact_rel_l2, abs=1e-12)
+        assert record["loo_spearman"] == pytest.approx(want.loo_spearman, abs=1e-12)
+    # the 10-segment text needed its 2^10 exact table: new calls the first time, none the second
+    assert records[0]["meta"]["n_calls"] > 900
+    assert main([*argv, "--cache", str(cache)]) == 0
+    again = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["meta"]["n_calls"] for r in again] == [0, 0]
+
+
+def test_evaluate_command_errors_name_the_problem(tmp_path, capsys):
+    saved = tmp_path / "e.jsonl"
+    assert main(["explain", "-m", "example", "-t", "good food", "--json", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(saved), "-m", "example", "--masker", "mask"]) == 2
+    assert "made with the 'delete' masker, not 'mask'" in capsys.readouterr().err
+    assert main(["evaluate", str(saved), "-m", "example", "--output", "total"]) == 2
+    assert "total" in capsys.readouterr().err
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(saved.read_text() + '{"format": "something else"}\n')
+    assert main(["evaluate", str(broken), "-m", "example"]) == 2
+    assert f"{broken}:2: not a blackbox-explain explanation" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "missing.jsonl"), "-m", "example"]) == 2
+    assert "missing.jsonl" in capsys.readouterr().err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    assert main(["evaluate", str(empty), "-m", "example"]) == 2
+    assert "no explanation" in capsys.readouterr().err

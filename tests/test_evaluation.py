@@ -68,3 +68,31 @@ def test_evaluation_budget_is_a_hard_cap():
     exp = bbx.explain(game, game.text, "kernelshap", 60)
     with pytest.raises(bbx.BudgetExhaustedError):
         bbx.evaluate(exp, game, budget=5)
+
+
+def test_label_mode_lm_explanation_is_evaluated_after_a_json_round_trip(tmp_path):
+    pytest.importorskip("torch")
+    from blackbox_explain.adapters import HFCausalLM
+    from tiny_models import build_tiny_llama
+
+    folder = build_tiny_llama(tmp_path / "lm")
+    lm = HFCausalLM.from_pretrained(folder, labels=[" positive", " negative"])
+    exp = bbx.Explainer(lm).explain("the food was good", "exact", 16)
+    saved = bbx.Explanation.from_json(exp.to_json())
+    # a fresh cache: every text asked again, and the model's exact values are reproduced
+    ev = bbx.evaluate(saved, lm, output="positive")
+    assert ev.exact_rel_l2 == pytest.approx(0.0, abs=1e-5)
+    assert ev.meta["n_calls"] == 16
+    # the same weights asked about other labels are not the model that was explained
+    other = HFCausalLM.from_pretrained(folder, labels=[" yes", " no"])
+    with pytest.raises(bbx.InputError, match="made for the target"):
+        bbx.evaluate(saved, other)
+
+
+def test_a_model_with_other_outputs_is_refused():
+    game = additive_game(6, k=2, seed=3)
+    exp = bbx.Explainer(FunctionScorer(game, output_names=["a", "b"])).explain(
+        game.text, "exact", 64
+    )
+    with pytest.raises(bbx.InputError, match=r"outputs are \['a', 'b'\]"):
+        bbx.evaluate(exp, FunctionScorer(game, output_names=["x", "y"]))

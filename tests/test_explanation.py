@@ -27,6 +27,23 @@ def test_json_round_trip_is_exact(exp):
 def test_save_and_load(tmp_path, exp):
     exp.save_json(tmp_path / "e.json")
     np.testing.assert_array_equal(bbx.Explanation.load_json(tmp_path / "e.json").values, exp.values)
+    # load_many reads the indented single object and JSON lines alike
+    (tmp_path / "e.jsonl").write_text(exp.to_json() + "\n\n" + exp.to_json() + "\n")
+    for name, count in (("e.json", 1), ("e.jsonl", 2)):
+        loaded = bbx.Explanation.load_many(tmp_path / name)
+        assert len(loaded) == count
+        np.testing.assert_array_equal(loaded[-1].values, exp.values)
+
+
+def test_a_malformed_explanation_is_named(exp):
+    data = json.loads(exp.to_json())
+    del data["values"]
+    with pytest.raises(bbx.InputError, match=r"malformed explanation.*values"):
+        bbx.Explanation.from_dict(data)
+    data = json.loads(exp.to_json())
+    data["values"] = [[1.0]]
+    with pytest.raises(bbx.InputError, match="malformed explanation"):
+        bbx.Explanation.from_dict(data)
 
 
 @pytest.mark.parametrize(
