@@ -354,3 +354,15 @@ def test_the_scalarizer_used_is_recorded(api):
     assert bbx.explain(gen, "good food", method="exact", budget=4).meta["scalarizer"] == (
         "generation similarity (label)"
     )
+
+
+def test_a_saved_label_mode_explanation_is_evaluated_from_the_cache(api, tmp_path):
+    cache = tmp_path / "paid.sqlite"
+    exp = bbx.explain(chat(api), TEXT, method="exact", budget=512, cache=cache)
+    saved = bbx.Explanation.from_json(exp.to_json())
+    assert saved.meta["target"] == {"labels": ["positive", "negative"]}
+    scorer = chat(api)
+    ev = bbx.evaluate(saved, scorer, output="negative", cache=cache)
+    # every text the evaluation needs (curves, leave-one-out, the 2^9 table) was already paid for
+    assert ev.meta["n_calls"] == 0 and scorer.usage.requests == 0
+    assert ev.exact_rel_l2 == pytest.approx(0.0, abs=1e-12)
