@@ -293,6 +293,7 @@ class Explainer:
         from .evaluation import evaluate
 
         options.setdefault("batch_size", self.batch_size)
+        options.setdefault("progress", self.progress)
         return evaluate(explanation, self.model, cache=self.cache, **options)
 
     def __repr__(self) -> str:

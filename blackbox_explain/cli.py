@@ -302,8 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", "-m", required=True, help="the model spec that was explained")
     ev.add_argument(
         "--output",
-        help="the output (class, answer token) to evaluate (default: the first; an LM answer's "
-        "total is not an output of the model: name a token)",
+        help="the output to evaluate: a class, an LM answer's token or its 'total' (default: "
+        "the total for an LM answer, else the first output)",
     )
     ev.add_argument(
         "--masker",
@@ -323,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ev.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     ev.add_argument("--json", metavar="PATH", help="write the evaluations as JSON lines")
+    ev.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     _add_api_options(ev)
 
     bench = sub.add_parser(
@@ -639,7 +640,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     labels = [x for x in args.labels.split(",")] if args.labels else None
     api = _api_options(args) if _is_api(args.model) else None
     model = load_model(args.model, labels, api=api)  # an LM's answer is the recorded one
-    explainer = Explainer(model, cache=args.cache, batch_size=args.batch_size)
+    explainer = Explainer(
+        model,
+        cache=args.cache,
+        batch_size=args.batch_size,
+        progress=False if args.no_progress else None,
+    )
     output = args.output
     records = []
     for number, exp in enumerate(explanations, 1):

@@ -155,6 +155,31 @@ def faithfulness(
     )
 
 
+def _evaluated_output(
+    explanation: Explanation, output: int | str | None
+) -> tuple[list[str], list[int], np.ndarray, str]:
+    """(the model outputs the explanation was made on, the columns of them evaluated, the
+    attributions evaluated, the evaluated output's name).
+
+    Summable outputs (an LM answer's tokens) are evaluated as their ``"total"`` by default, as
+    they are shown; an explanation made by :meth:`Explanation.sum_outputs` is evaluated on the
+    sum of the outputs it summed.
+    """
+    names = list(explanation.output_names)
+    summed = explanation.meta.get("summed_outputs")
+    if summed and len(names) == 1:
+        return list(summed), list(range(len(summed))), explanation.values[:, 0], names[0]
+    summable = explanation.meta.get("summable_outputs") and len(names) > 1
+    if (output == "total" and "total" not in names) or (output is None and summable):
+        if not summable:
+            raise InputError(
+                f"'total' sums an LM answer's tokens; this explanation's outputs are {names}"
+            )
+        return names, list(range(len(names))), explanation.values.sum(axis=1), "total"
+    j = explanation.output_index(output)
+    return names, [j], explanation.values[:, j], names[j]
+
+
 def _rebind(model: Any, explanation: Explanation) -> Any:
     """The model bound to the explained text and the target the explanation recorded.
 
@@ -186,41 +211,53 @@ def evaluate(
     budget: int | None = None,
     cache: Cache | str | None = None,
     batch_size: int | None = None,
+    progress: bool | None = None,
 ) -> Evaluation:
     """Faithfulness metrics of ``explanation`` for ``model`` (the model that was explained).
 
+    ``output``: an output's index or name, or ``"total"`` for the sum of an LM answer's token
+    outputs (the default for those, as they are shown; otherwise the first output).
     ``masker`` must be the one the explanation used (``delete`` by default).  ``budget`` caps the
     new calls (``None``: no cap).  Pass the explainer's cache (``explainer.cache``) so the texts
-    the explanation already scored are free.
+    the explanation already scored are free.  ``progress``: a progress bar (``None``: when
+    stderr is a terminal and the run is long).
     """
     seg = explanation.segmentation
     n = len(seg)
-    j = explanation.output_index(output)
+    expected, columns, values, shown = _evaluated_output(explanation, output)
     scorer = _rebind(model, explanation)
-    game = CoalitionGame(scorer, seg, get_masker(masker), budget, _resolve_cache(cache), batch_size)
-    game(np.ones((1, n), dtype=bool))  # the full text first: its outputs must be the explained ones
-    if game.output_names and list(game.output_names) != list(explanation.output_names):
+    game = CoalitionGame(
+        scorer, seg, get_masker(masker), budget, _resolve_cache(cache), batch_size, progress
+    )
+    # the full text first: its outputs must be the explained ones
+    given = game(np.ones((1, n), dtype=bool)).shape[1]
+    names = list(game.output_names or [])
+    if given != len(expected) or (names and names != expected):
         raise InputError(
-            f"the explanation's outputs are {explanation.output_names}, but this model's are "
-            f"{list(game.output_names)}: evaluate with the model that was explained"
+            f"the explanation's outputs are {expected}, but this model's are "
+            f"{names or given}: evaluate with the model that was explained"
         )
-    values = explanation.values[:, j]
-    curves = faithfulness(values, game, j, fractions, n_outputs=explanation.n_outputs)
+
+    def read(masks: np.ndarray) -> np.ndarray:
+        """The evaluated output (one column, or the sum of the summed ones) at ``masks``."""
+        return game(masks)[:, columns].sum(axis=1, keepdims=True)
+
+    curves = faithfulness(values, read, 0, fractions)
     full = curves.deletion_curve[0]
     loo_rho = None
     if loo:
         masks = ~np.eye(n, dtype=bool)
-        drops = full - game(masks)[:, j]
+        drops = full - read(masks)[:, 0]
         loo_rho = spearman(values, drops)
     exact_l2 = exact_rho = None
     if n <= min(exact_max_segments, MAX_ENUMERATION_PLAYERS):
-        exact = shapley_from_table(game(all_masks(n)), n)[:, j]
+        exact = shapley_from_table(read(all_masks(n)), n)[:, 0]
         norm = np.linalg.norm(exact)
         exact_l2 = float(np.linalg.norm(values - exact) / norm) if norm > 0 else None
         exact_rho = spearman(values, exact)
     return Evaluation(
         **vars(curves),
-        output=explanation.output_names[j],
+        output=shown,
         loo_spearman=loo_rho,
         exact_rel_l2=exact_l2,
         exact_spearman=exact_rho,

@@ -96,3 +96,31 @@ def test_a_model_with_other_outputs_is_refused():
     )
     with pytest.raises(bbx.InputError, match=r"outputs are \['a', 'b'\]"):
         bbx.evaluate(exp, FunctionScorer(game, output_names=["x", "y"]))
+
+
+def test_an_lm_answer_is_evaluated_as_its_total_as_it_is_shown(tmp_path):
+    pytest.importorskip("torch")
+    from blackbox_explain.adapters import HFCausalLM
+    from tiny_models import build_tiny_llama
+
+    lm = HFCausalLM.from_pretrained(build_tiny_llama(tmp_path / "lm"))
+    explainer = bbx.Explainer(lm)
+    exp = explainer.explain("the food was good", "exact", 16, target=" yes it was")
+    assert exp.meta["summable_outputs"] and exp.n_outputs > 1
+    total = explainer.evaluate(exp)
+    # by linearity the tokens' exact values add up to the total's exact values
+    assert total.output == "total" and total.exact_rel_l2 == pytest.approx(0.0, abs=1e-9)
+    assert total.deletion_curve[0] == pytest.approx(exp.full_value.sum())
+    assert total.insertion_curve[0] == pytest.approx(exp.base_value.sum())
+    assert total.meta["n_calls"] == 0  # the exact table is in the explainer's cache
+    # the same numbers from the summed explanation, and a token alone on request
+    summed = explainer.evaluate(exp.sum_outputs())
+    assert summed.aopc_deletion == pytest.approx(total.aopc_deletion, abs=1e-12)
+    assert summed.loo_spearman == pytest.approx(total.loo_spearman, abs=1e-12)
+    first = explainer.evaluate(exp, output=0)
+    assert first.output == exp.output_names[0]
+    assert first.deletion_curve[0] == pytest.approx(exp.full_value[0])
+    with pytest.raises(bbx.InputError, match="'total' sums"):
+        game = additive_game(4, k=2, seed=0)
+        plain = bbx.explain(FunctionScorer(game), game.text, method="exact", budget=16)
+        bbx.evaluate(plain, FunctionScorer(game), output="total")
