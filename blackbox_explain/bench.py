@@ -131,7 +131,14 @@ class BenchResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> list[dict[str, Any]]:
-        keys = dict.fromkeys((c.method, c.budget) for c in self.cells if c.error is None)
+        """One row per method and budget (grouped by method, budgets ascending); ``texts``: how
+        many of the run's texts the row covers (fewer where the budget was below the method's
+        minimum for a text, or a cell failed)."""
+        methods = list(dict.fromkeys(c.method for c in self.cells))
+        keys = sorted(
+            {(c.method, c.budget) for c in self.cells if c.error is None},
+            key=lambda key: (methods.index(key[0]), key[1]),
+        )
         rows = []
         for method, budget in keys:
             sel = [
@@ -144,6 +151,7 @@ class BenchResult:
                     "method": method,
                     "peer": sel[0].peer,
                     "budget": budget,
+                    "texts": len({c.text for c in sel}),
                     "calls": float(np.mean([c.calls for c in sel])),
                     "seconds": float(np.median([c.seconds for c in sel])),
                     "distinct": _mean([c.distinct for c in sel]),
@@ -164,12 +172,12 @@ class BenchResult:
         return rows
 
     def headline(self, spearman_min: float = 0.95, rel_l2_max: float = 0.1) -> list[dict[str, Any]]:
-        """Per method: the fewest calls whose medians reach both accuracy thresholds."""
+        """Per method: the fewest calls whose medians reach both accuracy thresholds, on every
+        text of the run (a budget some texts could not run at does not count)."""
         out = []
+        n_texts = self.n_texts
         for method in dict.fromkeys(c.method for c in self.cells):
-            rows = sorted(
-                (r for r in self.summary() if r["method"] == method), key=lambda r: r["budget"]
-            )
+            rows = [r for r in self.summary() if r["method"] == method and r["texts"] == n_texts]
             hit = next(
                 (
                     r
@@ -191,6 +199,11 @@ class BenchResult:
             )
         return out
 
+    @property
+    def n_texts(self) -> int:
+        """The texts the run explained."""
+        return int(self.meta.get("texts") or len({c.text for c in self.cells}))
+
     def to_markdown(self) -> str:
         lines = [
             f"Output explained: {self.output!r}; model time per text {1000 * self.seconds_per_text:.2f} ms.",
@@ -209,6 +222,8 @@ class BenchResult:
             name = (
                 f"{r['method']} ({'live ' if r['live'] else ''}peer)" if r["peer"] else r["method"]
             )
+            if r["texts"] < self.n_texts:
+                name += f" ({r['texts']} of {self.n_texts} texts)"
             lines.append(
                 f"| {name} | {r['budget']} | {r['calls']:.0f} | {_fmt(r['distinct'], 0)} | "
                 f"{r['seconds']:.3f} | "
@@ -219,7 +234,8 @@ class BenchResult:
             )
         lines += [
             "",
-            "Calls to reach Spearman >= 0.95 and relative L2 <= 0.1 (median over texts and seeds):",
+            "Calls to reach Spearman >= 0.95 and relative L2 <= 0.1 (median over texts and seeds; "
+            "only budgets every text ran at):",
             "",
             "| method | calls | s / explanation |",
             "|---|---:|---:|",
@@ -271,7 +287,13 @@ class BenchResult:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for method in dict.fromkeys(c.method for c in self.cells):
             rows = sorted(
-                (r for r in self.summary() if r["method"] == method and r["rel_l2"] is not None),
+                (
+                    r
+                    for r in self.summary()
+                    if r["method"] == method
+                    and r["rel_l2"] is not None
+                    and r["texts"] == self.n_texts
+                ),
                 key=lambda r: r["calls"],
             )
             if rows:

@@ -185,3 +185,18 @@ def test_shap_peers_are_reproducible_per_seed_and_leave_numpy_global_state_alone
     np.testing.assert_array_equal(first, again)
     # two permutations of eight interacting players: another seed draws other ones
     assert not np.allclose(first, other)
+
+
+def test_a_budget_some_texts_could_not_run_at_never_makes_the_headline():
+    from blackbox_explain.examples import example_scorer
+
+    texts = ["not bad", "the food was good but the staff was rude"]
+    # permutation sampling needs 2n calls: 8 is enough for 2 segments only
+    result = run_bench(example_scorer(), texts, methods=["permutation"], budgets=[8, 64], seeds=1)
+    rows = {r["budget"]: r for r in result.summary()}
+    assert rows[8]["texts"] == 1 and rows[64]["texts"] == 2
+    # the short text alone is exact at 8 calls; the run as a whole is not measured there
+    assert rows[8]["rel_l2"] == pytest.approx(0, abs=1e-12)
+    (headline,) = result.headline()
+    assert headline["calls"] == pytest.approx(rows[64]["calls"])
+    assert "| permutation (1 of 2 texts) | 8 |" in result.to_markdown()
