@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from scorers import SCORERS
 from sentences import SENTENCES
 
-from blackbox_explain.bench import BenchResult, run_bench
+from blackbox_explain.bench import BenchResult, format_interval, ratio_interval, run_bench
 from blackbox_explain.peers import LLM_PEERS, PEERS
 
 METHODS = ["auto", "gpshap", "kernelshap", "permutation", "partition", "lime"]
@@ -211,7 +211,8 @@ def headline_rows(name: str, result: BenchResult) -> list[str]:
     def cell(h) -> str:
         if h is None or h["calls"] is None:
             return "not reached"
-        return f"{h['method']}: {h['calls']:.0f} calls, {h['seconds']:.3f} s"
+        interval = format_interval(h["calls_interval"])
+        return f"{h['method']}: {h['calls']:.0f} calls ({interval}), {h['seconds']:.3f} s"
 
     if best_ours is None:
         calls = speed = "n/a"
@@ -222,6 +223,9 @@ def headline_rows(name: str, result: BenchResult) -> list[str]:
         speed = f"< {best_ours['seconds'] / (largest * result.seconds_per_text):.2f}"
     else:
         calls = f"{best_ours['calls'] / best_peer['calls']:.2f}"
+        paired = ratio_interval(best_ours, best_peer)
+        if paired is not None:
+            calls += f" ({format_interval(paired, 2)})"
         speed = f"{best_ours['seconds'] / best_peer['seconds']:.2f}"
     peer_cell = cell(best_peer) if best_peer else f"none within {largest} calls"
     return [
@@ -237,7 +241,8 @@ def report(names: list[str], out: Path, command: str) -> str:
         "",
         f"Calls to reach Spearman >= {SPEARMAN_MIN} and relative L2 <= {REL_L2_MAX} against "
         "exact Shapley values (medians over texts and seeds), and the time per explanation "
-        "there:",
+        "there; in brackets, 90 % bootstrap intervals over the texts (for the ratio, paired: "
+        "both methods on the same resampled texts):",
         "",
         "| model | auto | our best method | best peer | calls ours / peer | time ours / peer |",
         "|---|---|---|---|---:|---:|",

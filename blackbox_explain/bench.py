@@ -37,6 +37,9 @@ from .peers import LLM_PEERS, run_llm_peer, run_peer
 from .scoring import validate_scores
 from .segmentation import Segmentation, segment
 
+#: bootstrap resamples of the texts behind each headline interval
+HEADLINE_RESAMPLES = 400
+
 FAITHFULNESS_FRACTION = 0.2  # comprehensiveness and sufficiency at the top 20 % of segments
 
 
@@ -171,38 +174,58 @@ class BenchResult:
             )
         return rows
 
-    def headline(self, spearman_min: float = 0.95, rel_l2_max: float = 0.1) -> list[dict[str, Any]]:
-        """Per method: the fewest calls whose medians reach both accuracy thresholds, on every
-        text of the run (a budget some texts could not run at does not count)."""
+    def headline(
+        self,
+        spearman_min: float = 0.95,
+        rel_l2_max: float = 0.1,
+        n_resamples: int = HEADLINE_RESAMPLES,
+    ) -> list[dict[str, Any]]:
+        """Per method: the fewest calls whose medians reach both accuracy thresholds.
+
+        Only budgets the method ran at on all its texts count (not one that some texts were
+        too long for).  ``calls_interval`` is a 90 % bootstrap interval of that number over the
+        texts (``inf``: not reached in more than 5 % of the resamples); ``resampled_calls``
+        holds the resamples, drawn alike for every method over the same texts, so ratios of
+        two methods can be bootstrapped pairwise (:func:`ratio_interval`).
+        """
         out = []
-        n_texts = self.n_texts
         for method in dict.fromkeys(c.method for c in self.cells):
-            rows = [r for r in self.summary() if r["method"] == method and r["texts"] == n_texts]
-            hit = next(
-                (
-                    r
-                    for r in rows
-                    if r["spearman"] is not None
-                    and r["rel_l2"] is not None
-                    and r["spearman"] >= spearman_min
-                    and r["rel_l2"] <= rel_l2_max
-                ),
-                None,
+            crossing = _Crossing(
+                [c for c in self.cells if c.method == method and c.error is None],
+                spearman_min,
+                rel_l2_max,
+            )
+            hit = crossing.at(crossing.texts)
+            rng = np.random.default_rng(0)  # the same resamples for every method
+            resampled = [
+                crossing.calls_at(rng.choice(crossing.texts, len(crossing.texts)).tolist())
+                for _ in range(n_resamples if crossing.texts else 0)
+            ]
+            interval = (
+                tuple(float(q) for q in np.quantile(resampled, [0.05, 0.95], method="inverted_cdf"))
+                if resampled
+                else None
             )
             out.append(
                 {
                     "method": method,
-                    "peer": rows[0]["peer"] if rows else False,
-                    "calls": None if hit is None else hit["calls"],
-                    "seconds": None if hit is None else hit["seconds"],
+                    "peer": crossing.peer,
+                    "calls": None if hit is None else hit[0],
+                    "seconds": None if hit is None else hit[1],
+                    "calls_interval": interval,
+                    "texts": crossing.texts,
+                    "resampled_calls": resampled,
                 }
             )
         return out
 
-    @property
-    def n_texts(self) -> int:
-        """The texts the run explained."""
-        return int(self.meta.get("texts") or len({c.text for c in self.cells}))
+    @staticmethod
+    def _coverage(summary: list[dict[str, Any]]) -> dict[str, int]:
+        """Per method, the most texts any of its budgets covered (the texts it was run on)."""
+        coverage: dict[str, int] = {}
+        for r in summary:
+            coverage[r["method"]] = max(coverage.get(r["method"], 0), r["texts"])
+        return coverage
 
     def to_markdown(self) -> str:
         lines = [
@@ -218,12 +241,14 @@ class BenchResult:
             "| top-3 | AOPC del. | AOPC ins. | compr. 20% | suff. 20% |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for r in self.summary():
+        summary = self.summary()
+        coverage = self._coverage(summary)
+        for r in summary:
             name = (
                 f"{r['method']} ({'live ' if r['live'] else ''}peer)" if r["peer"] else r["method"]
             )
-            if r["texts"] < self.n_texts:
-                name += f" ({r['texts']} of {self.n_texts} texts)"
+            if r["texts"] < coverage[r["method"]]:
+                name += f" ({r['texts']} of {coverage[r['method']]} texts)"
             lines.append(
                 f"| {name} | {r['budget']} | {r['calls']:.0f} | {_fmt(r['distinct'], 0)} | "
                 f"{r['seconds']:.3f} | "
@@ -235,16 +260,18 @@ class BenchResult:
         lines += [
             "",
             "Calls to reach Spearman >= 0.95 and relative L2 <= 0.1 (median over texts and seeds; "
-            "only budgets every text ran at):",
+            "only budgets every text ran at), with a 90 % bootstrap interval over the texts:",
             "",
-            "| method | calls | s / explanation |",
-            "|---|---:|---:|",
+            "| method | calls | 90 % interval | s / explanation |",
+            "|---|---:|---:|---:|",
         ]
         for h in self.headline():
             name = f"{h['method']} (peer)" if h["peer"] else h["method"]
             calls = "not reached" if h["calls"] is None else f"{h['calls']:.0f}"
             seconds = "" if h["seconds"] is None else f"{h['seconds']:.3f}"
-            lines.append(f"| {name} | {calls} | {seconds} |")
+            lines.append(
+                f"| {name} | {calls} | {format_interval(h['calls_interval'])} | {seconds} |"
+            )
         if self.meta.get("skipped"):
             counts: dict[str, int] = {}
             for cell in self.meta["skipped"]:
@@ -273,7 +300,9 @@ class BenchResult:
             "meta": self.meta,
             "cells": [asdict(c) for c in self.cells],
             "summary": self.summary(),
-            "headline": self.headline(),
+            "headline": [
+                {k: v for k, v in h.items() if k != "resampled_calls"} for h in self.headline()
+            ],
         }
         written[0].write_text(json.dumps(payload, indent=1, default=float))
         written[1].write_text(self.to_markdown())
@@ -284,6 +313,7 @@ class BenchResult:
             import matplotlib.pyplot as plt
         except ImportError:
             return written
+        coverage = self._coverage(self.summary())
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for method in dict.fromkeys(c.method for c in self.cells):
             rows = sorted(
@@ -292,7 +322,7 @@ class BenchResult:
                     for r in self.summary()
                     if r["method"] == method
                     and r["rel_l2"] is not None
-                    and r["texts"] == self.n_texts
+                    and r["texts"] == coverage[method]
                 ),
                 key=lambda r: r["calls"],
             )
@@ -314,6 +344,56 @@ class BenchResult:
         plt.close(fig)
         written.append(folder / "bench.png")
         return written
+
+
+class _Crossing:
+    """Where one method's medians first reach both thresholds, on any multiset of its texts."""
+
+    def __init__(self, cells: list[Cell], spearman_min: float, rel_l2_max: float) -> None:
+        self.spearman_min = spearman_min
+        self.rel_l2_max = rel_l2_max
+        self.peer = bool(cells and cells[0].peer)
+        self.texts = sorted({c.text for c in cells})
+        by_budget: dict[int, dict[int, list[Cell]]] = {}
+        for cell in cells:
+            by_budget.setdefault(cell.budget, {}).setdefault(cell.text, []).append(cell)
+        # a budget counts only where every one of the method's texts ran
+        self.by_budget = {
+            b: per_text
+            for b, per_text in sorted(by_budget.items())
+            if len(per_text) == len(self.texts)
+        }
+
+    def at(self, texts: Sequence[int]) -> tuple[float, float] | None:
+        """(mean calls, median seconds) at the first budget that reaches both thresholds."""
+        for per_text in self.by_budget.values():
+            cells = [c for t in texts for c in per_text[t]]
+            rel_l2 = _median([c.rel_l2 for c in cells])
+            rho = _median([c.spearman for c in cells])
+            if rel_l2 is None or rho is None:
+                continue
+            if rho >= self.spearman_min and rel_l2 <= self.rel_l2_max:
+                return float(np.mean([c.calls for c in cells])), float(
+                    np.median([c.seconds for c in cells])
+                )
+        return None
+
+    def calls_at(self, texts: Sequence[int]) -> float:
+        hit = self.at(texts)
+        return float("inf") if hit is None else hit[0]
+
+
+def ratio_interval(ours: dict[str, Any], peer: dict[str, Any]) -> tuple[float, float] | None:
+    """90 % bootstrap interval of ``ours["calls"] / peer["calls"]`` from two :meth:`headline`
+    rows over the same texts (paired: the same resample of texts for both)."""
+    a, b = np.asarray(ours["resampled_calls"]), np.asarray(peer["resampled_calls"])
+    if not len(a) or len(a) != len(b) or ours["texts"] != peer["texts"]:
+        return None  # not resampled from the same texts: no pairing
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = np.where(np.isinf(b), 0.0, a / b)  # a peer never there: ours is below any ratio
+    ratios = np.where(np.isinf(a) & ~np.isinf(b), np.inf, ratios)
+    low, high = np.quantile(ratios, [0.05, 0.95], method="inverted_cdf")
+    return float(low), float(high)
 
 
 def run_bench(
@@ -524,6 +604,14 @@ def _median(values: Sequence[float | None]) -> float | None:
 def _mean(values: Sequence[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return float(np.mean(kept)) if kept else None
+
+
+def format_interval(interval: tuple[float, float] | None, digits: int = 0) -> str:
+    """``low-high`` (``not reached`` for an infinite end)."""
+    if interval is None:
+        return ""
+    low, high = ("not reached" if not np.isfinite(v) else f"{v:.{digits}f}" for v in interval)
+    return low if low == high == "not reached" else f"{low}-{high}"
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:

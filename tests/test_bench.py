@@ -200,3 +200,32 @@ def test_a_budget_some_texts_could_not_run_at_never_makes_the_headline():
     (headline,) = result.headline()
     assert headline["calls"] == pytest.approx(rows[64]["calls"])
     assert "| permutation (1 of 2 texts) | 8 |" in result.to_markdown()
+
+
+def test_headline_intervals_bootstrap_the_texts_and_pair_the_ratio():
+    from blackbox_explain.bench import BenchResult, Cell, format_interval, ratio_interval
+
+    def cell(text, method, budget, rel_l2, peer=False):
+        return Cell(text, 8, method, budget, 0, budget, 0.001, 0.01, rel_l2, 1.0, 1.0, peer=peer)
+
+    cells = []
+    for t in range(10):
+        # ours: at 10 calls only 4 of the 10 texts are accurate (median: not reached); all at 20
+        cells += [cell(t, "ours", 10, 0.05 if t < 4 else 0.5), cell(t, "ours", 20, 0.01)]
+        cells += [cell(t, "peer", 40, 0.01, peer=True), cell(t, "never", 40, 0.9)]
+    result = BenchResult(cells, "out", 0.001, {"texts": 10})
+    rows = {h["method"]: h for h in result.headline()}
+    assert rows["ours"]["calls"] == 20 and rows["peer"]["calls"] == 40
+    # a resample reaches at 10 calls when 6 or more of its 10 texts are among the 4 accurate
+    # ones: P(Binomial(10, 0.4) >= 6) = 0.17, more than 5 % and less than 95 %
+    assert rows["ours"]["calls_interval"] == (10.0, 20.0)
+    assert rows["peer"]["calls_interval"] == (40.0, 40.0)
+    assert rows["never"]["calls"] is None and format_interval(rows["never"]["calls_interval"]) == (
+        "not reached"
+    )
+    assert ratio_interval(rows["ours"], rows["peer"]) == (0.25, 0.5)
+    assert ratio_interval(rows["ours"], rows["never"]) == (0.0, 0.0)
+    markdown = result.to_markdown()
+    assert (
+        "| ours | 20 | 10-20 |" in markdown and "| never | not reached | not reached |" in markdown
+    )
