@@ -1,5 +1,6 @@
 """Self-contained HTML reports (no network, no CDN): heatmaps, an output selector, a segment x
-output matrix for LMs, and a provenance table.
+output matrix for LMs, the faithfulness evaluation when there is one (its curves as inline SVG),
+and a provenance table.
 
 Every piece of model or user text goes through :func:`html.escape` on the Python side; the small
 script only shows and hides panels that are already rendered, so no text ever reaches the DOM
@@ -166,6 +167,98 @@ def _provenance(exp: Explanation) -> str:
     return "".join(rows)
 
 
+def _number(value: Any, digits: int = 4) -> str:
+    """A recorded number formatted, or the value as text (escaped by the caller)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:+.{digits}g}" if np.isfinite(number) else "n/a"
+
+
+def _curves_svg(deletion: Any, insertion: Any) -> str:
+    """Deletion (red) and insertion (blue) curves as an inline SVG (numbers only, no text)."""
+    curves = []
+    for values in (deletion, insertion):
+        try:
+            array = np.asarray(values, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            return ""
+        if len(array) < 2 or not np.all(np.isfinite(array)):
+            return ""
+        curves.append(array)
+    width, height, pad = 320, 140, 8
+    low = min(float(c.min()) for c in curves)
+    high = max(float(c.max()) for c in curves)
+    span = high - low or 1.0
+    lines = []
+    for array, color in zip(curves, ("#d22", "#25d"), strict=True):
+        xs = pad + np.arange(len(array)) * (width - 2 * pad) / (len(array) - 1)
+        ys = height - pad - (array - low) * (height - 2 * pad) / span
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+        lines.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
+    return (
+        f'<svg class="curves" width="{width}" height="{height}" role="img" '
+        'aria-label="deletion and insertion curves" style="border:1px solid #eee">'
+        f"{''.join(lines)}</svg>"
+        '<p class="legend">red: the output as the top segments are removed; blue: as they are '
+        "added to the empty input</p>"
+    )
+
+
+def _faithfulness(evaluation: Any) -> str:
+    """The faithfulness evaluation ``explain --evaluate`` recorded in the explanation's meta."""
+    if not isinstance(evaluation, dict):
+        return ""
+    rows = [
+        ("output evaluated", str(evaluation.get("output", ""))),
+        (
+            "AOPC deletion (mean drop as top segments are removed)",
+            _number(evaluation.get("aopc_deletion")),
+        ),
+        (
+            "AOPC insertion (mean gain as top segments are added)",
+            _number(evaluation.get("aopc_insertion")),
+        ),
+    ]
+    for key, label in (("comprehensiveness", "comprehensiveness"), ("sufficiency", "sufficiency")):
+        per_fraction = evaluation.get(key)
+        if isinstance(per_fraction, dict):
+            cells = ", ".join(
+                f"top {_number(100 * float(q), 3).lstrip('+')} %: {_number(v, 3)}"
+                if _is_number(q)
+                else f"{q}: {_number(v, 3)}"
+                for q, v in per_fraction.items()
+            )
+            rows.append((label, cells))
+    for key, label in (
+        ("loo_spearman", "leave-one-out Spearman"),
+        ("exact_rel_l2", "relative L2 error against exact Shapley values"),
+        ("exact_spearman", "Spearman against exact Shapley values"),
+    ):
+        if evaluation.get(key) is not None:
+            rows.append((label, _number(evaluation[key], 3).lstrip("+")))
+    meta = evaluation.get("meta")
+    if isinstance(meta, dict):
+        rows.append(
+            (
+                "model calls",
+                f"{meta.get('n_calls', '?')} new, {meta.get('n_cache_hits', '?')} cached",
+            )
+        )
+    table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
+    svg = _curves_svg(evaluation.get("deletion_curve"), evaluation.get("insertion_curve"))
+    return f"<h3>Faithfulness</h3><table class=faithfulness>{table}</table>{svg}"
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def render_section(exp: Explanation, section_id: str, title: str | None = None) -> str:
     """One explanation: selector, heatmap + top segments per output, matrix, provenance."""
     views = _views(exp)
@@ -198,6 +291,7 @@ def render_section(exp: Explanation, section_id: str, title: str | None = None) 
     if exp.n_outputs > 1:
         parts.append("<h3>Segments × outputs</h3>")
         parts.append(_matrix(exp))
+    parts.append(_faithfulness(exp.meta.get("evaluation")))
     parts.append("<h3>Provenance</h3>")
     parts.append(_provenance(exp))
     parts.append("</section>")

@@ -58,7 +58,13 @@ def report(tmp_path_factory) -> Path:
         output_names=HOSTILE[:2],
         name=HOSTILE[2],
     )
-    exp1 = bbx.explain(classifier, text, method="kernelshap", budget=80)
+    explainer = bbx.Explainer(classifier)
+    exp1 = explainer.explain(text, "kernelshap", 80)
+    # a faithfulness evaluation, as `explain --evaluate` records it, with hostile keys and values
+    # (an explanation file may come from anywhere)
+    evaluation = explainer.evaluate(exp1, output=1, exact_max_segments=0).to_dict()
+    evaluation["comprehensiveness"]["<img src=x onerror=alert(9)>"] = "<script>alert(10)</script>"
+    exp1.meta["evaluation"] = evaluation
     exp2 = bbx.explain(HostileLM(), text, method="kernelshap", budget=80, target="anything")
     path = tmp_path_factory.mktemp("report") / "report.html"
     path.write_text(render_html([exp1, exp2], title=HOSTILE[3]), encoding="utf-8")
@@ -120,6 +126,13 @@ def test_report_in_headless_chromium(report):
         assert title is not None and ("+" in title or "-" in title)
         # the LM section has a segment x token matrix
         assert section.locator("table.matrix tr").count() > 5
+        # the classifier's section shows its faithfulness evaluation, curves drawn as SVG
+        first = page.locator("#explanation-0")
+        faithfulness = first.locator("table.faithfulness").inner_text()
+        assert "AOPC deletion" in faithfulness and HOSTILE[1] in faithfulness
+        assert "alert(9)" in faithfulness and "alert(10)" in faithfulness  # as text
+        assert first.locator("svg.curves polyline").count() == 2
+        assert section.locator("table.faithfulness").count() == 0  # not evaluated
         browser.close()
 
 
