@@ -278,3 +278,30 @@ def test_kernelshap_ridge_keeps_efficiency_and_is_zero_on_additive_games():
     np.testing.assert_allclose(exp.values, additive.shapley(), atol=1e-9)
     with pytest.raises(bbx.InputError, match="ridge"):
         run(additive, "kernelshap", 50, ridge=-1)
+
+
+def test_kernelshap_plan_weights_for_texts_longer_than_a_float_binomial():
+    import math
+
+    from blackbox_explain.estimators.kernelshap import plan_coalitions, size_weights
+
+    # moderate n: the Horvitz-Thompson weight, kernel weight / P(in sample), written out
+    n, rng = 40, np.random.default_rng(0)
+    plan = plan_coalitions(n, 300, rng)
+    sampled = np.zeros(len(plan.masks), dtype=bool)
+    sampled[plan.units] = True
+    weights = size_weights(n)
+    probability = weights / weights[np.setdiff1d(np.arange(n + 1), plan.complete_sizes)].sum()
+    probability[plan.complete_sizes] = 0.0
+    for row in np.flatnonzero(sampled):
+        s = int(plan.masks[row].sum())
+        per_draw = (probability[s] + probability[n - s]) / math.comb(n, s)
+        in_sample = -math.expm1(plan.n_draws * math.log1p(-per_draw))  # 1 - (1 - p) ** draws
+        expected = weights[s] / math.comb(n, s) / in_sample
+        assert plan.inclusion_weights[row] == pytest.approx(expected, rel=1e-9)
+    # C(1100, 550) does not fit a float: the plan is still made, with finite positive weights
+    big = plan_coalitions(1100, 2400, np.random.default_rng(1))
+    assert len(big.masks) == 2400
+    rows = np.unique(big.units)
+    assert np.all(np.isfinite(big.inclusion_weights[rows]))
+    assert np.all(big.inclusion_weights[rows] > 0)

@@ -139,7 +139,7 @@ class CoalitionPlan:
     @property
     def n_draws(self) -> int:
         """How many sampling units (complementary pairs) were drawn."""
-        return len(self.unit_of_draw)
+        return int(self.unit_of_draw.max()) + 1 if len(self.unit_of_draw) else 0
 
     def regression_weights(
         self, unit_counts: np.ndarray, inclusion: bool = True
@@ -182,9 +182,15 @@ def plan_coalitions(
 ) -> CoalitionPlan:
     """Choose at most ``n_coalitions`` distinct non-trivial coalitions for KernelSHAP."""
     weights = size_weights(n)
-    # per-coalition kernel weight of each size
+    # per-coalition kernel weight of each size (in log space: C(n, s) overflows a float from
+    # n = 1030 on; such weights underflow to 0, and only complete sizes use them)
     per_coalition = np.array(
-        [weights[s] / math.comb(n, s) if 0 < s < n else 0.0 for s in range(n + 1)]
+        [
+            math.exp(math.log(weights[s]) - _log_comb(n, s))
+            if 0 < s < n and weights[s] > 0
+            else 0.0
+            for s in range(n + 1)
+        ]
     )
     chosen = DistinctMasks(n)
     fixed: list[float] = []
@@ -233,9 +239,14 @@ def plan_coalitions(
         probabilities = _size_probabilities(remaining_weight, size_sampling)
         sizes = masks.sum(axis=1)
         for size in np.unique(sizes[coalition_of_row]):
-            per_draw = (probabilities[size] + probabilities[n - size]) / math.comb(n, int(size))
-            included = -np.expm1(draw * np.log1p(-min(per_draw, 1.0))) if per_draw < 1 else 1.0
-            inclusion_weights[sizes == size] = per_coalition[size] / included
+            # kernel weight / P(drawn at least once), as weight / (size's draw probability)
+            # x (per-draw probability of this coalition / P(drawn at least once)): stable when
+            # C(n, size) is astronomically large
+            size_probability = probabilities[size] + probabilities[n - size]
+            per_draw = math.exp(math.log(size_probability) - _log_comb(n, int(size)))
+            inclusion_weights[sizes == size] = (
+                weights[size] / size_probability * _per_draw_over_inclusion(per_draw, draw)
+            )
     return CoalitionPlan(
         masks,
         np.array(fixed, dtype=np.float64),
@@ -245,6 +256,21 @@ def plan_coalitions(
         sorted(complete),
         inclusion_weights,
     )
+
+
+def _log_comb(n: int, k: int) -> float:
+    """``log C(n, k)`` without forming the (possibly huge) integer."""
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _per_draw_over_inclusion(per_draw: float, draws: int) -> float:
+    """``p / (1 - (1 - p) ** draws)``: a coalition's chance per draw over its chance to be in a
+    sample of ``draws`` draws (the limit ``1 / draws`` when ``p`` underflows)."""
+    if per_draw <= 0.0:
+        return 1.0 / draws
+    if per_draw >= 1.0:
+        return per_draw
+    return per_draw / -math.expm1(draws * math.log1p(-per_draw))
 
 
 def _combinations_masks(n: int, size: int) -> list[np.ndarray]:
