@@ -13,9 +13,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ._unicode_marks import COMBINING_MARKS
 from .errors import InputError, InputTypeError, UnknownNameError
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]+", re.UNICODE)
+# a word's letters include its combining marks (accents, Indic vowel signs and viramas)
+_LETTERS = rf"[\w{COMBINING_MARKS}]+"
+_WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})*|[^\w\s]+", re.UNICODE)
+_MARK = re.compile(rf"[{COMBINING_MARKS}]")
 _SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|\n+|$)", re.UNICODE)
 
 GRANULARITIES = ("word", "sentence", "token", "char")
@@ -126,10 +130,18 @@ class Segmentation:
 
     @classmethod
     def characters(cls, text: str) -> Segmentation:
-        """Every non-space character."""
+        """Every non-space character, with the combining marks that follow it (an accent or an
+        Indic vowel sign stays on its letter)."""
         _check_text(text)
-        spans = tuple((i, i + 1) for i, c in enumerate(text) if not c.isspace())
-        return cls(text, spans, kind="char")
+        spans: list[tuple[int, int]] = []
+        for i, c in enumerate(text):
+            if c.isspace():
+                continue
+            if spans and spans[-1][1] == i and _MARK.match(c):
+                spans[-1] = (spans[-1][0], i + 1)
+            else:
+                spans.append((i, i + 1))
+        return cls(text, tuple(spans), kind="char")
 
     @classmethod
     def from_spans(

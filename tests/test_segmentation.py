@@ -99,3 +99,46 @@ def test_bad_text(bad):
 def test_unknown_granularity_lists_valid_ones():
     with pytest.raises(bbx.UnknownNameError, match="sentence"):
         segment("a b", "paragraphs")
+
+
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("हिन्दी भाषा अच्छी है", ["हिन्दी", "भाषा", "अच्छी", "है"]),  # vowel signs, virama
+        ("தமிழ் மொழி", ["தமிழ்", "மொழி"]),
+        ("ภาษาไทย ดีมาก", ["ภาษาไทย", "ดีมาก"]),
+        ("e\u0301te\u0301 good", ["e\u0301te\u0301", "good"]),  # decomposed accents
+        ("naïve café, don't!", ["naïve", "café", ",", "don't", "!"]),
+    ],
+)
+def test_words_keep_their_combining_marks(text, words):
+    seg = Segmentation.words(text)
+    assert [s.text for s in seg.segments] == words
+    # deleting a word removes its marks with it: none is left dangling on a neighbour
+    kept = bbx.maskers.Delete().render(seg, np.array([i != 0 for i in range(len(seg))]))
+    assert kept.strip() == text[seg.spans[1][0] :].strip()
+
+
+def test_characters_carry_their_combining_marks():
+    seg = Segmentation.characters("e\u0301t\u00e9 हि")
+    assert [s.text for s in seg.segments] == ["e\u0301", "t", "\u00e9", "हि"]
+
+
+def test_the_combining_mark_table_matches_this_pythons_unicode_database():
+    import re
+    import sys
+    import unicodedata
+
+    from blackbox_explain._unicode_marks import COMBINING_MARKS, UNICODE_VERSION
+
+    mark = re.compile(f"[{COMBINING_MARKS}]")
+    table = {cp for cp in range(sys.maxunicode + 1) if mark.match(chr(cp))}
+    database = {
+        cp
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me")
+    }
+    if unicodedata.unidata_version == UNICODE_VERSION:
+        assert table == database
+    else:  # another Unicode version: marks stay marks; new ones may be missing
+        assert table <= database
