@@ -177,6 +177,7 @@ class Explainer:
         game = CoalitionGame(
             scorer, segmentation, chosen_masker, budget, self.cache, self.batch_size, self.progress
         )
+        _check_seed(seed)
         seed_used = (
             seed
             if seed is not None
@@ -250,6 +251,7 @@ class Explainer:
         """A dry run of :meth:`explain`: the calls, tokens and cost it would take, no call made."""
         from .dryrun import ADAPTIVE_METHODS, DryRun, PlanningGame
 
+        _check_seed(seed)
         segmentation, budget, estimator = _prepare(
             text, method, budget, granularity, tokenizer, noise_samples, method_options
         )
@@ -298,6 +300,15 @@ class Explainer:
 
     def __repr__(self) -> str:
         return f"Explainer(model={describe_scorer(self.model)}, cache={self.cache!r})"
+
+
+def _check_seed(seed: object) -> None:
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InputTypeError(f"seed must be a non-negative int or None, got {type(seed).__name__}")
+    if seed < 0:
+        raise InputError(f"seed must be a non-negative int or None, got {seed}")
 
 
 def _bind(model: Any, text: str, target: Any) -> tuple[Scorer, Any]:

@@ -44,7 +44,16 @@ class UnknownNameError(InputError):
         self.kind = kind
         self.name = name
         self.valid = sorted(valid)
-        super().__init__(f"unknown {kind} {name!r}; valid {kind}s are: {', '.join(self.valid)}")
+        super().__init__(
+            f"unknown {kind} {name!r}; valid {_plural(kind)} are: {', '.join(self.valid)}"
+        )
+
+
+def _plural(noun: str) -> str:
+    """``granularity`` -> ``granularities``, ``method`` -> ``methods`` (the last word)."""
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 class BudgetError(BlackboxExplainError, ValueError):

@@ -44,7 +44,7 @@ def test_budget_smaller_than_minimum():
 def test_unknown_method_lists_valid_ones():
     with pytest.raises(bbx.UnknownNameError, match="kernelshap"):
         bbx.explain(ones, "a b", method="deeplift")
-    with pytest.raises(bbx.InputError, match="bad options"):
+    with pytest.raises(bbx.InputError, match="no option 'windows'; its options: window, stride"):
         bbx.explain(ones, "a b", method="occlusion", windows=3)
 
 
@@ -92,3 +92,26 @@ def test_missing_dependency_names_the_extra():
 
     with pytest.raises(bbx.MissingDependencyError, match=r"blackbox-explain\[lime\]"):
         require("surely_not_installed_module_xyz", "lime")
+
+
+@pytest.mark.parametrize(
+    "seed,err", [("x", bbx.InputTypeError), (True, bbx.InputTypeError), (-1, bbx.InputError)]
+)
+def test_bad_seed_is_named(seed, err):
+    with pytest.raises(err, match="seed must be a non-negative int or None"):
+        bbx.explain(ones, "a b c", method="permutation", budget=16, seed=seed)
+    with pytest.raises(err, match="seed"):
+        bbx.Explainer(ones).plan("a b c", "permutation", 16, seed=seed)
+
+
+def test_an_option_the_method_does_not_have_is_named_with_its_options():
+    with pytest.raises(
+        bbx.InputError, match="method 'kernelshap' has no option 'rige'; its options: "
+    ):
+        bbx.explain(ones, "a b c", method="kernelshap", budget=16, rige=0.1)
+    with pytest.raises(
+        bbx.InputError, match="method 'auto' has no option 'output'; its options: none"
+    ):
+        bbx.explain(ones, "a b c", output="positive")
+    with pytest.raises(bbx.UnknownNameError, match="valid granularities are"):
+        bbx.explain(ones, "a b c", granularity="words")

@@ -41,6 +41,7 @@ def get_estimator(method: str | Estimator, **options: Any) -> Estimator:
         return method
     if method not in ESTIMATORS:
         raise UnknownNameError("method", method, ESTIMATORS)
+    _check_options(method, options)
     try:
         return ESTIMATORS[method](**options)
     except TypeError as exc:
@@ -66,3 +67,22 @@ __all__ = [
     "ShapPartition",
     "get_estimator",
 ]
+
+
+def _check_options(method: str, options: dict[str, Any]) -> None:
+    """Name an option the method does not have, with the ones it has."""
+    import inspect
+
+    from ..errors import InputError
+
+    init = ESTIMATORS[method].__init__
+    parameters = {} if init is object.__init__ else dict(inspect.signature(init).parameters)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    known = [name for name in parameters if name != "self"]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InputError(
+            f"method {method!r} has no option {', '.join(map(repr, unknown))}; its options: "
+            f"{', '.join(known) if known else 'none'}"
+        )
