@@ -182,12 +182,16 @@ class HFCausalLM(PlacedModel):
         torch = torch_module()
         self._ready()
         ids = self.prompt_ids(prompt)
+        self.check_context(len(ids), 1, "answer")
+        room = self.max_new_tokens
+        if self.context_length is not None:  # an answer stops at the end of the context
+            room = min(room, self.context_length - len(ids))
         input_ids = torch.tensor([ids], device=self.device)
         with torch.inference_mode():
             out = self.model.generate(
                 input_ids,
                 attention_mask=torch.ones_like(input_ids),
-                max_new_tokens=self.max_new_tokens,
+                max_new_tokens=room,
                 do_sample=False,
                 pad_token_id=self._pad_id(),
             )
@@ -206,6 +210,27 @@ class HFCausalLM(PlacedModel):
         return [
             self.tokenizer.decode(self.generate_ids(p), skip_special_tokens=True) for p in prompts
         ]
+
+    @property
+    def context_length(self) -> int | None:
+        """The longest sequence the model was built for (its config's position limit)."""
+        config = getattr(self.model, "config", None)
+        for name in ("max_position_embeddings", "n_positions", "n_ctx"):
+            value = getattr(config, name, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
+
+    def check_context(self, prompt_tokens: int, answer_tokens: int, answer: str) -> None:
+        """Refuse a prompt plus answer longer than the model's context, naming both lengths
+        (past it a model with learned positions fails deep inside torch, others degrade)."""
+        limit = self.context_length
+        if limit is not None and prompt_tokens + answer_tokens > limit:
+            plural = "" if answer_tokens == 1 else "s"
+            raise InputError(
+                f"the prompt ({prompt_tokens} tokens) plus the {answer} ({answer_tokens} "
+                f"token{plural}) exceed the {limit}-token context of {self.name}; shorten the text"
+            )
 
     def _pad_id(self) -> int:
         pad = self.tokenizer.pad_token_id
@@ -304,7 +329,11 @@ class HFCausalLM(PlacedModel):
                 raise InputError("this model is in label mode; pass either labels or a target")
             if self.label_output not in LABEL_OUTPUTS:
                 raise UnknownNameError("label output", self.label_output, LABEL_OUTPUTS)
-            return LMLabelScorer(self, [self.target_ids(label) for label in self.labels])
+            label_ids = [self.target_ids(label) for label in self.labels]
+            self.check_context(
+                len(self.prompt_ids(text)), max(map(len, label_ids)), "longest label"
+            )
+            return LMLabelScorer(self, label_ids)
         if target is None:
             ids = self.generate_ids(text)
             if not ids:
@@ -313,6 +342,7 @@ class HFCausalLM(PlacedModel):
         else:
             ids = self.target_ids(target)
             target_text = target
+        self.check_context(len(self.prompt_ids(text)), len(ids), "target")
         return LMTargetScorer(self, ids, target_text)
 
 

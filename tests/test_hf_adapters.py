@@ -282,3 +282,30 @@ def test_label_mode_is_a_classifier(llama_dir):
         np.testing.assert_allclose(column, direct, rtol=1e-6, atol=1e-5)  # float32 sums of ~-85
     with pytest.raises(bbx.InputError, match="label mode"):
         lm.bind("x", target="y")
+
+
+def test_a_prompt_longer_than_the_context_is_named_before_any_call(tmp_path):
+    """GPT-2 has learned absolute positions: past its context it failed inside torch with an
+    IndexError; now the lengths are named when the model is bound."""
+    from tiny_models import _random_model, build_tokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = build_tokenizer(tmp_path, chat=False)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=32, n_embd=32, n_layer=1, n_head=2)
+    _random_model(GPT2LMHeadModel, config, 0).save_pretrained(tmp_path)
+    long_text = " ".join(["good movie"] * 40)
+    labels = HFCausalLM.from_pretrained(tmp_path, labels=[" positive", " negative"])
+    assert labels.context_length == 32
+    with pytest.raises(bbx.InputError, match=r"exceed the 32-token context"):
+        bbx.explain(labels, long_text, method="kernelshap", budget=100)
+    generating = HFCausalLM.from_pretrained(tmp_path, max_new_tokens=24)
+    with pytest.raises(bbx.InputError, match=r"plus the answer \(1 token\) exceed"):
+        generating.bind(long_text)
+    with pytest.raises(bbx.InputError, match=r"plus the target \(\d+ tokens\) exceed"):
+        generating.bind(long_text, target=" a fine film")
+    # a short prompt near the end of the context: the greedy answer stops at the context's end
+    near_end = " ".join(["good"] * 14)  # 28 tokens: room for 4 of the 24 answer tokens
+    answer = generating.generate_ids(near_end)
+    assert len(generating.prompt_ids(near_end)) + len(answer) <= 32
+    exp = bbx.explain(generating, "good movie", method="exact", budget=4)
+    assert np.isfinite(exp.values).all()
