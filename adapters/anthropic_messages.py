@@ -24,6 +24,11 @@ class AnthropicMessages(RemoteScorer):
     ``bind(text, target)`` explains it through :class:`GenerationSimilarity`: with ``labels``, by
     whether each perturbed prompt's answer names the same label; otherwise by the embedding
     similarity of the answers (``similarity=`` overrides).
+
+    ``empty_prompt`` is sent in place of a prompt with every segment removed (the empty
+    coalition every Shapley method asks about): the API refuses an empty or blank user message.
+    It is part of the cache key; pick another placeholder if ``"."`` means something to your
+    task.
     """
 
     env_key = "ANTHROPIC_API_KEY"
@@ -42,10 +47,12 @@ class AnthropicMessages(RemoteScorer):
         sample_index: int = 0,
         timeout: float = 60.0,
         name: str | None = None,
+        empty_prompt: str = ".",
         **engine: Any,
     ) -> None:
         super().__init__(**engine)
         self.model = model
+        self.empty_prompt = empty_prompt
         self.base_url = base_url
         self.labels = list(labels) if labels is not None else None
         self.similarity = similarity or ("label" if labels else "embedding")
@@ -72,6 +79,7 @@ class AnthropicMessages(RemoteScorer):
                 self.max_tokens,
                 self.temperature,
                 sample,
+                self.empty_prompt,
             ]
         )
 
@@ -90,6 +98,9 @@ class AnthropicMessages(RemoteScorer):
 
     async def _generate_one(self, text: str) -> tuple[str, int, int]:
         sdk = self._sdk
+        if not text.strip():  # every segment removed: the API refuses a blank message
+            self._check_empty_prompt()
+            text = self.empty_prompt
         kwargs: dict[str, Any] = {
             "model": self.model,
             "max_tokens": self.max_tokens,
@@ -120,8 +131,17 @@ class AnthropicMessages(RemoteScorer):
         answers = self.run(prompts, self._generate_one)
         return [answers[p] for p in prompts]
 
+    def _check_empty_prompt(self) -> None:
+        if not isinstance(self.empty_prompt, str) or not self.empty_prompt.strip():
+            raise InputError(
+                "empty_prompt must be non-blank text (the API refuses a blank message), "
+                f"got {self.empty_prompt!r}"
+            )
+
     def bind(self, text: str, target: str | None = None) -> Any:
         from .generation_similarity import GenerationSimilarity
+
+        self._check_empty_prompt()
 
         return GenerationSimilarity(self, similarity=self.similarity, labels=self.labels).bind(
             text, target

@@ -270,6 +270,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def _messages(self, body: dict) -> None:
         text = body["messages"][-1]["content"]
+        # as Anthropic's API does: an empty or blank user message is a bad request
+        if not text.strip():
+            message = (
+                "messages.0: all messages must have non-empty content except for the optional "
+                "final assistant message"
+                if not text
+                else "messages: text content blocks must contain non-whitespace text"
+            )
+            self._send(
+                400,
+                {"type": "error", "error": {"type": "invalid_request_error", "message": message}},
+            )
+            return
         answer = "Positive." if p_positive(text) >= 0.5 else "It is negative."
         self._send(
             200,

@@ -192,6 +192,17 @@ def test_anthropic_messages_explained_by_label(api):
     # ...sent the way the SDK sends it, and nowhere else:
     assert KEY not in repr(model) and KEY not in exp.to_json()  # ...and nowhere else
     np.testing.assert_allclose(exp.full_value, [1.0])
+    # the server refuses a blank message, as Anthropic's does: the empty coalition is sent as
+    # the empty_prompt placeholder (part of the cache key), never as ""
+    sent_texts = [b["messages"][-1]["content"] for b in api.bodies]
+    assert "." in sent_texts and "" not in sent_texts
+    other = AnthropicMessages("fake-claude", base_url=api.url, api_key=KEY, empty_prompt="(none)")
+    assert other.fingerprint != model.fingerprint
+    blank = AnthropicMessages(
+        "fake-claude", base_url=api.url, api_key=KEY, labels=["positive"], empty_prompt=" "
+    )
+    with pytest.raises(bbx.InputError, match="empty_prompt must be non-blank"):
+        bbx.explain(blank, "good food", method="exact", budget=4)
 
 
 def test_http_json_endpoint(api):
