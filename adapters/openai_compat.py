@@ -114,8 +114,6 @@ class _OpenAIBase(RemoteScorer):
 
 
 class OpenAIChat(_OpenAIBase):
-    scalarizers = ("label probability", "generation similarity")
-
     """Chat completions: label probabilities (``labels=[...]``) or generated text.
 
     Parameters
@@ -130,10 +128,15 @@ class OpenAIChat(_OpenAIBase):
         How many alternatives to ask for (servers allow up to 20).
     system_prompt, max_tokens, temperature:
         Request parameters (``max_tokens`` for generation).
+    empty_prompt:
+        Sent in place of a prompt with every segment removed, for servers that refuse a blank
+        message (LM Studio and some others; OpenAI's API accepts it).  Part of the cache key.
     max_concurrency, retry, requests_per_minute, tokens_per_minute, prices, max_cost,
     max_total_tokens:
         The engine's policy (see :class:`~blackbox_explain.remote.RemoteScorer`).
     """
+
+    scalarizers = ("label probability", "generation similarity")
 
     def __init__(
         self,
@@ -144,9 +147,11 @@ class OpenAIChat(_OpenAIBase):
         top_logprobs: int = 20,
         system_prompt: str | None = None,
         max_tokens: int = 64,
+        empty_prompt: str | None = None,
         **options: Any,
     ) -> None:
         super().__init__(model, base_url, api_key, **options)
+        self.empty_prompt = empty_prompt
         self.labels = list(labels) if labels is not None else None
         self.top_logprobs = top_logprobs
         self.system_prompt = system_prompt
@@ -159,11 +164,14 @@ class OpenAIChat(_OpenAIBase):
     def fingerprint(self) -> str:
         # max_tokens shapes generated answers only; label mode always asks for one token
         length = None if self.labels else self.max_tokens
-        return json.dumps(
-            [*self._identity(), self.labels, self.top_logprobs, self.system_prompt, length]
-        )
+        key = [*self._identity(), self.labels, self.top_logprobs, self.system_prompt, length]
+        if self.empty_prompt is not None:  # (absent otherwise: earlier caches keep their keys)
+            key.append(["empty_prompt", self.empty_prompt])
+        return json.dumps(key)
 
     def _messages(self, text: str) -> list[dict[str, str]]:
+        if self.empty_prompt is not None and not text.strip():
+            text = self.empty_prompt  # a server that refuses a blank message (not OpenAI's)
         messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
         return [*messages, {"role": "user", "content": text}]
 
@@ -253,8 +261,6 @@ class OpenAIChat(_OpenAIBase):
 
 
 class OpenAICompletions(_OpenAIBase):
-    scalarizers = ("target log-prob",)
-
     """Legacy completions: the log-probability of a fixed target after each prompt, from
     ``echo=True`` + ``logprobs`` (vLLM and others support it; detected on the first answer).
 
@@ -265,6 +271,8 @@ class OpenAICompletions(_OpenAIBase):
     an empty prompt the target's first token would otherwise have no context, and servers return
     no log-prob for a text's first token.
     """
+
+    scalarizers = ("target log-prob",)
 
     def __init__(
         self,

@@ -43,6 +43,7 @@ class FakeAPI(ThreadingHTTPServer):
         self.max_in_flight = 0
         self.delay = 0.0
         self.truncate_next = False
+        self.reject_blank_chat = False  # as LM Studio and some other servers do
         self.samples = 0
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -179,6 +180,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: dict) -> None:
         text = body["messages"][-1]["content"]
+        if self.server.reject_blank_chat and not text.strip():
+            self._send(
+                400,
+                {
+                    "error": {
+                        "message": "'messages' array must only contain objects with a "
+                        "'content' field that is not empty",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
+            return
         p = p_positive(text)
         if body.get("temperature", 0) > 0:  # a sampling model: answers wobble
             with self.server.lock:

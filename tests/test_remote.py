@@ -377,3 +377,17 @@ def test_a_saved_label_mode_explanation_is_evaluated_from_the_cache(api, tmp_pat
     # every text the evaluation needs (curves, leave-one-out, the 2^9 table) was already paid for
     assert ev.meta["n_calls"] == 0 and scorer.usage.requests == 0
     assert ev.exact_rel_l2 == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_server_refusing_blank_messages_gets_the_empty_prompt(api):
+    api.reject_blank_chat = True  # as LM Studio does (OpenAI's own API accepts "")
+    with pytest.raises(bbx.ScorerError, match="HTTP 400"):
+        bbx.explain(chat(api), "good food", method="exact", budget=4)
+    scorer = chat(api, empty_prompt="(nothing)")
+    exp = bbx.explain(scorer, "good food", method="exact", budget=4)
+    sent = [b["messages"][-1]["content"] for b in api.bodies]
+    assert "(nothing)" in sent
+    np.testing.assert_allclose(exp.base_value[0], 0.9 * p_positive("(nothing)"), atol=1e-9)
+    # the placeholder is in the cache key; without one the key is what it always was
+    assert "(nothing)" in scorer.fingerprint and "empty_prompt" not in chat(api).fingerprint
+    assert OpenAIChat.__doc__ and "empty_prompt" in OpenAIChat.__doc__
