@@ -65,6 +65,8 @@ class AnswerStore:
         self.sent = 0
 
     def score(self, texts: list[str]) -> np.ndarray:
+        """The scorer's answers for ``texts``: recorded ones replayed, the model asked only for
+        new ones."""
         self.sent += len(texts)
         self.asked.update(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in self.answers]
@@ -98,6 +100,7 @@ class AnswerStore:
 
     @property
     def seconds_per_text(self) -> float:
+        """The model's measured time per text (batched as the engine batches)."""
         return self.model_seconds / max(self.model_texts, 1)
 
 
@@ -228,6 +231,7 @@ class BenchResult:
         return coverage
 
     def to_markdown(self) -> str:
+        """The grid as a markdown table, then each method's calls to reach the thresholds."""
         lines = [
             f"Output explained: {self.output!r}; model time per text {1000 * self.seconds_per_text:.2f} ms.",
             "",
@@ -548,10 +552,12 @@ class SummedOutputs:
 
     @property
     def fingerprint(self) -> str | None:
+        """The wrapped scorer's cache key, marked as summed (None when it has none)."""
         base = getattr(self.scorer, "fingerprint", None)
         return json.dumps(["sum", base]) if isinstance(base, str) and base else None
 
     def score(self, texts: list[str]) -> np.ndarray:
+        """The wrapped scorer's outputs for ``texts``, added up into one column."""
         raw = validate_scores(self.scorer.score(texts), texts, self.scorer, None)
         return raw.sum(axis=1, keepdims=True)
 

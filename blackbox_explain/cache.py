@@ -32,6 +32,7 @@ class MemoryCache:
         self._rows: dict[tuple[str, str], np.ndarray] = {}
 
     def get_many(self, fingerprint: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached answers among ``texts`` for the scorer ``fingerprint`` (text -> row)."""
         found = {}
         for text in texts:
             row = self._rows.get((fingerprint, text))
@@ -40,6 +41,7 @@ class MemoryCache:
         return found
 
     def put_many(self, fingerprint: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Keep ``(text, row)`` answers for the scorer ``fingerprint``."""
         for text, row in items:
             self._rows[(fingerprint, text)] = np.array(row, dtype=np.float64, copy=True)
 

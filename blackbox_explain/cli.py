@@ -171,6 +171,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
     parser = argparse.ArgumentParser(
         prog="blackbox-explain",
         description="Explain why a text model produced its output, with perturbations only.",
@@ -437,6 +438,7 @@ def _is_api(spec: str) -> bool:
 
 
 def cmd_methods() -> int:
+    """``blackbox-explain methods``: list the methods with a line on each."""
     for name in ESTIMATORS:
         print(f"  {name:<12} {METHOD_HELP.get(name, '')}")
     return 0
@@ -462,6 +464,7 @@ def _write(results: list[Explanation], json_path: str | None, html_path: str | N
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """``blackbox-explain explain``: explain each text, print it, write JSON / HTML."""
     texts = read_texts(args)
     labels = [x for x in args.labels.split(",")] if args.labels else None
     api = _api_options(args) if _is_api(args.model) else None
@@ -506,6 +509,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_counterfactual(args: argparse.Namespace) -> int:
+    """``blackbox-explain counterfactual``: search the smallest edits that change the answer."""
     from .counterfactual import counterfactuals
     from .editors import SubstitutionTable
 
@@ -553,6 +557,7 @@ def cmd_counterfactual(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """``blackbox-explain bench``: the methods x budgets grid (and peers), written to ``--out``."""
     from .bench import run_bench
     from .peers import LLM_PEERS, PEERS
 
@@ -611,6 +616,7 @@ DEMO_PROMPT = "Is a tomato a fruit or a vegetable? Answer in one short sentence.
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """``blackbox-explain demo``: explain the embedded models offline and write an HTML report."""
     _limit_threads()
     results: list[Explanation] = []
     if args.model is not None:
@@ -634,6 +640,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``blackbox-explain evaluate``: faithfulness of saved explanations on the explained model."""
     from .maskers import masker_name
 
     explanations = Explanation.load_many(args.explanations)
@@ -693,6 +700,7 @@ def _limit_threads() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line (``argv`` defaults to ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

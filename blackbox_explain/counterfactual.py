@@ -50,6 +50,7 @@ class Edit:
 
     @property
     def is_deletion(self) -> bool:
+        """True when the edit removes text without putting anything in its place."""
         return self.new == ""
 
 
@@ -65,6 +66,7 @@ class Counterfactual:
 
     @property
     def size(self) -> int:
+        """How many edits the counterfactual makes."""
         return len(self.edits)
 
 
@@ -81,10 +83,12 @@ class CounterfactualResult:
 
     @property
     def found(self) -> bool:
+        """Whether any counterfactual reached the goal."""
         return bool(self.counterfactuals)
 
     @property
     def best(self) -> Counterfactual | None:
+        """The smallest counterfactual found (None if none)."""
         return self.counterfactuals[0] if self.counterfactuals else None
 
     # ------------------------------------------------------------------ rendering
@@ -109,12 +113,14 @@ class CounterfactualResult:
         return self.to_text()
 
     def to_html(self) -> str:
+        """A self-contained HTML page showing the counterfactuals as diffs."""
         from .render_html import render_counterfactuals
 
         return render_counterfactuals(self)
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-safe) of the result."""
         from .explanation import _jsonable
 
         return {
@@ -138,6 +144,7 @@ class CounterfactualResult:
         }
 
     def to_json(self) -> str:
+        """The result as JSON text."""
         return json.dumps(self.to_dict(), allow_nan=False)
 
     @classmethod
@@ -164,10 +171,12 @@ class CounterfactualResult:
         )
 
     def save_json(self, path: str | Path) -> None:
+        """Write the result as indented JSON to ``path``."""
         Path(path).write_text(self.to_json(), encoding="utf-8")
 
 
 def diff_text(original: str, edits: Sequence[Edit]) -> str:
+    """The original text with each edit shown as ``[-old-]{+new+}``."""
     out, position = [], 0
     for edit in sorted(edits, key=lambda e: e.start):
         out.append(original[position : edit.start])
@@ -222,9 +231,11 @@ class Goal:
         )
 
     def label(self, scores: np.ndarray) -> str | None:
+        """The predicted label of a row of outputs (None for a model with one output)."""
         return self.output_names[int(np.argmax(scores))] if len(self.output_names) > 1 else None
 
     def reached(self, scores: np.ndarray) -> bool:
+        """Whether a row of outputs meets the goal."""
         if self.mode == "label":
             label = self.label(scores)
             return label == self.target_label if self.target_label else label != self.original_label
@@ -251,6 +262,7 @@ class Goal:
         return change if self.delta >= 0 else -change
 
     def describe(self) -> str:
+        """The goal in words (for reports)."""
         if self.mode == "label":
             return (
                 f"label becomes {self.target_label!r}"

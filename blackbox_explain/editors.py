@@ -19,7 +19,9 @@ from .segmentation import Segmentation
 class Editor(Protocol):
     """``propose(segmentation, index) -> list of replacement texts`` for one segment."""
 
-    def propose(self, segmentation: Segmentation, index: int) -> list[str]: ...
+    def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        """Texts to try in place of segment ``index`` (deletions are tried separately)."""
+        ...
 
 
 class SubstitutionTable:
@@ -29,6 +31,7 @@ class SubstitutionTable:
         self.table = {k.lower(): list(v) for k, v in table.items()}
 
     def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        """The table's alternatives for the segment's word (case-insensitive)."""
         return list(self.table.get(segmentation.segments[index].text.lower(), []))
 
     def __repr__(self) -> str:
@@ -42,6 +45,7 @@ class MaskerEditor:
         self.masker = masker
 
     def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        """What the masker puts in place of the segment (nothing if it deletes)."""
         keep = np.ones(len(segmentation), dtype=bool)
         keep[index] = False
         rendered = self.masker.render(segmentation, keep)
@@ -64,6 +68,7 @@ class FunctionEditor:
         self._propose = propose
 
     def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        """The function's proposals for the segment."""
         seg = segmentation.segments[index]
         proposals = self._propose(seg.text, index, segmentation.text)
         if isinstance(proposals, str) or not all(isinstance(p, str) for p in proposals):
@@ -94,6 +99,7 @@ class GeneratorEditor:
         self.instruction = instruction or self.DEFAULT_INSTRUCTION
 
     def propose(self, segmentation: Segmentation, index: int) -> list[str]:
+        """The generator's proposals for the segment."""
         seg = segmentation.segments[index]
         prompt = self.instruction.format(segment=seg.text, text=segmentation.text)
         answers = self.generator.generate([prompt])  # type: ignore[attr-defined]

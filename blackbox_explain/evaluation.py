@@ -54,6 +54,7 @@ class Evaluation(Curves):
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-safe) of every measure, the curves and the calls."""
         return _jsonable(
             {
                 "output": self.output,
@@ -72,6 +73,7 @@ class Evaluation(Curves):
         )
 
     def to_text(self) -> str:
+        """The measures as a few lines for the terminal."""
         lines = [
             f"faithfulness of the explanation of {self.output!r} "
             f"({self.meta.get('n_calls', 0)} new calls, {self.meta.get('n_cache_hits', 0)} cached)",

@@ -62,14 +62,17 @@ class Explanation:
     # ------------------------------------------------------------------ views
     @property
     def text(self) -> str:
+        """The explained text."""
         return self.segmentation.text
 
     @property
     def segments(self) -> list[Segment]:
+        """The segments (text and character offsets), in order."""
         return self.segmentation.segments
 
     @property
     def n_outputs(self) -> int:
+        """How many model outputs are explained (columns of ``values``)."""
         return len(self.output_names)
 
     def output_index(self, output: int | str | None) -> int:
@@ -133,6 +136,7 @@ class Explanation:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-safe): text, segments, values, base and full values, std, meta."""
         seg = self.segmentation
         return {
             "format": FORMAT,
@@ -198,6 +202,7 @@ class Explanation:
         return cls.from_dict(data)
 
     def save_json(self, path: str | Path) -> None:
+        """Write the explanation as indented JSON to ``path`` (see :meth:`load_json`)."""
         Path(path).write_text(self.to_json(indent=1), encoding="utf-8")
 
     @classmethod

@@ -94,10 +94,12 @@ class CoalitionGame:
     # ------------------------------------------------------------------ properties
     @property
     def n_players(self) -> int:
+        """How many segments (players) the game has."""
         return len(self.segmentation)
 
     @property
     def n_outputs(self) -> int | None:
+        """How many outputs the model gives (known after the first call)."""
         return len(self.output_names) if self.output_names else None
 
     @property
@@ -107,6 +109,7 @@ class CoalitionGame:
 
     @property
     def effective_batch_size(self) -> int:
+        """Texts sent to the scorer per call: the explainer's batch size, capped by the scorer's."""
         limits = [b for b in (self.batch_size, getattr(self.scorer, "max_batch_size", None)) if b]
         return max(1, min(limits)) if limits else DEFAULT_BATCH_SIZE
 
@@ -252,7 +255,9 @@ class Game(Protocol):
     """The interface estimators use: a number of players and ``game(masks) -> values``."""
 
     @property
-    def n_players(self) -> int: ...
+    def n_players(self) -> int:
+        """How many players the game has."""
+        ...
 
     def __call__(self, masks: np.ndarray) -> np.ndarray: ...
 
@@ -275,6 +280,7 @@ class GroupedGame:
 
     @property
     def n_players(self) -> int:
+        """How many groups (the players of the grouped game)."""
         return len(self.groups)
 
     def expand(self, masks: np.ndarray) -> np.ndarray:

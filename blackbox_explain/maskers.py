@@ -19,7 +19,9 @@ from .segmentation import Segmentation
 class Masker(Protocol):
     """Renders a coalition (boolean keep-mask over segments) to a text."""
 
-    def render(self, segmentation: Segmentation, keep: np.ndarray) -> str: ...
+    def render(self, segmentation: Segmentation, keep: np.ndarray) -> str:
+        """The text with only the segments where ``keep`` is True left in."""
+        ...
 
 
 def _replace_absent(
@@ -65,6 +67,7 @@ class Delete:
     name = "delete"
 
     def render(self, segmentation: Segmentation, keep: np.ndarray) -> str:
+        """The text without the absent segments, whitespace around the gaps tidied."""
         if keep.all():
             return segmentation.text
         gaps = segmentation.gaps
@@ -112,6 +115,7 @@ class MaskString:
         self.merge_runs = merge_runs
 
     def render(self, segmentation: Segmentation, keep: np.ndarray) -> str:
+        """The text with each absent segment (or run, with ``merge_runs``) masked."""
         if not self.merge_runs:
             return _replace_absent(segmentation, keep, [self.mask] * len(segmentation))
         gaps = segmentation.gaps
@@ -143,6 +147,7 @@ class Baseline:
         self.baselines = tuple(baselines)
 
     def render(self, segmentation: Segmentation, keep: np.ndarray) -> str:
+        """The text with each absent segment replaced by its baseline."""
         if len(self.baselines) != len(segmentation):
             raise InputError(
                 f"Baseline masker has {len(self.baselines)} baselines for {len(segmentation)} segments"
@@ -166,6 +171,7 @@ class Replace:
         self.propose = propose
 
     def render(self, segmentation: Segmentation, keep: np.ndarray) -> str:
+        """The text with each absent segment replaced by its (remembered) proposal."""
         replacements = [
             seg.text if keep[i] else self._proposal(seg.text, i)
             for i, seg in enumerate(segmentation.segments)

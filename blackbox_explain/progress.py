@@ -31,11 +31,13 @@ class Progress:
         self._drawn = False
 
     def update(self, n: int) -> None:
+        """Advance the bar by ``n`` items."""
         self.done += n
         if self.enabled and time.perf_counter() - self._started >= self.delay:
             self._draw()
 
     def close(self) -> None:
+        """Finish the bar (a final line when it was drawn)."""
         if self._drawn:
             self._draw()
             self.stream.write("\n")

@@ -77,6 +77,7 @@ HINT_BY_KIND = {
 
 
 def permanent_error(status: int | None, detail: str, kind: str | None = None) -> RemoteError:
+    """A RemoteError that is not retried, naming what failed (authentication, quota, ...)."""
     kind = kind or KIND_BY_STATUS.get(status or 0, "error")
     hint = HINT_BY_KIND.get(kind, "")
     return RemoteError(
@@ -135,6 +136,8 @@ class RetryPolicy:
     jitter: float = 0.25
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds before retry ``attempt``: the server's Retry-After when it gave one, else
+        exponential backoff with jitter."""
         backoff = min(self.max_delay, self.initial_delay * 2**attempt)
         backoff *= 1.0 + self.jitter * (2 * rng.random() - 1)
         if retry_after is not None:
@@ -150,6 +153,7 @@ class Prices:
     output_per_million: float = 0.0
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """The money a request with these token counts costs."""
         return (
             input_tokens * self.input_per_million + output_tokens * self.output_per_million
         ) / 1e6
@@ -190,6 +194,7 @@ class RateLimiter:
         return (amount - level) * 60.0 / rate
 
     async def acquire(self, tokens: int = 0) -> None:
+        """Wait until a request (of ``tokens`` tokens) fits the per-minute limits."""
         while True:
             wait = max(
                 self._wait_time("requests", self.requests_per_minute, 1.0),
@@ -386,6 +391,7 @@ class RemoteScorer(CallableScorer):
         return result["value"]
 
     async def ascore(self, texts: Sequence[str]) -> np.ndarray:
+        """Async :meth:`score`: the answers for ``texts`` as an ``(n_texts, n_outputs)`` array."""
         rows = await self.agather(texts, self._request)
         return np.stack([np.asarray(rows[t], dtype=np.float64) for t in texts])
 

@@ -26,7 +26,9 @@ class Scorer(Protocol):
 
     output_names: Sequence[str]
 
-    def score(self, texts: list[str]) -> Any: ...
+    def score(self, texts: list[str]) -> Any:
+        """The model's outputs for ``texts``: an array of shape ``(len(texts), n_outputs)``."""
+        ...
 
 
 class CallableScorer:

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS answers (
 
 
 def cache_key(fingerprint: str, text: str) -> str:
+    """The row key of one answer: a SHA-256 of the scorer fingerprint and the text."""
     digest = hashlib.sha256()
     digest.update(fingerprint.encode("utf-8"))
     digest.update(b"\x00")
@@ -57,6 +58,7 @@ class SQLiteCache:
         return self._connection
 
     def get_many(self, fingerprint: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored answers among ``texts`` for the scorer ``fingerprint`` (text -> row)."""
         if not texts:
             return {}
         keys = {cache_key(fingerprint, t): t for t in texts}
@@ -75,6 +77,7 @@ class SQLiteCache:
         return found
 
     def put_many(self, fingerprint: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Store ``(text, row)`` answers for the scorer ``fingerprint`` (committed at once)."""
         rows = [
             (cache_key(fingerprint, text), fingerprint, json.dumps(np.asarray(v, float).tolist()))
             for text, v in items
@@ -93,6 +96,7 @@ class SQLiteCache:
             return int(self._connect().execute("SELECT COUNT(*) FROM answers").fetchone()[0])
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             if self._connection is not None:
                 self._connection.close()

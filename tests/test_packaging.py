@@ -42,3 +42,35 @@ def test_core_import_needs_numpy_only():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_has_a_docstring():
+    """Public functions, classes and their public methods (inherited docs count)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import blackbox_explain
+
+    missing = []
+    for info in pkgutil.walk_packages(blackbox_explain.__path__, "blackbox_explain."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if not inspect.getdoc(obj):
+                missing.append(f"{info.name}.{name}")
+            if inspect.isclass(obj):
+                for attribute in vars(obj):
+                    static = inspect.getattr_static(obj, attribute)
+                    member = static if isinstance(static, property) else getattr(obj, attribute)
+                    function = member.fget if isinstance(member, property) else member
+                    if attribute.startswith("_") or not inspect.isfunction(function):
+                        continue
+                    if not inspect.getdoc(member):
+                        missing.append(f"{info.name}.{name}.{attribute}")
+    assert missing == [], "\n".join(missing)

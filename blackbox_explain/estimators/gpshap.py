@@ -51,6 +51,8 @@ def hamming_correlation(a: np.ndarray, b: np.ndarray, rho: float) -> np.ndarray:
 
 
 def hamming_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(len(a), len(b))``: in how many segments each coalition of ``a`` differs from each
+    of ``b``."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return a.shape[1] - (a @ b.T + (1.0 - a) @ (1.0 - b).T)

@@ -39,6 +39,7 @@ class DistinctMasks:
         return self._index[np.packbits(mask).tobytes()]
 
     def array(self) -> np.ndarray:
+        """The masks added so far, ``(m, n)`` booleans in insertion order."""
         return np.array(self.masks, dtype=bool).reshape(len(self.masks), self.n)
 
 
