@@ -69,6 +69,7 @@ class AnthropicMessages(RemoteScorer):
     @property
     def fingerprint(self) -> str:
         # answers are samples unless temperature is 0: they are cached per sample index
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         sample = None if self.temperature == 0 else self.sample_index
         return json.dumps(
             [
@@ -139,6 +140,8 @@ class AnthropicMessages(RemoteScorer):
             )
 
     def bind(self, text: str, target: str | None = None) -> Any:
+        """The scorer explaining ``text``: how each perturbed prompt's answer matches ``target``
+        (default: the answer to ``text`` itself)."""
         from .generation_similarity import GenerationSimilarity
 
         self._check_empty_prompt()

@@ -28,7 +28,9 @@ SIMILARITIES = ("embedding", "exact", "label")
 
 
 class Generator(Protocol):
-    def generate(self, prompts: Sequence[str]) -> list[str]: ...
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        """One answer per prompt."""
+        ...
 
 
 class FunctionGenerator:
@@ -39,6 +41,7 @@ class FunctionGenerator:
         self.name = name or getattr(fn, "__name__", "function")
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
+        """The function's answers to ``prompts``."""
         answers = list(self.fn(list(prompts)))
         if len(answers) != len(prompts) or not all(isinstance(a, str) for a in answers):
             raise InputError(f"generator {self.name} must return one str per prompt")
@@ -46,6 +49,7 @@ class FunctionGenerator:
 
 
 def normalise(text: str) -> str:
+    """Lower case, whitespace collapsed (answers compared for exact match)."""
     return " ".join(text.lower().split())
 
 
@@ -131,6 +135,7 @@ class SimilarityScorer(CallableScorer):
 
     @property
     def fingerprint(self) -> str | None:
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         base = getattr(self.owner.generator, "fingerprint", None)
         if not isinstance(base, str):
             return None
@@ -148,6 +153,8 @@ class SimilarityScorer(CallableScorer):
         )
 
     def score(self, texts: list[str]) -> np.ndarray:
+        """Each prompt's answer compared with the target: label match or embedding
+        similarity."""
         answers = self.owner.generator.generate(list(texts))
         self.last_answers.update(zip(texts, answers, strict=True))
         kind = self.owner.similarity

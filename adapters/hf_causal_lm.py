@@ -110,6 +110,7 @@ class HFCausalLM(PlacedModel):
     # ------------------------------------------------------------------ identity
     @property
     def fingerprint(self) -> str | None:
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         if self.model_id is None:
             return None
         return json.dumps(
@@ -127,6 +128,8 @@ class HFCausalLM(PlacedModel):
 
     @property
     def uses_chat(self) -> bool:
+        """Whether prompts are wrapped in the tokenizer's chat template (``chat=`` decides when
+        given)."""
         if self.chat is not None:
             return self.chat
         return bool(getattr(self.tokenizer, "chat_template", None))
@@ -171,6 +174,7 @@ class HFCausalLM(PlacedModel):
         return [int(i) for i in ids]
 
     def target_ids(self, target: str) -> list[int]:
+        """Token ids of an answer as it follows the prompt (no special tokens)."""
         ids = self.tokenizer(target, add_special_tokens=False)["input_ids"]
         if not ids:
             raise InputError(f"the target {target!r} has no tokens")
@@ -364,15 +368,18 @@ class LMTargetScorer(CallableScorer):
 
     @property
     def output_names(self) -> list[str]:
+        """One output per target token, ``"i:token"``."""
         pieces = [self.lm.tokenizer.decode([t]) for t in self.target_ids]
         return [f"{i}:{piece}" for i, piece in enumerate(pieces)]
 
     @property
     def fingerprint(self) -> str | None:
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         base = self.lm.fingerprint
         return None if base is None else json.dumps(["target", base, self.target_ids])
 
     def score(self, texts: list[str]) -> np.ndarray:
+        """Log-prob of each target token after each prompt: ``(len(texts), n_tokens)``."""
         return self.lm.continuation_logprobs(texts, self.target_ids)
 
 
@@ -389,14 +396,17 @@ class LMLabelScorer(CallableScorer):
 
     @property
     def output_names(self) -> list[str]:
+        """The labels, stripped of surrounding spaces."""
         return [label.strip() or label for label in self.lm.labels or []]
 
     @property
     def fingerprint(self) -> str | None:
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         base = self.lm.fingerprint
         return None if base is None else json.dumps(["labels", base])
 
     def score(self, texts: list[str]) -> np.ndarray:
+        """Each label's log-prob, or probabilities normalised over the labels."""
         columns = [self.lm.continuation_logprobs(texts, ids).sum(axis=1) for ids in self.label_ids]
         logprobs = np.stack(columns, axis=1)
         if self.lm.label_output == "logprobs":

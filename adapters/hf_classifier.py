@@ -94,12 +94,14 @@ class HFClassifier(PlacedModel, CallableScorer):
 
     @property
     def output_names(self) -> list[str]:
+        """The model's class names (``id2label``)."""
         id2label = getattr(self.model.config, "id2label", None) or {}
         n = int(getattr(self.model.config, "num_labels", len(id2label)))
         return [str(id2label.get(i, f"LABEL_{i}")) for i in range(n)]
 
     @property
     def fingerprint(self) -> str | None:
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         if self.model_id is None:
             return None
         return json.dumps(
@@ -113,6 +115,8 @@ class HFClassifier(PlacedModel, CallableScorer):
         return int(limit) if isinstance(limit, int) and limit < 1_000_000 else None
 
     def score(self, texts: list[str]) -> np.ndarray:
+        """Class probabilities (or logits, per ``output``) for each text; texts past the token
+        limit are truncated, with a warning, and counted in ``n_truncated``."""
         if self.output not in OUTPUTS:
             raise UnknownNameError("classifier output", self.output, OUTPUTS)
         torch = torch_module()

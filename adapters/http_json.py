@@ -81,6 +81,7 @@ class HTTPJSON(RemoteScorer):
 
     @property
     def fingerprint(self) -> str:
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         return json.dumps(
             ["http-json", self.url, self.request_template, self.scores_path, self.output_names],
             sort_keys=True,

@@ -163,6 +163,7 @@ class OpenAIChat(_OpenAIBase):
     @property
     def fingerprint(self) -> str:
         # max_tokens shapes generated answers only; label mode always asks for one token
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         length = None if self.labels else self.max_tokens
         key = [*self._identity(), self.labels, self.top_logprobs, self.system_prompt, length]
         if self.empty_prompt is not None:  # (absent otherwise: earlier caches keep their keys)
@@ -294,6 +295,7 @@ class OpenAICompletions(_OpenAIBase):
 
     @property
     def fingerprint(self) -> str:
+        """The cache key of this scorer's answers: all that changes them, never the API key."""
         return json.dumps([*self._identity(), self.prefix, self.target])
 
     def bind(self, text: str, target: str | None = None) -> OpenAICompletions:

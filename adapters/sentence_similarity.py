@@ -89,6 +89,7 @@ class SentenceSimilarity(CallableScorer):
 
     @property
     def output_names(self) -> list[str]:
+        """The label names, one output each."""
         return list(self.labels)
 
     @property
@@ -120,6 +121,8 @@ class SentenceSimilarity(CallableScorer):
         )
 
     def score(self, texts: list[str]) -> np.ndarray:
+        """Per text, the softmax over labels of its cosines to their descriptions (or the raw
+        cosines with ``probabilities=False``)."""
         if self._label_embeddings is None:
             self._label_embeddings = self._embed(list(self.labels.values()))
         cosines = self._embed(list(texts)) @ self._label_embeddings.T

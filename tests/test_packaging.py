@@ -50,11 +50,18 @@ def test_every_public_name_has_a_docstring():
     import inspect
     import pkgutil
 
+    import blackbox_explain.adapters
+
     import blackbox_explain
 
+    packages = [
+        (blackbox_explain.__path__, "blackbox_explain."),
+        (blackbox_explain.adapters.__path__, "blackbox_explain.adapters."),
+    ]
+    infos = [i for path, prefix in packages for i in pkgutil.walk_packages(path, prefix)]
     missing = []
-    for info in pkgutil.walk_packages(blackbox_explain.__path__, "blackbox_explain."):
-        if info.name.endswith("__main__"):
+    for info in infos:
+        if info.name.endswith("__main__") or "._" in info.name:
             continue
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
