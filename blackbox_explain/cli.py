@@ -148,7 +148,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
     if given is not None:
         return [sys.stdin.read() if given == "-" else given]
     if args.text is not None:
-        return [args.text]
+        return list(args.text) if isinstance(args.text, list) else [args.text]
     if args.file is not None:
         if args.file == "-":
             return [sys.stdin.read()]
@@ -211,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument(
         "text_arg", nargs="?", metavar="TEXT", help="the text to explain ('-': standard input)"
     )
-    src.add_argument("--text", "-t", help="the text to explain (same as TEXT)")
+    src.add_argument(
+        "--text", "-t", action="append", help="a text to explain (same as TEXT; repeatable)"
+    )
     src.add_argument(
         "--file", "-f", help="a file whose whole content is the text ('-': standard input)"
     )
@@ -266,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     cf_src.add_argument(
         "text_arg", nargs="?", metavar="TEXT", help="the text ('-': standard input)"
     )
-    cf_src.add_argument("--text", "-t", help="the text (same as TEXT)")
+    cf_src.add_argument("--text", "-t", action="append", help="the text (same as TEXT; repeatable)")
     cf_src.add_argument(
         "--file", "-f", help="a file whose whole content is the text ('-': standard input)"
     )

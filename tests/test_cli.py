@@ -332,3 +332,12 @@ def test_evaluate_command_errors_name_the_problem(tmp_path, capsys):
     empty.write_text("\n")
     assert main(["evaluate", str(empty), "-m", "example"]) == 2
     assert "no explanation" in capsys.readouterr().err
+
+
+def test_text_option_is_repeatable(tmp_path, capsys):
+    out = tmp_path / "e.jsonl"
+    argv = ["explain", "-m", "example", "-t", "good food", "-t", "rude staff", "--json", str(out)]
+    assert main([*argv, "--budget", "16"]) == 0
+    texts = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+    assert texts == ["good food", "rude staff"]  # the first was silently dropped before
+    capsys.readouterr()
