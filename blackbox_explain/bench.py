@@ -232,6 +232,9 @@ class BenchResult:
 
     def to_markdown(self) -> str:
         """The grid as a markdown table, then each method's calls to reach the thresholds."""
+        return self._markdown(self.headline())
+
+    def _markdown(self, headline: list[dict[str, Any]]) -> str:
         lines = [
             f"Output explained: {self.output!r}; model time per text {1000 * self.seconds_per_text:.2f} ms.",
             "",
@@ -269,7 +272,7 @@ class BenchResult:
             "| method | calls | 90 % interval | s / explanation |",
             "|---|---:|---:|---:|",
         ]
-        for h in self.headline():
+        for h in headline:
             name = f"{h['method']} (peer)" if h["peer"] else h["method"]
             calls = "not reached" if h["calls"] is None else f"{h['calls']:.0f}"
             seconds = "" if h["seconds"] is None else f"{h['seconds']:.3f}"
@@ -298,18 +301,17 @@ class BenchResult:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = [folder / "bench.json", folder / "bench.md"]
+        headline = self.headline()  # bootstrapped: computed once for the JSON and the table
         payload = {
             "output": self.output,
             "seconds_per_text": self.seconds_per_text,
             "meta": self.meta,
             "cells": [asdict(c) for c in self.cells],
             "summary": self.summary(),
-            "headline": [
-                {k: v for k, v in h.items() if k != "resampled_calls"} for h in self.headline()
-            ],
+            "headline": [{k: v for k, v in h.items() if k != "resampled_calls"} for h in headline],
         }
         written[0].write_text(json.dumps(payload, indent=1, default=float))
-        written[1].write_text(self.to_markdown())
+        written[1].write_text(self._markdown(headline))
         try:
             import matplotlib
 

@@ -295,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Faithfulness of explanations saved with 'explain --json' (or "
         "Explanation.save_json), measured on the model that was explained: deletion and "
         "insertion curves and their AOPC, comprehensiveness and sufficiency at the top 1, 5, 10, "
-        "20 and 50 %% of segments, leave-one-out rank correlation and, for texts of at most "
+        "20 and 50 % of segments, leave-one-out rank correlation and, for texts of at most "
         "--exact-max segments, the error against exact Shapley values. With the explanation's "
         "--cache, most texts are already answered; the new calls are reported.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -316,12 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--budget", "-b", type=int, help="max new model calls per explanation (default: no cap)"
     )
-    ev.add_argument(
-        "--exact-max",
-        type=int,
-        default=12,
-        help="texts up to this many segments are compared with exact Shapley values (12)",
-    )
+    _add_exact_max(ev)
     ev.add_argument("--no-loo", action="store_true", help="skip the leave-one-out correlation")
     ev.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ev.add_argument("--batch-size", type=int, default=None, help="texts per model call")
@@ -380,16 +375,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="persistent SQLite cache of model answers: a second run (other methods, budgets "
         "or peers) does not ask the model again",
     )
-    bench.add_argument(
-        "--exact-max",
-        type=int,
-        default=12,
-        help="texts up to this many segments get exact Shapley values (12)",
-    )
+    _add_exact_max(bench)
     bench.add_argument("--out", default="bench-out", help="folder for the results (bench-out)")
 
     sub.add_parser("methods", help="list the explanation methods")
     return parser
+
+
+def _add_exact_max(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exact-max",
+        type=int,
+        default=12,
+        help="texts of up to this many segments are compared with exact Shapley values (12)",
+    )
 
 
 def _add_api_options(parser: argparse.ArgumentParser) -> None:
