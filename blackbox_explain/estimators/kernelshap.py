@@ -178,9 +178,16 @@ def kernel_regression(
 
 
 def plan_coalitions(
-    n: int, n_coalitions: int, rng: np.random.Generator, size_sampling: str = "kernel"
+    n: int,
+    n_coalitions: int,
+    rng: np.random.Generator,
+    size_sampling: str = "kernel",
+    complete_singletons: bool = False,
 ) -> CoalitionPlan:
-    """Choose at most ``n_coalitions`` distinct non-trivial coalitions for KernelSHAP."""
+    """Choose at most ``n_coalitions`` distinct non-trivial coalitions for KernelSHAP.
+
+    Sizes are completed from the outside in while the budget covers what sampling would give
+    them; ``complete_singletons`` completes sizes 1 and n - 1 whenever they fit at all."""
     weights = size_weights(n)
     # per-coalition kernel weight of each size (in log space: C(n, s) overflows a float from
     # n = 1030 on; such weights underflow to 0, and only complete sizes use them)
@@ -201,7 +208,8 @@ def plan_coalitions(
         sizes = [s] if 2 * s == n else [s, n - s]
         n_subsets = sum(math.comb(n, t) for t in sizes)
         share = remaining_weight[sizes].sum() / remaining_weight.sum()
-        if n_subsets > left or left * share < n_subsets - 1e-8:
+        forced = complete_singletons and s == 1
+        if n_subsets > left or (left * share < n_subsets - 1e-8 and not forced):
             break
         for t in sizes:
             for combo in _combinations_masks(n, t):

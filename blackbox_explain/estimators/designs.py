@@ -1,0 +1,63 @@
+"""Fixed coalition designs for small budgets: every singleton and leave-one-out, then
+complementary pairs of nearly orthogonal halves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .sampling import DistinctMasks, random_subset
+
+#: bound on the work spent choosing halves (candidates x chosen halves x segments, summed)
+_SEARCH_WORK = 2e9
+_MAX_CANDIDATES = 64
+#: rounds of duplicate-only candidates before halves one segment further from n/2 are allowed
+_PATIENCE = 20
+
+
+def singleton_pairs(n: int) -> np.ndarray:
+    """``(2n, n)``: each segment alone, then everything but that segment, segment by segment."""
+    eye = np.eye(n, dtype=bool)
+    return np.stack([eye, ~eye], axis=1).reshape(2 * n, n)
+
+
+def balanced_halves(
+    n: int, n_pairs: int, rng: np.random.Generator, chosen: DistinctMasks
+) -> np.ndarray:
+    """Up to ``n_pairs`` complementary pairs ``(H, N - H)`` of halves not in ``chosen``.
+
+    Each half is the best of several random candidates: the one whose +-1 vector has the smallest
+    summed squared inner products with the halves already picked, so the pairs come close to the
+    rows of a Hadamard matrix (every two segments are together in half of them and apart in the
+    other half).  Under a smooth prior such as GP-SHAP's, these middle-sized coalitions tell more
+    about the Shapley values per call than the small and large ones the Shapley kernel favours.
+    When halves run out (few segments) sizes further from n/2 are used; fewer pairs come back
+    if every coalition of size 2 to n - 2 is taken.  The new masks are added to ``chosen``.
+    """
+    picked: list[np.ndarray] = []
+    signs = np.zeros((max(n_pairs, 0), n))
+    work = max(float(n) * n_pairs * n_pairs / 2.0, 1.0)
+    n_candidates = int(np.clip(_SEARCH_WORK / work, 1, _MAX_CANDIDATES))
+    spread, idle = 0, 0
+    while len(picked) < 2 * n_pairs and spread <= n // 2:
+        best, best_coherence = None, np.inf
+        for _ in range(n_candidates):
+            size = n // 2 + (int(rng.integers(-spread, spread + 1)) if spread else 0)
+            if not 2 <= size <= n - 2:
+                continue
+            half = random_subset(rng, n, size)
+            if half in chosen or ~half in chosen:
+                continue
+            count = len(picked) // 2
+            coherence = float(((signs[:count] @ (2.0 * half - 1.0)) ** 2).sum())
+            if coherence < best_coherence:
+                best, best_coherence = half, coherence
+        if best is None:
+            idle += 1
+            if idle >= _PATIENCE:
+                spread, idle = spread + 1, 0
+            continue
+        signs[len(picked) // 2] = 2.0 * best - 1.0
+        for mask in (best, ~best):
+            chosen.add(mask)
+            picked.append(mask)
+    return np.array(picked, dtype=bool).reshape(len(picked), n)
