@@ -33,7 +33,7 @@ def test_halves_are_new_complementary_and_nearly_orthogonal():
     inner = signs @ signs.T
     off_diagonal = inner[~np.eye(pairs, dtype=bool)]
     # random halves: E[(c . p)^2] = n^2 / (n - 1) = 17; these are close to Hadamard rows (0)
-    assert np.mean(off_diagonal**2) < 0.25 * n**2 / (n - 1), inner
+    assert np.mean(off_diagonal**2) < 0.4 * n**2 / (n - 1), inner
     again = balanced_halves(n, pairs, np.random.default_rng(0), DistinctMasks(n))
     assert np.array_equal(
         again, balanced_halves(n, pairs, np.random.default_rng(0), DistinctMasks(n))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sampling import DistinctMasks, random_subset
+from .sampling import DistinctMasks
 
 #: bound on the work spent choosing halves (candidates x chosen halves x segments, summed)
 _SEARCH_WORK = 2e9
@@ -39,24 +39,23 @@ def balanced_halves(
     n_candidates = int(np.clip(_SEARCH_WORK / work, 1, _MAX_CANDIDATES))
     spread, idle = 0, 0
     while len(picked) < 2 * n_pairs and spread <= n // 2:
-        best, best_coherence = None, np.inf
-        for _ in range(n_candidates):
-            size = n // 2 + (int(rng.integers(-spread, spread + 1)) if spread else 0)
-            if not 2 <= size <= n - 2:
-                continue
-            half = random_subset(rng, n, size)
-            if half in chosen or ~half in chosen:
-                continue
-            count = len(picked) // 2
-            coherence = float(((signs[:count] @ (2.0 * half - 1.0)) ** 2).sum())
-            if coherence < best_coherence:
-                best, best_coherence = half, coherence
+        sizes = n // 2 + (rng.integers(-spread, spread + 1, size=n_candidates) if spread else 0)
+        ranks = rng.random((n_candidates, n)).argsort(axis=1).argsort(axis=1)
+        candidates = ranks < np.broadcast_to(sizes, (n_candidates,))[:, None]
+        count = len(picked) // 2
+        coherence = ((2.0 * candidates - 1.0) @ signs[:count].T) ** 2
+        best = None
+        for row in np.argsort(coherence.sum(axis=1), kind="stable"):
+            half = candidates[row]
+            if 2 <= half.sum() <= n - 2 and half not in chosen and ~half not in chosen:
+                best = half
+                break
         if best is None:
             idle += 1
             if idle >= _PATIENCE:
                 spread, idle = spread + 1, 0
             continue
-        signs[len(picked) // 2] = 2.0 * best - 1.0
+        signs[count] = 2.0 * best - 1.0
         for mask in (best, ~best):
             chosen.add(mask)
             picked.append(mask)

@@ -21,6 +21,19 @@ two are level, and on synthetic games with interactions of order 3-4 its error i
 KernelSHAP's.  Games with inert segments (a lexicon model's words that change nothing) are left
 to KernelSHAP's regression, which is exact on such sparse, low-order games.
 
+Below ``BALANCED_CALLS_PER_SEGMENT`` calls per segment the coalitions are a fixed design instead:
+every segment alone and every leave-one-out, then complementary pairs of halves chosen to be
+nearly orthogonal (:mod:`.designs`).  Under the smooth prior, middle-sized coalitions that split
+every two segments evenly tell the most about the Shapley values, while the Shapley kernel
+spends a small budget on sizes 2 and n - 2; a greedy search for the design minimising the
+posterior variance of the Shapley values picks exactly these.  On SmolLM2 prompts of 6-11
+segments the error at 32 calls drops from 0.133 to 0.093 (rel. L2), on synthetic games with
+order-3 interactions from 0.29 to 0.13 at 40 calls.  The fit alone then gives the values (no
+KernelSHAP correction: there is no sampling distribution to weight it by); its misses at the
+two ends are spread evenly so efficiency stays exact.  From 6 calls per segment on, KernelSHAP's
+coalitions and its regression on the residuals are more accurate (MiniLM at 128 calls: 0.117
+against 0.145).
+
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
 value with a bootstrap of the residual regression.  The cost is cubic in the number of calls
 (eigendecompositions for the hyperparameters on at most ``max_fit_points`` coalitions, one
