@@ -35,7 +35,7 @@ coalitions and its regression on the residuals are more accurate (MiniLM at 128 
 against 0.145).
 
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
-value with a bootstrap of the residual regression.  The cost is cubic in the number of calls
+value with a bootstrap of the residual regression (the balanced design: the posterior alone).  The cost is cubic in the number of calls
 (eigendecompositions for the hyperparameters on at most ``max_fit_points`` coalitions, one
 Cholesky factorisation on all of them): about 0.15 s more than KernelSHAP at 256 calls on two
 CPU cores.
@@ -164,7 +164,7 @@ class GPSHAP(Estimator):
         fit's residuals.  ``"balanced"``: every singleton and leave-one-out, then complementary
         pairs of nearly orthogonal halves (:func:`~.designs.balanced_halves`); the fit alone
         gives the values (its residuals at the two ends are spread evenly, so efficiency stays
-        exact).  ``"auto"`` (default): balanced below ``BALANCED_CALLS_PER_SEGMENT`` calls per
+        exact; the standard errors are the posterior's alone).  ``"auto"`` (default): balanced below ``BALANCED_CALLS_PER_SEGMENT`` calls per
         segment, kernel from there on.  Games with inert segments always get the kernel design
         and KernelSHAP's regression alone.
     """
