@@ -39,9 +39,11 @@ def balanced_halves(
     n_candidates = int(np.clip(_SEARCH_WORK / work, 1, _MAX_CANDIDATES))
     spread, idle = 0, 0
     while len(picked) < 2 * n_pairs and spread <= n // 2:
-        sizes = n // 2 + (rng.integers(-spread, spread + 1, size=n_candidates) if spread else 0)
+        sizes = np.full(n_candidates, n // 2)
+        if spread:
+            sizes += rng.integers(-spread, spread + 1, size=n_candidates)
         ranks = rng.random((n_candidates, n)).argsort(axis=1).argsort(axis=1)
-        candidates = ranks < np.broadcast_to(sizes, (n_candidates,))[:, None]
+        candidates = ranks < sizes[:, None]  # a random subset of each size
         count = len(picked) // 2
         coherence = ((2.0 * candidates - 1.0) @ signs[:count].T) ** 2
         best = None
