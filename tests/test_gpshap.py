@@ -10,7 +10,10 @@ from games import additive_game, interaction_game
 import blackbox_explain as bbx
 from blackbox_explain.estimators.enumeration import all_masks, shapley_from_table
 from blackbox_explain.estimators.gpshap import (
+    LENGTH_SCALES,
+    NOISE_RATIOS,
     _posterior,
+    averaged_posterior,
     hamming_correlation,
     prior_shapley_variance,
     section_shapley,
@@ -68,6 +71,45 @@ def test_posterior_values_are_the_shapley_values_of_the_posterior_mean():
     scale = float((y - y.mean()) @ alpha) / len(y)
     expected = scale * (prior - cross @ np.linalg.solve(gram, cross))
     assert variance[0] == pytest.approx(expected, rel=1e-8)
+
+
+def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likelihood():
+    """Brute force over the grid: each (length scale, noise) pair's posterior by direct solves,
+    weighted by its likelihood ``N(y - mean; 0, s^2 (K + noise I))`` with ``s^2`` profiled."""
+    n = 7
+    rng = np.random.default_rng(5)
+    masks = np.unique(rng.random((26, n)) < 0.5, axis=0)
+    keep = masks.astype(float)
+    y = np.column_stack([np.tanh(keep @ rng.normal(size=n) + keep[:, 0] * keep[:, 1]), keep[:, 2]])
+    phi, variance, residuals, hyper = averaged_posterior(masks, y)
+
+    m = len(masks)
+    for j in range(y.shape[1]):
+        centred = y[:, j] - y[:, j].mean()
+        log_weights, moments = [], []
+        for scale in LENGTH_SCALES:
+            rho = np.exp(-1.0 / (2.0 * scale**2))
+            correlation = hamming_correlation(masks, masks, rho)
+            sections = section_shapley(masks, rho)
+            for noise in NOISE_RATIOS:
+                gram = correlation + noise * np.eye(m)
+                alpha = np.linalg.solve(gram, centred)
+                signal = centred @ alpha / m
+                log_weights.append(-0.5 * m * np.log(signal) - 0.5 * np.linalg.slogdet(gram)[1])
+                explained = np.einsum("ri,ri->i", sections, np.linalg.solve(gram, sections))
+                var = signal * (prior_shapley_variance(n, rho) - explained)
+                moments.append((sections.T @ alpha, var, noise * alpha, (rho, noise)))
+        weights = np.exp(np.array(log_weights) - max(log_weights))
+        weights /= weights.sum()
+        mean = sum(w * mo[0] for w, mo in zip(weights, moments, strict=True))
+        second = sum(w * (mo[1] + mo[0] ** 2) for w, mo in zip(weights, moments, strict=True))
+        resid = sum(w * mo[2] for w, mo in zip(weights, moments, strict=True))
+        np.testing.assert_allclose(phi[:, j], mean, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(variance[:, j], second - mean**2, rtol=1e-5, atol=1e-10)
+        np.testing.assert_allclose(residuals[:, j], resid, atol=1e-8)
+        assert hyper[j] == pytest.approx(moments[int(np.argmax(weights))][3])
+    # the second output is segment 2's indicator: additive, so its Shapley values are exact
+    np.testing.assert_allclose(phi[:, 1], np.eye(n)[2], atol=1e-3)
 
 
 def test_a_singular_kernel_gets_jitter_instead_of_failing():
