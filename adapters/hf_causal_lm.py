@@ -254,10 +254,22 @@ class HFCausalLM(PlacedModel):
         rounding (~1e-5 relative).
         """
         self._ready()
+        return self.continuation_logprobs_of_ids(
+            [self.prompt_ids(p) for p in prompts], continuation
+        )
+
+    def continuation_logprobs_of_ids(
+        self, prompts_ids: Sequence[Sequence[int]], continuation: Sequence[int]
+    ) -> np.ndarray:
+        """:meth:`continuation_logprobs` for prompts already tokenized (the chat template
+        applied, as :meth:`prompt_ids` returns them)."""
+        self._ready()
         tail = [int(t) for t in continuation]
-        out = np.empty((len(prompts), len(tail)))
-        for start in range(0, len(prompts), self.batch_size):
-            chunk = [self.prompt_ids(p) + tail for p in prompts[start : start + self.batch_size]]
+        out = np.empty((len(prompts_ids), len(tail)))
+        for start in range(0, len(prompts_ids), self.batch_size):
+            chunk = [
+                [int(t) for t in ids] + tail for ids in prompts_ids[start : start + self.batch_size]
+            ]
             out[start : start + len(chunk)] = self._tail_logprobs(chunk, tail)
         return out
 

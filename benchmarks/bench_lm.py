@@ -57,9 +57,7 @@ def raw_seconds(lm, texts, target_ids) -> float:
 def raw_seconds_for_ids(lm, prompts_ids, target_ids) -> float:
     """``raw_seconds`` for prompts given as token ids (the chat template already applied)."""
     started = time.perf_counter()
-    for start in range(0, len(prompts_ids), lm.batch_size):
-        chunk = [ids + target_ids for ids in prompts_ids[start : start + lm.batch_size]]
-        lm._tail_logprobs(chunk, target_ids)
+    lm.continuation_logprobs_of_ids(prompts_ids, target_ids)
     return time.perf_counter() - started
 
 

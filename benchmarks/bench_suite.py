@@ -12,7 +12,8 @@ black boxes, 20 texts each:
 Every peer (shap, lime, Captum) runs on the same scorer, segments and deletion baseline; peers
 get budgets up to 4096 calls so that the calls each needs to reach the accuracy thresholds
 (Spearman >= 0.95 and relative L2 <= 0.1 against exact Shapley values) can be read off.
-Answers are kept in an SQLite cache (``--cache``), so a second run does not ask the models again.
+Answers are kept in an SQLite cache (``<out>/suite-answers.sqlite``), so a second run does not ask
+the models again.
 
     python benchmarks/bench_suite.py --models vader,minilm,tiny,smollm2 --out benchmarks/out
     python benchmarks/bench_suite.py --report-only --out benchmarks/out   # tables from saved runs

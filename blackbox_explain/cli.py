@@ -37,17 +37,23 @@ to the cache, the JSON or the report.
 """
 
 METHOD_HELP = {
-    "auto": "exact when 2^n fits the budget, else by calls per segment: >= 4 GP-SHAP, "
-    "2-4 permutation, fewer ridge KernelSHAP or partition (default)",
+    "auto": "exact when 2^n fits the budget, else by calls per segment: >= 3 GP-SHAP (up to "
+    "2048 calls, then KernelSHAP), 2-3 permutation, fewer ridge KernelSHAP or partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
-    "gpshap": "Shapley values of a Gaussian-process fit, plus KernelSHAP on its residuals",
+    "gpshap": "Shapley values of a Gaussian-process fit (balanced design below 6 calls per "
+    "segment; from there KernelSHAP's coalitions and regression on its residuals)",
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",
     "banzhaf": "Banzhaf values by maximum sample reuse",
     "partition": "coarse-to-fine: sentences/chunks first, then the important parts (long texts)",
     "occlusion": "leave-one-out or sliding-window occlusion (n + 2 calls)",
+    "lime.text": "lime's own LimeTextExplainer on our segments (needs the 'lime' extra)",
+    "shap.partition": "shap's own Partition explainer on our segments (needs the 'shap' extra)",
 }
+
+#: explain()'s own keywords, which --option cannot set (they have options of their own)
+EXPLAIN_KEYWORDS = ("granularity", "masker", "seed", "target", "tokenizer", "noise_samples")
 
 
 def load_model(
@@ -223,6 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--granularity", default="word", choices=["word", "sentence", "char"])
     ex.add_argument("--masker", default="delete", help="delete (default) or mask")
     ex.add_argument("--seed", type=int, default=0, help="seed of sampled methods (default 0)")
+    ex.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an option of the method, e.g. -o design=balanced for gpshap (repeatable; the "
+        "value is read as JSON when it parses: numbers, true/false, null; else as a string). "
+        "'blackbox-explain methods' lists each method's options and defaults",
+    )
     ex.add_argument(
         "--target",
         help="for LMs: the answer whose log-prob is explained "
@@ -439,10 +454,55 @@ def _is_api(spec: str) -> bool:
 
 
 def cmd_methods() -> int:
-    """``blackbox-explain methods``: list the methods with a line on each."""
-    for name in ESTIMATORS:
-        print(f"  {name:<12} {METHOD_HELP.get(name, '')}")
+    """``blackbox-explain methods``: list the methods with a line on each, and their options."""
+    import textwrap
+
+    indent = " " * 17
+    for name, estimator in ESTIMATORS.items():
+        lines = [METHOD_HELP.get(name, "")]
+        defaults = method_defaults(estimator)
+        if defaults:
+            lines.append(
+                "options: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in defaults.items())
+            )
+        for k, line in enumerate(lines):
+            first = f"  {name:<14} " if k == 0 else indent
+            print(textwrap.fill(line, 100, initial_indent=first, subsequent_indent=indent))
+    print("\nSet an option with 'explain --option KEY=VALUE' (or as a keyword of explain()).")
     return 0
+
+
+def method_defaults(estimator: type) -> dict[str, Any]:
+    """An estimator class's constructor options and their defaults."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(estimator).parameters
+    except (TypeError, ValueError):  # no signature to read
+        return {}
+    return {
+        name: parameter.default
+        for name, parameter in parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+def parse_method_options(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """``--option KEY=VALUE`` pairs as keyword arguments (values read as JSON when they parse)."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key.isidentifier():
+            raise InputError(f"--option must be KEY=VALUE, got {pair!r}")
+        if key in EXPLAIN_KEYWORDS:
+            flag = "--" + key.replace("_", "-")
+            raise InputError(f"--option {key}=... is not a method option: use {flag}")
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
+    return options
 
 
 def _print(exp: Explanation, output: str | None) -> None:
@@ -476,6 +536,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         progress=False if args.no_progress else None,
     )
+    method_options = parse_method_options(args.option)
     results = []
     for text in texts:
         options = {
@@ -484,6 +545,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             "seed": args.seed,
             "target": args.target,
             "noise_samples": args.noise_samples,
+            **method_options,
         }
         if args.dry_run:
             print(explainer.plan(text, args.method, args.budget, **options))

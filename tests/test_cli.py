@@ -341,3 +341,36 @@ def test_text_option_is_repeatable(tmp_path, capsys):
     texts = [json.loads(line)["text"] for line in out.read_text().splitlines()]
     assert texts == ["good food", "rude staff"]  # the first was silently dropped before
     capsys.readouterr()
+
+
+def test_methods_lists_each_methods_options(capsys):
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    assert 'options: n_bootstrap=32, max_fit_points=192, design="auto"' in out
+    assert "--option KEY=VALUE" in out
+
+
+def test_method_options_reach_the_method(tmp_path, capsys):
+    out = tmp_path / "e.jsonl"
+    argv = ["explain", "-m", "example", "-t", "the food was not good but the staff were friendly"]
+    argv += ["--method", "kernelshap", "-b", "40", "--no-progress", "--json", str(out)]
+    assert main([*argv, "-o", "ridge=0.5", "--option", "size_sampling=uniform"]) == 0
+    meta = json.loads(out.read_text())["meta"]
+    assert meta["params"]["ridge"] == 0.5 and meta["params"]["size_sampling"] == "uniform"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "option,message",
+    [
+        ("design", "--option must be KEY=VALUE"),
+        ("seed=3", "use --seed"),
+        ("desig=balanced", "has no option 'desig'; its options: n_bootstrap, max_fit_points"),
+        ("design=halves", "design must be one of auto, kernel, balanced"),
+    ],
+)
+def test_bad_method_options_are_named(option, message, capsys):
+    argv = ["explain", "-m", "example", "-t", "a b c d e f", "--method", "gpshap", "-o", option]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

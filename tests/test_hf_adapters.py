@@ -160,6 +160,18 @@ def test_batched_equals_one_at_a_time(llama_dir):
     np.testing.assert_allclose(batched.score(PROMPTS), single.score(PROMPTS), atol=1e-4)
 
 
+def test_continuation_logprobs_of_token_ids_equal_direct_teacher_forcing(llama_dir):
+    lm = HFCausalLM.from_pretrained(llama_dir, batch_size=2)
+    tail = lm.target_ids(" great")
+    prompts_ids = [lm.prompt_ids(p) for p in PROMPTS]
+    got = lm.continuation_logprobs_of_ids(prompts_ids, tail)
+    assert got.shape == (len(PROMPTS), len(tail))
+    for ids, row in zip(prompts_ids, got, strict=True):
+        np.testing.assert_allclose(
+            row, direct_logprobs(lm.model, ids + tail, len(tail)), rtol=2e-6, atol=1e-5
+        )
+
+
 SYSTEM = "answer the question with one word . positive negative neutral"
 
 
