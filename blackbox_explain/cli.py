@@ -769,6 +769,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if getattr(args, "no_progress", False) or not sys.stderr.isatty():
+        # Hugging Face's own bars (e.g. "Loading weights") follow this, read at their import
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         if args.command == "methods":
             return cmd_methods()

@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -374,3 +375,19 @@ def test_bad_method_options_are_named(option, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_no_progress_bar_of_the_model_loader_either(tmp_path):
+    """``--no-progress`` (or a stderr that is not a terminal) also keeps Hugging Face's own
+    "Loading weights" bar out of the output."""
+    pytest.importorskip("torch")
+    from tiny_models import build_tiny_llama
+
+    folder = build_tiny_llama(tmp_path / "lm")
+    command = [sys.executable, "-m", "blackbox_explain", "explain", "-m", str(folder)]
+    command += ["-t", "the movie was great", "--target", " yes", "--method", "exact", "-b", "16"]
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_PROGRESS_BARS"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "exact explanation" in done.stdout
+    assert "Loading weights" not in done.stderr and "it/s" not in done.stderr, done.stderr
