@@ -30,6 +30,7 @@ import numpy as np
 from .api import Explainer, _bind, _resolve_cache
 from .cache import Cache, MemoryCache
 from .errors import BlackboxExplainError, BudgetError, InputError
+from .estimators import parse_method_spec
 from .evaluation import faithfulness, spearman
 from .game import CoalitionGame
 from .maskers import Delete
@@ -417,6 +418,9 @@ def run_bench(
 ) -> BenchResult:
     """Run the grid; see the module docstring.
 
+    ``methods``: method names, or specs with options, ``"gpshap:design=kernel"`` (see
+    :func:`~blackbox_explain.estimators.parse_method_spec`); each spec is its own row.
+
     ``output``: the output to explain (index or name; default the first), or ``"sum"`` for the
     sum of all outputs (an LM answer's total log-prob: what ``captum.llm.*`` attribute).
     ``cache``: a :class:`~blackbox_explain.cache.Cache` or the path of an SQLite file that keeps
@@ -424,6 +428,8 @@ def run_bench(
     ``peer_budgets``: the peers' budgets (default: ``budgets``), e.g. larger ones to find where
     a peer reaches the accuracy ours reach.
     """
+    for method in methods:  # a bad name or option fails here, before any model call
+        parse_method_spec(method)
     cells: list[Cell] = []
     errors: list[str] = []
     skipped: list[str] = []  # budgets below a method's minimum (e.g. permutation needs 2n)
@@ -538,7 +544,8 @@ def _attribute(
     if is_peer:
         values = run_peer(method, store.score, seg, j, budget, seed)
         return values, store.sent - sent_before, len(store.asked), 0.0
-    exp = Explainer(store, cache=MemoryCache()).explain(seg, method, budget, seed=seed)
+    name, options = parse_method_spec(method)
+    exp = Explainer(store, cache=MemoryCache()).explain(seg, name, budget, seed=seed, **options)
     return exp.values[:, j], exp.meta["n_calls"], len(store.asked), 0.0
 
 

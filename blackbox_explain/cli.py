@@ -13,7 +13,7 @@ from typing import Any
 
 from .api import DEFAULT_BUDGET, Explainer
 from .errors import BlackboxExplainError, InputError
-from .estimators import ESTIMATORS
+from .estimators import ESTIMATORS, parse_options
 from .explanation import Explanation
 
 DEMO_TEXT = "The food was not good, but the staff were friendly and the service was fast."
@@ -153,13 +153,15 @@ def read_texts(args: argparse.Namespace) -> list[str]:
     given = getattr(args, "text_arg", None)
     if given is not None:
         return [sys.stdin.read() if given == "-" else given]
-    if args.text is not None:
-        return list(args.text) if isinstance(args.text, list) else [args.text]
-    if args.file is not None:
-        if args.file == "-":
+    text = getattr(args, "text", None)  # not every command has every source
+    if text is not None:
+        return list(text) if isinstance(text, list) else [text]
+    file = getattr(args, "file", None)
+    if file is not None:
+        if file == "-":
             return [sys.stdin.read()]
-        return [Path(args.file).read_text(encoding="utf-8")]
-    if args.jsonl is not None:
+        return [Path(file).read_text(encoding="utf-8")]
+    if getattr(args, "jsonl", None) is not None:
         texts = []
         for number, line in enumerate(Path(args.jsonl).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
@@ -356,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--methods",
         default="auto,gpshap,kernelshap,permutation,partition,lime",
-        help="comma-separated methods (default: auto,gpshap,kernelshap,permutation,partition,lime)",
+        help="comma-separated methods (default: auto,gpshap,kernelshap,permutation,partition,"
+        "lime); a method with options is NAME:KEY=VALUE[:KEY=VALUE...], e.g. gpshap:design=kernel "
+        "(each spec is its own row)",
     )
     bench.add_argument(
         "--budgets",
@@ -489,19 +493,11 @@ def method_defaults(estimator: type) -> dict[str, Any]:
 
 def parse_method_options(pairs: Sequence[str] | None) -> dict[str, Any]:
     """``--option KEY=VALUE`` pairs as keyword arguments (values read as JSON when they parse)."""
-    options: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, raw = pair.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key.isidentifier():
-            raise InputError(f"--option must be KEY=VALUE, got {pair!r}")
+    options = parse_options(pairs or [], "--option")
+    for key in options:
         if key in EXPLAIN_KEYWORDS:
             flag = "--" + key.replace("_", "-")
             raise InputError(f"--option {key}=... is not a method option: use {flag}")
-        try:
-            options[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[key] = raw
     return options
 
 

@@ -229,3 +229,41 @@ def test_headline_intervals_bootstrap_the_texts_and_pair_the_ratio():
     assert (
         "| ours | 20 | 10-20 |" in markdown and "| never | not reached | not reached |" in markdown
     )
+
+
+def test_method_specs_with_options_are_rows_of_their_own():
+    import blackbox_explain as bbx
+
+    game = interaction_game(9, k=1, seed=4, n_terms=12, order=3)
+    specs = ["gpshap:design=kernel", "gpshap:design=balanced:n_bootstrap=0"]
+    result = run_bench(FunctionScorer(game), [game.text], methods=specs, budgets=[40], seeds=1)
+    cells = {c.method: c for c in result.cells}
+    assert set(cells) == set(specs)
+    truth = game.shapley()[:, 0]
+    for spec, design in zip(specs, ["kernel", "balanced"], strict=True):
+        direct = bbx.explain(game, game.text, "gpshap", 40, seed=0, design=design).values[:, 0]
+        expected = np.linalg.norm(direct - truth) / np.linalg.norm(truth)
+        assert cells[spec].rel_l2 == pytest.approx(expected, rel=1e-9)
+    assert cells[specs[0]].rel_l2 != pytest.approx(cells[specs[1]].rel_l2, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("gpshap:desig=kernel", "has no option 'desig'"),
+        ("nope", "unknown method"),
+        ("gpshap:design", "must be KEY=VALUE"),
+    ],
+)
+def test_a_bad_method_spec_fails_before_any_model_call(spec, message):
+    import blackbox_explain as bbx
+
+    calls = []
+
+    def model(texts):
+        calls.append(len(texts))
+        return np.zeros((len(texts), 1))
+
+    with pytest.raises(bbx.InputError, match=message):
+        run_bench(FunctionScorer(model), ["a b c"], methods=["kernelshap", spec], budgets=[8])
+    assert calls == []

@@ -391,3 +391,18 @@ def test_no_progress_bar_of_the_model_loader_either(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "exact explanation" in done.stdout
     assert "Loading weights" not in done.stderr and "it/s" not in done.stderr, done.stderr
+
+
+def test_bench_reads_texts_from_jsonl_and_takes_method_specs(tmp_path, capsys):
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('"The food was not good."\n{"text": "I loved it, truly."}\n')
+    out = tmp_path / "bench"
+    argv = ["bench", "-m", "example", "--jsonl", str(texts), "--budgets", "16", "--seeds", "1"]
+    argv += ["--methods", "kernelshap,kernelshap:ridge=0.5", "--out", str(out)]
+    assert main(argv) == 0
+    cells = json.loads((out / "bench.json").read_text())["cells"]
+    assert {c["method"] for c in cells} == {"kernelshap", "kernelshap:ridge=0.5"}
+    assert {c["text"] for c in cells} == {0, 1}
+    capsys.readouterr()
+    assert main([*argv[:-4], "--methods", "kernelshap:ridge", "--out", str(out)]) == 2
+    assert "must be KEY=VALUE" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import UnknownNameError
@@ -35,6 +36,38 @@ ESTIMATORS: dict[str, type[Estimator]] = {
 }
 
 
+def parse_options(pairs: Iterable[str], what: str = "an option") -> dict[str, Any]:
+    """``KEY=VALUE`` strings as keyword arguments; a value is read as JSON when it parses
+    (numbers, ``true``/``false``, ``null``, quoted strings), else kept as the string itself."""
+    import json
+
+    from ..errors import InputError
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key.isidentifier():
+            raise InputError(f"{what} must be KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
+    return options
+
+
+def parse_method_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """A method and its options from ``"NAME[:KEY=VALUE[:KEY=VALUE...]]"``, e.g.
+    ``"gpshap:design=kernel:n_bootstrap=0"`` (names and options are checked)."""
+    name, *pairs = spec.split(":")
+    name = name.strip()
+    if name not in ESTIMATORS:
+        raise UnknownNameError("method", name, ESTIMATORS)
+    options = parse_options(pairs, f"an option of {spec!r}")
+    _check_options(name, options)
+    return name, options
+
+
 def get_estimator(method: str | Estimator, **options: Any) -> Estimator:
     """An estimator from its method name (options go to its constructor) or an instance."""
     if isinstance(method, Estimator):
@@ -66,6 +99,8 @@ __all__ = [
     "PermutationSampling",
     "ShapPartition",
     "get_estimator",
+    "parse_method_spec",
+    "parse_options",
 ]
 
 
