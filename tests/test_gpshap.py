@@ -265,6 +265,15 @@ def test_the_balanced_design_halves_the_error_on_small_budgets(budget):
     assert np.mean(covered) >= 0.85, covered
 
 
+@pytest.mark.parametrize("budget", [31, 32, 45])
+def test_the_balanced_design_spends_the_whole_budget_even_or_odd(budget):
+    game = interaction_game(10, k=1, seed=11, n_terms=15, order=3)
+    exp = bbx.explain(game, game.text, method="gpshap", budget=budget, seed=2)
+    assert exp.meta["design"] == "balanced"
+    assert exp.meta["n_calls"] == exp.meta["n_coalitions"] == budget
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+
+
 def test_the_default_design_switches_at_six_calls_per_segment():
     game = interaction_game(10, k=1, seed=7)
     designs = {

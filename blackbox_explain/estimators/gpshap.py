@@ -285,7 +285,8 @@ class GPSHAP(Estimator):
         chosen = DistinctMasks(n)
         for mask in masks:
             chosen.add(mask)
-        halves = balanced_halves(n, (budget - len(masks)) // 2, rng, chosen)
+        spare = budget - len(masks)  # an odd last call gets the first half of one more pair
+        halves = balanced_halves(n, (spare + 1) // 2, rng, chosen)[:spare]
         if len(halves):
             masks = np.vstack([masks, halves])
             values = np.vstack([values, np.asarray(game(halves), dtype=np.float64)])
