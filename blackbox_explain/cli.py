@@ -13,7 +13,7 @@ from typing import Any
 
 from .api import DEFAULT_BUDGET, Explainer
 from .errors import BlackboxExplainError, InputError
-from .estimators import ESTIMATORS, parse_options
+from .estimators import ESTIMATORS, parse_method_spec, parse_options
 from .explanation import Explanation
 
 DEMO_TEXT = "The food was not good, but the staff were friendly and the service was fast."
@@ -226,7 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--file", "-f", help="a file whose whole content is the text ('-': standard input)"
     )
     src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
-    ex.add_argument("--method", default="auto", choices=sorted(ESTIMATORS), help="(default auto)")
+    ex.add_argument(
+        "--method",
+        default="auto",
+        metavar="METHOD",
+        help=f"one of {', '.join(sorted(ESTIMATORS))} (default auto); options may follow as "
+        "NAME:KEY=VALUE[:KEY=VALUE...], e.g. gpshap:design=kernel (or use --option)",
+    )
     ex.add_argument("--budget", "-b", type=int, default=DEFAULT_BUDGET, help="max model calls")
     ex.add_argument("--granularity", default="word", choices=["word", "sentence", "char"])
     ex.add_argument("--masker", default="delete", help="delete (default) or mask")
@@ -491,14 +497,16 @@ def method_defaults(estimator: type) -> dict[str, Any]:
     }
 
 
-def parse_method_options(pairs: Sequence[str] | None) -> dict[str, Any]:
-    """``--option KEY=VALUE`` pairs as keyword arguments (values read as JSON when they parse)."""
-    options = parse_options(pairs or [], "--option")
+def parse_method_options(method: str, pairs: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+    """The method's name and its options: those of a ``NAME:KEY=VALUE`` spec, then ``--option
+    KEY=VALUE`` pairs (values read as JSON when they parse)."""
+    name, options = parse_method_spec(method)
+    options.update(parse_options(pairs or [], "--option"))
     for key in options:
         if key in EXPLAIN_KEYWORDS:
             flag = "--" + key.replace("_", "-")
-            raise InputError(f"--option {key}=... is not a method option: use {flag}")
-    return options
+            raise InputError(f"{key}=... is not a method option: use {flag}")
+    return name, options
 
 
 def _print(exp: Explanation, output: str | None) -> None:
@@ -532,7 +540,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         progress=False if args.no_progress else None,
     )
-    method_options = parse_method_options(args.option)
+    method, method_options = parse_method_options(args.method, args.option)
     results = []
     for text in texts:
         options = {
@@ -544,9 +552,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
             **method_options,
         }
         if args.dry_run:
-            print(explainer.plan(text, args.method, args.budget, **options))
+            print(explainer.plan(text, method, args.budget, **options))
             continue
-        exp = explainer.explain(text, args.method, args.budget, **options)
+        exp = explainer.explain(text, method, args.budget, **options)
         _print(exp, args.output)
         usage = getattr(model, "usage", None)
         if usage is not None:

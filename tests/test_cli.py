@@ -354,11 +354,19 @@ def test_methods_lists_each_methods_options(capsys):
 def test_method_options_reach_the_method(tmp_path, capsys):
     out = tmp_path / "e.jsonl"
     argv = ["explain", "-m", "example", "-t", "the food was not good but the staff were friendly"]
-    argv += ["--method", "kernelshap", "-b", "40", "--no-progress", "--json", str(out)]
-    assert main([*argv, "-o", "ridge=0.5", "--option", "size_sampling=uniform"]) == 0
+    argv += ["-b", "40", "--no-progress", "--json", str(out)]
+    options = ["-o", "ridge=0.5", "--option", "size_sampling=uniform"]
+    assert main([*argv, "--method", "kernelshap", *options]) == 0
     meta = json.loads(out.read_text())["meta"]
     assert meta["params"]["ridge"] == 0.5 and meta["params"]["size_sampling"] == "uniform"
+    # the same as a method spec; --option adds to (and overrides) the spec's options
+    spec = "kernelshap:ridge=0.5:size_sampling=uniform:n_bootstrap=3"
+    assert main([*argv, "--method", spec, "-o", "n_bootstrap=0"]) == 0
+    params = json.loads(out.read_text())["meta"]["params"]
+    assert params == {**meta["params"], "n_bootstrap": 0}
     capsys.readouterr()
+    assert main([*argv, "--method", "nope"]) == 2
+    assert "unknown method 'nope'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
