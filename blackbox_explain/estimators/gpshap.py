@@ -5,14 +5,14 @@ The coalitions are KernelSHAP's (complete small sizes, then complementary pairs 
 Shapley kernel).  A Gaussian process on the coalitions' keep-vectors, with the kernel
 ``k(S, T) = rho ** |S xor T|`` (a squared-exponential kernel of the Hamming distance), is fitted
 to the answers; its length scale and noise level are averaged over a grid, each pair weighted by
-its marginal likelihood (on more than ``max_fit_points`` coalitions: the most likely pair).  The
-Shapley values of the posterior mean are then exact and cheap for any number of segments: each kernel
-section ``k(., T)`` is a product over segments, and the Shapley value of a product game is a
-one-dimensional integral of a polynomial (Owen's multilinear extension), which Gauss-Legendre
-quadrature computes exactly.  That is Bayesian quadrature of the Shapley value.  The answers the
-fit does not reproduce (its residuals) are attributed by KernelSHAP's regression and added, so the
-result keeps efficiency exactly, equals the exact Shapley values when all coalitions are asked,
-and is never further from KernelSHAP than the fit is wrong.
+its marginal likelihood (on more than ``max_fit_points`` coalitions: the most likely pair).
+The Shapley values of the posterior mean are then exact and cheap for any number of segments:
+each kernel section ``k(., T)`` is a product over segments, and the Shapley value of a product
+game is a one-dimensional integral of a polynomial (Owen's multilinear extension), which
+Gauss-Legendre quadrature computes exactly.  That is Bayesian quadrature of the Shapley value.
+The answers the fit does not reproduce (its residuals) are attributed by KernelSHAP's regression
+and added, so the result keeps efficiency exactly, equals the exact Shapley values when all
+coalitions are asked, and is never further from KernelSHAP than the fit is wrong.
 
 The prior says what real text models do: coalitions that differ in few segments get similar
 answers, with interactions of every order allowed.  On MiniLM sentences of 12-14 segments its
@@ -233,9 +233,10 @@ class GPSHAP(Estimator):
         fit's residuals.  ``"balanced"``: every singleton and leave-one-out, then complementary
         pairs of nearly orthogonal halves (:func:`~.designs.balanced_halves`); the fit alone
         gives the values (its residuals at the two ends are spread evenly, so efficiency stays
-        exact; the standard errors are the posterior's alone).  ``"auto"`` (default): balanced below ``BALANCED_CALLS_PER_SEGMENT`` calls per
-        segment, kernel from there on.  Games with inert segments always get the kernel design
-        and KernelSHAP's regression alone.
+        exact; the standard errors are the posterior's alone).  ``"auto"`` (default):
+        balanced below ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, kernel from there on.
+        Games with inert segments always get the kernel design and KernelSHAP's regression
+        alone.  An odd last call of the balanced design asks the first half of one more pair.
     """
 
     name = "gpshap"
