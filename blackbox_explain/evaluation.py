@@ -6,7 +6,8 @@
 - comprehensiveness and sufficiency (DeYoung et al. 2020, ERASER) at the top 1, 5, 10, 20, 50%
   of segments: the drop when the top segments are removed, and when only they are kept;
 - leave-one-out rank correlation: Spearman between the attributions and ``v(all) - v(all - i)``;
-- where ``2**n`` coalitions are affordable, the error against exact Shapley values.
+- where ``2**n`` coalitions are affordable, the error against exact Shapley values (skipped,
+  with the reason in ``meta["exact_skipped"]``, when they do not fit ``budget``).
 
 Most of the texts are usually in the cache already (the explanation asked for them), so an
 evaluation costs few new calls; the calls it made are reported.
@@ -21,7 +22,7 @@ import numpy as np
 
 from .api import _bind, _resolve_cache
 from .cache import Cache
-from .errors import InputError
+from .errors import BudgetExhaustedError, InputError
 from .estimators.enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .explanation import Explanation, _jsonable
 from .game import CoalitionGame
@@ -90,6 +91,8 @@ class Evaluation(Curves):
             lines.append(
                 f"  vs exact Shapley: relative L2 {self.exact_rel_l2:.3f}, Spearman {self.exact_spearman:.3f}"
             )
+        elif self.meta.get("exact_skipped"):
+            lines.append(f"  vs exact Shapley: skipped ({self.meta['exact_skipped']})")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -252,11 +255,17 @@ def evaluate(
         drops = full - read(masks)[:, 0]
         loo_rho = spearman(values, drops)
     exact_l2 = exact_rho = None
+    exact_skipped = None
     if n <= min(exact_max_segments, MAX_ENUMERATION_PLAYERS):
-        exact = shapley_from_table(read(all_masks(n)), n)[:, 0]
-        norm = np.linalg.norm(exact)
-        exact_l2 = float(np.linalg.norm(values - exact) / norm) if norm > 0 else None
-        exact_rho = spearman(values, exact)
+        try:
+            table = read(all_masks(n))
+        except BudgetExhaustedError as exc:  # the answers received before it stay cached
+            exact_skipped = f"the 2^{n} coalitions do not fit the budget: {exc}"
+        else:
+            exact = shapley_from_table(table, n)[:, 0]
+            norm = np.linalg.norm(exact)
+            exact_l2 = float(np.linalg.norm(values - exact) / norm) if norm > 0 else None
+            exact_rho = spearman(values, exact)
     return Evaluation(
         **vars(curves),
         output=shown,
@@ -268,5 +277,6 @@ def evaluate(
             "n_cache_hits": game.stats.n_cache_hits,
             "method": explanation.meta.get("method"),
             "masker": repr(game.masker),
+            **({"exact_skipped": exact_skipped} if exact_skipped else {}),
         },
     )

@@ -70,6 +70,21 @@ def test_evaluation_budget_is_a_hard_cap():
         bbx.evaluate(exp, game, budget=5)
 
 
+def test_an_exact_comparison_the_budget_cannot_pay_for_is_skipped_not_fatal():
+    game = interaction_game(10, k=1, seed=5)
+    exp = bbx.explain(game, game.text, "kernelshap", 60)
+    cache = bbx.MemoryCache()
+    capped = bbx.evaluate(exp, game, budget=40, cache=cache)
+    assert capped.meta["n_calls"] <= 40 and capped.loo_spearman is not None
+    assert capped.exact_rel_l2 is None and "2^10 coalitions" in capped.meta["exact_skipped"]
+    assert "vs exact Shapley: skipped" in capped.to_text()
+    full = bbx.evaluate(exp, game, cache=cache)
+    assert full.aopc_deletion == capped.aopc_deletion and "exact_skipped" not in full.meta
+    truth = game.shapley()[:, 0]
+    expected = np.linalg.norm(exp.values[:, 0] - truth) / np.linalg.norm(truth)
+    assert full.exact_rel_l2 == pytest.approx(expected, rel=1e-9)
+
+
 def test_label_mode_lm_explanation_is_evaluated_after_a_json_round_trip(tmp_path):
     pytest.importorskip("torch")
     from blackbox_explain.adapters import HFCausalLM
