@@ -13,7 +13,7 @@ from typing import Any
 
 from .api import DEFAULT_BUDGET, Explainer
 from .errors import BlackboxExplainError, InputError
-from .estimators import ESTIMATORS, parse_method_spec, parse_options
+from .estimators import ESTIMATORS, option_defaults, parse_method_spec, parse_options
 from .explanation import Explanation
 
 DEMO_TEXT = "The food was not good, but the staff were friendly and the service was fast."
@@ -465,36 +465,26 @@ def _is_api(spec: str) -> bool:
 
 def cmd_methods() -> int:
     """``blackbox-explain methods``: list the methods with a line on each, and their options."""
+    import inspect
     import textwrap
 
     indent = " " * 17
-    for name, estimator in ESTIMATORS.items():
+    for name in ESTIMATORS:
         lines = [METHOD_HELP.get(name, "")]
-        defaults = method_defaults(estimator)
+        defaults = option_defaults(name)
         if defaults:
             lines.append(
-                "options: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in defaults.items())
+                "options: "
+                + ", ".join(
+                    k if v is inspect.Parameter.empty else f"{k}={json.dumps(v)}"
+                    for k, v in defaults.items()
+                )
             )
         for k, line in enumerate(lines):
             first = f"  {name:<14} " if k == 0 else indent
             print(textwrap.fill(line, 100, initial_indent=first, subsequent_indent=indent))
     print("\nSet an option with 'explain --option KEY=VALUE' (or as a keyword of explain()).")
     return 0
-
-
-def method_defaults(estimator: type) -> dict[str, Any]:
-    """An estimator class's constructor options and their defaults."""
-    import inspect
-
-    try:
-        parameters = inspect.signature(estimator).parameters
-    except (TypeError, ValueError):  # no signature to read
-        return {}
-    return {
-        name: parameter.default
-        for name, parameter in parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }
 
 
 def parse_method_options(method: str, pairs: Sequence[str] | None) -> tuple[str, dict[str, Any]]:

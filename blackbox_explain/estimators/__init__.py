@@ -99,9 +99,25 @@ __all__ = [
     "PermutationSampling",
     "ShapPartition",
     "get_estimator",
+    "option_defaults",
     "parse_method_spec",
     "parse_options",
 ]
+
+
+def option_defaults(method: str) -> dict[str, Any]:
+    """A method's constructor options and their defaults (``inspect.Parameter.empty`` for one
+    without a default)."""
+    return {name: p.default for name, p in _init_parameters(method).items()}
+
+
+def _init_parameters(method: str) -> dict[str, Any]:
+    import inspect
+
+    init = ESTIMATORS[method].__init__
+    if init is object.__init__:
+        return {}
+    return {n: p for n, p in inspect.signature(init).parameters.items() if n != "self"}
 
 
 def _check_options(method: str, options: dict[str, Any]) -> None:
@@ -110,11 +126,10 @@ def _check_options(method: str, options: dict[str, Any]) -> None:
 
     from ..errors import InputError
 
-    init = ESTIMATORS[method].__init__
-    parameters = {} if init is object.__init__ else dict(inspect.signature(init).parameters)
+    parameters = _init_parameters(method)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return
-    known = [name for name in parameters if name != "self"]
+    known = list(parameters)
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise InputError(
