@@ -12,6 +12,11 @@ persistent ``cache`` the recorded answers survive across runs, so a slow model i
 
 Live peers (``captum.llm.*``, Captum's LLMAttribution) drive a Hugging Face causal LM themselves:
 they run on the live model and their time is measured, not replayed.
+
+On a hosted API, :func:`plan_bench` counts the calls, tokens and cost first (no call made); a
+hard stop of the model (its money or token cap, a failure after retries) ends the run, with the
+texts finished so far attached to the error (``partial_bench``) and every answer received in the
+cache, so a rerun asks only for the rest.
 """
 
 from __future__ import annotations
@@ -21,27 +26,51 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .api import Explainer, _bind, _resolve_cache
+from .bench_result import BenchResult, Cell, format_interval, ratio_interval
 from .cache import Cache, MemoryCache
-from .errors import BlackboxExplainError, BudgetError, InputError
+from .errors import BlackboxExplainError, BudgetError, BudgetExhaustedError, InputError
 from .estimators import parse_method_spec
 from .evaluation import faithfulness, spearman
 from .game import CoalitionGame
 from .maskers import Delete
 from .peers import LLM_PEERS, run_llm_peer, run_peer
+from .remote import RemoteError
 from .scoring import validate_scores
 from .segmentation import Segmentation, segment
 
-#: bootstrap resamples of the texts behind each headline interval
-HEADLINE_RESAMPLES = 400
+__all__ = [
+    "AnswerStore",
+    "BenchPlan",
+    "BenchResult",
+    "Cell",
+    "format_interval",
+    "plan_bench",
+    "ratio_interval",
+    "run_bench",
+]
 
 FAITHFULNESS_FRACTION = 0.2  # comprehensiveness and sufficiency at the top 20 % of segments
+#: repeat calls that time the model when the cache answered (almost) every text
+CALIBRATION_TEXTS = 32
+
+
+@dataclass
+class ModelClock:
+    """The model's measured time: the seconds spent inside it and the texts it answered."""
+
+    seconds: float = 0.0
+    texts: int = 0
+
+    @property
+    def per_text(self) -> float:
+        """Seconds per answered text (0 before the first answer)."""
+        return self.seconds / max(self.texts, 1)
 
 
 class AnswerStore:
@@ -49,9 +78,13 @@ class AnswerStore:
 
     With a ``cache`` (e.g. :class:`~blackbox_explain.sqlite_cache.SQLiteCache`) and a scorer
     with a stable fingerprint, answers recorded by an earlier run are reused and new ones kept.
+    ``clock`` times the model; stores may share one (a hosted API's time per text is its
+    latency over its concurrency, the same for every text).
     """
 
-    def __init__(self, scorer: Any, cache: Cache | None = None) -> None:
+    def __init__(
+        self, scorer: Any, cache: Cache | None = None, clock: ModelClock | None = None
+    ) -> None:
         self.scorer = scorer
         self.output_names: Sequence[str] = list(getattr(scorer, "output_names", []) or [])
         self.name = getattr(scorer, "name", type(scorer).__name__)
@@ -60,8 +93,7 @@ class AnswerStore:
         fingerprint = getattr(scorer, "fingerprint", None)
         self.fingerprint = fingerprint if isinstance(fingerprint, str) and fingerprint else None
         self.answers: dict[str, np.ndarray] = {}
-        self.model_seconds = 0.0
-        self.model_texts = 0
+        self.clock = clock or ModelClock()
         self.asked: set[str] = set()
         self.sent = 0
 
@@ -85,322 +117,49 @@ class AnswerStore:
 
     def _ask(self, texts: list[str]) -> np.ndarray:
         started = time.perf_counter()
-        raw = self.scorer.score(texts)
-        self.model_seconds += time.perf_counter() - started
-        self.model_texts += len(texts)
+        try:
+            if getattr(self.scorer, "streams_results", False):
+                raw = self.scorer.score(texts, on_result=self._keep)
+            else:
+                raw = self.scorer.score(texts)
+        except Exception as exc:
+            # answers received before a failure (a remote scorer's) are paid for: keep them
+            for text, row in (getattr(exc, "partial_results", None) or {}).items():
+                self._keep(text, row)
+            raise
+        self.clock.seconds += time.perf_counter() - started
+        self.clock.texts += len(texts)
         values = validate_scores(raw, texts, self.scorer, len(self.output_names) or None)
         if not self.output_names:
             self.output_names = [f"output_{j}" for j in range(values.shape[1])]
         return values
 
-    def calibrate(self, at_least: int = 32) -> None:
+    def _keep(self, text: str, row: np.ndarray) -> None:
+        """Record one answer the moment it arrives (remote scorers stream them), in the
+        persistent cache too: a bench stopped halfway resumes without paying for it again."""
+        row = np.asarray(row, dtype=np.float64)
+        width = len(self.output_names) or len(row)
+        if row.shape != (width,) or not np.all(np.isfinite(row)):
+            return  # the failure this answer belongs to is reported by the scorer's own check
+        self.answers[text] = row
+        if self.cache is not None and self.fingerprint is not None:
+            self.cache.put_many(self.fingerprint, [(text, row)])
+
+    def calibrate(self, at_least: int = CALIBRATION_TEXTS) -> None:
         """Time the live model on recorded texts when the cache answered (almost) everything."""
-        if self.model_texts >= at_least or not self.answers:
+        if self.clock.texts >= at_least or not self.answers:
             return
-        self._ask(list(self.answers)[: at_least - self.model_texts])
+        self._ask(list(self.answers)[: at_least - self.clock.texts])
+
+    @property
+    def model_seconds(self) -> float:
+        """Seconds spent inside the model so far."""
+        return self.clock.seconds
 
     @property
     def seconds_per_text(self) -> float:
         """The model's measured time per text (batched as the engine batches)."""
-        return self.model_seconds / max(self.model_texts, 1)
-
-
-@dataclass
-class Cell:
-    text: int
-    n: int
-    method: str
-    budget: int
-    seed: int
-    calls: int
-    library_seconds: float
-    seconds: float
-    rel_l2: float | None
-    spearman: float | None
-    top3: float | None
-    peer: bool = False
-    error: str | None = None
-    distinct: int | None = None  # distinct texts among the calls
-    live: bool = False  # timed on the live model (captum.llm.*), not replayed
-    # faithfulness (blackbox_explain.evaluation): AOPC of the deletion / insertion curves,
-    # comprehensiveness and sufficiency at the top 20 % of segments
-    aopc_deletion: float | None = None
-    aopc_insertion: float | None = None
-    comprehensiveness: float | None = None
-    sufficiency: float | None = None
-
-
-@dataclass
-class BenchResult:
-    cells: list[Cell]
-    output: str
-    seconds_per_text: float
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def summary(self) -> list[dict[str, Any]]:
-        """One row per method and budget (grouped by method, budgets ascending); ``texts``: how
-        many of the run's texts the row covers (fewer where the budget was below the method's
-        minimum for a text, or a cell failed)."""
-        methods = list(dict.fromkeys(c.method for c in self.cells))
-        keys = sorted(
-            {(c.method, c.budget) for c in self.cells if c.error is None},
-            key=lambda key: (methods.index(key[0]), key[1]),
-        )
-        rows = []
-        for method, budget in keys:
-            sel = [
-                c
-                for c in self.cells
-                if c.method == method and c.budget == budget and c.error is None
-            ]
-            rows.append(
-                {
-                    "method": method,
-                    "peer": sel[0].peer,
-                    "budget": budget,
-                    "texts": len({c.text for c in sel}),
-                    "calls": float(np.mean([c.calls for c in sel])),
-                    "seconds": float(np.median([c.seconds for c in sel])),
-                    "distinct": _mean([c.distinct for c in sel]),
-                    "live": sel[0].live,
-                    # time outside the model over time inside it (replayed cells: calls x the
-                    # model's measured time per text; live cells: the timed forward passes)
-                    "overhead": float(np.median([c.library_seconds for c in sel]))
-                    / max(float(np.median([c.seconds - c.library_seconds for c in sel])), 1e-12),
-                    "rel_l2": _median([c.rel_l2 for c in sel]),
-                    "spearman": _median([c.spearman for c in sel]),
-                    "top3": _mean([c.top3 for c in sel]),
-                    "aopc_deletion": _median([c.aopc_deletion for c in sel]),
-                    "aopc_insertion": _median([c.aopc_insertion for c in sel]),
-                    "comprehensiveness": _median([c.comprehensiveness for c in sel]),
-                    "sufficiency": _median([c.sufficiency for c in sel]),
-                }
-            )
-        return rows
-
-    def headline(
-        self,
-        spearman_min: float = 0.95,
-        rel_l2_max: float = 0.1,
-        n_resamples: int = HEADLINE_RESAMPLES,
-    ) -> list[dict[str, Any]]:
-        """Per method: the fewest calls whose medians reach both accuracy thresholds.
-
-        Only budgets the method ran at on all its texts count (not one that some texts were
-        too long for).  ``calls_interval`` is a 90 % bootstrap interval of that number over the
-        texts (``inf``: not reached in more than 5 % of the resamples); ``resampled_calls``
-        holds the resamples, drawn alike for every method over the same texts, so ratios of
-        two methods can be bootstrapped pairwise (:func:`ratio_interval`).
-        """
-        out = []
-        for method in dict.fromkeys(c.method for c in self.cells):
-            crossing = _Crossing(
-                [c for c in self.cells if c.method == method and c.error is None],
-                spearman_min,
-                rel_l2_max,
-            )
-            hit = crossing.at(crossing.texts)
-            rng = np.random.default_rng(0)  # the same resamples for every method
-            resampled = [
-                crossing.calls_at(rng.choice(crossing.texts, len(crossing.texts)).tolist())
-                for _ in range(n_resamples if crossing.texts else 0)
-            ]
-            interval = (
-                tuple(float(q) for q in np.quantile(resampled, [0.05, 0.95], method="inverted_cdf"))
-                if resampled
-                else None
-            )
-            out.append(
-                {
-                    "method": method,
-                    "peer": crossing.peer,
-                    "calls": None if hit is None else hit[0],
-                    "seconds": None if hit is None else hit[1],
-                    "calls_interval": interval,
-                    "texts": crossing.texts,
-                    "resampled_calls": resampled,
-                }
-            )
-        return out
-
-    @staticmethod
-    def _coverage(summary: list[dict[str, Any]]) -> dict[str, int]:
-        """Per method, the most texts any of its budgets covered (the texts it was run on)."""
-        coverage: dict[str, int] = {}
-        for r in summary:
-            coverage[r["method"]] = max(coverage.get(r["method"], 0), r["texts"])
-        return coverage
-
-    def to_markdown(self) -> str:
-        """The grid as a markdown table, then each method's calls to reach the thresholds."""
-        return self._markdown(self.headline())
-
-    def _markdown(self, headline: list[dict[str, Any]]) -> str:
-        lines = [
-            f"Output explained: {self.output!r}; model time per text {1000 * self.seconds_per_text:.2f} ms.",
-            "",
-            "calls: texts sent to the model, repeats included (distinct: without repeats); "
-            "live: timed on the live model, not replayed. Accuracy against exact Shapley "
-            "values: medians of relative L2 and Spearman, mean top-3 overlap. Faithfulness "
-            "(medians): AOPC of the deletion and insertion curves, comprehensiveness and "
-            "sufficiency at the top 20 % of segments.",
-            "",
-            "| method | budget | calls | distinct | s / explanation | overhead | rel. L2 | Spearman "
-            "| top-3 | AOPC del. | AOPC ins. | compr. 20% | suff. 20% |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        summary = self.summary()
-        coverage = self._coverage(summary)
-        for r in summary:
-            name = (
-                f"{r['method']} ({'live ' if r['live'] else ''}peer)" if r["peer"] else r["method"]
-            )
-            if r["texts"] < coverage[r["method"]]:
-                name += f" ({r['texts']} of {coverage[r['method']]} texts)"
-            lines.append(
-                f"| {name} | {r['budget']} | {r['calls']:.0f} | {_fmt(r['distinct'], 0)} | "
-                f"{r['seconds']:.3f} | "
-                f"{100 * r['overhead']:.1f}% | {_fmt(r['rel_l2'])} | {_fmt(r['spearman'])} | "
-                f"{_fmt(r['top3'], 2)} | {_fmt(r['aopc_deletion'], 4)} | "
-                f"{_fmt(r['aopc_insertion'], 4)} | {_fmt(r['comprehensiveness'], 4)} | "
-                f"{_fmt(r['sufficiency'], 4)} |"
-            )
-        lines += [
-            "",
-            "Calls to reach Spearman >= 0.95 and relative L2 <= 0.1 (median over texts and seeds; "
-            "only budgets every text ran at), with a 90 % bootstrap interval over the texts:",
-            "",
-            "| method | calls | 90 % interval | s / explanation |",
-            "|---|---:|---:|---:|",
-        ]
-        for h in headline:
-            name = f"{h['method']} (peer)" if h["peer"] else h["method"]
-            calls = "not reached" if h["calls"] is None else f"{h['calls']:.0f}"
-            seconds = "" if h["seconds"] is None else f"{h['seconds']:.3f}"
-            lines.append(
-                f"| {name} | {calls} | {format_interval(h['calls_interval'])} | {seconds} |"
-            )
-        if self.meta.get("skipped"):
-            counts: dict[str, int] = {}
-            for cell in self.meta["skipped"]:
-                counts[cell] = counts.get(cell, 0) + 1
-            lines += [
-                "",
-                "Skipped (budget below the method's minimum for some texts): "
-                + ", ".join(f"{cell} ({k}x)" for cell, k in counts.items()),
-            ]
-        if self.meta.get("errors"):
-            lines += [
-                "",
-                f"{len(self.meta['errors'])} cells failed: "
-                + "; ".join(sorted(set(self.meta["errors"])))[:500],
-            ]
-        return "\n".join(lines)
-
-    def save(self, folder: str | Path) -> list[Path]:
-        """Write ``bench.json``, ``bench.md`` and (with matplotlib) ``bench.png``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = [folder / "bench.json", folder / "bench.md"]
-        headline = self.headline()  # bootstrapped: computed once for the JSON and the table
-        payload = {
-            "output": self.output,
-            "seconds_per_text": self.seconds_per_text,
-            "meta": self.meta,
-            "cells": [asdict(c) for c in self.cells],
-            "summary": self.summary(),
-            "headline": [{k: v for k, v in h.items() if k != "resampled_calls"} for h in headline],
-        }
-        written[0].write_text(json.dumps(payload, indent=1, default=float))
-        written[1].write_text(self._markdown(headline))
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            return written
-        coverage = self._coverage(self.summary())
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        for method in dict.fromkeys(c.method for c in self.cells):
-            rows = sorted(
-                (
-                    r
-                    for r in self.summary()
-                    if r["method"] == method
-                    and r["rel_l2"] is not None
-                    and r["texts"] == coverage[method]
-                ),
-                key=lambda r: r["calls"],
-            )
-            if rows:
-                ax.plot(
-                    [r["calls"] for r in rows],
-                    [r["rel_l2"] for r in rows],
-                    marker="o",
-                    linestyle="--" if rows[0]["peer"] else "-",
-                    label=method,
-                )
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("model calls per explanation")
-        ax.set_ylabel("median relative L2 error vs exact Shapley")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(folder / "bench.png", dpi=110)
-        plt.close(fig)
-        written.append(folder / "bench.png")
-        return written
-
-
-class _Crossing:
-    """Where one method's medians first reach both thresholds, on any multiset of its texts."""
-
-    def __init__(self, cells: list[Cell], spearman_min: float, rel_l2_max: float) -> None:
-        self.spearman_min = spearman_min
-        self.rel_l2_max = rel_l2_max
-        self.peer = bool(cells and cells[0].peer)
-        self.texts = sorted({c.text for c in cells})
-        by_budget: dict[int, dict[int, list[Cell]]] = {}
-        for cell in cells:
-            by_budget.setdefault(cell.budget, {}).setdefault(cell.text, []).append(cell)
-        # a budget counts only where every one of the method's texts ran
-        self.by_budget = {
-            b: per_text
-            for b, per_text in sorted(by_budget.items())
-            if len(per_text) == len(self.texts)
-        }
-
-    def at(self, texts: Sequence[int]) -> tuple[float, float] | None:
-        """(mean calls, median seconds) at the first budget that reaches both thresholds."""
-        for per_text in self.by_budget.values():
-            cells = [c for t in texts for c in per_text[t]]
-            rel_l2 = _median([c.rel_l2 for c in cells])
-            rho = _median([c.spearman for c in cells])
-            if rel_l2 is None or rho is None:
-                continue
-            if rho >= self.spearman_min and rel_l2 <= self.rel_l2_max:
-                return float(np.mean([c.calls for c in cells])), float(
-                    np.median([c.seconds for c in cells])
-                )
-        return None
-
-    def calls_at(self, texts: Sequence[int]) -> float:
-        hit = self.at(texts)
-        return float("inf") if hit is None else hit[0]
-
-
-def ratio_interval(ours: dict[str, Any], peer: dict[str, Any]) -> tuple[float, float] | None:
-    """90 % bootstrap interval of ``ours["calls"] / peer["calls"]`` from two :meth:`headline`
-    rows over the same texts (paired: the same resample of texts for both)."""
-    a, b = np.asarray(ours["resampled_calls"]), np.asarray(peer["resampled_calls"])
-    if not len(a) or len(a) != len(b) or ours["texts"] != peer["texts"]:
-        return None  # not resampled from the same texts: no pairing
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratios = np.where(np.isinf(b), 0.0, a / b)  # a peer never there: ours is below any ratio
-    ratios = np.where(np.isinf(a) & ~np.isinf(b), np.inf, ratios)
-    low, high = np.quantile(ratios, [0.05, 0.95], method="inverted_cdf")
-    return float(low), float(high)
+        return self.clock.per_text
 
 
 def run_bench(
@@ -430,93 +189,311 @@ def run_bench(
     """
     for method in methods:  # a bad name or option fails here, before any model call
         parse_method_spec(method)
-    cells: list[Cell] = []
-    errors: list[str] = []
-    skipped: list[str] = []  # budgets below a method's minimum (e.g. permutation needs 2n)
-    out_name = ""
-    per_text_seconds: list[float] = []
-    peer_grid = list(budgets if peer_budgets is None else peer_budgets)
+    run = _GridRun(
+        model,
+        list(methods),
+        list(budgets),
+        seeds,
+        list(peers),
+        output,
+        exact_max_segments,
+        progress,
+        peer_grid=list(budgets if peer_budgets is None else peer_budgets),
+        answer_cache=None if cache is None else _resolve_cache(cache),
+    )
+    try:
+        for t_index, text in enumerate(texts):
+            run.text(t_index, text)
+        run.finish()
+    except (BudgetExhaustedError, RemoteError) as exc:
+        # the texts finished before the stop travel with the error (the CLI writes them)
+        setattr(exc, "partial_bench", run.result())  # noqa: B010
+        raise
+    return run.result()
+
+
+@dataclass
+class BenchPlan:
+    """What a :func:`run_bench` would cost, computed without a model call (a dry run).
+
+    ``new_calls`` counts the distinct texts the model would be asked: exactly the ``2**n``
+    coalitions of every text short enough for exact Shapley values (every method and peer asks
+    only among them), at most the budgets' sum on longer ones.  ``calibration``: at most this
+    many repeat calls time the model when the cache already holds nearly every answer;
+    ``generations``: calls that generate an LM's answer to explain first.
+    """
+
+    texts: int
+    exact_texts: int
+    new_calls: int
+    cached: int
+    calibration: int
+    generations: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    exact: bool
+
+    def __str__(self) -> str:
+        bound = "" if self.exact else "at most "
+        return (
+            f"dry run of bench on {self.texts} texts ({self.exact_texts} short enough for exact "
+            f"Shapley values): {bound}{self.new_calls} new calls ({self.cached} answers already "
+            f"cached), plus at most {self.calibration} repeat calls to time the model"
+            + (f" and {self.generations} to generate the answers" if self.generations else "")
+            + f"; about {self.input_tokens} input and {self.output_tokens} output tokens, "
+            f"estimated cost {self.cost:.4g}"
+        )
+
+
+def plan_bench(
+    model: Any,
+    texts: Sequence[str],
+    methods: Sequence[str] = ("auto", "gpshap", "kernelshap", "permutation", "partition", "lime"),
+    budgets: Sequence[int] = (32, 64, 128, 256),
+    seeds: int = 2,
+    peers: Sequence[str] = (),
+    output: int | str | None = None,
+    exact_max_segments: int = 12,
+    cache: Cache | str | os.PathLike[str] | None = None,
+    peer_budgets: Sequence[int] | None = None,
+) -> BenchPlan:
+    """The calls, tokens and cost :func:`run_bench` with these arguments would take (see
+    :class:`BenchPlan`); no model call is made, not even to generate an LM's answer."""
+    from .api import _binding_generates, _remote_of, _Unbound
+    from .estimators.enumeration import all_masks
+
+    for method in methods:
+        parse_method_spec(method)
     answer_cache = None if cache is None else _resolve_cache(cache)
-    warmed: set[str] = set()
-    for t_index, text in enumerate(texts):
+    remote = _remote_of(model)
+    generates = hasattr(model, "bind") and _binding_generates(model)
+    per_text_bound = seeds * (
+        len(methods) * sum(budgets)
+        + len(peers) * sum(budgets if peer_budgets is None else peer_budgets)
+    )
+    masker = Delete()
+    new_calls = cached = exact_texts = tokens_in = tokens_out = 0
+    planned: set[str] = set()
+    for text in texts:
         seg = segment(text)
-        bound = _bind(model, seg.text, None)[0]
-        store = AnswerStore(SummedOutputs(bound) if output == "sum" else bound, answer_cache)
+        n = len(seg)
+        if generates:
+            scorer: Any = _Unbound(model)
+        else:
+            scorer = _bind(model, seg.text, None)[0]
+            scorer = SummedOutputs(scorer) if output == "sum" else scorer
+        fingerprint = getattr(scorer, "fingerprint", None)
+        if n <= exact_max_segments:
+            exact_texts += 1
+            asked = list(dict.fromkeys(masker.render(seg, keep) for keep in all_masks(n)))
+            known = (
+                answer_cache.get_many(fingerprint, asked)
+                if answer_cache is not None and isinstance(fingerprint, str) and fingerprint
+                else {}
+            )
+            if answer_cache is not None:  # shared by the texts: count each answer once
+                asked = [t for t in asked if t not in planned]
+                planned.update(asked)
+            missing = [t for t in asked if t not in known]
+            cached += len(asked) - len(missing)
+            new_calls += len(missing)
+            for missing_text in missing:
+                t_in, t_out = _request_tokens(remote, missing_text)
+                tokens_in, tokens_out = tokens_in + t_in, tokens_out + t_out
+        else:
+            calls = min(per_text_bound + 2 * n + 2, 2**n)
+            new_calls += calls
+            t_in, t_out = _request_tokens(remote, seg.text)
+            tokens_in, tokens_out = tokens_in + calls * t_in, tokens_out + calls * t_out
+    generations = len(texts) if generates else 0
+    calibration = CALIBRATION_TEXTS if texts else 0
+    extra_in, extra_out = _request_tokens(remote, max(texts, key=len, default=""))
+    tokens_in += (calibration + generations) * extra_in
+    tokens_out += (calibration + generations) * extra_out
+    return BenchPlan(
+        len(texts),
+        exact_texts,
+        new_calls,
+        cached,
+        calibration,
+        generations,
+        tokens_in,
+        tokens_out,
+        remote.prices.cost(tokens_in, tokens_out) if remote is not None else 0.0,
+        exact_texts == len(texts) and not generates,
+    )
+
+
+def _request_tokens(remote: Any, text: str) -> tuple[int, int]:
+    """A request's estimated (input, output) tokens: the remote scorer's estimate, else about
+    four characters a token in and nothing out."""
+    return remote.estimate_request(text) if remote is not None else (len(text) // 4 + 1, 0)
+
+
+class _GridRun:
+    """The state of one :func:`run_bench`: the cells so far, errors, skipped budgets."""
+
+    def __init__(
+        self,
+        model: Any,
+        methods: list[str],
+        budgets: list[int],
+        seeds: int,
+        peers: list[str],
+        output: int | str | None,
+        exact_max_segments: int,
+        progress: Any,
+        peer_grid: list[int],
+        answer_cache: Cache | None,
+    ) -> None:
+        self.model = model
+        self.methods = methods
+        self.budgets = budgets
+        self.seeds = seeds
+        self.peers = peers
+        self.output = output
+        self.exact_max_segments = exact_max_segments
+        self.progress = progress
+        self.peer_grid = peer_grid
+        self.answer_cache = answer_cache
+        self.cells: list[Cell] = []
+        self.errors: list[str] = []
+        self.skipped: list[str] = []  # budgets below a method's minimum (permutation needs 2n)
+        self.out_name = ""
+        self.per_text_seconds: list[float] = []  # one per finished text
+        self.warmed: set[str] = set()
+        # a hosted API is timed over the whole run, and re-asked (paid) to time it only when
+        # the run asked too few texts; a local model per text (its time grows with the text)
+        from .api import _remote_of
+
+        self.shared_clock = ModelClock() if _remote_of(model) is not None else None
+        self.last_store: AnswerStore | None = None
+
+    def result(self) -> BenchResult:
+        """The grid over the texts finished so far."""
+        done = len(self.per_text_seconds)
+        return BenchResult(
+            [c for c in self.cells if c.text < done],
+            self.out_name,
+            float(np.mean(self.per_text_seconds)) if done else 0.0,
+            {
+                "errors": self.errors,
+                "skipped": self.skipped,
+                "texts": done,
+                "methods": self.methods,
+                "peers": self.peers,
+                "budgets": self.budgets,
+                "peer_budgets": self.peer_grid,
+                "seeds": self.seeds,
+            },
+        )
+
+    def finish(self) -> None:
+        """Time a hosted API that answered too few texts in this run, and price every replayed
+        cell at its time per text over the whole run."""
+        if self.shared_clock is None or self.last_store is None:
+            return
+        self.last_store.calibrate()
+        for cell in self.cells:
+            if not cell.live:
+                cell.seconds = cell.library_seconds + cell.calls * self.shared_clock.per_text
+        self.per_text_seconds = [self.shared_clock.per_text] * len(self.per_text_seconds)
+
+    def text(self, t_index: int, text: str) -> None:
+        """Every method, peer, budget and seed on one text."""
+        output = self.output
+        seg = segment(text)
+        bound = _bind(self.model, seg.text, None)[0]
+        store = AnswerStore(
+            SummedOutputs(bound) if output == "sum" else bound, self.answer_cache, self.shared_clock
+        )
+        self.last_store = store
         j = 0 if output == "sum" else _output_index(store, output)
-        out_name = store.output_names[j] if store.output_names else str(output)
+        self.out_name = store.output_names[j] if store.output_names else str(output)
         truth = None
-        if len(seg) <= exact_max_segments:
+        if len(seg) <= self.exact_max_segments:
             exact = Explainer(store, cache=MemoryCache()).explain(seg, "exact", 2 ** len(seg))
             truth = exact.values[:, j]
-            out_name = exact.output_names[j]
-        store.calibrate()
+            self.out_name = exact.output_names[j]
+        if self.shared_clock is None:
+            store.calibrate()
         # the faithfulness curves' texts: in the exact table when there is one (free)
         curve_game = CoalitionGame(store, seg, Delete(), None, MemoryCache())
-        for method in [*methods, *peers]:
-            is_peer = method in peers
-            for budget in peer_grid if is_peer else budgets:
-                for seed in range(seeds):
-                    live = method in LLM_PEERS
-                    if live and method not in warmed:  # one-time imports and set-up, untimed
-                        warmed.add(method)
-                        with contextlib.suppress(BlackboxExplainError):  # reported below
-                            _attribute(method, True, store, bound, seg, output, min(peer_grid), 0)
-                    model_before = store.model_seconds
-                    started = time.perf_counter()
-                    try:
-                        values, calls, distinct, model_seconds = _attribute(
-                            method, is_peer, store, bound, seg, output, budget, seed
-                        )
-                    except BudgetError:
-                        skipped.append(f"{method}@{budget}")
+        for method in [*self.methods, *self.peers]:
+            is_peer = method in self.peers
+            for budget in self.peer_grid if is_peer else self.budgets:
+                for seed in range(self.seeds):
+                    made = self._cell(t_index, method, is_peer, store, bound, seg, budget, seed)
+                    if made is None:
                         continue
-                    except (BlackboxExplainError, ValueError, RuntimeError) as exc:
-                        errors.append(f"{method}@{budget}: {type(exc).__name__}: {str(exc)[:160]}")
-                        continue
-                    wall = time.perf_counter() - started
-                    if not live:
-                        model_seconds = store.model_seconds - model_before
-                    library = wall - model_seconds
-                    cells.append(
-                        Cell(
-                            t_index,
-                            len(seg),
-                            method,
-                            budget,
-                            seed,
-                            calls,
-                            library,
-                            wall if live else library + calls * store.seconds_per_text,
-                            *_accuracy(values, truth),
-                            peer=is_peer,
-                            distinct=distinct,
-                            live=live,
-                        )
-                    )
-                    _add_faithfulness(cells[-1], values, curve_game, j)
-                    if progress is not None:
-                        progress(cells[-1])
+                    cell, values = made
+                    cell.rel_l2, cell.spearman, cell.top3 = _accuracy(values, truth)
+                    _add_faithfulness(cell, values, curve_game, j)
+                    self.cells.append(cell)
+                    if self.progress is not None:
+                        self.progress(cell)
         # price every replayed cell of this text at the model's final measured time per text
         # (the running average moves while the answers are recorded)
-        for cell in cells:
+        for cell in self.cells:
             if cell.text == t_index and not cell.live:
                 cell.seconds = cell.library_seconds + cell.calls * store.seconds_per_text
-        per_text_seconds.append(store.seconds_per_text)
-    return BenchResult(
-        cells,
-        out_name,
-        float(np.mean(per_text_seconds)) if per_text_seconds else 0.0,
-        {
-            "errors": errors,
-            "skipped": skipped,
-            "texts": len(texts),
-            "methods": list(methods),
-            "peers": list(peers),
-            "budgets": list(budgets),
-            "peer_budgets": peer_grid,
-            "seeds": seeds,
-        },
-    )
+        self.per_text_seconds.append(store.seconds_per_text)
+
+    def _cell(
+        self,
+        t_index: int,
+        method: str,
+        is_peer: bool,
+        store: AnswerStore,
+        bound: Any,
+        seg: Segmentation,
+        budget: int,
+        seed: int,
+    ) -> tuple[Cell, np.ndarray] | None:
+        """One explanation timed and counted, and its attributions (None when it was skipped
+        or failed)."""
+        output = self.output
+        live = method in LLM_PEERS
+        if live and method not in self.warmed:  # one-time imports and set-up, untimed
+            self.warmed.add(method)
+            with contextlib.suppress(BlackboxExplainError):  # reported below
+                _attribute(method, True, store, bound, seg, output, min(self.peer_grid), 0)
+        model_before = store.model_seconds
+        started = time.perf_counter()
+        try:
+            values, calls, distinct, model_seconds = _attribute(
+                method, is_peer, store, bound, seg, output, budget, seed
+            )
+        except (BudgetExhaustedError, RemoteError):
+            raise  # the model's hard stop (money, tokens) or a failure after retries
+        except BudgetError:
+            self.skipped.append(f"{method}@{budget}")
+            return None
+        except (BlackboxExplainError, ValueError, RuntimeError) as exc:
+            self.errors.append(f"{method}@{budget}: {type(exc).__name__}: {str(exc)[:160]}")
+            return None
+        wall = time.perf_counter() - started
+        if not live:
+            model_seconds = store.model_seconds - model_before
+        library = wall - model_seconds
+        cell = Cell(
+            t_index,
+            len(seg),
+            method,
+            budget,
+            seed,
+            calls,
+            library,
+            wall if live else library + calls * store.seconds_per_text,
+            None,
+            None,
+            None,
+            peer=is_peer,
+            distinct=distinct,
+            live=live,
+        )
+        return cell, values
 
 
 def _attribute(
@@ -565,10 +542,32 @@ class SummedOutputs:
         base = getattr(self.scorer, "fingerprint", None)
         return json.dumps(["sum", base]) if isinstance(base, str) and base else None
 
-    def score(self, texts: list[str]) -> np.ndarray:
-        """The wrapped scorer's outputs for ``texts``, added up into one column."""
-        raw = validate_scores(self.scorer.score(texts), texts, self.scorer, None)
-        return raw.sum(axis=1, keepdims=True)
+    @property
+    def streams_results(self) -> bool:
+        """Whether the wrapped scorer hands over each answer as it arrives (remote scorers)."""
+        return bool(getattr(self.scorer, "streams_results", False))
+
+    def score(self, texts: list[str], on_result: Any = None) -> np.ndarray:
+        """The wrapped scorer's outputs for ``texts``, added up into one column; with
+        ``on_result`` (streaming scorers) each summed answer is handed over as it arrives, and
+        the answers received before a failure travel with it summed too."""
+        try:
+            if on_result is None:
+                raw = self.scorer.score(texts)
+            else:
+                raw = self.scorer.score(
+                    texts, on_result=lambda text, row: on_result(text, self._summed(row))
+                )
+        except Exception as exc:
+            partial = getattr(exc, "partial_results", None)
+            if partial:
+                exc.partial_results = {t: self._summed(r) for t, r in partial.items()}  # type: ignore[attr-defined]
+            raise
+        return validate_scores(raw, texts, self.scorer, None).sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def _summed(row: Any) -> np.ndarray:
+        return np.asarray(row, dtype=np.float64).sum(keepdims=True)
 
 
 def _output_index(store: AnswerStore, output: int | str | None) -> int:
@@ -609,25 +608,3 @@ def _add_faithfulness(cell: Cell, values: np.ndarray, game: CoalitionGame, outpu
     cell.aopc_insertion = curves.aopc_insertion
     cell.comprehensiveness = curves.comprehensiveness[FAITHFULNESS_FRACTION]
     cell.sufficiency = curves.sufficiency[FAITHFULNESS_FRACTION]
-
-
-def _median(values: Sequence[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return float(np.median(kept)) if kept else None
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return float(np.mean(kept)) if kept else None
-
-
-def format_interval(interval: tuple[float, float] | None, digits: int = 0) -> str:
-    """``low-high`` (``not reached`` for an infinite end)."""
-    if interval is None:
-        return ""
-    low, high = ("not reached" if not np.isfinite(v) else f"{v:.{digits}f}" for v in interval)
-    return low if low == high == "not reached" else f"{low}-{high}"
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"

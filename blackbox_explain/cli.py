@@ -353,7 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run methods x budgets x seeds on your model and texts; accuracy against "
         "exact Shapley values where the text has few enough segments; peers (shap, lime, "
         "Captum) run on the same scorer, segments and deletion baseline. Writes bench.json, "
-        "bench.md and bench.png.",
+        "bench.md and bench.png. On a hosted API, --dry-run first prints the calls, tokens "
+        "and cost (each short text costs 2^n calls for its exact Shapley values), --max-cost "
+        "caps the money, and with --cache a stopped run resumes where it stopped.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=MODEL_HELP,
     )
@@ -402,6 +404,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_exact_max(bench)
     bench.add_argument("--out", default="bench-out", help="folder for the results (bench-out)")
+    bench.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
+    bench.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length (24)")
+    bench.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="make no call: print the calls, tokens and cost the run would take (for a hosted "
+        "API, set --price-in / --price-out; each short text costs 2^n calls for its exact "
+        "Shapley values)",
+    )
+    _add_api_options(bench)
 
     sub.add_parser("methods", help="list the explanation methods")
     return parser
@@ -546,13 +558,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             continue
         exp = explainer.explain(text, method, args.budget, **options)
         _print(exp, args.output)
-        usage = getattr(model, "usage", None)
-        if usage is not None:
-            print(
-                f"API usage so far: {usage.requests} requests, {usage.retries} retries, "
-                f"{usage.input_tokens} input / {usage.output_tokens} output tokens, "
-                f"cost {usage.cost:.4g}"
-            )
+        _print_usage(model)
         print()
         if args.evaluate:
             output = None if args.output in (None, "total") else args.output
@@ -615,7 +621,7 @@ def cmd_counterfactual(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``blackbox-explain bench``: the methods x budgets grid (and peers), written to ``--out``."""
-    from .bench import run_bench
+    from .bench import plan_bench, run_bench
     from .peers import LLM_PEERS, PEERS
 
     texts = args.text if args.text else read_texts(args)
@@ -630,7 +636,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     peer_budgets = (
         None if args.peer_budgets is None else _int_list(args.peer_budgets, "--peer-budgets")
     )
-    model = load_model(args.model)
+    methods = [m for m in args.methods.split(",") if m]
+    labels = args.labels.split(",") if args.labels else None
+    api = _api_options(args) if _is_api(args.model) else None
+    model = load_model(args.model, labels, args.max_new_tokens, api)
+    grid: dict[str, Any] = {
+        "methods": methods,
+        "budgets": budgets,
+        "seeds": args.seeds,
+        "peers": peers,
+        "output": args.output,
+        "exact_max_segments": args.exact_max,
+        "cache": args.cache,
+        "peer_budgets": peer_budgets,
+    }
+    if args.dry_run:
+        print(plan_bench(model, texts, **grid))
+        return 0
     done = [0]
 
     def tick(_cell: Any) -> None:
@@ -638,25 +660,41 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             print(f"\rbench: {done[0]} explanations", end="", file=sys.stderr, flush=True)
 
-    result = run_bench(
-        model,
-        texts,
-        [m for m in args.methods.split(",") if m],
-        budgets,
-        args.seeds,
-        peers,
-        args.output,
-        args.exact_max,
-        progress=tick,
-        cache=args.cache,
-        peer_budgets=peer_budgets,
-    )
+    try:
+        result = run_bench(model, texts, progress=tick, **grid)
+    except BlackboxExplainError as exc:
+        partial = getattr(exc, "partial_bench", None)  # set when the model stopped the run
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        if partial is not None and partial.cells:
+            for path in partial.save(args.out):
+                print(f"wrote {path} (the {partial.meta['texts']} texts finished before the stop)")
+        _print_usage(model)
+        if partial is not None and not args.cache:
+            print(
+                "blackbox-explain: the answers received are lost with this run: pass --cache "
+                "PATH to keep them, and a rerun asks the model only for the rest",
+                file=sys.stderr,
+            )
+        raise
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(result.to_markdown())
     for path in result.save(args.out):
         print(f"wrote {path}")
+    _print_usage(model)
     return 0
+
+
+def _print_usage(model: Any) -> None:
+    """A hosted API's requests, tokens and cost so far (nothing for local models)."""
+    usage = getattr(model, "usage", None)
+    if usage is not None:
+        print(
+            f"API usage so far: {usage.requests} requests, {usage.retries} retries, "
+            f"{usage.input_tokens} input / {usage.output_tokens} output tokens, "
+            f"cost {usage.cost:.4g}"
+        )
 
 
 def _int_list(value: str, option: str) -> list[int]:
