@@ -174,6 +174,7 @@ def run_bench(
     progress: Any = None,
     cache: Cache | str | os.PathLike[str] | None = None,
     peer_budgets: Sequence[int] | None = None,
+    show_progress: bool | None = None,
 ) -> BenchResult:
     """Run the grid; see the module docstring.
 
@@ -186,6 +187,8 @@ def run_bench(
     the model's answers across runs (used for scorers with a stable fingerprint).
     ``peer_budgets``: the peers' budgets (default: ``budgets``), e.g. larger ones to find where
     a peer reaches the accuracy ours reach.
+    ``progress``: called with each :class:`Cell` as it is made; ``show_progress``: a bar while
+    a text's ``2**n`` coalitions are scored (``None``: when stderr is a terminal).
     """
     for method in methods:  # a bad name or option fails here, before any model call
         parse_method_spec(method)
@@ -200,6 +203,7 @@ def run_bench(
         progress,
         peer_grid=list(budgets if peer_budgets is None else peer_budgets),
         answer_cache=None if cache is None else _resolve_cache(cache),
+        show_progress=show_progress,
     )
     try:
         for t_index, text in enumerate(texts):
@@ -346,6 +350,7 @@ class _GridRun:
         progress: Any,
         peer_grid: list[int],
         answer_cache: Cache | None,
+        show_progress: bool | None = None,
     ) -> None:
         self.model = model
         self.methods = methods
@@ -357,6 +362,7 @@ class _GridRun:
         self.progress = progress
         self.peer_grid = peer_grid
         self.answer_cache = answer_cache
+        self.show_progress = show_progress
         self.cells: list[Cell] = []
         self.errors: list[str] = []
         self.skipped: list[str] = []  # budgets below a method's minimum (permutation needs 2n)
@@ -413,7 +419,8 @@ class _GridRun:
         self.out_name = store.output_names[j] if store.output_names else str(output)
         truth = None
         if len(seg) <= self.exact_max_segments:
-            exact = Explainer(store, cache=MemoryCache()).explain(seg, "exact", 2 ** len(seg))
+            enumerate_all = Explainer(store, cache=MemoryCache(), progress=self.show_progress)
+            exact = enumerate_all.explain(seg, "exact", 2 ** len(seg))
             truth = exact.values[:, j]
             self.out_name = exact.output_names[j]
         if self.shared_clock is None:
@@ -522,7 +529,8 @@ def _attribute(
         values = run_peer(method, store.score, seg, j, budget, seed)
         return values, store.sent - sent_before, len(store.asked), 0.0
     name, options = parse_method_spec(method)
-    exp = Explainer(store, cache=MemoryCache()).explain(seg, name, budget, seed=seed, **options)
+    explainer = Explainer(store, cache=MemoryCache(), progress=False)  # cells mostly replay
+    exp = explainer.explain(seg, name, budget, seed=seed, **options)
     return exp.values[:, j], exp.meta["n_calls"], len(store.asked), 0.0
 
 

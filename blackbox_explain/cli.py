@@ -15,6 +15,7 @@ from .api import DEFAULT_BUDGET, Explainer
 from .errors import BlackboxExplainError, InputError
 from .estimators import ESTIMATORS, option_defaults, parse_method_spec, parse_options
 from .explanation import Explanation
+from .progress import Progress
 
 DEMO_TEXT = "The food was not good, but the staff were friendly and the service was fast."
 
@@ -404,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_exact_max(bench)
     bench.add_argument("--out", default="bench-out", help="folder for the results (bench-out)")
+    bench.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     bench.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
     bench.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length (24)")
     bench.add_argument(
@@ -653,19 +655,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(plan_bench(model, texts, **grid))
         return 0
-    done = [0]
-
-    def tick(_cell: Any) -> None:
-        done[0] += 1
-        if sys.stderr.isatty():
-            print(f"\rbench: {done[0]} explanations", end="", file=sys.stderr, flush=True)
-
+    per_text = len(methods) * len(budgets) + len(peers) * len(peer_budgets or budgets)
+    bar = Progress(
+        len(texts) * per_text * args.seeds,
+        "bench",
+        False if args.no_progress else None,
+        unit="explanations",
+    )
     try:
-        result = run_bench(model, texts, progress=tick, **grid)
+        result = run_bench(
+            model,
+            texts,
+            progress=lambda _cell: bar.update(1),
+            show_progress=False if args.no_progress else None,
+            **grid,
+        )
     except BlackboxExplainError as exc:
         partial = getattr(exc, "partial_bench", None)  # set when the model stopped the run
-        if sys.stderr.isatty():
-            print(file=sys.stderr)
+        bar.close()
         if partial is not None and partial.cells:
             for path in partial.save(args.out):
                 print(f"wrote {path} (the {partial.meta['texts']} texts finished before the stop)")
@@ -677,8 +684,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    bar.close()
     print(result.to_markdown())
     for path in result.save(args.out):
         print(f"wrote {path}")

@@ -8,7 +8,8 @@ from typing import TextIO
 
 
 class Progress:
-    """Counts scored texts; draws ``label [#####.....] done/total`` after ``delay`` seconds.
+    """Counts scored texts (or other ``unit``s); draws ``label [#####.....] done/total unit``
+    after ``delay`` seconds.
 
     ``enabled=None`` shows it when the stream is a terminal.
     """
@@ -20,8 +21,10 @@ class Progress:
         enabled: bool | None = None,
         stream: TextIO | None = None,
         delay: float = 1.0,
+        unit: str = "texts",
     ) -> None:
         self.total = total
+        self.unit = unit
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled if enabled is not None else _is_tty(self.stream)
@@ -51,7 +54,7 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         self.stream.write(
             f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{self.done}/{total} texts, {rate:.1f}/s"
+            f"{self.done}/{total} {self.unit}, {rate:.1f}/s"
         )
         self.stream.flush()
         self._drawn = True
