@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--budget", "-b", type=int, help="max new model calls per explanation (default: no cap)"
     )
-    _add_exact_max(ev)
+    _add_exact_max(ev, paid_too=False)
     ev.add_argument("--no-loo", action="store_true", help="skip the leave-one-out correlation")
     ev.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ev.add_argument("--batch-size", type=int, default=None, help="texts per model call")
@@ -421,12 +421,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_exact_max(parser: argparse.ArgumentParser) -> None:
+def _add_exact_max(parser: argparse.ArgumentParser, paid_too: bool = True) -> None:
     parser.add_argument(
         "--exact-max",
         type=int,
-        default=12,
-        help="texts of up to this many segments are compared with exact Shapley values (12)",
+        default=12 if paid_too else None,
+        help="texts of up to this many segments are compared with exact Shapley values, at 2^n "
+        "calls each (12"
+        + ("" if paid_too else "; for a hosted API none unless given: they are paid calls")
+        + ")",
     )
 
 

@@ -7,7 +7,8 @@
   of segments: the drop when the top segments are removed, and when only they are kept;
 - leave-one-out rank correlation: Spearman between the attributions and ``v(all) - v(all - i)``;
 - where ``2**n`` coalitions are affordable, the error against exact Shapley values (skipped,
-  with the reason in ``meta["exact_skipped"]``, when they do not fit ``budget``).
+  with the reason in ``meta["exact_skipped"]``, when they do not fit ``budget``, and for a paid
+  API unless ``exact_max_segments`` is given).
 
 Most of the texts are usually in the cache already (the explanation asked for them), so an
 evaluation costs few new calls; the calls it made are reported.
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .api import _bind, _resolve_cache
+from .api import _bind, _remote_of, _resolve_cache
 from .cache import Cache
 from .errors import BudgetExhaustedError, InputError
 from .estimators.enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
@@ -29,6 +30,8 @@ from .game import CoalitionGame
 from .maskers import Masker, get_masker
 
 ERASER_FRACTIONS = (0.01, 0.05, 0.1, 0.2, 0.5)
+#: texts of up to this many segments are compared with exact Shapley values by default
+EXACT_MAX_SEGMENTS = 12
 
 
 @dataclass
@@ -212,7 +215,7 @@ def evaluate(
     masker: str | Masker = "delete",
     fractions: tuple[float, ...] = ERASER_FRACTIONS,
     loo: bool = True,
-    exact_max_segments: int = 12,
+    exact_max_segments: int | None = None,
     budget: int | None = None,
     cache: Cache | str | None = None,
     batch_size: int | None = None,
@@ -223,7 +226,10 @@ def evaluate(
     ``output``: an output's index or name, or ``"total"`` for the sum of an LM answer's token
     outputs (the default for those, as they are shown; otherwise the first output).
     ``masker`` must be the one the explanation used (``delete`` by default).  ``budget`` caps the
-    new calls (``None``: no cap).  Pass the explainer's cache (``explainer.cache``) so the texts
+    new calls (``None``: no cap).  ``exact_max_segments``: texts of up to this many segments are
+    compared with exact Shapley values, at up to ``2**n`` new calls (``None``:
+    :data:`EXACT_MAX_SEGMENTS` for a local model; for a paid API only when given, as those calls
+    may cost far more than the explanation did).  Pass the explainer's cache (``explainer.cache``) so the texts
     the explanation already scored are free.  ``progress``: a progress bar (``None``: when
     stderr is a terminal and the run is long).
     """
@@ -256,6 +262,14 @@ def evaluate(
         loo_rho = spearman(values, drops)
     exact_l2 = exact_rho = None
     exact_skipped = None
+    if exact_max_segments is None:
+        exact_max_segments = EXACT_MAX_SEGMENTS
+        if _remote_of(scorer) is not None and n <= exact_max_segments:
+            exact_max_segments = 0
+            exact_skipped = (
+                f"a paid API: its 2^{n} coalitions are asked only when exact_max_segments "
+                "(--exact-max) is given"
+            )
     if n <= min(exact_max_segments, MAX_ENUMERATION_PLAYERS):
         try:
             table = read(all_masks(n))

@@ -391,3 +391,25 @@ def test_a_server_refusing_blank_messages_gets_the_empty_prompt(api):
     # the placeholder is in the cache key; without one the key is what it always was
     assert "(nothing)" in scorer.fingerprint and "empty_prompt" not in chat(api).fingerprint
     assert OpenAIChat.__doc__ and "empty_prompt" in OpenAIChat.__doc__
+
+
+def test_evaluation_on_a_paid_api_asks_for_exact_values_only_when_told(api):
+    scorer = chat(api)
+    exp = bbx.explain(scorer, TEXT, method="kernelshap", budget=64)
+    explainer_cache = bbx.MemoryCache()
+    api.bodies.clear()
+    cheap = bbx.evaluate(exp, scorer, output="negative", cache=explainer_cache)
+    n = len(exp.segments)
+    assert cheap.exact_rel_l2 is None and "exact_max_segments" in cheap.meta["exact_skipped"]
+    assert "skipped (a paid API" in cheap.to_text()
+    assert len(api.bodies) <= 3 * n + 2  # the curves and leave-one-out only, not 2^n
+    full = bbx.evaluate(
+        exp, scorer, output="negative", cache=explainer_cache, exact_max_segments=n
+    )
+    exact = bbx.explain(scorer, TEXT, method="exact", budget=2**n)
+    truth = exact.values[:, exact.output_names.index("negative")]
+    mine = exp.values[:, exp.output_names.index("negative")]
+    assert full.exact_rel_l2 == pytest.approx(
+        np.linalg.norm(mine - truth) / np.linalg.norm(truth), rel=1e-9
+    )
+    assert "exact_skipped" not in full.meta
