@@ -403,9 +403,7 @@ def test_evaluation_on_a_paid_api_asks_for_exact_values_only_when_told(api):
     assert cheap.exact_rel_l2 is None and "exact_max_segments" in cheap.meta["exact_skipped"]
     assert "skipped (a paid API" in cheap.to_text()
     assert len(api.bodies) <= 3 * n + 2  # the curves and leave-one-out only, not 2^n
-    full = bbx.evaluate(
-        exp, scorer, output="negative", cache=explainer_cache, exact_max_segments=n
-    )
+    full = bbx.evaluate(exp, scorer, output="negative", cache=explainer_cache, exact_max_segments=n)
     exact = bbx.explain(scorer, TEXT, method="exact", budget=2**n)
     truth = exact.values[:, exact.output_names.index("negative")]
     mine = exp.values[:, exp.output_names.index("negative")]
