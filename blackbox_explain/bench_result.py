@@ -176,14 +176,23 @@ class BenchResult:
                 f"{_fmt(r['aopc_insertion'], 4)} | {_fmt(r['comprehensiveness'], 4)} | "
                 f"{_fmt(r['sufficiency'], 4)} |"
             )
-        lines += [
-            "",
-            "Calls to reach Spearman >= 0.95 and relative L2 <= 0.1 (median over texts and seeds; "
-            "only budgets every text ran at), with a 90 % bootstrap interval over the texts:",
-            "",
-            "| method | calls | 90 % interval | s / explanation |",
-            "|---|---:|---:|---:|",
-        ]
+        if not any(c.rel_l2 is not None for c in self.cells):
+            headline = []
+            lines += [
+                "",
+                "No text was short enough for exact Shapley values (at most the run's exact_max "
+                "segments, 2^n calls each): accuracy, and the calls to reach it, not measured.",
+            ]
+        else:
+            lines += [
+                "",
+                "Calls to reach Spearman >= 0.95 and relative L2 <= 0.1 (median over texts and "
+                "seeds; only budgets every text ran at), with a 90 % bootstrap interval over the "
+                "texts:",
+                "",
+                "| method | calls | 90 % interval | s / explanation |",
+                "|---|---:|---:|---:|",
+            ]
         for h in headline:
             name = f"{h['method']} (peer)" if h["peer"] else h["method"]
             calls = "not reached" if h["calls"] is None else f"{h['calls']:.0f}"
@@ -231,13 +240,15 @@ class BenchResult:
             import matplotlib.pyplot as plt
         except ImportError:
             return written
-        coverage = self._coverage(self.summary())
+        summary = self.summary()
+        coverage = self._coverage(summary)
         fig, ax = plt.subplots(figsize=(7, 4.5))
+        errors: list[float] = []
         for method in dict.fromkeys(c.method for c in self.cells):
             rows = sorted(
                 (
                     r
-                    for r in self.summary()
+                    for r in summary
                     if r["method"] == method
                     and r["rel_l2"] is not None
                     and r["texts"] == coverage[method]
@@ -245,6 +256,7 @@ class BenchResult:
                 key=lambda r: r["calls"],
             )
             if rows:
+                errors += [r["rel_l2"] for r in rows]
                 ax.plot(
                     [r["calls"] for r in rows],
                     [r["rel_l2"] for r in rows],
@@ -253,10 +265,23 @@ class BenchResult:
                     label=method,
                 )
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        if errors:
+            if min(errors) > 0:
+                ax.set_yscale("log")
+            else:  # an exact method's error is 0, which a log scale cannot show
+                ax.set_yscale("symlog", linthresh=1e-3)
+                ax.set_ylim(bottom=0)
+            ax.legend(fontsize=7)
+        else:
+            ax.text(
+                0.5,
+                0.5,
+                "no text short enough for exact Shapley values (--exact-max)",
+                ha="center",
+                transform=ax.transAxes,
+            )
         ax.set_xlabel("model calls per explanation")
         ax.set_ylabel("median relative L2 error vs exact Shapley")
-        ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(folder / "bench.png", dpi=110)
         plt.close(fig)

@@ -267,3 +267,26 @@ def test_a_bad_method_spec_fails_before_any_model_call(spec, message):
     with pytest.raises(bbx.InputError, match=message):
         run_bench(FunctionScorer(model), ["a b c"], methods=["kernelshap", spec], budgets=[8])
     assert calls == []
+
+
+def test_exact_answers_plot_without_warnings_and_unmeasured_accuracy_is_not_called_unreached(
+    tmp_path,
+):
+    import warnings
+
+    game = interaction_game(5, k=1, seed=3)
+    exact = run_bench(FunctionScorer(game), [game.text], ["exact"], [32], 1)
+    assert exact.cells[0].rel_l2 == pytest.approx(0, abs=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns when a log axis gets only zeros
+        written = exact.save(tmp_path / "exact")
+    assert (tmp_path / "exact" / "bench.png") in written
+    long_text = interaction_game(9, k=1, seed=3)
+    unmeasured = run_bench(
+        FunctionScorer(long_text), [long_text.text], ["kernelshap"], [32], 1, exact_max_segments=6
+    )
+    text = unmeasured.to_markdown()
+    assert unmeasured.cells[0].rel_l2 is None
+    assert "not measured" in text and "not reached" not in text
+    measured = run_bench(FunctionScorer(long_text), [long_text.text], ["kernelshap"], [16], 1)
+    assert "Calls to reach" in measured.to_markdown()
