@@ -24,7 +24,7 @@ from .errors import (
     UnknownNameError,
 )
 from .estimators import ESTIMATORS, Estimator, get_estimator
-from .evaluation import Evaluation, evaluate
+from .evaluation import Evaluation, evaluate, plan_evaluation
 from .explanation import Explanation
 from .game import CoalitionGame
 from .maskers import Baseline, Delete, Masker, MaskString, Replace
@@ -78,5 +78,6 @@ __all__ = [
     "evaluate",
     "explain",
     "get_estimator",
+    "plan_evaluation",
     "segment",
 ]

@@ -249,7 +249,7 @@ class Explainer:
         **method_options: Any,
     ) -> Any:
         """A dry run of :meth:`explain`: the calls, tokens and cost it would take, no call made."""
-        from .dryrun import ADAPTIVE_METHODS, DryRun, PlanningGame
+        from .dryrun import ADAPTIVE_METHODS, DryRun, PlanningGame, estimate_cost
 
         _check_seed(seed)
         segmentation, budget, estimator = _prepare(
@@ -267,16 +267,7 @@ class Explainer:
         game = PlanningGame(scorer, segmentation, get_masker(masker), budget, self.cache)
         estimator.estimate(game, budget, np.random.default_rng(seed))
         planned = getattr(game, "planned", [])
-        remote = _remote_of(scorer)
-        tokens_in = tokens_out = 0
-        cost = 0.0
-        for planned_text in planned:
-            t_in, t_out = (
-                remote.estimate_request(planned_text) if remote else (len(planned_text) // 4 + 1, 0)
-            )
-            tokens_in, tokens_out = tokens_in + t_in, tokens_out + t_out
-        if remote is not None:
-            cost = remote.prices.cost(tokens_in, tokens_out)
+        tokens_in, tokens_out, cost = estimate_cost(_remote_of(scorer), planned)
         return DryRun(
             estimator.name,
             budget + noise_samples,
@@ -297,6 +288,12 @@ class Explainer:
         options.setdefault("batch_size", self.batch_size)
         options.setdefault("progress", self.progress)
         return evaluate(explanation, self.model, cache=self.cache, **options)
+
+    def plan_evaluation(self, explanation: Explanation, **options: Any) -> Any:
+        """A dry run of :meth:`evaluate`: the new calls, tokens and cost, no call made."""
+        from .evaluation import plan_evaluation
+
+        return plan_evaluation(explanation, self.model, cache=self.cache, **options)
 
     def __repr__(self) -> str:
         return f"Explainer(model={describe_scorer(self.model)}, cache={self.cache!r})"

@@ -265,6 +265,7 @@ def plan_bench(
     """The calls, tokens and cost :func:`run_bench` with these arguments would take (see
     :class:`BenchPlan`); no model call is made, not even to generate an LM's answer."""
     from .api import _binding_generates, _remote_of, _Unbound
+    from .dryrun import estimate_cost
     from .estimators.enumeration import all_masks
 
     for method in methods:
@@ -277,7 +278,8 @@ def plan_bench(
         + len(peers) * sum(budgets if peer_budgets is None else peer_budgets)
     )
     masker = Delete()
-    new_calls = cached = exact_texts = tokens_in = tokens_out = 0
+    new_calls = cached = exact_texts = 0
+    spent: list[tuple[int, int, float]] = []  # (input tokens, output tokens, cost) per part
     planned: set[str] = set()
     for text in texts:
         seg = segment(text)
@@ -302,19 +304,16 @@ def plan_bench(
             missing = [t for t in asked if t not in known]
             cached += len(asked) - len(missing)
             new_calls += len(missing)
-            for missing_text in missing:
-                t_in, t_out = _request_tokens(remote, missing_text)
-                tokens_in, tokens_out = tokens_in + t_in, tokens_out + t_out
+            spent.append(estimate_cost(remote, missing))
         else:
             calls = min(per_text_bound + 2 * n + 2, 2**n)
             new_calls += calls
-            t_in, t_out = _request_tokens(remote, seg.text)
-            tokens_in, tokens_out = tokens_in + calls * t_in, tokens_out + calls * t_out
+            spent.append(estimate_cost(remote, [seg.text], calls))
     generations = len(texts) if generates else 0
     calibration = CALIBRATION_TEXTS if texts else 0
-    extra_in, extra_out = _request_tokens(remote, max(texts, key=len, default=""))
-    tokens_in += (calibration + generations) * extra_in
-    tokens_out += (calibration + generations) * extra_out
+    longest = [max(texts, key=len)] if texts else []
+    spent.append(estimate_cost(remote, longest, calibration + generations))
+    tokens_in, tokens_out, cost = (sum(x) for x in zip(*spent, strict=True))
     return BenchPlan(
         len(texts),
         exact_texts,
@@ -322,17 +321,11 @@ def plan_bench(
         cached,
         calibration,
         generations,
-        tokens_in,
-        tokens_out,
-        remote.prices.cost(tokens_in, tokens_out) if remote is not None else 0.0,
+        int(tokens_in),
+        int(tokens_out),
+        float(cost),
         exact_texts == len(texts) and not generates,
     )
-
-
-def _request_tokens(remote: Any, text: str) -> tuple[int, int]:
-    """A request's estimated (input, output) tokens: the remote scorer's estimate, else about
-    four characters a token in and nothing out."""
-    return remote.estimate_request(text) if remote is not None else (len(text) // 4 + 1, 0)
 
 
 class _GridRun:

@@ -346,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     ev.add_argument("--json", metavar="PATH", help="write the evaluations as JSON lines")
     ev.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    ev.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="make no call: print the new calls, tokens and cost of each evaluation",
+    )
     _add_api_options(ev)
 
     bench = sub.add_parser(
@@ -773,22 +778,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"explanation {number} was made with the {masker!r} masker, not "
                 f"{args.masker!r}: faithfulness must remove segments the same way"
             )
-        evaluation = explainer.evaluate(
-            exp,
-            output=output,
-            masker=masker,
-            loo=not args.no_loo,
-            exact_max_segments=args.exact_max,
-            budget=args.budget,
-        )
+        options = {
+            "output": output,
+            "masker": masker,
+            "loo": not args.no_loo,
+            "exact_max_segments": args.exact_max,
+            "budget": args.budget,
+        }
         text = exp.segmentation.text
         shown = text if len(text) <= 60 else text[:57] + "..."
         method = exp.meta.get("method", "?")
         print(f"#{number} {shown!r} ({method}, {len(exp.segmentation)} segments)")
+        if args.dry_run:
+            print(explainer.plan_evaluation(exp, **options))
+            continue
+        evaluation = explainer.evaluate(exp, **options)
         print(evaluation.to_text())
         print()
         records.append({"text": text, "method": method, **evaluation.to_dict()})
-    if args.json:
+    if args.json and not args.dry_run:
         lines = [json.dumps(r, allow_nan=False) for r in records]
         Path(args.json).write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"wrote {len(records)} evaluation(s) to {args.json}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -40,10 +42,26 @@ class PlanningGame(CoalitionGame):
     """A game that renders and counts texts but never calls the scorer (answers are zeros)."""
 
     def _score(self, texts: list[str]) -> dict[str, np.ndarray]:
+        # a text planned by an earlier call would be in the cache by then: not a new call
         self.planned = getattr(self, "planned", [])
-        self.planned.extend(texts)
-        self.stats.n_calls += len(texts)
+        self._planned_set: set[str] = getattr(self, "_planned_set", set())
+        new = [t for t in texts if t not in self._planned_set]
+        self.planned.extend(new)
+        self._planned_set.update(new)
+        self.stats.n_calls += len(new)
         k = self.n_outputs or 1
         if self.output_names is None:
             self.output_names = [f"output_{j}" for j in range(k)]
         return {t: np.zeros(k) for t in texts}
+
+
+def estimate_cost(remote: Any, texts: Iterable[str], repeat: int = 1) -> tuple[int, int, float]:
+    """``(input tokens, output tokens, cost)`` of sending each text ``repeat`` times: a remote
+    scorer's own estimate and prices; for a local model about four characters a token in, none
+    out, and no cost."""
+    tokens_in = tokens_out = 0
+    for text in texts:
+        t_in, t_out = remote.estimate_request(text) if remote else (len(text) // 4 + 1, 0)
+        tokens_in, tokens_out = tokens_in + repeat * t_in, tokens_out + repeat * t_out
+    cost = remote.prices.cost(tokens_in, tokens_out) if remote is not None else 0.0
+    return tokens_in, tokens_out, cost

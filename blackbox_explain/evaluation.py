@@ -16,6 +16,7 @@ evaluation costs few new calls; the calls it made are reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from .api import _bind, _remote_of, _resolve_cache
 from .cache import Cache
+from .dryrun import DryRun, PlanningGame, estimate_cost
 from .errors import BudgetExhaustedError, InputError
 from .estimators.enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .explanation import Explanation, _jsonable
@@ -121,6 +123,20 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def curve_masks(values: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """The segments from the most positive attribution down, and the keep-masks of the deletion
+    curve (``n + 1`` rows from the full text) stacked over those of the insertion curve (from
+    the empty text)."""
+    n = len(values)
+    order = [int(i) for i in np.argsort(-values, kind="stable")]  # most positive first
+    deletion = np.ones((n + 1, n), dtype=bool)
+    insertion = np.zeros((n + 1, n), dtype=bool)
+    for k in range(1, n + 1):
+        deletion[k:, order[k - 1]] = False
+        insertion[k:, order[k - 1]] = True
+    return order, np.vstack([deletion, insertion])
+
+
 def faithfulness(
     values: np.ndarray,
     game: Any,
@@ -134,13 +150,8 @@ def faithfulness(
     :class:`~blackbox_explain.game.CoalitionGame`); ``n_outputs``, when given, is checked.
     """
     n = len(values)
-    order = [int(i) for i in np.argsort(-values, kind="stable")]  # most positive first
-    deletion = np.ones((n + 1, n), dtype=bool)
-    insertion = np.zeros((n + 1, n), dtype=bool)
-    for k in range(1, n + 1):
-        deletion[k:, order[k - 1]] = False
-        insertion[k:, order[k - 1]] = True
-    table = game(np.vstack([deletion, insertion]))
+    order, masks = curve_masks(values)
+    table = game(masks)
     if n_outputs is not None and table.shape[1] != n_outputs:
         raise InputError(
             f"the model gives {table.shape[1]} outputs but the explanation has {n_outputs}"
@@ -207,6 +218,22 @@ def _rebind(model: Any, explanation: Explanation) -> Any:
     return scorer
 
 
+def _exact_wanted(
+    n: int, exact_max_segments: int | None, scorer: Any, new_calls: Callable[[], int]
+) -> tuple[bool, str | None]:
+    """Whether an evaluation compares with exact Shapley values (``2**n`` coalitions), and why
+    not when it is a choice the caller should know about: on a paid API only when asked, or
+    when the cache holds them all (``new_calls()``: how many of them are not answered yet)."""
+    if exact_max_segments is None:
+        if _remote_of(scorer) is not None and n <= EXACT_MAX_SEGMENTS and new_calls() > 0:
+            return False, (
+                f"a paid API: its 2^{n} coalitions are asked only when exact_max_segments "
+                "(--exact-max) is given"
+            )
+        exact_max_segments = EXACT_MAX_SEGMENTS
+    return n <= min(exact_max_segments, MAX_ENUMERATION_PLAYERS), None
+
+
 def evaluate(
     explanation: Explanation,
     model: Any,
@@ -229,7 +256,7 @@ def evaluate(
     new calls (``None``: no cap).  ``exact_max_segments``: texts of up to this many segments are
     compared with exact Shapley values, at up to ``2**n`` new calls (``None``:
     :data:`EXACT_MAX_SEGMENTS` for a local model; for a paid API only when given, as those calls
-    may cost far more than the explanation did).  Pass the explainer's cache (``explainer.cache``) so the texts
+    may cost far more than the explanation did, or when the cache holds them all).  Pass the explainer's cache (``explainer.cache``) so the texts
     the explanation already scored are free.  ``progress``: a progress bar (``None``: when
     stderr is a terminal and the run is long).
     """
@@ -261,16 +288,10 @@ def evaluate(
         drops = full - read(masks)[:, 0]
         loo_rho = spearman(values, drops)
     exact_l2 = exact_rho = None
-    exact_skipped = None
-    if exact_max_segments is None:
-        exact_max_segments = EXACT_MAX_SEGMENTS
-        if _remote_of(scorer) is not None and n <= exact_max_segments:
-            exact_max_segments = 0
-            exact_skipped = (
-                f"a paid API: its 2^{n} coalitions are asked only when exact_max_segments "
-                "(--exact-max) is given"
-            )
-    if n <= min(exact_max_segments, MAX_ENUMERATION_PLAYERS):
+    wanted, exact_skipped = _exact_wanted(
+        n, exact_max_segments, scorer, lambda: game.cost(all_masks(n))
+    )
+    if wanted:
         try:
             table = read(all_masks(n))
         except BudgetExhaustedError as exc:  # the answers received before it stay cached
@@ -293,4 +314,57 @@ def evaluate(
             "masker": repr(game.masker),
             **({"exact_skipped": exact_skipped} if exact_skipped else {}),
         },
+    )
+
+
+def plan_evaluation(
+    explanation: Explanation,
+    model: Any,
+    *,
+    output: int | str | None = None,
+    masker: str | Masker = "delete",
+    loo: bool = True,
+    exact_max_segments: int | None = None,
+    budget: int | None = None,
+    cache: Cache | str | None = None,
+) -> DryRun:
+    """A dry run of :func:`evaluate` with the same arguments: the new calls (those the cache
+    cannot answer), tokens and cost it would take; no call is made."""
+    seg = explanation.segmentation
+    n = len(seg)
+    _, _, values, _ = _evaluated_output(explanation, output)
+    scorer = _rebind(model, explanation)
+    game = PlanningGame(scorer, seg, get_masker(masker), None, _resolve_cache(cache))
+    parts = [np.ones((1, n), dtype=bool), curve_masks(values)[1]]
+    if loo:
+        parts.append(~np.eye(n, dtype=bool))
+    game(np.vstack(parts))
+    curves = game.stats.n_calls
+    wanted, skipped = _exact_wanted(
+        n,
+        exact_max_segments,
+        scorer,
+        lambda: len(set(game.uncached(game.texts(all_masks(n)))) - set(game.planned)),
+    )
+    if wanted:
+        game(all_masks(n))
+    planned = getattr(game, "planned", [])
+    tokens_in, tokens_out, cost = estimate_cost(_remote_of(scorer), planned)
+    notes = [f"exact Shapley comparison skipped: {skipped}"] if skipped else []
+    if budget is not None and curves > budget:
+        notes.append(f"the curves alone need more than the budget of {budget}: it would fail")
+    elif budget is not None and len(planned) > budget:
+        notes.append(
+            f"the exact comparison does not fit the budget of {budget}: it would be skipped"
+        )
+    return DryRun(
+        "evaluate",
+        len(planned) if budget is None else budget,
+        len(planned),
+        game.stats.n_cache_hits,
+        tokens_in,
+        tokens_out,
+        cost,
+        True,
+        "; ".join(notes),
     )

@@ -139,3 +139,33 @@ def test_an_lm_answer_is_evaluated_as_its_total_as_it_is_shown(tmp_path):
         game = additive_game(4, k=2, seed=0)
         plain = bbx.explain(FunctionScorer(game), game.text, method="exact", budget=16)
         bbx.evaluate(plain, FunctionScorer(game), output="total")
+
+
+@pytest.mark.parametrize("options", [{}, {"loo": False}, {"exact_max_segments": 0}])
+def test_plan_of_an_evaluation_counts_the_calls_it_then_makes(options):
+    game = interaction_game(9, k=1, seed=4)
+    explainer = bbx.Explainer(FunctionScorer(game))
+    exp = explainer.explain(game.text, "kernelshap", 64)
+    plan = explainer.plan_evaluation(exp, **options)
+    fresh = bbx.Explainer(FunctionScorer(game)).plan_evaluation(exp, **options)
+    assert fresh.new_calls > plan.new_calls > 0  # the explanation's texts are cached
+    assert "dry run of 'evaluate'" in str(plan)
+    ev = explainer.evaluate(exp, **options)
+    assert plan.new_calls == ev.meta["n_calls"]
+    assert explainer.plan_evaluation(exp, **options).new_calls == 0  # now all cached
+
+
+def test_plan_of_an_evaluation_says_what_its_budget_cuts():
+    game = interaction_game(9, k=1, seed=4)
+    explainer = bbx.Explainer(FunctionScorer(game))
+    exp = explainer.explain(game.text, "kernelshap", 64)
+    curves_only = explainer.plan_evaluation(exp, exact_max_segments=0).new_calls
+    assert 5 < curves_only < 40
+    too_small = explainer.plan_evaluation(exp, budget=5)
+    assert "the curves alone need more than the budget of 5" in too_small.note
+    plan = explainer.plan_evaluation(exp, budget=40)
+    assert plan.new_calls > 40 and "would be skipped" in plan.note
+    ev = explainer.evaluate(exp, budget=40)
+    assert "exact_skipped" in ev.meta and ev.meta["n_calls"] == curves_only
+    with pytest.raises(bbx.BudgetExhaustedError):
+        bbx.Explainer(FunctionScorer(game)).evaluate(exp, budget=5)

@@ -411,3 +411,34 @@ def test_evaluation_on_a_paid_api_asks_for_exact_values_only_when_told(api):
         np.linalg.norm(mine - truth) / np.linalg.norm(truth), rel=1e-9
     )
     assert "exact_skipped" not in full.meta
+
+
+def test_evaluate_command_dry_run_counts_the_paid_calls_the_evaluation_makes(
+    api, tmp_path, capsys, monkeypatch
+):
+    import re
+
+    from blackbox_explain.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    model = ["-m", "openai-chat:fake-gpt", "--base-url", api.url + "/v1"]
+    model += ["--labels", "positive,negative"]
+    saved, cache = tmp_path / "expl.jsonl", tmp_path / "paid.sqlite"
+    explain = ["explain", *model, "-t", TEXT, "--method", "kernelshap", "--budget", "48"]
+    assert main([*explain, "--json", str(saved), "--cache", str(cache), "--no-progress"]) == 0
+    evaluate = ["evaluate", str(saved), *model, "--cache", str(cache), "--output", "negative"]
+    for extra in ([], ["--exact-max", "12"]):
+        capsys.readouterr()
+        api.bodies.clear()
+        assert main([*evaluate, *extra, "--dry-run", "--price-in", "1"]) == 0
+        printed = capsys.readouterr().out
+        assert api.bodies == []
+        planned = int(re.search(r"(\d+) new calls", printed).group(1))
+        assert main([*evaluate, *extra, "--no-progress"]) == 0
+        assert len(api.bodies) == planned > 0
+        shown = capsys.readouterr().out
+        if extra:
+            assert "vs exact Shapley: relative L2" in shown
+        else:
+            assert "exact Shapley comparison skipped: a paid API" in printed
+            assert "skipped (a paid API" in shown
