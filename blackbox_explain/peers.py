@@ -24,6 +24,7 @@ Every peer gets the same black box, the same segments as features and the same b
 
 from __future__ import annotations
 
+import importlib
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -90,9 +91,10 @@ def _shap(
     }[algorithm]
     evals = max(budget, 2 * len(seg) + 1) if algorithm != "partition" else budget
     # shap's Permutation explainer draws from numpy's global generator, which its constructor
-    # seeds (with fresh entropy when no seed is given): the caller's state is put back afterwards
+    # seeds (with fresh entropy when no seed is given), and with a clustering from numba's: both
+    # are seeded, and their states put back afterwards
     options = {} if algorithm == "partition" else {"seed": seed}
-    with _numpy_seeded(seed):
+    with _numpy_seeded(seed), _numba_seeded(seed):
         explainer = explainer_class(model, masker, **options)
         result = explainer([seg.text], max_evals=evals, silent=True)
     values = np.asarray(result.values[0], dtype=float)
@@ -184,6 +186,31 @@ def _numpy_seeded(seed: int) -> Iterator[None]:
         yield
     finally:
         np.random.set_state(state)
+
+
+@contextmanager
+def _numba_seeded(seed: int) -> Iterator[None]:
+    """Seed numba's generator, then put its state back.
+
+    shap's clustered Permutation explainer shuffles inside numba-compiled code, which draws from
+    numba's own generator: numpy's seed does not reach it, so without this each process drew
+    other permutations for the same seed.  (numba exposes its state only in ``_helperlib``;
+    without it the peer runs unseeded, as shap itself does.)
+    """
+    helper: Any = None
+    try:
+        helper = importlib.import_module("numba._helperlib")
+        pointer = helper.rnd_get_np_state_ptr()
+        state = helper.rnd_get_state(pointer)
+    except (ImportError, AttributeError):
+        helper = None
+    if helper is not None:
+        helper.rnd_seed(pointer, seed)
+    try:
+        yield
+    finally:
+        if helper is not None:
+            helper.rnd_set_state(pointer, state)
 
 
 @contextmanager
