@@ -4,11 +4,16 @@ Every peer gets the same black box, the same segments as features and the same b
 (absent segments deleted by our Delete masker), so their numbers compare directly with ours:
 
 - ``shap.partition`` / ``shap.permutation``: shap's explainers with a Text masker whose tokens are
-  our segments and whose mask token is deleted.  As shap runs them on text, both follow the
-  masker's token clustering (a hierarchy over the segments), so they estimate Owen values of that
-  hierarchy, not Shapley values; ``shap.permutation.flat`` removes the clustering, which makes
-  shap's Permutation explainer plain antithetic permutation sampling of Shapley values;
-- ``lime``: lime's text explainer with our segments as features (``bow=False``), deleted;
+  our segments and which renders a coalition with our Delete masker (shap's own rendering joins
+  the kept tokens and collapses whitespace: "good, ." where ours gives "good,.", other texts
+  than the game's).  As shap runs them on text, both follow the masker's token clustering (a
+  hierarchy over the segments), so they estimate Owen values of that hierarchy, not Shapley
+  values; ``shap.permutation.flat`` removes the clustering, which makes shap's Permutation
+  explainer plain antithetic permutation sampling of Shapley values;
+- ``lime``: lime's text explainer with our segments as features (``bow=False``); each text it
+  asks for is read back as the coalition it stands for (absent segments marked by a sentinel
+  mask string) and rendered by our Delete masker (lime's own keeps the spaces around a removed
+  word);
 - ``captum.*``: Captum's FeatureAblation, ShapleyValueSampling, KernelShap and Lime on a binary
   "keep" vector over our segments (baseline 0 = deleted), rendered by our masker; batched
   (``perturbations_per_eval``), its fastest setting;
@@ -74,10 +79,7 @@ def _shap(
     algorithm: str, score: ScoreFn, seg: Segmentation, output: int, budget: int, seed: int
 ) -> np.ndarray:
     shap = require("shap", "shap", "the shap peers")
-    from .interop import segment_tokenizer
-
-    masker = shap.maskers.Text(segment_tokenizer(seg), mask_token=0, collapse_mask_token=False)
-    masker.mask_token = ""  # deletion, as our Delete masker
+    masker = _deleting_text_masker(shap, seg)
     if algorithm == "permutation.flat":
         masker.clustering = None  # no hierarchy: permutations over all segments
 
@@ -101,15 +103,66 @@ def _shap(
     return values[:, output] if values.ndim == 2 else values
 
 
+def _deleting_text_masker(shap: Any, seg: Segmentation) -> Any:
+    """A ``shap.maskers.Text`` over our segments (its clustering included) whose masked texts
+    are our Delete masker's renderings."""
+    from .interop import segment_tokenizer
+
+    class DeletingText(shap.maskers.Text):
+        def __call__(self, mask: Any, s: str) -> tuple[np.ndarray]:
+            keep = np.asarray(self._standardize_mask(mask, s), dtype=bool)
+            return (np.array([Delete().render(seg, keep)]),)
+
+    return DeletingText(segment_tokenizer(seg), mask_token=0, collapse_mask_token=False)
+
+
+#: lime's mark for a removed word: a character no segment starts with
+LIME_SENTINEL = "\x00"
+
+
+def _lime_to_ours(indexed: Any, seg: Segmentation) -> Callable[[str], str]:
+    """Reads a text lime rendered (removed words as :data:`LIME_SENTINEL`) back into the
+    coalition it stands for, and renders that coalition with our Delete masker."""
+    starts = {start: i for i, (start, _) in enumerate(seg.spans)}
+    segment_of_piece = {
+        int(piece): starts[int(indexed.string_start[piece])] for piece in indexed.positions
+    }
+    masker = Delete()
+
+    def render(text: str) -> str:
+        keep = np.zeros(len(seg), dtype=bool)
+        position = 0
+        for piece, part in enumerate(indexed.as_list):
+            if piece in segment_of_piece:
+                if text.startswith(LIME_SENTINEL, position):
+                    position += len(LIME_SENTINEL)
+                    continue
+                keep[segment_of_piece[piece]] = True
+            if not text.startswith(part, position):
+                raise RuntimeError(f"cannot read lime's text {text!r} as a coalition")
+            position += len(part)
+        return masker.render(seg, keep)
+
+    return render
+
+
 def _lime(score: ScoreFn, seg: Segmentation, output: int, budget: int, seed: int) -> np.ndarray:
     lime_text = require("lime.lime_text", "lime", "the lime peer")
     words = [s.text for s in seg.segments]
+
+    def split(_text: str) -> list[str]:
+        return list(words)
+
+    indexed = lime_text.IndexedString(
+        seg.text, split_expression=split, bow=False, mask_string=LIME_SENTINEL
+    )
+    to_ours = _lime_to_ours(indexed, seg)
     explainer = lime_text.LimeTextExplainer(
-        split_expression=lambda _t: list(words), bow=False, mask_string="", random_state=seed
+        split_expression=split, bow=False, mask_string=LIME_SENTINEL, random_state=seed
     )
     exp = explainer.explain_instance(
         seg.text,
-        lambda ts: score(list(ts)),
+        lambda ts: score([to_ours(t) for t in ts]),
         labels=[output],
         num_features=len(words),
         num_samples=budget,

@@ -6,7 +6,7 @@ from blackbox_explain.adapters import FunctionScorer
 from games import additive_game, interaction_game
 
 from blackbox_explain.bench import run_bench
-from blackbox_explain.peers import run_peer
+from blackbox_explain.peers import PEERS, run_peer
 from blackbox_explain.segmentation import Segmentation
 
 
@@ -39,6 +39,29 @@ def test_peers_see_our_segments_and_deletion_baseline(peer):
     values = run_peer(peer, game, seg, 0, 64, 0)
     # on an additive game every peer, aligned feature for feature, finds the weights exactly
     np.testing.assert_allclose(values, game.shapley()[:, 0], atol=1e-6)  # Captum sums in float32
+
+
+@pytest.mark.parametrize("peer", [p for p in PEERS if not p.startswith("captum.llm")])
+def test_every_peer_asks_only_for_texts_our_masker_renders(peer):
+    # shap joins its tokens and collapses whitespace ("good, ."), lime keeps the spaces around a
+    # removed word: texts of another game than the one whose exact values grade them
+    pytest.importorskip(peer.split(".")[0])
+    from blackbox_explain.estimators.enumeration import all_masks
+    from blackbox_explain.examples import example_scorer
+    from blackbox_explain.maskers import Delete
+    from blackbox_explain.segmentation import segment
+
+    seg = segment("The food was not good, but the staff were friendly.")
+    ours = {Delete().render(seg, keep) for keep in all_masks(len(seg))}
+    asked: list[str] = []
+
+    def score(texts):
+        asked.extend(texts)
+        return example_scorer().score(list(texts))
+
+    run_peer(peer, score, seg, 1, 64, 0)
+    assert len(asked) > len(seg)
+    assert [t for t in asked if t not in ours] == []
 
 
 def test_lime_peer_recovers_an_additive_game_up_to_its_ridge():
