@@ -40,6 +40,7 @@ import numpy as np
 
 from ._optional import require
 from .maskers import Delete
+from .peer_rendering import LIME_SENTINEL, lime_text_reader, shap_text_masker
 from .segmentation import Segmentation
 
 ScoreFn = Callable[[list[str]], np.ndarray]
@@ -79,7 +80,7 @@ def _shap(
     algorithm: str, score: ScoreFn, seg: Segmentation, output: int, budget: int, seed: int
 ) -> np.ndarray:
     shap = require("shap", "shap", "the shap peers")
-    masker = _deleting_text_masker(shap, seg)
+    masker = shap_text_masker(shap, seg, _delete(seg))
     if algorithm == "permutation.flat":
         masker.clustering = None  # no hierarchy: permutations over all segments
 
@@ -103,47 +104,9 @@ def _shap(
     return values[:, output] if values.ndim == 2 else values
 
 
-def _deleting_text_masker(shap: Any, seg: Segmentation) -> Any:
-    """A ``shap.maskers.Text`` over our segments (its clustering included) whose masked texts
-    are our Delete masker's renderings."""
-    from .interop import segment_tokenizer
-
-    class DeletingText(shap.maskers.Text):
-        def __call__(self, mask: Any, s: str) -> tuple[np.ndarray]:
-            keep = np.asarray(self._standardize_mask(mask, s), dtype=bool)
-            return (np.array([Delete().render(seg, keep)]),)
-
-    return DeletingText(segment_tokenizer(seg), mask_token=0, collapse_mask_token=False)
-
-
-#: lime's mark for a removed word: a character no segment starts with
-LIME_SENTINEL = "\x00"
-
-
-def _lime_to_ours(indexed: Any, seg: Segmentation) -> Callable[[str], str]:
-    """Reads a text lime rendered (removed words as :data:`LIME_SENTINEL`) back into the
-    coalition it stands for, and renders that coalition with our Delete masker."""
-    starts = {start: i for i, (start, _) in enumerate(seg.spans)}
-    segment_of_piece = {
-        int(piece): starts[int(indexed.string_start[piece])] for piece in indexed.positions
-    }
+def _delete(seg: Segmentation) -> Callable[[np.ndarray], str]:
     masker = Delete()
-
-    def render(text: str) -> str:
-        keep = np.zeros(len(seg), dtype=bool)
-        position = 0
-        for piece, part in enumerate(indexed.as_list):
-            if piece in segment_of_piece:
-                if text.startswith(LIME_SENTINEL, position):
-                    position += len(LIME_SENTINEL)
-                    continue
-                keep[segment_of_piece[piece]] = True
-            if not text.startswith(part, position):
-                raise RuntimeError(f"cannot read lime's text {text!r} as a coalition")
-            position += len(part)
-        return masker.render(seg, keep)
-
-    return render
+    return lambda keep: masker.render(seg, keep)
 
 
 def _lime(score: ScoreFn, seg: Segmentation, output: int, budget: int, seed: int) -> np.ndarray:
@@ -153,10 +116,7 @@ def _lime(score: ScoreFn, seg: Segmentation, output: int, budget: int, seed: int
     def split(_text: str) -> list[str]:
         return list(words)
 
-    indexed = lime_text.IndexedString(
-        seg.text, split_expression=split, bow=False, mask_string=LIME_SENTINEL
-    )
-    to_ours = _lime_to_ours(indexed, seg)
+    to_ours = lime_text_reader(lime_text, seg, _delete(seg))
     explainer = lime_text.LimeTextExplainer(
         split_expression=split, bow=False, mask_string=LIME_SENTINEL, random_state=seed
     )

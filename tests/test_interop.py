@@ -129,3 +129,27 @@ def test_missing_library_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "lime.lime_text", None)
     with pytest.raises(bbx.MissingDependencyError, match=r"blackbox-explain\[lime\]"):
         bbx.explain(example_scorer(), TEXT, method="lime.text", budget=60)
+
+
+@pytest.mark.parametrize("method", ["shap.partition", "lime.text"])
+@pytest.mark.parametrize("masker", ["delete", "mask"])
+def test_delegated_methods_ask_for_the_texts_the_explanations_masker_renders(method, masker):
+    # shap's Text masker collapses whitespace its own way and lime keeps the spaces around a
+    # removed word; both would also ignore a mask token the explanation asked for
+    from blackbox_explain.estimators.enumeration import all_masks
+    from blackbox_explain.maskers import get_masker
+    from blackbox_explain.segmentation import segment
+
+    seg = segment(TEXT)
+    rendered = {get_masker(masker).render(seg, keep) for keep in all_masks(len(seg))}
+    asked: list[str] = []
+
+    def model(texts):
+        asked.extend(texts)
+        return example_scorer().score(list(texts))
+
+    scorer = FunctionScorer(model, output_names=["negative", "positive"])
+    exp = bbx.explain(scorer, seg, method=method, budget=80, masker=masker, seed=0)
+    assert len(asked) > len(seg)
+    assert [t for t in asked if t not in rendered] == []
+    assert exp.meta["n_calls"] <= 80

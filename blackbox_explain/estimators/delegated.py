@@ -13,23 +13,27 @@ import numpy as np
 from .._optional import require
 from ..errors import InputError
 from ..game import Game
+from ..peer_rendering import LIME_SENTINEL, lime_text_reader, shap_text_masker
 from .base import Estimate, Estimator, base_and_full
 
 
-def _texts_game(game: Game) -> tuple[Any, Any]:
+def _texts_game(game: Game) -> tuple[Any, Any, Any]:
+    """The game's ``value_of_texts``, segmentation and ``render(keep)`` (its masker's text of a
+    coalition), which the libraries' own renderings are replaced with."""
     value_of_texts = getattr(game, "value_of_texts", None)
     segmentation = getattr(game, "segmentation", None)
-    if value_of_texts is None or segmentation is None:
+    render = getattr(game, "render", None)
+    if value_of_texts is None or segmentation is None or render is None:
         raise InputError("delegated methods need the top-level game (texts, not coalitions)")
-    return value_of_texts, segmentation
+    return value_of_texts, segmentation, render
 
 
 class ShapPartition(Estimator):
     """shap's Partition explainer (Owen values on shap's own clustering of the segments).
 
-    Segments are shap's tokens (a tokenizer built from our segmentation); absent tokens are
-    deleted by shap's Text masker (``mask_token=""``), so texts may differ slightly from our
-    Delete masker's.  ``budget`` is shap's ``max_evals``.
+    Segments are shap's tokens (a tokenizer built from our segmentation), and each coalition it
+    asks for is rendered by the explanation's masker (shap's Text masker would collapse the
+    whitespace its own way).  ``budget`` is shap's ``max_evals``.
     """
 
     name = "shap.partition"
@@ -43,16 +47,9 @@ class ShapPartition(Estimator):
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
         shap = require("shap", "shap", "method 'shap.partition'")
-        from ..interop import segment_tokenizer
-
-        value_of_texts, segmentation = _texts_game(game)
+        value_of_texts, segmentation, render = _texts_game(game)
         base, full = base_and_full(game)
-        # a Text masker that deletes absent tokens: shap looks up the id of its mask token in
-        # __init__, which "" does not have, so give it an id and then the empty string
-        masker = shap.maskers.Text(
-            segment_tokenizer(segmentation), mask_token=0, collapse_mask_token=False
-        )
-        masker.mask_token = ""
+        masker = shap_text_masker(shap, segmentation, render)
 
         def model(texts: np.ndarray) -> np.ndarray:
             return value_of_texts([str(t) for t in texts])
@@ -73,8 +70,9 @@ class ShapPartition(Estimator):
 
 
 class LimeText(Estimator):
-    """lime's ``LimeTextExplainer`` with our segments as its features (``bow=False``, absent
-    segments deleted); ``budget`` is lime's ``num_samples``."""
+    """lime's ``LimeTextExplainer`` with our segments as its features (``bow=False``); each text
+    it asks for is read back as its coalition and rendered by the explanation's masker (lime
+    would keep the spaces around a removed word); ``budget`` is lime's ``num_samples``."""
 
     name = "lime.text"
 
@@ -86,21 +84,22 @@ class LimeText(Estimator):
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
         lime_text = require("lime.lime_text", "lime", "method 'lime.text'")
-        value_of_texts, segmentation = _texts_game(game)
+        value_of_texts, segmentation, render = _texts_game(game)
         base, full = base_and_full(game)
         words = [seg.text for seg in segmentation.segments]
+        read = lime_text_reader(lime_text, segmentation, render)
         explainer = lime_text.LimeTextExplainer(
             kernel_width=self.kernel_width,
             split_expression=lambda _text: list(words),
             bow=False,
-            mask_string="",
+            mask_string=LIME_SENTINEL,
             random_state=int(rng.integers(2**31 - 1)),
         )
         k = len(base)
         # lime scores num_samples texts with repeats; the first is the full text
         exp = explainer.explain_instance(
             segmentation.text,
-            lambda texts: value_of_texts(list(texts)),
+            lambda texts: value_of_texts([read(t) for t in texts]),
             labels=list(range(k)),
             num_features=len(words),
             num_samples=max(budget - 1, 2),
