@@ -310,7 +310,8 @@ def plan_bench(
             new_calls += calls
             spent.append(estimate_cost(remote, [seg.text], calls))
     generations = len(texts) if generates else 0
-    calibration = CALIBRATION_TEXTS if texts else 0
+    # a hosted API is timed once over the run, a local model per text (see _GridRun)
+    calibration = CALIBRATION_TEXTS * (min(len(texts), 1) if remote is not None else len(texts))
     longest = [max(texts, key=len)] if texts else []
     spent.append(estimate_cost(remote, longest, calibration + generations))
     tokens_in, tokens_out, cost = (sum(x) for x in zip(*spent, strict=True))

@@ -98,6 +98,25 @@ def test_a_persistent_cache_spares_the_model_a_second_run(tmp_path):
     assert two.seconds_per_text > 0
 
 
+def test_dry_run_of_a_local_model_bounds_the_calls_that_time_it(tmp_path):
+    from blackbox_explain.bench import plan_bench
+
+    game = interaction_game(6, k=1, seed=1)
+    texts = [game.text, " ".join(reversed(game.text.split()))]  # the same game, other texts
+    scorer = CountingScorer(game)
+    grid = dict(methods=["kernelshap"], budgets=[16], seeds=1, cache=tmp_path / "answers.sqlite")
+    plan = plan_bench(scorer, texts, **grid)
+    # the texts share the empty one and the six single words
+    assert plan.new_calls == 2 * 2**6 - 7 and plan.calibration == 2 * 32
+    run_bench(scorer, texts, **grid)
+    assert scorer.asked == plan.new_calls  # and enough per text to time the model
+    again = CountingScorer(game)
+    replan = plan_bench(again, texts, **grid)
+    run_bench(again, texts, **grid)
+    assert replan.new_calls == 0 and 0 < again.asked <= replan.calibration
+    assert again.asked > 32  # each text of a local model is timed on its own
+
+
 def test_peer_calls_count_the_texts_they_send_repeats_included():
     pytest.importorskip("captum")
     game = additive_game(6, k=1, seed=5)
