@@ -31,11 +31,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .api import Explainer, _bind, _resolve_cache
+from .api import Explainer, _bind, _binding_generates, _remote_of, _resolve_cache, _Unbound
 from .bench_result import BenchResult, Cell, format_interval, ratio_interval
 from .cache import Cache, MemoryCache
+from .dryrun import estimate_cost
 from .errors import BlackboxExplainError, BudgetError, BudgetExhaustedError, InputError
 from .estimators import parse_method_spec
+from .estimators.enumeration import all_masks
 from .evaluation import faithfulness, spearman
 from .game import CoalitionGame
 from .maskers import Delete
@@ -264,10 +266,6 @@ def plan_bench(
 ) -> BenchPlan:
     """The calls, tokens and cost :func:`run_bench` with these arguments would take (see
     :class:`BenchPlan`); no model call is made, not even to generate an LM's answer."""
-    from .api import _binding_generates, _remote_of, _Unbound
-    from .dryrun import estimate_cost
-    from .estimators.enumeration import all_masks
-
     for method in methods:
         parse_method_spec(method)
     answer_cache = None if cache is None else _resolve_cache(cache)
@@ -365,8 +363,6 @@ class _GridRun:
         self.warmed: set[str] = set()
         # a hosted API is timed over the whole run, and re-asked (paid) to time it only when
         # the run asked too few texts; a local model per text (its time grows with the text)
-        from .api import _remote_of
-
         self.shared_clock = ModelClock() if _remote_of(model) is not None else None
         self.last_store: AnswerStore | None = None
 

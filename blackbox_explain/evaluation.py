@@ -256,8 +256,9 @@ def evaluate(
     new calls (``None``: no cap).  ``exact_max_segments``: texts of up to this many segments are
     compared with exact Shapley values, at up to ``2**n`` new calls (``None``:
     :data:`EXACT_MAX_SEGMENTS` for a local model; for a paid API only when given, as those calls
-    may cost far more than the explanation did, or when the cache holds them all).  Pass the explainer's cache (``explainer.cache``) so the texts
-    the explanation already scored are free.  ``progress``: a progress bar (``None``: when
+    may cost far more than the explanation did, or when the cache holds them all).  Pass the
+    explainer's cache (``explainer.cache``) so the texts the explanation already scored are
+    free.  ``progress``: a progress bar (``None``: when
     stderr is a terminal and the run is long).
     """
     seg = explanation.segmentation
