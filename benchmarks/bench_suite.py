@@ -37,7 +37,7 @@ from sentences import SENTENCES
 from blackbox_explain.bench import BenchResult, format_interval, ratio_interval, run_bench
 from blackbox_explain.peers import LLM_PEERS, PEERS
 
-METHODS = ["auto", "gpshap", "kernelshap", "permutation", "partition", "lime"]
+METHODS = ["auto", "gpshap", "kernelshap", "permutation", "partition", "sparse", "lime"]
 BUDGETS = [16, 32, 64, 128, 256, 512, 1024]
 PEER_BUDGETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 LIVE_PEER_BUDGETS = [32, 64, 128, 256]

@@ -54,8 +54,9 @@ def explain(
         (custom spans, template fields, token segments).
     method:
         ``occlusion``, ``exact``, ``kernelshap``, ``gpshap``, ``permutation``, ``lime``, ``banzhaf``,
-        ``partition`` or ``auto`` (exact when ``2**n`` fits the budget, otherwise the most accurate
-        sampled estimator); or an :class:`~blackbox_explain.estimators.Estimator` instance.
+        ``partition``, ``sparse`` (exact in few calls when few segments matter at all, as in
+        lexicon models) or ``auto`` (exact when ``2**n`` fits the budget, otherwise the most
+        accurate sampled estimator); or an :class:`~blackbox_explain.estimators.Estimator` instance.
     budget:
         Maximum distinct texts sent to the model for this explanation (the full and the empty
         input included).  Cache hits are free; ``meta['n_calls']`` never exceeds it.
@@ -265,7 +266,7 @@ class Explainer:
         else:
             scorer, _ = _bind(self.model, segmentation.text, target)
         game = PlanningGame(scorer, segmentation, get_masker(masker), budget, self.cache)
-        estimator.estimate(game, budget, np.random.default_rng(seed))
+        estimator.planning_stand_in().estimate(game, budget, np.random.default_rng(seed))
         planned = getattr(game, "planned", [])
         tokens_in, tokens_out, cost = estimate_cost(_remote_of(scorer), planned)
         return DryRun(

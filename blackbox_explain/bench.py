@@ -167,7 +167,15 @@ class AnswerStore:
 def run_bench(
     model: Any,
     texts: Sequence[str],
-    methods: Sequence[str] = ("auto", "gpshap", "kernelshap", "permutation", "partition", "lime"),
+    methods: Sequence[str] = (
+        "auto",
+        "gpshap",
+        "kernelshap",
+        "permutation",
+        "partition",
+        "sparse",
+        "lime",
+    ),
     budgets: Sequence[int] = (32, 64, 128, 256),
     seeds: int = 2,
     peers: Sequence[str] = (),
@@ -255,7 +263,15 @@ class BenchPlan:
 def plan_bench(
     model: Any,
     texts: Sequence[str],
-    methods: Sequence[str] = ("auto", "gpshap", "kernelshap", "permutation", "partition", "lime"),
+    methods: Sequence[str] = (
+        "auto",
+        "gpshap",
+        "kernelshap",
+        "permutation",
+        "partition",
+        "sparse",
+        "lime",
+    ),
     budgets: Sequence[int] = (32, 64, 128, 256),
     seeds: int = 2,
     peers: Sequence[str] = (),

@@ -49,6 +49,8 @@ METHOD_HELP = {
     "banzhaf": "Banzhaf values by maximum sample reuse",
     "partition": "coarse-to-fine: sentences/chunks first, then the important parts (long texts)",
     "occlusion": "leave-one-out or sliding-window occlusion (n + 2 calls)",
+    "sparse": "exact Shapley values when few words matter at all (lexicon and rule-based models), "
+    "found by adaptive group testing in far fewer calls; other models go to its fallback",
     "lime.text": "lime's own LimeTextExplainer on our segments (needs the 'lime' extra)",
     "shap.partition": "shap's own Partition explainer on our segments (needs the 'shap' extra)",
 }
@@ -371,9 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
     bench.add_argument(
         "--methods",
-        default="auto,gpshap,kernelshap,permutation,partition,lime",
+        default="auto,gpshap,kernelshap,permutation,partition,sparse,lime",
         help="comma-separated methods (default: auto,gpshap,kernelshap,permutation,partition,"
-        "lime); a method with options is NAME:KEY=VALUE[:KEY=VALUE...], e.g. gpshap:design=kernel "
+        "sparse,lime); a method with options is NAME:KEY=VALUE[:KEY=VALUE...], e.g. gpshap:design=kernel "
         "(each spec is its own row)",
     )
     bench.add_argument(

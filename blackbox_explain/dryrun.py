@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .errors import BudgetExhaustedError
 from .game import CoalitionGame
 
 #: methods whose coalitions depend on the answers: their plan is an upper bound
-ADAPTIVE_METHODS = frozenset({"partition", "auto", "shap.partition", "lime.text"})
+ADAPTIVE_METHODS = frozenset({"partition", "auto", "sparse", "shap.partition", "lime.text"})
 
 
 @dataclass
@@ -39,20 +40,30 @@ class DryRun:
 
 
 class PlanningGame(CoalitionGame):
-    """A game that renders and counts texts but never calls the scorer (answers are zeros)."""
+    """A game that renders and counts texts but never calls the scorer (answers are zeros).
 
-    def _score(self, texts: list[str]) -> dict[str, np.ndarray]:
-        # a text planned by an earlier call would be in the cache by then: not a new call
-        self.planned = getattr(self, "planned", [])
+    A text planned by an earlier call would be in the cache by then: asking it again is free,
+    as in the real game (before, a method asking for its coalitions in two rounds, the second
+    repeating the first, was planned past its budget and the dry run failed)."""
+
+    def value_of_texts(self, texts: Sequence[str]) -> np.ndarray:
+        self.planned: list[str] = getattr(self, "planned", [])
         self._planned_set: set[str] = getattr(self, "_planned_set", set())
-        new = [t for t in texts if t not in self._planned_set]
+        unique = [t for t in dict.fromkeys(texts) if t not in self._planned_set]
+        known = self.cache.get_many(self._fingerprint, unique)
+        new = [t for t in unique if t not in known]
+        self.stats.n_cache_hits += len(unique) - len(new)
+        if self.budget is not None and self.stats.n_calls + len(new) > self.budget:
+            raise BudgetExhaustedError(
+                f"planning {len(new)} new texts would exceed the budget of {self.budget} calls "
+                f"({self.stats.n_calls} already planned)"
+            )
         self.planned.extend(new)
-        self._planned_set.update(new)
+        self._planned_set.update(unique)
         self.stats.n_calls += len(new)
-        k = self.n_outputs or 1
         if self.output_names is None:
-            self.output_names = [f"output_{j}" for j in range(k)]
-        return {t: np.zeros(k) for t in texts}
+            self.output_names = [f"output_{j}" for j in range(self.n_outputs or 1)]
+        return np.zeros((len(texts), len(self.output_names)))
 
 
 def estimate_cost(remote: Any, texts: Iterable[str], repeat: int = 1) -> tuple[int, int, float]:

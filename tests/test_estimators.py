@@ -306,3 +306,15 @@ def test_kernelshap_plan_weights_for_texts_longer_than_a_float_binomial():
     rows = np.unique(big.units)
     assert np.all(np.isfinite(big.inclusion_weights[rows]))
     assert np.all(big.inclusion_weights[rows] > 0)
+
+
+@pytest.mark.parametrize("method", ["kernelshap", "gpshap", "permutation", "lime", "banzhaf"])
+@pytest.mark.parametrize("budget", [40, 100])
+def test_dry_run_plans_exactly_the_calls_the_explanation_makes(method, budget):
+    # gpshap's balanced design asks in two rounds, the second repeating the first: the dry run
+    # once counted the repeats as new and failed on its own budget
+    game = interaction_game(12, k=1, seed=11)
+    plan = bbx.Explainer(game).plan(game.text, method=method, budget=budget, seed=3)
+    assert game.texts_seen == []
+    exp = run(game, method, budget, seed=3)
+    assert plan.exact and plan.new_calls == exp.meta["n_calls"]

@@ -17,6 +17,7 @@ from .lime import LIME
 from .occlusion import Occlusion
 from .partition import Partition
 from .permutation import PermutationSampling
+from .sparse import SparseShapley
 
 ESTIMATORS: dict[str, type[Estimator]] = {
     cls.name: cls
@@ -29,6 +30,7 @@ ESTIMATORS: dict[str, type[Estimator]] = {
         LIME,
         Banzhaf,
         Partition,
+        SparseShapley,
         ShapPartition,
         LimeText,
         Auto,
@@ -98,6 +100,7 @@ __all__ = [
     "Partition",
     "PermutationSampling",
     "ShapPartition",
+    "SparseShapley",
     "get_estimator",
     "option_defaults",
     "parse_method_spec",

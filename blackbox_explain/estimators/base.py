@@ -42,6 +42,11 @@ class Estimator(ABC):
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
         """Attributions for ``game`` using at most ``budget`` distinct coalitions."""
 
+    def planning_stand_in(self) -> Estimator:
+        """The estimator a dry run runs on all-zero answers instead of this one: itself, unless
+        zeros would make an adaptive method stop early and understate its calls."""
+        return self
+
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters (recorded in the explanation's ``meta``)."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
