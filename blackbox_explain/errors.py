@@ -82,3 +82,7 @@ class ScorerOutputError(ScorerError, ValueError):
 
 class MissingDependencyError(BlackboxExplainError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
+
+
+class MissingAPIKeyError(InputError):
+    """A hosted-API adapter has no key: none given and its environment variable is unset."""

@@ -15,7 +15,13 @@ from typing import Protocol
 import numpy as np
 
 from .cache import Cache, MemoryCache
-from .errors import BudgetExhaustedError, InputError, ScorerError
+from .errors import (
+    BudgetExhaustedError,
+    InputError,
+    MissingAPIKeyError,
+    MissingDependencyError,
+    ScorerError,
+)
 from .maskers import Delete, Masker
 from .progress import Progress
 from .scoring import (
@@ -27,6 +33,8 @@ from .scoring import (
 )
 
 DEFAULT_BATCH_SIZE = 64
+#: scorer errors passed on as they are: a missing API key or extra, not a failure of a batch
+_SELF_EXPLAINING = (MissingAPIKeyError, MissingDependencyError)
 
 
 @dataclass
@@ -226,7 +234,8 @@ class CoalitionGame:
                 kept = {t: v for t, v in partial.items() if np.all(np.isfinite(v))}
                 self.cache.put_many(self._fingerprint, kept.items())
                 self.stats.n_calls += len(kept)
-            if isinstance(exc, (ScorerError, BudgetExhaustedError)):
+            # errors that already name their fix need no batch context
+            if isinstance(exc, (ScorerError, BudgetExhaustedError, *_SELF_EXPLAINING)):
                 raise
             raise ScorerError(
                 f"scorer {describe_scorer(self.scorer)} raised {type(exc).__name__}: {exc} "

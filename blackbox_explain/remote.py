@@ -12,11 +12,13 @@ nothing paid for is lost.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,11 +104,11 @@ def classify_status(
 
 def api_key(explicit: str | None, env_key: str) -> str:
     """The key given, else the environment variable; a clear error when neither is set."""
-    from .errors import InputError
+    from .errors import MissingAPIKeyError
 
     key = explicit or os.environ.get(env_key)
     if not key:
-        raise InputError(f"no API key: pass api_key= or set {env_key}")
+        raise MissingAPIKeyError(f"no API key: pass api_key= or set {env_key}")
     return key
 
 
@@ -205,6 +207,37 @@ class RateLimiter:
             await asyncio.sleep(wait)
 
 
+_SESSION_LOCK = threading.Lock()
+
+
+class _Session:
+    """An event loop on a daemon thread, with the adapter's SDK client opened in it once and
+    kept from one ``score()`` call to the next: every round of an estimator reuses the client's
+    open connections (TLS included) instead of opening new ones."""
+
+    def __init__(self) -> None:
+        self.opened = False
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="blackbox-explain-remote", daemon=True
+        )
+        self.thread.start()
+
+    def submit(self, coroutine: Awaitable[Any]) -> concurrent.futures.Future[Any]:
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("a remote scorer cannot be called from its own answer callback")
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        """End the thread (the loop's pending work is dropped)."""
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
 class RemoteScorer(CallableScorer):
     """Base of the hosted-API adapters; subclasses implement ``_request(text)``.
 
@@ -274,10 +307,11 @@ class RemoteScorer(CallableScorer):
                 )
 
     async def _open(self) -> None:
-        """Create per-run resources (an SDK client) inside the event loop."""
+        """Create the resources requests need (an SDK client) inside the scorer's event loop;
+        called once, before the first request."""
 
     async def _close(self) -> None:
-        """Release what :meth:`_open` created."""
+        """Release what :meth:`_open` created (see :meth:`close`)."""
 
     async def _one(
         self,
@@ -335,22 +369,84 @@ class RemoteScorer(CallableScorer):
     async def agather(
         self, texts: Sequence[str], request: Request, on_result: ResultSink | None = None
     ) -> dict[str, Any]:
-        """Run ``request`` on every distinct text concurrently; on a final failure the results
-        received so far travel with the error (``partial_results``)."""
+        """Run ``request`` on every distinct text concurrently (in the scorer's own event loop,
+        awaited from the caller's); on a final failure the results received so far travel with
+        the error (``partial_results``)."""
+        return await asyncio.wrap_future(self._submit(texts, request, on_result))
+
+    def run(
+        self, texts: Sequence[str], request: Request, on_result: ResultSink | None = None
+    ) -> dict[str, Any]:
+        """Synchronous :meth:`agather` (works inside a running event loop too)."""
+        future = self._submit(texts, request, on_result)
+        try:
+            return future.result()
+        except BaseException:  # e.g. KeyboardInterrupt: requests not yet sent are not sent
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        """Close the SDK client and end the scorer's event-loop thread (a later call opens them
+        again).  Also done when the scorer is garbage-collected, and by ``with scorer:``."""
+        session = self.__dict__.pop("_session", None)
+        if session is None or session.loop.is_closed():
+            return
+        try:
+            if session.opened:
+                session.submit(self._close()).result(timeout=30)
+        finally:
+            session.stop()
+
+    def __enter__(self) -> RemoteScorer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __copy__(self) -> RemoteScorer:
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.__dict__.pop("_session", None)  # its own client, opened on its first call
+        return twin
+
+    def _submit(
+        self, texts: Sequence[str], request: Request, on_result: ResultSink | None
+    ) -> concurrent.futures.Future[dict[str, Any]]:
+        with _SESSION_LOCK:
+            session = self.__dict__.get("_session")
+            if session is None or session.loop.is_closed():
+                session = self._session = _Session()
+                weakref.finalize(self, session.stop)
+        return session.submit(self._gather_in(session, texts, request, on_result))
+
+    async def _gather_in(
+        self,
+        session: _Session,
+        texts: Sequence[str],
+        request: Request,
+        on_result: ResultSink | None,
+    ) -> dict[str, Any]:
+        if not session.opened:
+            await self._open()
+            session.opened = True
+        return await self._gather(texts, request, on_result)
+
+    async def _gather(
+        self, texts: Sequence[str], request: Request, on_result: ResultSink | None
+    ) -> dict[str, Any]:
         unique = list(dict.fromkeys(texts))
+        if not unique:
+            return {}
         semaphore = asyncio.Semaphore(self.max_concurrency)
         stop = asyncio.Event()
-        await self._open()
+        tasks = [
+            asyncio.ensure_future(self._one(t, semaphore, request, stop, on_result)) for t in unique
+        ]
         try:
-            tasks = [
-                asyncio.ensure_future(self._one(t, semaphore, request, stop, on_result))
-                for t in unique
-            ]
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            stop.set()  # after a final failure, send nothing new; let requests in flight finish
-            await asyncio.wait(tasks)
         finally:
-            await self._close()
+            stop.set()  # after a final failure (or a cancel), send nothing new
+            await asyncio.wait(tasks)  # let requests in flight finish
         results: dict[str, Any] = {}
         failure: BaseException | None = None
         for text, task in zip(unique, tasks, strict=True):
@@ -366,29 +462,6 @@ class RemoteScorer(CallableScorer):
                 }
             raise failure
         return results
-
-    def run(
-        self, texts: Sequence[str], request: Request, on_result: ResultSink | None = None
-    ) -> dict[str, Any]:
-        """Synchronous :meth:`agather` (works inside a running event loop too)."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.agather(texts, request, on_result))
-        result: dict[str, Any] = {}
-
-        def runner() -> None:
-            try:
-                result["value"] = asyncio.run(self.agather(texts, request, on_result))
-            except BaseException as exc:  # re-raised in the caller's thread
-                result["error"] = exc
-
-        thread = threading.Thread(target=runner)
-        thread.start()
-        thread.join()
-        if "error" in result:
-            raise result["error"]
-        return result["value"]
 
     async def ascore(self, texts: Sequence[str]) -> np.ndarray:
         """Async :meth:`score`: the answers for ``texts`` as an ``(n_texts, n_outputs)`` array."""

@@ -45,6 +45,7 @@ class FakeAPI(ThreadingHTTPServer):
         self.truncate_next = False
         self.reject_blank_chat = False  # as LM Studio and some other servers do
         self.samples = 0
+        self.connections: set[tuple[str, int]] = set()  # client (host, port) of each request
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -89,6 +90,7 @@ class Handler(BaseHTTPRequestHandler):
         with server.lock:
             server.bodies.append(body)
             server.headers_seen.append(dict(self.headers))
+            server.connections.add(self.client_address)
             action = server.fail_plan.pop(0) if server.fail_plan else None
             server.in_flight += 1
             server.max_in_flight = max(server.max_in_flight, server.in_flight)

@@ -442,3 +442,80 @@ def test_evaluate_command_dry_run_counts_the_paid_calls_the_evaluation_makes(
         else:
             assert "exact Shapley comparison skipped: a paid API" in printed
             assert "skipped (a paid API" in shown
+
+
+@pytest.mark.parametrize("adapter", ["openai-chat", "anthropic", "http-json"])
+def test_rounds_of_calls_reuse_one_client_and_its_connections(api, adapter):
+    # an estimator asks in rounds (sparse: one coalition per round); each round used to open a
+    # new SDK client, so a hosted API paid a new TCP + TLS handshake per round
+    make = {
+        "openai-chat": lambda: chat(api, max_concurrency=1),
+        "anthropic": lambda: AnthropicMessages(
+            "fake-claude", base_url=api.url, api_key=KEY, labels=["positive"], max_concurrency=1
+        ),
+        "http-json": lambda: HTTPJSON(
+            api.url + "/score",
+            {"inputs": "{text}"},
+            "result.scores",
+            ["n", "p"],
+            api_key=KEY,
+            max_concurrency=1,
+        ),
+    }[adapter]
+    scorer = make()
+    exp = bbx.explain(
+        scorer, "good food and friendly staff, rude waiter", method="sparse", budget=40
+    )
+    assert exp.meta["n_batches"] >= 5  # one round per coalition asked
+    assert len(api.bodies) >= 5 and len(api.connections) == 1
+    thread = scorer.__dict__["_session"].thread
+    scorer.close()
+    assert not thread.is_alive()
+
+
+def test_a_scorer_works_in_a_running_event_loop_and_after_close(api):
+    import asyncio
+
+    scorer = chat(api, max_concurrency=1)
+    first = scorer.score([TEXT])
+
+    async def inside_a_loop():
+        synchronous = scorer.score(["good good"])  # a notebook calling score() in its loop
+        asynchronous = await scorer.ascore(["rude rude"])
+        return synchronous, asynchronous
+
+    synchronous, asynchronous = asyncio.run(inside_a_loop())
+    np.testing.assert_allclose(synchronous[0, 0], 0.9 * p_positive("good good"))
+    np.testing.assert_allclose(asynchronous[0, 0], 0.9 * p_positive("rude rude"))
+    assert len(api.connections) == 1
+    scorer.close()
+    again = scorer.score([TEXT])  # reopens
+    np.testing.assert_array_equal(again, first)
+    assert len(api.connections) == 2
+
+
+def test_a_copy_gets_its_own_client_and_a_collected_scorer_ends_its_thread(api):
+    import copy
+    import gc
+
+    scorer = chat(api)
+    scorer.score([TEXT])
+    twin = copy.copy(scorer)
+    np.testing.assert_array_equal(twin.score([TEXT]), scorer.score([TEXT]))
+    assert twin.__dict__["_session"] is not scorer.__dict__["_session"]
+    threads = [s.__dict__["_session"].thread for s in (scorer, twin)]
+    assert all(t.is_alive() for t in threads)
+    del scorer, twin
+    gc.collect()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_a_missing_api_key_is_named_without_batch_context(api, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    scorer = OpenAIChat("fake-gpt", base_url=api.url + "/v1", labels=["positive"])
+    with pytest.raises(bbx.MissingAPIKeyError) as info:
+        bbx.explain(scorer, TEXT, method="occlusion", budget=20)
+    assert str(info.value) == "no API key: pass api_key= or set OPENAI_API_KEY"
+    assert api.bodies == []
