@@ -21,7 +21,6 @@ from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .sampling import DistinctMasks, bootstrap_std, random_subset
 from .wls import gcv_ridge, solve_wls
 
-
 #: draws in a row that fit no more into the budget after which the sampling stops
 MAX_STALLED_DRAWS = 50
 
