@@ -33,8 +33,9 @@ question.  A segment that changes the answer in only a few coalitions (VADER's s
 a nearby word) can go unseen: the method then reports a set without it, with the confidence it
 has in that set.
 
-On VADER (benchmarks/RESULTS.md, section 5) the values are exact at a median of 7 calls for
-sentences of 12-14 segments, where one antithetic permutation pair needs 25.  ``auto`` never
+On VADER (benchmarks/RESULTS.md, section 5), sentences of 12-14 segments, the median error is
+0.006 (relative L2, Spearman 1) at a budget of 7 calls, of which it uses 6.5 on average, where
+one antithetic permutation pair needs 25; from 10 calls the median is exact.  ``auto`` never
 picks this method: on a model that is not sparse its first calls are spent for nothing.
 """
 
