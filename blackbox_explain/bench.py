@@ -60,6 +60,8 @@ __all__ = [
 FAITHFULNESS_FRACTION = 0.2  # comprehensiveness and sufficiency at the top 20 % of segments
 #: repeat calls that time the model when the cache answered (almost) every text
 CALIBRATION_TEXTS = 32
+#: the cache entry, next to a hosted API's answers, that keeps the API's measured time
+TIMING_ENTRY = "bench: the model's measured time per text"
 
 
 @dataclass
@@ -73,6 +75,33 @@ class ModelClock:
     def per_text(self) -> float:
         """Seconds per answered text (0 before the first answer)."""
         return self.seconds / max(self.texts, 1)
+
+
+def _timing_key(remote: Any) -> str | None:
+    """The cache fingerprint under which a hosted API's measured time is kept (its answers'
+    fingerprint, which never holds the API key), or None when it has no stable one."""
+    fingerprint = getattr(remote, "fingerprint", None)
+    if not (isinstance(fingerprint, str) and fingerprint):
+        return None
+    return json.dumps(["bench-timing", fingerprint])
+
+
+def stored_timing(cache: Cache | None, remote: Any) -> ModelClock | None:
+    """The time an earlier bench measured for this hosted API, kept in ``cache``; a fully cached
+    rerun prices its calls with it instead of paying for repeat calls to time the API."""
+    key = None if cache is None else _timing_key(remote)
+    if key is None or cache is None:
+        return None
+    row = cache.get_many(key, [TIMING_ENTRY]).get(TIMING_ENTRY)
+    if row is None or len(row) != 2 or not (row[0] >= 0 and row[1] >= 1):
+        return None
+    return ModelClock(float(row[0]), int(row[1]))
+
+
+def _store_timing(cache: Cache | None, remote: Any, clock: ModelClock) -> None:
+    key = None if cache is None else _timing_key(remote)
+    if key is not None and cache is not None:
+        cache.put_many(key, [(TIMING_ENTRY, np.array([clock.seconds, float(clock.texts)]))])
 
 
 class AnswerStore:
@@ -233,7 +262,8 @@ class BenchPlan:
     ``new_calls`` counts the distinct texts the model would be asked: exactly the ``2**n``
     coalitions of every text short enough for exact Shapley values (every method and peer asks
     only among them), at most the budgets' sum on longer ones.  ``calibration``: at most this
-    many repeat calls time the model when the cache already holds nearly every answer;
+    many repeat calls time the model when the cache already holds nearly every answer (none for
+    a hosted API whose time an earlier run kept in the cache);
     ``generations``: calls that generate an LM's answer to explain first.
     """
 
@@ -253,11 +283,19 @@ class BenchPlan:
         return (
             f"dry run of bench on {self.texts} texts ({self.exact_texts} short enough for exact "
             f"Shapley values): {bound}{self.new_calls} new calls ({self.cached} answers already "
-            f"cached), plus at most {self.calibration} repeat calls to time the model"
-            + (f" and {self.generations} to generate the answers" if self.generations else "")
+            f"cached)"
+            + "".join(f", plus {extra}" for extra in self._extras())
             + f"; about {self.input_tokens} input and {self.output_tokens} output tokens, "
             f"estimated cost {self.cost:.4g}"
         )
+
+    def _extras(self) -> list[str]:
+        extras = []
+        if self.calibration:
+            extras.append(f"at most {self.calibration} repeat calls to time the model")
+        if self.generations:
+            extras.append(f"{self.generations} calls to generate the answers")
+        return extras
 
 
 def plan_bench(
@@ -324,8 +362,13 @@ def plan_bench(
             new_calls += calls
             spent.append(estimate_cost(remote, [seg.text], calls))
     generations = len(texts) if generates else 0
-    # a hosted API is timed once over the run, a local model per text (see _GridRun)
-    calibration = CALIBRATION_TEXTS * (min(len(texts), 1) if remote is not None else len(texts))
+    # a hosted API is timed once over the run (or not at all when an earlier run's timing is
+    # in the cache), a local model per text (see _GridRun)
+    if remote is None:
+        calibration = CALIBRATION_TEXTS * len(texts)
+    else:
+        timed = stored_timing(answer_cache, remote) is not None
+        calibration = 0 if timed else CALIBRATION_TEXTS * min(len(texts), 1)
     longest = [max(texts, key=len)] if texts else []
     spent.append(estimate_cost(remote, longest, calibration + generations))
     tokens_in, tokens_out, cost = (sum(x) for x in zip(*spent, strict=True))
@@ -378,8 +421,11 @@ class _GridRun:
         self.per_text_seconds: list[float] = []  # one per finished text
         self.warmed: set[str] = set()
         # a hosted API is timed over the whole run, and re-asked (paid) to time it only when
-        # the run asked too few texts; a local model per text (its time grows with the text)
-        self.shared_clock = ModelClock() if _remote_of(model) is not None else None
+        # the run asked too few texts and no earlier run's timing is in the cache; a local
+        # model per text (its time grows with the text)
+        self.remote = _remote_of(model)
+        self.shared_clock = ModelClock() if self.remote is not None else None
+        self.model_time = "measured in this run"
         self.last_store: AnswerStore | None = None
 
     def result(self) -> BenchResult:
@@ -398,15 +444,30 @@ class _GridRun:
                 "budgets": self.budgets,
                 "peer_budgets": self.peer_grid,
                 "seeds": self.seeds,
+                "model_time": self.model_time,
             },
         )
 
     def finish(self) -> None:
-        """Time a hosted API that answered too few texts in this run, and price every replayed
-        cell at its time per text over the whole run."""
-        if self.shared_clock is None or self.last_store is None:
+        """Time a hosted API that answered too few texts in this run (with the time an earlier
+        run kept in the cache, else with repeat calls), keep a fresh timing in the cache, and
+        price every replayed cell at its time per text over the whole run."""
+        clock = self.shared_clock
+        if clock is None or self.last_store is None:
             return
-        self.last_store.calibrate()
+        if clock.texts < CALIBRATION_TEXTS:
+            earlier = stored_timing(self.answer_cache, self.remote)
+            if earlier is not None:
+                self.model_time = (
+                    f"{clock.texts} texts timed in this run, {earlier.texts} in an earlier one "
+                    "(kept in the cache)"
+                )
+                clock.seconds += earlier.seconds
+                clock.texts += earlier.texts
+            else:
+                self.last_store.calibrate()
+        if self.model_time == "measured in this run" and clock.texts > 0:
+            _store_timing(self.answer_cache, self.remote, clock)
         for cell in self.cells:
             if not cell.live:
                 cell.seconds = cell.library_seconds + cell.calls * self.shared_clock.per_text

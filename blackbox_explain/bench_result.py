@@ -146,9 +146,14 @@ class BenchResult:
         """The grid as a markdown table, then each method's calls to reach the thresholds."""
         return self._markdown(self.headline())
 
+    def _timing_note(self) -> str:
+        source = self.meta.get("model_time")
+        return f" ({source})" if source and source != "measured in this run" else ""
+
     def _markdown(self, headline: list[dict[str, Any]]) -> str:
         lines = [
-            f"Output explained: {self.output!r}; model time per text {1000 * self.seconds_per_text:.2f} ms.",
+            f"Output explained: {self.output!r}; model time per text "
+            f"{1000 * self.seconds_per_text:.2f} ms{self._timing_note()}.",
             "",
             "calls: texts sent to the model, repeats included (distinct: without repeats); "
             "live: timed on the live model, not replayed. Accuracy against exact Shapley "

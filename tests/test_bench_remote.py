@@ -167,6 +167,10 @@ def test_bench_command_on_a_hosted_api(api, tmp_path, capsys, monkeypatch):
     cells = json.loads((out / "bench.json").read_text())["cells"]
     assert {c["text"] for c in cells} == {0, 1}
     assert all(c["rel_l2"] < 0.5 for c in cells if c["budget"] == 16)
+    # the rerun's dry run: nothing to pay, not even repeat calls to time the API
+    assert main([*argv, "--cache", str(cache), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert f"0 new calls ({2**6 + 2**8 - 2} answers already cached);" in printed
 
 
 def test_a_stop_inside_a_cell_ends_the_run_instead_of_skipping_the_cell(api, tmp_path):
@@ -187,3 +191,21 @@ def test_a_stop_inside_a_cell_ends_the_run_instead_of_skipping_the_cell(api, tmp
         run_bench(model, [TEXTS[1]], ["auto"], [16, 64], 1, exact_max_segments=4)
     assert caught.value.partial_bench.cells == []
     assert first_cell < len(api.bodies)
+
+
+def test_a_fully_cached_rerun_prices_the_api_with_the_time_kept_in_the_cache(api, tmp_path):
+    cache = tmp_path / "answers.sqlite"
+    first = run_bench(chat(api), TEXTS, **GRID, cache=cache)
+    assert first.meta["model_time"] == "measured in this run" and first.seconds_per_text > 0
+    assert plan_bench(chat(api), TEXTS, **GRID).calibration == 32  # no cache: no timing
+    assert plan_bench(chat(api), TEXTS, **GRID, cache=cache).calibration == 0
+    api.bodies.clear()
+    again = run_bench(chat(api), TEXTS, **GRID, cache=cache)
+    assert api.bodies == []  # not one paid request (it made up to 32 to time the API before)
+    assert again.meta["model_time"] == "0 texts timed in this run, 318 in an earlier one " + (
+        "(kept in the cache)"
+    )
+    assert again.seconds_per_text == pytest.approx(first.seconds_per_text, rel=1e-12)
+    assert "(kept in the cache)" in again.to_markdown().splitlines()[0]
+    assert comparable(again.cells) == comparable(first.cells)
+    assert KEY.encode() not in cache.read_bytes()
