@@ -470,8 +470,8 @@ class _GridRun:
             _store_timing(self.answer_cache, self.remote, clock)
         for cell in self.cells:
             if not cell.live:
-                cell.seconds = cell.library_seconds + cell.calls * self.shared_clock.per_text
-        self.per_text_seconds = [self.shared_clock.per_text] * len(self.per_text_seconds)
+                cell.seconds = cell.library_seconds + cell.calls * clock.per_text
+        self.per_text_seconds = [clock.per_text] * len(self.per_text_seconds)
 
     def text(self, t_index: int, text: str) -> None:
         """Every method, peer, budget and seed on one text."""
