@@ -155,7 +155,13 @@ class CoalitionPlan:
         counts = np.zeros(len(self.masks))
         np.add.at(counts, self.units, unit_counts[self.unit_of_draw])
         if inclusion:
-            counts = np.where(counts > 0, self.inclusion_weights, 0.0)
+            # a row's Horvitz-Thompson weight, times how often a bootstrap resample holds the
+            # draws that asked it relative to the sample (1 for the fit itself): presence alone
+            # made a resample a subsample of ~63 % of the draws, whose spread is ~0.8 of the
+            # estimate's (its standard errors were 0.87 of the measured spread on MiniLM)
+            drawn = np.zeros(len(self.masks))
+            np.add.at(drawn, self.units, 1.0)
+            counts = self.inclusion_weights * counts / np.maximum(drawn, 1.0)
         w = self.fixed_weights.copy()
         if counts.sum() > 0:
             w = w + self.sampled_mass * counts / counts.sum()
