@@ -38,8 +38,9 @@ to the cache, the JSON or the report.
 """
 
 METHOD_HELP = {
-    "auto": "exact when 2^n fits the budget, else from 2n + 2 calls GP-SHAP (up to 2048 calls, "
-    "then KernelSHAP), from 2n permutation, fewer ridge KernelSHAP or partition (default)",
+    "auto": "exact when 2^n fits the budget, else from 2n + 2 calls GP-SHAP (3n beyond 100 "
+    "segments; up to 2048 calls, then KernelSHAP), from 2n permutation, fewer ridge KernelSHAP "
+    "or partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit (balanced design below 6 calls per "

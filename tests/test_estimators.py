@@ -8,6 +8,7 @@ from blackbox_explain.adapters import FunctionScorer
 from games import additive_game, interaction_game
 
 import blackbox_explain as bbx
+from blackbox_explain.estimators.auto import choose
 
 SAMPLED_SHAPLEY = ["kernelshap", "permutation", "partition"]
 
@@ -226,6 +227,9 @@ def test_auto_picks_by_budget():
     assert run(mid, "auto", 30).meta["chosen_method"] == "gpshap"
     assert run(mid, "auto", 29).meta["chosen_method"] == "permutation"
     assert run(mid, "auto", 28).meta["chosen_method"] == "permutation"
+    # beyond 100 segments from 3 calls per segment
+    assert choose(101, 204).name == "permutation" and choose(101, 303).name == "gpshap"
+    assert choose(100, 202).name == "gpshap"
     ridged = run(mid, "auto", 27)
     assert ridged.meta["chosen_method"] == "kernelshap"
     assert ridged.meta["chosen_params"]["ridge"] == "auto"

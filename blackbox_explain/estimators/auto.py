@@ -26,8 +26,13 @@ PERMUTATION_CALLS_PER_SEGMENT = 2.0
 #: on VADER; at 2 n and 2 n + 1, where its design is incomplete, permutation sampling is ahead on
 #: SmolLM2 and MiniLM.  On paragraphs of 47-54 segments at 2.6 calls per segment (section 2):
 #: 0.627 against 0.741 on MiniLM, 0.058 against 0.079 on VADER.  From 6 calls per segment it fits
-#: KernelSHAP's coalitions (0.7-0.8 of KernelSHAP's error on MiniLM sentences).
+#: KernelSHAP's coalitions (0.7-0.8 of KernelSHAP's error on MiniLM sentences).  On longer texts
+#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at 3 calls per segment as before: on
+#: synthetic games of 200-1000 segments its length scale, fitted on a subset of the coalitions,
+#: varied with the seed at 2 n + 2 calls, and some seeds doubled permutation sampling's error.
 GPSHAP_EXTRA_CALLS = 2
+GPSHAP_EARLY_MAX_SEGMENTS = 100
+GPSHAP_CALLS_PER_SEGMENT = 3.0
 GPSHAP_MAX_CALLS = 2048
 
 
@@ -35,10 +40,12 @@ def choose(n_players: int, budget: int) -> Estimator:
     """The estimator ``auto`` runs for ``n_players`` segments and ``budget`` calls.
 
     - ``2**n`` fits the budget: exact Shapley values;
-    - at least ``2 n + 2`` calls, at most ``GPSHAP_MAX_CALLS``: GP-SHAP;
+    - at least ``2 n + 2`` calls (3 per segment beyond ``GPSHAP_EARLY_MAX_SEGMENTS``
+      segments), at most ``GPSHAP_MAX_CALLS``: GP-SHAP;
     - more calls than that, at least 4 per segment: KernelSHAP;
-    - otherwise from 2 calls per segment (``2 n`` and ``2 n + 1``, or beyond
-      ``GPSHAP_MAX_CALLS`` below 4 per segment): antithetic permutation sampling (KernelSHAP's
+    - otherwise from 2 calls per segment (``2 n`` and ``2 n + 1`` on short texts, up to 3 per
+      segment on long ones, or beyond ``GPSHAP_MAX_CALLS`` below 4 per segment): antithetic
+      permutation sampling (KernelSHAP's
       regression is under-determined enough there to be erratic on real models);
     - from KernelSHAP's minimum ``n + 2`` up to 2 calls per segment: KernelSHAP with its
       cross-validated ridge;
@@ -47,7 +54,9 @@ def choose(n_players: int, budget: int) -> Estimator:
     n = n_players
     if n <= MAX_ENUMERATION_PLAYERS and 2**n <= budget:
         return ExactShapley()
-    if 2 * n + GPSHAP_EXTRA_CALLS <= budget <= GPSHAP_MAX_CALLS:
+    early = n <= GPSHAP_EARLY_MAX_SEGMENTS
+    gpshap_from = 2 * n + GPSHAP_EXTRA_CALLS if early else GPSHAP_CALLS_PER_SEGMENT * n
+    if gpshap_from <= budget <= GPSHAP_MAX_CALLS:
         return GPSHAP()
     if budget >= KERNELSHAP_CALLS_PER_SEGMENT * n:
         return KernelSHAP()
