@@ -21,9 +21,6 @@ from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .sampling import DistinctMasks, bootstrap_std, random_subset
 from .wls import gcv_ridge, solve_wls
 
-#: draws in a row that fit no more into the budget after which the sampling stops
-MAX_STALLED_DRAWS = 50
-
 
 def size_weights(n: int) -> np.ndarray:
     """Total Shapley-kernel weight of all coalitions of each size ``s`` (index s, 0 and n are 0)."""
@@ -233,22 +230,19 @@ def plan_coalitions(
     if left > 0 and sampled_mass > 0:
         probabilities = _size_probabilities(remaining_weight, size_sampling)
         max_draws = 100 * (left + 10)
-        attempts = stalled = 0
+        attempts = 0
         draw = 0
-        while left > 0 and attempts < max_draws:
+        # a draw adds both halves of a pair, so one coalition left can never be filled (their
+        # complements are always in the plan together): drawing on there only piled repeated
+        # draws onto the sample (up to 1100), whose inclusion weights then assumed draws that
+        # could not have added anything, at odd budgets rel. L2 0.213 instead of 0.161 on
+        # SmolLM2 (budget 29 against 28, the same 28 calls)
+        while left >= 2 and attempts < max_draws:
             attempts += 1
             size = int(rng.choice(n + 1, p=probabilities))
             mask = random_subset(rng, n, size)
             pair = [mask, ~mask]
             new = [m for m in pair if m not in chosen]
-            if len(new) > left:
-                # one coalition left: only a pair with one half asked already fits, which
-                # is rare; the search used to run all its 1100 draws (1.3 s at 121 calls)
-                stalled += 1
-                if stalled >= MAX_STALLED_DRAWS:
-                    break
-                continue
-            stalled = 0
             for m in pair:
                 if chosen.add(m, 0.0):
                     fixed.append(0.0)
