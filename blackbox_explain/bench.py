@@ -86,7 +86,7 @@ def _timing_key(remote: Any) -> str | None:
     return json.dumps(["bench-timing", fingerprint])
 
 
-def stored_timing(cache: Cache | None, remote: Any) -> ModelClock | None:
+def _stored_timing(cache: Cache | None, remote: Any) -> ModelClock | None:
     """The time an earlier bench measured for this hosted API, kept in ``cache``; a fully cached
     rerun prices its calls with it instead of paying for repeat calls to time the API."""
     key = None if cache is None else _timing_key(remote)
@@ -367,7 +367,7 @@ def plan_bench(
     if remote is None:
         calibration = CALIBRATION_TEXTS * len(texts)
     else:
-        timed = stored_timing(answer_cache, remote) is not None
+        timed = _stored_timing(answer_cache, remote) is not None
         calibration = 0 if timed else CALIBRATION_TEXTS * min(len(texts), 1)
     longest = [max(texts, key=len)] if texts else []
     spent.append(estimate_cost(remote, longest, calibration + generations))
@@ -456,7 +456,7 @@ class _GridRun:
         if clock is None or self.last_store is None:
             return
         if clock.texts < CALIBRATION_TEXTS:
-            earlier = stored_timing(self.answer_cache, self.remote)
+            earlier = _stored_timing(self.answer_cache, self.remote)
             if earlier is not None:
                 self.model_time = (
                     f"{clock.texts} texts timed in this run, {earlier.texts} in an earlier one "
