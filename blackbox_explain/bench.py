@@ -32,7 +32,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .api import Explainer, _bind, _binding_generates, _remote_of, _resolve_cache, _Unbound
-from .bench_result import BenchResult, Cell, format_interval, ratio_interval
+from .bench_result import (
+    MEASURED_IN_THIS_RUN,
+    BenchResult,
+    Cell,
+    format_interval,
+    ratio_interval,
+)
 from .cache import Cache, MemoryCache
 from .dryrun import estimate_cost
 from .errors import BlackboxExplainError, BudgetError, BudgetExhaustedError, InputError
@@ -77,11 +83,11 @@ class ModelClock:
         return self.seconds / max(self.texts, 1)
 
 
-def _timing_key(remote: Any) -> str | None:
+def _timing_key(cache: Cache | None, remote: Any) -> str | None:
     """The cache fingerprint under which a hosted API's measured time is kept (its answers'
-    fingerprint, which never holds the API key), or None when it has no stable one."""
+    fingerprint, which never holds the API key), or None without a cache or a stable one."""
     fingerprint = getattr(remote, "fingerprint", None)
-    if not (isinstance(fingerprint, str) and fingerprint):
+    if cache is None or not (isinstance(fingerprint, str) and fingerprint):
         return None
     return json.dumps(["bench-timing", fingerprint])
 
@@ -89,7 +95,7 @@ def _timing_key(remote: Any) -> str | None:
 def _stored_timing(cache: Cache | None, remote: Any) -> ModelClock | None:
     """The time an earlier bench measured for this hosted API, kept in ``cache``; a fully cached
     rerun prices its calls with it instead of paying for repeat calls to time the API."""
-    key = None if cache is None else _timing_key(remote)
+    key = _timing_key(cache, remote)
     if key is None or cache is None:
         return None
     row = cache.get_many(key, [TIMING_ENTRY]).get(TIMING_ENTRY)
@@ -99,7 +105,7 @@ def _stored_timing(cache: Cache | None, remote: Any) -> ModelClock | None:
 
 
 def _store_timing(cache: Cache | None, remote: Any, clock: ModelClock) -> None:
-    key = None if cache is None else _timing_key(remote)
+    key = _timing_key(cache, remote)
     if key is not None and cache is not None:
         cache.put_many(key, [(TIMING_ENTRY, np.array([clock.seconds, float(clock.texts)]))])
 
@@ -425,7 +431,7 @@ class _GridRun:
         # model per text (its time grows with the text)
         self.remote = _remote_of(model)
         self.shared_clock = ModelClock() if self.remote is not None else None
-        self.model_time = "measured in this run"
+        self.model_time = MEASURED_IN_THIS_RUN
         self.last_store: AnswerStore | None = None
 
     def result(self) -> BenchResult:
@@ -466,7 +472,7 @@ class _GridRun:
                 clock.texts += earlier.texts
             else:
                 self.last_store.calibrate()
-        if self.model_time == "measured in this run" and clock.texts > 0:
+        if self.model_time == MEASURED_IN_THIS_RUN and clock.texts > 0:
             _store_timing(self.answer_cache, self.remote, clock)
         for cell in self.cells:
             if not cell.live:

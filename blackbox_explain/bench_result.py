@@ -14,6 +14,8 @@ import numpy as np
 
 #: bootstrap resamples of the texts behind each headline interval
 HEADLINE_RESAMPLES = 400
+#: ``meta['model_time']`` of a run that timed the model itself (else it says where the time came from)
+MEASURED_IN_THIS_RUN = "measured in this run"
 
 
 @dataclass
@@ -148,7 +150,7 @@ class BenchResult:
 
     def _timing_note(self) -> str:
         source = self.meta.get("model_time")
-        return f" ({source})" if source and source != "measured in this run" else ""
+        return f" ({source})" if source and source != MEASURED_IN_THIS_RUN else ""
 
     def _markdown(self, headline: list[dict[str, Any]]) -> str:
         lines = [

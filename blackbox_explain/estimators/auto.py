@@ -45,8 +45,8 @@ def choose(n_players: int, budget: int) -> Estimator:
     - more calls than that, at least 4 per segment: KernelSHAP;
     - otherwise from 2 calls per segment (``2 n`` and ``2 n + 1`` on short texts, up to 3 per
       segment on long ones, or beyond ``GPSHAP_MAX_CALLS`` below 4 per segment): antithetic
-      permutation sampling (KernelSHAP's
-      regression is under-determined enough there to be erratic on real models);
+      permutation sampling (KernelSHAP's regression is under-determined enough there to be
+      erratic on real models);
     - from KernelSHAP's minimum ``n + 2`` up to 2 calls per segment: KernelSHAP with its
       cross-validated ridge;
     - below ``n + 2``: the coarse-to-fine partition method, the only one that works there.
