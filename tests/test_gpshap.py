@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from blackbox_explain.adapters import FunctionScorer
-from games import additive_game, interaction_game
+from games import HarsanyiGame, additive_game, interaction_game
 
 import blackbox_explain as bbx
 from blackbox_explain.estimators.enumeration import all_masks, shapley_from_table
@@ -16,6 +16,7 @@ from blackbox_explain.estimators.gpshap import (
     averaged_posterior,
     hamming_correlation,
     prior_shapley_variance,
+    relevance_weights,
     section_shapley,
 )
 
@@ -29,48 +30,155 @@ def shapley_functional(n: int, player: int) -> np.ndarray:
     return shapley_from_table(np.eye(2**n), n)[player]
 
 
+def some_relevance(n: int, weighted: bool) -> np.ndarray | None:
+    """Per-segment weights of the Hamming distance from 0.2 to 3 (mean 1), or None."""
+    if not weighted:
+        return None
+    weights = np.random.default_rng(5).uniform(0.2, 3.0, size=n)
+    return weights / weights.mean()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("rho", [0.05, 0.5, 0.97])
-def test_shapley_of_a_kernel_section_matches_enumeration(rho):
+def test_shapley_of_a_kernel_section_matches_enumeration(rho, weighted):
     n = 7
+    relevance = some_relevance(n, weighted)
     masks = all_masks(n)
     centres = np.random.default_rng(0).random((5, n)) < 0.5
     expected = np.stack(
-        [shapley_from_table(hamming_correlation(masks, c[None], rho), n)[:, 0] for c in centres]
+        [
+            shapley_from_table(hamming_correlation(masks, c[None], rho, relevance), n)[:, 0]
+            for c in centres
+        ]
     )
-    np.testing.assert_allclose(section_shapley(centres, rho), expected, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(
+        section_shapley(centres, rho, relevance), expected, rtol=1e-10, atol=1e-13
+    )
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("rho", [0.2, 0.8])
-def test_prior_variance_of_a_shapley_value_matches_enumeration(rho):
+def test_prior_variance_of_a_shapley_value_matches_enumeration(rho, weighted):
     n = 6
-    gram = hamming_correlation(all_masks(n), all_masks(n), rho)
+    relevance = some_relevance(n, weighted)
+    gram = hamming_correlation(all_masks(n), all_masks(n), rho, relevance)
+    prior = prior_shapley_variance(n, rho, relevance)
     for player in (0, 4):
         c = shapley_functional(n, player)
-        assert prior_shapley_variance(n, rho) == pytest.approx(c @ gram @ c, rel=1e-10)
+        expected = prior[player] if weighted else prior  # type: ignore[index]
+        assert expected == pytest.approx(c @ gram @ c, rel=1e-10)
 
 
-def test_posterior_values_are_the_shapley_values_of_the_posterior_mean():
+def test_weighted_kernel_products_of_all_but_one_segment_survive_an_underflow_of_all():
+    # 200 segments at a very short length scale: near q = 0 the product of all 200 factors
+    # underflows to 0 (below e^-745); each segment's value divides its own factor out of that
+    # product, which must lose nothing that matters (summed in logarithms here)
+    from blackbox_explain.estimators import gpshap
+
+    n, rho = 200, 1e-4
+    relevance = np.random.default_rng(3).uniform(0.5, 1.5, size=n)
+    relevance /= relevance.mean()
+    masks = np.random.default_rng(2).random((6, n)) < 0.5
+    rhos = rho**relevance
+    q, w = gpshap._gauss_legendre_01(n // 2 + 1)
+    present = np.log(rhos + (1 - rhos) * q[:, None])
+    absent = np.log(1 - (1 - rhos) * q[:, None])
+    logs = np.where(masks[:, None, :], present[None], absent[None])  # (rows, points, n)
+    assert logs.sum(axis=2).min() < -745  # the fast route alone would lose these points
+    others = np.exp(logs.sum(axis=2, keepdims=True) - logs)
+    expected = (1 - rhos) * (2 * masks - 1) * np.einsum("rqn,q->rn", others, w)
+    np.testing.assert_allclose(section_shapley(masks, rho, relevance), expected, rtol=1e-9)
+
+    q, w = gpshap._gauss_legendre_01(n // 2 + 2)
+    qa, qb = np.meshgrid(q, q)
+    differ = (qa + qb - 2 * qa * qb).ravel()
+    log_factors = np.log(1 - (1 - rhos)[:, None] * differ[None, :])  # (n, points^2)
+    assert log_factors.sum(axis=0).min() < -745
+    inner = np.exp(log_factors.sum(axis=0)[None, :] - log_factors) @ np.outer(w, w).ravel()
+    np.testing.assert_allclose(
+        prior_shapley_variance(n, rho, relevance), 2 * (1 - rhos) * inner, rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_posterior_values_are_the_shapley_values_of_the_posterior_mean(weighted):
     n, rho, noise = 8, 0.7, 1e-3
+    relevance = some_relevance(n, weighted)
     rng = np.random.default_rng(1)
     masks = np.unique(rng.random((40, n)) < 0.5, axis=0)
     y = rng.normal(size=len(masks))
-    phi, variance, residuals = _posterior(masks, y, rho, noise)
+    phi, variance, residuals = _posterior(masks, y, rho, noise, relevance)
 
-    gram = hamming_correlation(masks, masks, rho) + noise * np.eye(len(masks))
+    def kernel(a, b):
+        return hamming_correlation(a, b, rho, relevance)
+
+    gram = kernel(masks, masks) + noise * np.eye(len(masks))
     alpha = np.linalg.solve(gram, y - y.mean())
-    mean_everywhere = y.mean() + hamming_correlation(all_masks(n), masks, rho) @ alpha
+    mean_everywhere = y.mean() + kernel(all_masks(n), masks) @ alpha
     np.testing.assert_allclose(phi, shapley_from_table(mean_everywhere[:, None], n)[:, 0])
-    at_data = y.mean() + hamming_correlation(masks, masks, rho) @ alpha
+    at_data = y.mean() + kernel(masks, masks) @ alpha
     np.testing.assert_allclose(residuals, y - at_data, atol=1e-10)
 
     # posterior variance of phi_0: c K c - (K_c)^T (K + noise)^-1 (K_c), with the profiled scale
     everywhere = all_masks(n)
     c = shapley_functional(n, 0)
-    cross = hamming_correlation(masks, everywhere, rho) @ c
-    prior = c @ hamming_correlation(everywhere, everywhere, rho) @ c
+    cross = kernel(masks, everywhere) @ c
+    prior = c @ kernel(everywhere, everywhere) @ c
     scale = float((y - y.mean()) @ alpha) / len(y)
     expected = scale * (prior - cross @ np.linalg.solve(gram, cross))
     assert variance[0] == pytest.approx(expected, rel=1e-8)
+
+
+def test_relevance_weights_follow_each_segments_effect_alone_and_left_out():
+    # v = 3 x0 + 1 x1 + 0.01 x2 + x0 x3 (x3 does nothing alone, 1 left out), two outputs that
+    # differ only in scale
+    n = 4
+    masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), np.eye(n, dtype=bool)])
+    masks = np.vstack([masks, ~np.eye(n, dtype=bool), [[1, 1, 0, 0]]])
+    x = masks.astype(float)
+    v = 3 * x[:, 0] + x[:, 1] + 0.01 * x[:, 2] + x[:, 0] * x[:, 3]
+    weights = relevance_weights(masks, np.stack([v, 10 * v], axis=1))
+    effects = np.array([(3 + 4) / 2, 1.0, 0.01, (0 + 1) / 2])
+    expected = np.maximum(effects / effects.mean(), 0.2)  # x2 is floored
+    np.testing.assert_allclose(weights, expected / expected.mean())
+    assert weights.mean() == pytest.approx(1.0)
+    # without every leave-one-out (or without the empty coalition) there are none
+    assert relevance_weights(masks[:-2], v[:-2, None]) is None
+    assert relevance_weights(masks[1:], v[1:, None]) is None
+    assert relevance_weights(masks, np.zeros((len(masks), 1))) is None
+
+
+def heredity_game(n: int, seed: int) -> HarsanyiGame:
+    """Three segments with large effects, the others small; the interactions are among the three
+    (effect heredity, as in the real models' recorded games)."""
+    rng = np.random.default_rng(seed)
+    strong = rng.choice(n, 3, replace=False)
+    scale = np.full(n, 0.2)
+    scale[strong] = 2.0
+    dividends = {frozenset([i]): rng.normal(scale=scale[i], size=1) for i in range(n)}
+    for _ in range(6):
+        group = frozenset(rng.choice(strong, int(rng.integers(2, 4)), replace=False).tolist())
+        dividends[group] = dividends.get(group, np.zeros(1)) + rng.normal(size=1)
+    return HarsanyiGame(n, dividends, rng.normal(size=1))
+
+
+@pytest.mark.parametrize("budget", [24, 32])
+def test_relevance_weights_halve_the_error_when_interactions_follow_the_effects(budget):
+    errors: dict[bool, list[float]] = {False: [], True: []}
+    for seed in range(12):
+        game = heredity_game(10, seed)
+        for relevance in (False, True):
+            exp = bbx.explain(
+                FunctionScorer(game),
+                game.text,
+                method=bbx.get_estimator("gpshap", relevance=relevance),
+                budget=budget,
+                seed=seed,
+            )
+            assert exp.meta["design"] == "balanced"
+            assert (exp.meta["relevance_weights"] is not None) == relevance
+            errors[relevance].append(rel_l2(exp.values, game.shapley()))
+    assert np.mean(errors[True]) < 0.6 * np.mean(errors[False]), errors
 
 
 def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likelihood():
@@ -234,6 +342,7 @@ def test_auto_uses_it_from_three_calls_per_segment(budget):
         ({"max_fit_points": 1}, "max_fit_points"),
         ({"n_bootstrap": -1}, "n_bootstrap"),
         ({"design": "halves"}, "design must be one of auto, kernel, balanced"),
+        ({"relevance": "yes"}, "relevance must be true or false"),
     ],
 )
 def test_bad_options_are_named(options, message):
