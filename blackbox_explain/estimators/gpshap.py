@@ -119,24 +119,13 @@ def relevance_weights(masks: np.ndarray, values: np.ndarray) -> np.ndarray | Non
     every leave-one-out were asked and some effect is non-zero, or beyond
     ``RELEVANCE_MAX_SEGMENTS`` segments.
     """
-    masks = np.asarray(masks, dtype=bool)
-    n = masks.shape[1]
+    n = np.shape(masks)[1]
     if n < 2 or n > RELEVANCE_MAX_SEGMENTS:
         return None
-    sizes = masks.sum(axis=1)
-    rows: dict[tuple[int, int], int] = {}
-    for r in np.flatnonzero((sizes <= 1) | (sizes >= n - 1)):
-        size = int(sizes[r])
-        # the segment alone or left out (-1 for the empty and full coalitions)
-        odd = np.flatnonzero(masks[r]) if size == 1 else np.flatnonzero(~masks[r])
-        rows.setdefault((size, int(odd[0]) if 0 < size < n else -1), int(r))
-    try:
-        empty, full = values[rows[0, -1]], values[rows[n, -1]]
-        alone = values[[rows[1, i] for i in range(n)]]
-        left_out = values[[rows[n - 1, i] for i in range(n)]]
-    except KeyError:
+    alone, left_out = end_effects(masks, values)
+    effects = (alone + left_out) / 2.0  # (n, outputs)
+    if np.isnan(effects).any():
         return None
-    effects = (np.abs(alone - empty) + np.abs(full - left_out)) / 2.0  # (n, outputs)
     scale = effects.mean(axis=0)
     if not np.any(scale > 0):
         return None
@@ -496,24 +485,32 @@ def inert_players(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Players whose removal changes no output at either end, when both ends were asked:
     ``v({i}) == v({})`` and ``v(N - i) == v(N)`` to 1e-12 of the answers' scale (e.g. the words
     outside a lexicon; a neural model's answers are never exactly equal)."""
-    n = masks.shape[1]
-    sizes = masks.sum(axis=1)
+    alone, left_out = end_effects(masks, values)
     scale = max(float(np.abs(values).max()), 1e-300)
-    flat = np.zeros(n, dtype=bool)
-    singles = {int(np.flatnonzero(row)[0]): r for r, row in enumerate(masks) if sizes[r] == 1}
-    leave_one_out = {
-        int(np.flatnonzero(~row)[0]): r for r, row in enumerate(masks) if sizes[r] == n - 1
-    }
+    with np.errstate(invalid="ignore"):  # NaN (not asked) compares False
+        return np.asarray(np.maximum(alone, left_out).max(axis=1) <= 1e-12 * scale)
+
+
+def end_effects(masks: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(|v({i}) - v({})|, |v(N) - v(N - i)|)``, each ``(n, outputs)``: every segment's effect
+    alone and left out, from the coalitions asked (NaN where one of the two was not)."""
+    masks = np.asarray(masks, dtype=bool)
+    values = np.asarray(values, dtype=np.float64)
+    n, k = masks.shape[1], values.shape[1]
+    alone = np.full((n, k), np.nan)
+    left_out = np.full((n, k), np.nan)
+    sizes = masks.sum(axis=1)
     empty = np.flatnonzero(sizes == 0)
     full = np.flatnonzero(sizes == n)
-    if n < 2 or not len(empty) or not len(full):
-        return flat
-    for i in range(n):
-        if i in singles and i in leave_one_out:
-            first = np.abs(values[singles[i]] - values[empty[0]]).max()
-            last = np.abs(values[full[0]] - values[leave_one_out[i]]).max()
-            flat[i] = max(first, last) <= 1e-12 * scale
-    return flat
+    if n < 2:
+        return alone, left_out
+    if len(empty):
+        for r in np.flatnonzero(sizes == 1):
+            alone[np.flatnonzero(masks[r])[0]] = np.abs(values[r] - values[empty[0]])
+    if len(full):
+        for r in np.flatnonzero(sizes == n - 1):
+            left_out[np.flatnonzero(~masks[r])[0]] = np.abs(values[full[0]] - values[r])
+    return alone, left_out
 
 
 def _posterior(
