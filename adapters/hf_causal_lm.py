@@ -21,8 +21,8 @@ import numpy as np
 from blackbox_explain.errors import InputError, UnknownNameError
 from blackbox_explain.scoring import CallableScorer
 
-from ._local_files import files_revision
-from ._torch import PlacedModel, torch_module, transformers_module
+from .local_files import files_revision
+from .torch_runtime import PlacedModel, torch_module, transformers_module
 
 LABEL_OUTPUTS = ("logprobs", "probabilities")
 #: shared leading tokens from which a batch runs them once and reuses their keys and values

@@ -12,8 +12,8 @@ import numpy as np
 from blackbox_explain.errors import UnknownNameError
 from blackbox_explain.scoring import CallableScorer
 
-from ._local_files import files_revision
-from ._torch import PlacedModel, torch_module, transformers_module
+from .local_files import files_revision
+from .torch_runtime import PlacedModel, torch_module, transformers_module
 
 OUTPUTS = ("probabilities", "logits")
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from blackbox_explain._optional import require
 from blackbox_explain.errors import InputError
+from blackbox_explain.extras import require
 from blackbox_explain.remote import (
     RemoteError,
     RemoteScorer,

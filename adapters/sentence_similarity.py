@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from blackbox_explain._optional import require
+from blackbox_explain.extras import require
 from blackbox_explain.scoring import CallableScorer
 
-from ._local_files import files_revision
+from .local_files import files_revision
 
 
 class SentenceSimilarity(CallableScorer):

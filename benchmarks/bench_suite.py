@@ -35,7 +35,7 @@ from scorers import SCORERS
 from sentences import SENTENCES
 
 from blackbox_explain.bench import BenchResult, format_interval, ratio_interval, run_bench
-from blackbox_explain.peers import LLM_PEERS, PEERS
+from blackbox_explain.bench.peers import LLM_PEERS, PEERS
 
 METHODS = ["auto", "gpshap", "kernelshap", "permutation", "partition", "sparse", "lime"]
 BUDGETS = [16, 32, 64, 128, 256, 512, 1024]

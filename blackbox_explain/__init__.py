@@ -8,8 +8,16 @@ True
 
 from .api import DEFAULT_BUDGET, Explainer, explain
 from .cache import Cache, MemoryCache
-from .counterfactual import Counterfactual, CounterfactualResult, Edit, counterfactuals
-from .editors import FunctionEditor, GeneratorEditor, MaskerEditor, SubstitutionTable
+from .counterfactual import (
+    Counterfactual,
+    CounterfactualResult,
+    Edit,
+    FunctionEditor,
+    GeneratorEditor,
+    MaskerEditor,
+    SubstitutionTable,
+    counterfactuals,
+)
 from .errors import (
     BlackboxExplainError,
     BudgetError,

@@ -9,14 +9,23 @@ from typing import Any
 
 import numpy as np
 
-from .cache import Cache, MemoryCache
-from .errors import InputError, InputTypeError
+from .cache import Cache
+from .errors import InputError
 from .estimators import get_estimator
 from .estimators.base import Estimator
 from .explanation import Explanation
 from .game import CoalitionGame
 from .maskers import Masker, get_masker
-from .scoring import Scorer, as_scorer, describe_scorer
+from .resolve import (
+    UnboundModel,
+    bind_scorer,
+    binding_generates,
+    check_budget,
+    check_seed,
+    remote_scorer_of,
+    resolve_cache,
+)
+from .scoring import describe_scorer
 from .segmentation import Segmentation, segment
 
 DEFAULT_BUDGET = 512
@@ -151,7 +160,7 @@ class Explainer:
         progress: bool | None = None,
     ) -> None:
         self.model = model
-        self.cache = _resolve_cache(cache)
+        self.cache = resolve_cache(cache)
         self.batch_size = batch_size
         self.progress = progress
 
@@ -173,12 +182,12 @@ class Explainer:
         segmentation, budget, estimator = _prepare(
             text, method, budget, granularity, tokenizer, noise_samples, method_options
         )
-        scorer, target_used = _bind(self.model, segmentation.text, target)
+        scorer, target_used = bind_scorer(self.model, segmentation.text, target)
         chosen_masker = get_masker(masker)
         game = CoalitionGame(
             scorer, segmentation, chosen_masker, budget, self.cache, self.batch_size, self.progress
         )
-        _check_seed(seed)
+        check_seed(seed)
         seed_used = (
             seed
             if seed is not None
@@ -252,23 +261,21 @@ class Explainer:
         """A dry run of :meth:`explain`: the calls, tokens and cost it would take, no call made."""
         from .dryrun import ADAPTIVE_METHODS, DryRun, PlanningGame, estimate_cost
 
-        _check_seed(seed)
+        check_seed(seed)
         segmentation, budget, estimator = _prepare(
             text, method, budget, granularity, tokenizer, noise_samples, method_options
         )
         note = ""
-        generates = (
-            hasattr(self.model, "bind") and target is None and _binding_generates(self.model)
-        )
+        generates = hasattr(self.model, "bind") and target is None and binding_generates(self.model)
         if generates:
-            scorer: Any = _Unbound(self.model)
+            scorer: Any = UnboundModel(self.model)
             note = "plus about 1 call to generate the answer to explain; cache state unknown"
         else:
-            scorer, _ = _bind(self.model, segmentation.text, target)
+            scorer, _ = bind_scorer(self.model, segmentation.text, target)
         game = PlanningGame(scorer, segmentation, get_masker(masker), budget, self.cache)
         estimator.planning_stand_in().estimate(game, budget, np.random.default_rng(seed))
         planned = getattr(game, "planned", [])
-        tokens_in, tokens_out, cost = estimate_cost(_remote_of(scorer), planned)
+        tokens_in, tokens_out, cost = estimate_cost(remote_scorer_of(scorer), planned)
         return DryRun(
             estimator.name,
             budget + noise_samples,
@@ -300,28 +307,6 @@ class Explainer:
         return f"Explainer(model={describe_scorer(self.model)}, cache={self.cache!r})"
 
 
-def _check_seed(seed: object) -> None:
-    if seed is None:
-        return
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise InputTypeError(f"seed must be a non-negative int or None, got {type(seed).__name__}")
-    if seed < 0:
-        raise InputError(f"seed must be a non-negative int or None, got {seed}")
-
-
-def _bind(model: Any, text: str, target: Any) -> tuple[Scorer, Any]:
-    """A scorer for this text: ``model.bind(text, target)`` where the score depends on the input."""
-    if hasattr(model, "bind") and callable(model.bind):
-        scorer = model.bind(text, target)
-        return as_scorer(scorer), getattr(scorer, "target", target)
-    if target is not None:
-        raise InputError(
-            f"target={target!r} was given, but {describe_scorer(model)} has no bind(text, target); "
-            "targets apply to models whose score depends on the input (LMs, similarity)"
-        )
-    return as_scorer(model), None
-
-
 def _prepare(
     text: str | Segmentation,
     method: str | Estimator,
@@ -333,60 +318,9 @@ def _prepare(
 ) -> tuple[Segmentation, int, Estimator]:
     """Segment the text and check the budget against the method (less the noise re-queries)."""
     segmentation = segment(text, granularity, tokenizer)
-    total = _check_budget(budget)
+    total = check_budget(budget)
     if noise_samples < 0 or noise_samples >= total:
         raise InputError(f"noise_samples must be between 0 and the budget, got {noise_samples}")
     estimator = get_estimator(method, **method_options)
     estimator.check_budget(len(segmentation), total - noise_samples)
     return segmentation, total - noise_samples, estimator
-
-
-class _Unbound:
-    """Stands for a model whose scorer needs a generated answer, during a dry run."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-        self.output_names = ["output"]
-        self.name = describe_scorer(model)
-
-    def score(self, texts: list[str]) -> Any:
-        raise RuntimeError("a dry run never scores")
-
-
-def _binding_generates(model: Any) -> bool:
-    """Whether ``model.bind(text, None)`` would call the model (to generate the answer)."""
-    return not getattr(model, "labels", None)
-
-
-def _remote_of(scorer: Any) -> Any:
-    """The remote (paid) scorer behind a scorer, if any."""
-    from .remote import RemoteScorer
-
-    for candidate in (
-        scorer,
-        getattr(getattr(scorer, "owner", None), "generator", None),
-        getattr(scorer, "model", None),
-    ):
-        if isinstance(candidate, RemoteScorer):
-            return candidate
-    return None
-
-
-def _check_budget(budget: object) -> int:
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
-        raise InputTypeError(f"budget must be an int, got {type(budget).__name__}")
-    if budget < 1:
-        raise InputError(f"budget must be positive, got {budget}")
-    return int(budget)
-
-
-def _resolve_cache(cache: Cache | str | os.PathLike[str] | None) -> Cache:
-    if cache is None:
-        return MemoryCache()
-    if isinstance(cache, (str, os.PathLike)):
-        from .sqlite_cache import SQLiteCache
-
-        return SQLiteCache(cache)
-    if isinstance(cache, Cache):
-        return cache
-    raise InputTypeError(f"cache must be a Cache, a path or None, got {type(cache).__name__}")

@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from .api import _bind, _remote_of, _resolve_cache
 from .cache import Cache
 from .dryrun import DryRun, PlanningGame, estimate_cost
 from .errors import BudgetExhaustedError, InputError
 from .estimators.enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
-from .explanation import Explanation, _jsonable
+from .explanation import Explanation, jsonable
 from .game import CoalitionGame
 from .maskers import Masker, get_masker
+from .resolve import bind_scorer, remote_scorer_of, resolve_cache
 
 ERASER_FRACTIONS = (0.01, 0.05, 0.1, 0.2, 0.5)
 #: texts of up to this many segments are compared with exact Shapley values by default
@@ -61,7 +61,7 @@ class Evaluation(Curves):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-safe) of every measure, the curves and the calls."""
-        return _jsonable(
+        return jsonable(
             {
                 "output": self.output,
                 "order": self.order,
@@ -207,13 +207,13 @@ def _rebind(model: Any, explanation: Explanation) -> Any:
     answer) is refused: its numbers would not be about the explanation.
     """
     given = explanation.meta.get("target")
-    recorded = _jsonable(given)
+    recorded = jsonable(given)
     target = None if isinstance(recorded, dict) and "labels" in recorded else given
-    scorer, used = _bind(model, explanation.segmentation.text, target)
-    if recorded is not None and _jsonable(used) != recorded:
+    scorer, used = bind_scorer(model, explanation.segmentation.text, target)
+    if recorded is not None and jsonable(used) != recorded:
         raise InputError(
             f"the explanation was made for the target {recorded!r}, but this model gives "
-            f"{_jsonable(used)!r}: evaluate with the model that was explained"
+            f"{jsonable(used)!r}: evaluate with the model that was explained"
         )
     return scorer
 
@@ -225,7 +225,7 @@ def _exact_wanted(
     not when it is a choice the caller should know about: on a paid API only when asked, or
     when the cache holds them all (``new_calls()``: how many of them are not answered yet)."""
     if exact_max_segments is None:
-        if _remote_of(scorer) is not None and n <= EXACT_MAX_SEGMENTS and new_calls() > 0:
+        if remote_scorer_of(scorer) is not None and n <= EXACT_MAX_SEGMENTS and new_calls() > 0:
             return False, (
                 f"a paid API: its 2^{n} coalitions are asked only when exact_max_segments "
                 "(--exact-max) is given"
@@ -266,7 +266,7 @@ def evaluate(
     expected, columns, values, shown = _evaluated_output(explanation, output)
     scorer = _rebind(model, explanation)
     game = CoalitionGame(
-        scorer, seg, get_masker(masker), budget, _resolve_cache(cache), batch_size, progress
+        scorer, seg, get_masker(masker), budget, resolve_cache(cache), batch_size, progress
     )
     # the full text first: its outputs must be the explained ones
     given = game(np.ones((1, n), dtype=bool)).shape[1]
@@ -335,7 +335,7 @@ def plan_evaluation(
     n = len(seg)
     _, _, values, _ = _evaluated_output(explanation, output)
     scorer = _rebind(model, explanation)
-    game = PlanningGame(scorer, seg, get_masker(masker), None, _resolve_cache(cache))
+    game = PlanningGame(scorer, seg, get_masker(masker), None, resolve_cache(cache))
     parts = [np.ones((1, n), dtype=bool), curve_masks(values)[1]]
     if loo:
         parts.append(~np.eye(n, dtype=bool))
@@ -350,7 +350,7 @@ def plan_evaluation(
     if wanted:
         game(all_masks(n))
     planned = getattr(game, "planned", [])
-    tokens_in, tokens_out, cost = estimate_cost(_remote_of(scorer), planned)
+    tokens_in, tokens_out, cost = estimate_cost(remote_scorer_of(scorer), planned)
     notes = [f"exact Shapley comparison skipped: {skipped}"] if skipped else []
     if budget is not None and curves > budget:
         notes.append(f"the curves alone need more than the budget of {budget}: it would fail")

@@ -151,7 +151,7 @@ class Explanation:
             "base_value": self.base_value.tolist(),
             "full_value": self.full_value.tolist(),
             "std": None if self.std is None else self.std.tolist(),
-            "meta": _jsonable(self.meta),
+            "meta": jsonable(self.meta),
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -233,7 +233,7 @@ class Explanation:
     # ------------------------------------------------------------------ display
     def to_text(self, output: int | str | None = None, width: int = 20, color: bool = False) -> str:
         """A plain terminal rendering: one line per segment with a signed bar."""
-        from .render_text import render_terminal
+        from .render.text import render_terminal
 
         return render_terminal(self, output=output, width=width, color=color)
 
@@ -252,7 +252,7 @@ class Explanation:
 
     def to_html(self, title: str | None = None) -> str:
         """A complete self-contained HTML report (no network; all text escaped)."""
-        from .render_html import render_html
+        from .render.html import render_html
 
         return render_html(self, title=title or "blackbox-explain report")
 
@@ -262,16 +262,16 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         """Jupyter display: the same report section (panels switch with the selector)."""
-        from .render_html import _CSS, _SCRIPT, render_section
+        from .render.html import CSS, SCRIPT, render_section
 
         section = render_section(self, f"bbx-{id(self):x}")
-        return f"<div><style>{_CSS}</style>{section}<script>{_SCRIPT}</script></div>"
+        return f"<div><style>{CSS}</style>{section}<script>{SCRIPT}</script></div>"
 
     def plot(
         self, output: int | str | None = None, path: str | Path | None = None, top: int = 20
     ) -> Any:
         """A horizontal bar chart (matplotlib) of the ``top`` segments; saved as PNG to ``path``."""
-        from .render_plot import plot_bars
+        from .render.plot import plot_bars
 
         return plot_bars(self, output=output, path=path, top=top)
 
@@ -285,16 +285,16 @@ class Explanation:
         )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Meta values made JSON-safe: numpy scalars/arrays to Python, non-finite floats to None."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return _jsonable(value.item())
+        return jsonable(value.item())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, (str, int, float, bool)):

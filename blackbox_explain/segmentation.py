@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ._unicode_marks import COMBINING_MARKS
 from .errors import InputError, InputTypeError, UnknownNameError
+from .unicode_marks import COMBINING_MARKS
 
 # a word's letters include its combining marks (accents, Indic vowel signs and viramas)
 _LETTERS = rf"[\w{COMBINING_MARKS}]+"

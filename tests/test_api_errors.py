@@ -88,7 +88,7 @@ def test_every_error_is_a_blackbox_error():
 
 
 def test_missing_dependency_names_the_extra():
-    from blackbox_explain._optional import require
+    from blackbox_explain.extras import require
 
     with pytest.raises(bbx.MissingDependencyError, match=r"blackbox-explain\[lime\]"):
         require("surely_not_installed_module_xyz", "lime")

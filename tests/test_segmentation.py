@@ -129,7 +129,7 @@ def test_the_combining_mark_table_matches_this_pythons_unicode_database():
     import sys
     import unicodedata
 
-    from blackbox_explain._unicode_marks import COMBINING_MARKS, UNICODE_VERSION
+    from blackbox_explain.unicode_marks import COMBINING_MARKS, UNICODE_VERSION
 
     mark = re.compile(f"[{COMBINING_MARKS}]")
     table = {cp for cp in range(sys.maxunicode + 1) if mark.match(chr(cp))}

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .._optional import require
 from ..errors import InputError
+from ..extras import require
 from ..game import Game
-from ..peer_rendering import LIME_SENTINEL, lime_text_reader, shap_text_masker
+from ..interop import LIME_SENTINEL, lime_text_reader, shap_text_masker
 from .base import Estimate, Estimator, base_and_full
 
 

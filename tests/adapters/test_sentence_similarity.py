@@ -43,7 +43,7 @@ def test_exact_explanation_of_real_model(scorer):
 def test_cache_key_names_the_model_files_version(scorer):
     import json
 
-    from blackbox_explain.adapters._local_files import files_revision
+    from blackbox_explain.adapters.local_files import files_revision
 
     key = json.loads(scorer.fingerprint)
     assert key[1] == str(minilm.get_model_path().resolve())

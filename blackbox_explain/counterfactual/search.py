@@ -1,7 +1,7 @@
 """Counterfactual explanations: the smallest edit of the input that changes the model's answer.
 
 Edits are deletions of segments and replacements of segments proposed by an
-:class:`~blackbox_explain.editors.Editor`.  Every candidate is scored by the black box through
+:class:`~blackbox_explain.counterfactual.editors.Editor`.  Every candidate is scored by the black box through
 the same engine (cache, budget, batching) as the attribution methods.
 
 The search looks at edit sizes 1, 2, ... in turn.  While every combination of a size fits in the
@@ -14,265 +14,24 @@ the best ``k``), and says plainly when none was found within the budget.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .api import _bind, _check_budget, _resolve_cache
-from .cache import Cache
+from ..cache import Cache
+from ..errors import InputError
+from ..estimators.kernelshap import KernelSHAP
+from ..game import CoalitionGame
+from ..maskers import Delete
+from ..resolve import bind_scorer, check_budget, resolve_cache
+from ..scoring import describe_scorer
+from ..segmentation import Segmentation, segment
 from .editors import Editor
-from .errors import InputError, UnknownNameError
-from .estimators.kernelshap import KernelSHAP
-from .game import CoalitionGame
-from .maskers import Delete
-from .scoring import describe_scorer
-from .segmentation import Segmentation, segment
-
-FORMAT = "blackbox-explain/counterfactuals"
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One edit: the segment's span in the original text, the old and the new text
-    (``new == ""`` is a deletion)."""
-
-    index: int
-    start: int
-    end: int
-    old: str
-    new: str
-
-    @property
-    def is_deletion(self) -> bool:
-        """True when the edit removes text without putting anything in its place."""
-        return self.new == ""
-
-
-@dataclass
-class Counterfactual:
-    """A valid counterfactual: the new text, its edits, its scores and label, and its cost."""
-
-    text: str
-    edits: list[Edit]
-    scores: np.ndarray
-    label: str | None
-    calls_spent: int
-
-    @property
-    def size(self) -> int:
-        """How many edits the counterfactual makes."""
-        return len(self.edits)
-
-
-@dataclass
-class CounterfactualResult:
-    """What the search found (possibly nothing), with the original scores and provenance."""
-
-    original_text: str
-    original_scores: np.ndarray
-    original_label: str | None
-    output_names: list[str]
-    counterfactuals: list[Counterfactual]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def found(self) -> bool:
-        """Whether any counterfactual reached the goal."""
-        return bool(self.counterfactuals)
-
-    @property
-    def best(self) -> Counterfactual | None:
-        """The smallest counterfactual found (None if none)."""
-        return self.counterfactuals[0] if self.counterfactuals else None
-
-    # ------------------------------------------------------------------ rendering
-    def to_text(self) -> str:
-        """A diff per counterfactual: ``[-old-]`` deleted, ``[-old-]{+new+}`` replaced."""
-        goal = self.meta.get("goal", "")
-        if not self.found:
-            return (
-                f"No counterfactual found within the budget of {self.meta.get('budget')} calls "
-                f"({self.meta.get('n_calls')} used; goal: {goal}). Raise the budget, allow more "
-                "edits (max_edits), or give an editor with replacements."
-            )
-        lines = [f"goal: {goal}; original label {self.original_label!r}"]
-        for number, cf in enumerate(self.counterfactuals, 1):
-            lines.append(
-                f"#{number} ({cf.size} edit{'s' if cf.size != 1 else ''}, label {cf.label!r}, "
-                f"calls so far {cf.calls_spent}): {diff_text(self.original_text, cf.edits)}"
-            )
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def to_html(self) -> str:
-        """A self-contained HTML page showing the counterfactuals as diffs."""
-        from .render_html import render_counterfactuals
-
-        return render_counterfactuals(self)
-
-    # ------------------------------------------------------------------ JSON
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-safe) of the result."""
-        from .explanation import _jsonable
-
-        return {
-            "format": FORMAT,
-            "version": 1,
-            "original_text": self.original_text,
-            "original_scores": self.original_scores.tolist(),
-            "original_label": self.original_label,
-            "output_names": self.output_names,
-            "counterfactuals": [
-                {
-                    "text": cf.text,
-                    "edits": [vars(e) for e in cf.edits],
-                    "scores": cf.scores.tolist(),
-                    "label": cf.label,
-                    "calls_spent": cf.calls_spent,
-                }
-                for cf in self.counterfactuals
-            ],
-            "meta": _jsonable(self.meta),
-        }
-
-    def to_json(self) -> str:
-        """The result as JSON text."""
-        return json.dumps(self.to_dict(), allow_nan=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> CounterfactualResult:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise InputError("not a blackbox-explain counterfactual result")
-        return cls(
-            data["original_text"],
-            np.array(data["original_scores"], dtype=float),
-            data["original_label"],
-            list(data["output_names"]),
-            [
-                Counterfactual(
-                    cf["text"],
-                    [Edit(**e) for e in cf["edits"]],
-                    np.array(cf["scores"], dtype=float),
-                    cf["label"],
-                    int(cf["calls_spent"]),
-                )
-                for cf in data["counterfactuals"]
-            ],
-            dict(data.get("meta") or {}),
-        )
-
-    def save_json(self, path: str | Path) -> None:
-        """Write the result as indented JSON to ``path``."""
-        Path(path).write_text(self.to_json(), encoding="utf-8")
-
-
-def diff_text(original: str, edits: Sequence[Edit]) -> str:
-    """The original text with each edit shown as ``[-old-]{+new+}``."""
-    out, position = [], 0
-    for edit in sorted(edits, key=lambda e: e.start):
-        out.append(original[position : edit.start])
-        out.append(f"[-{edit.old}-]" + (f"{{+{edit.new}+}}" if edit.new else ""))
-        position = edit.end
-    out.append(original[position:])
-    return "".join(out)
-
-
-class Goal:
-    """When is a scored text a counterfactual?
-
-    - ``label`` mode (default for several outputs): the argmax output differs from the
-      original's (or equals ``target_label``);
-    - ``threshold``: output ``output`` crosses ``threshold`` (from the side the original is on);
-    - ``delta``: output ``output`` moves by at least ``delta`` (signed: a negative delta asks
-      for a decrease).
-    """
-
-    def __init__(
-        self,
-        output_names: list[str],
-        original: np.ndarray,
-        target_label: str | None = None,
-        output: int | str | None = None,
-        threshold: float | None = None,
-        delta: float | None = None,
-    ) -> None:
-        self.output_names = output_names
-        self.original = original
-        self.target_label = target_label
-        self.threshold = threshold
-        self.delta = delta
-        if threshold is not None and delta is not None:
-            raise InputError("give a threshold or a delta, not both")
-        if target_label is not None and target_label not in output_names:
-            raise UnknownNameError("label", target_label, output_names)
-        if isinstance(output, str):
-            if output not in output_names:
-                raise UnknownNameError("output", output, output_names)
-            output = output_names.index(output)
-        self.mode = (
-            "threshold" if threshold is not None else "delta" if delta is not None else "label"
-        )
-        if self.mode == "label" and len(output_names) < 2:
-            raise InputError(
-                "a single-output model has no label to flip; give threshold= or delta="
-            )
-        self.output = int(output) if output is not None else 0
-        self.original_label = (
-            output_names[int(np.argmax(original))] if len(output_names) > 1 else None
-        )
-
-    def label(self, scores: np.ndarray) -> str | None:
-        """The predicted label of a row of outputs (None for a model with one output)."""
-        return self.output_names[int(np.argmax(scores))] if len(self.output_names) > 1 else None
-
-    def reached(self, scores: np.ndarray) -> bool:
-        """Whether a row of outputs meets the goal."""
-        if self.mode == "label":
-            label = self.label(scores)
-            return label == self.target_label if self.target_label else label != self.original_label
-        value, start = float(scores[self.output]), float(self.original[self.output])
-        if self.mode == "threshold":
-            assert self.threshold is not None
-            return (value >= self.threshold) if start < self.threshold else (value < self.threshold)
-        assert self.delta is not None
-        return (value - start >= self.delta) if self.delta >= 0 else (value - start <= self.delta)
-
-    def progress(self, scores: np.ndarray) -> float:
-        """Larger is closer to the goal (used to rank candidates)."""
-        if self.mode == "label":
-            if self.target_label:
-                j = self.output_names.index(self.target_label)
-                return float(scores[j] - np.max(np.delete(scores, j)))
-            j = self.output_names.index(self.original_label) if self.original_label else 0
-            return float(np.max(np.delete(scores, j)) - scores[j])
-        change = float(scores[self.output] - self.original[self.output])
-        if self.mode == "threshold":
-            assert self.threshold is not None
-            return change if self.original[self.output] < self.threshold else -change
-        assert self.delta is not None
-        return change if self.delta >= 0 else -change
-
-    def describe(self) -> str:
-        """The goal in words (for reports)."""
-        if self.mode == "label":
-            return (
-                f"label becomes {self.target_label!r}"
-                if self.target_label
-                else f"label changes from {self.original_label!r}"
-            )
-        name = self.output_names[self.output]
-        if self.mode == "threshold":
-            return f"{name} crosses {self.threshold}"
-        return f"{name} changes by {self.delta:+}"
+from .goal import Goal
+from .result import Counterfactual, CounterfactualResult, Edit
 
 
 def counterfactuals(
@@ -307,8 +66,8 @@ def counterfactuals(
     target_label, output, threshold, delta:
         The goal (see :class:`Goal`): by default any change of the predicted label.
     editor:
-        Proposes replacement texts per segment (:class:`~blackbox_explain.editors.SubstitutionTable`,
-        :class:`~blackbox_explain.editors.MaskerEditor`, :class:`~blackbox_explain.editors.FunctionEditor`).
+        Proposes replacement texts per segment (:class:`~blackbox_explain.counterfactual.editors.SubstitutionTable`,
+        :class:`~blackbox_explain.counterfactual.editors.MaskerEditor`, :class:`~blackbox_explain.counterfactual.editors.FunctionEditor`).
     deletions:
         Whether deleting a segment is an allowed edit.
     max_edits:
@@ -323,9 +82,9 @@ def counterfactuals(
     """
     started = time.perf_counter()
     segmentation = segment(text, granularity)
-    budget = _check_budget(budget)
-    scorer, target_used = _bind(model, segmentation.text, target)
-    game = CoalitionGame(scorer, segmentation, Delete(), budget, _resolve_cache(cache), batch_size)
+    budget = check_budget(budget)
+    scorer, target_used = bind_scorer(model, segmentation.text, target)
+    game = CoalitionGame(scorer, segmentation, Delete(), budget, resolve_cache(cache), batch_size)
     n = len(segmentation)
     original = game.value_of_texts([segmentation.text])[0]
     names = list(game.output_names or [f"output_{j}" for j in range(len(original))])

@@ -11,7 +11,7 @@ import pytest
 from blackbox_explain.adapters import FunctionScorer
 
 import blackbox_explain as bbx
-from blackbox_explain.render_html import render_html
+from blackbox_explain.render import render_html
 
 HOSTILE = [
     "<script>alert('text')</script>",

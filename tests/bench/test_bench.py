@@ -6,7 +6,7 @@ from blackbox_explain.adapters import FunctionScorer
 from games import additive_game, interaction_game
 
 from blackbox_explain.bench import run_bench
-from blackbox_explain.peers import PEERS, run_peer
+from blackbox_explain.bench.peers import PEERS, run_peer
 from blackbox_explain.segmentation import Segmentation
 
 
@@ -174,16 +174,16 @@ def test_peer_budgets_are_the_peers_own_grid():
 
 
 def test_accuracy_ranks_floating_point_dust_as_the_ties_it_is():
-    from blackbox_explain.bench import _accuracy
+    from blackbox_explain.bench.grid import accuracy
 
     truth = np.array([0.5, 0.0, 0.0, -0.2, 0.0])
     dusty = truth + np.array([0.0, 1e-17, -2e-17, 0.0, 3e-18])
-    rel, rho, top3 = _accuracy(dusty, truth)
+    rel, rho, top3 = accuracy(dusty, truth)
     assert rel < 1e-15 and rho == pytest.approx(1.0) and top3 == 1.0
     # a real mistake in the ranking still counts
-    assert _accuracy(np.array([0.5, 0.1, 0.0, -0.2, 0.0]), truth)[1] < 0.95
+    assert accuracy(np.array([0.5, 0.1, 0.0, -0.2, 0.0]), truth)[1] < 0.95
     # constant attributions rank nothing: 0, not a cell dropped from the medians
-    assert _accuracy(np.zeros(5), truth)[1] == 0.0
+    assert accuracy(np.zeros(5), truth)[1] == 0.0
 
 
 def test_cells_carry_faithfulness_read_off_the_model():

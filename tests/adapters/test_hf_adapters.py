@@ -108,7 +108,7 @@ def test_model_resaved_in_place_never_gets_the_old_answers_from_the_cache(tmp_pa
 
 
 def test_revision_follows_the_files(tmp_path):
-    from blackbox_explain.adapters._local_files import files_revision
+    from blackbox_explain.adapters.local_files import files_revision
 
     assert files_revision(tmp_path / "missing") is None
     (tmp_path / "weights.bin").write_bytes(b"0123")
@@ -129,7 +129,7 @@ def test_revision_follows_the_files(tmp_path):
 def test_causal_lm_cache_key_names_the_files_version(llama_dir):
     import json
 
-    from blackbox_explain.adapters._local_files import files_revision
+    from blackbox_explain.adapters.local_files import files_revision
 
     lm = HFCausalLM.from_pretrained(llama_dir)
     assert lm.revision == files_revision(llama_dir) and lm.revision is not None

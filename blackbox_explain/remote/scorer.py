@@ -1,4 +1,4 @@
-"""The query engine for remote scorers: concurrency, retries, rate limits, token/money budgets.
+"""The base of every hosted-API adapter: concurrency, retries, rate limits, token/money budgets.
 
 A :class:`RemoteScorer` sends one request per text, at most ``max_concurrency`` at a time.
 Transient failures (connection errors, timeouts, 408/409/429/5xx) are retried with exponential
@@ -14,228 +14,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
-import os
 import random
-import threading
-import time
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .errors import BudgetExhaustedError, ScorerError
-from .scoring import CallableScorer
+from ..errors import BudgetExhaustedError
+from ..scoring import CallableScorer
+from .failures import NotSent, RemoteError, TransientFailure
+from .limits import Prices, RateLimiter, RetryPolicy, Usage
+from .session import SESSION_LOCK, Session
 
 Request = Callable[[str], Awaitable[tuple[Any, int, int]]]
 ResultSink = Callable[[str, np.ndarray], None]
-RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
-
-
-class RemoteError(ScorerError):
-    """A request failed for good (after retries, or at once for a permanent error).
-
-    ``status`` is the HTTP status (None for connection errors), ``kind`` a short name
-    (``authentication``, ``permission``, ``not_found``, ``bad_request``, ``quota``,
-    ``rate_limit``, ``server``, ``connection``), ``partial_results`` the answers received before.
-    """
-
-    def __init__(self, message: str, status: int | None = None, kind: str = "error") -> None:
-        super().__init__(message)
-        self.status = status
-        self.kind = kind
-        self.partial_results: dict[str, np.ndarray] = {}
-
-
-class _NotSent(Exception):
-    """A queued request that was not sent because another one failed for good."""
-
-
-class TransientFailure(Exception):
-    """Raised by adapters for a failure worth retrying."""
-
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
-KIND_BY_STATUS = {
-    400: "bad_request",
-    401: "authentication",
-    403: "permission",
-    404: "not_found",
-    422: "bad_request",
-}
-HINT_BY_KIND = {
-    "authentication": "check the API key (it is read from the environment variable named in the "
-    "adapter's docs when not given)",
-    "permission": "the key is not allowed to use this model or endpoint",
-    "not_found": "check the model name and base_url",
-    "bad_request": "the server rejected the request parameters",
-    "quota": "the account's quota or credit is exhausted; retrying cannot help",
-}
-
-
-def permanent_error(status: int | None, detail: str, kind: str | None = None) -> RemoteError:
-    """A RemoteError that is not retried, naming what failed (authentication, quota, ...)."""
-    kind = kind or KIND_BY_STATUS.get(status or 0, "error")
-    hint = HINT_BY_KIND.get(kind, "")
-    return RemoteError(
-        f"request failed ({kind}{'' if status is None else f', HTTP {status}'}): {detail}"
-        + (f" — {hint}" if hint else ""),
-        status,
-        kind,
-    )
-
-
-def classify_status(
-    status: int, detail: str, headers: Any = None, code: str | None = None
-) -> Exception:
-    """A failed HTTP status as a :class:`TransientFailure` (worth a retry) or a permanent
-    :class:`RemoteError` (an exhausted quota is permanent even though it comes as a 429)."""
-    if status == 429 and code == "insufficient_quota":
-        return permanent_error(status, detail, "quota")
-    if status in RETRYABLE_STATUS:
-        return TransientFailure(detail, status, retry_after_seconds(headers))
-    return permanent_error(status, detail)
-
-
-def api_key(explicit: str | None, env_key: str) -> str:
-    """The key given, else the environment variable; a clear error when neither is set."""
-    from .errors import MissingAPIKeyError
-
-    key = explicit or os.environ.get(env_key)
-    if not key:
-        raise MissingAPIKeyError(f"no API key: pass api_key= or set {env_key}")
-    return key
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """``retry-after-ms`` or ``Retry-After`` (seconds) from response headers, if present."""
-    if headers is None:
-        return None
-    try:
-        ms = headers.get("retry-after-ms")
-        if ms is not None:
-            return float(ms) / 1000.0
-        seconds = headers.get("retry-after")
-        if seconds is not None:
-            return float(seconds)
-    except (TypeError, ValueError):
-        return None
-    return None
-
-
-@dataclass
-class RetryPolicy:
-    """Exponential backoff with jitter; a server's Retry-After wins when it asks for longer."""
-
-    max_retries: int = 6
-    initial_delay: float = 0.5
-    max_delay: float = 30.0
-    jitter: float = 0.25
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Seconds before retry ``attempt``: the server's Retry-After when it gave one, else
-        exponential backoff with jitter."""
-        backoff = min(self.max_delay, self.initial_delay * 2**attempt)
-        backoff *= 1.0 + self.jitter * (2 * rng.random() - 1)
-        if retry_after is not None:
-            return min(self.max_delay, max(retry_after, 0.0))
-        return max(backoff, 0.0)
-
-
-@dataclass
-class Prices:
-    """Prices in currency units per million tokens."""
-
-    input_per_million: float = 0.0
-    output_per_million: float = 0.0
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        """The money a request with these token counts costs."""
-        return (
-            input_tokens * self.input_per_million + output_tokens * self.output_per_million
-        ) / 1e6
-
-
-@dataclass
-class Usage:
-    """What was spent so far on one remote scorer."""
-
-    requests: int = 0
-    retries: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float = 0.0
-    failures: dict[str, int] = field(default_factory=dict)
-
-
-class RateLimiter:
-    """Client-side limits on requests and tokens per minute (token buckets)."""
-
-    def __init__(
-        self, requests_per_minute: float | None = None, tokens_per_minute: float | None = None
-    ) -> None:
-        self.requests_per_minute = requests_per_minute
-        self.tokens_per_minute = tokens_per_minute
-        self._state: dict[str, tuple[float, float]] = {}
-
-    def _wait_time(self, name: str, rate: float | None, amount: float) -> float:
-        if not rate:
-            return 0.0
-        now = time.monotonic()
-        level, stamp = self._state.get(name, (rate, now))
-        level = min(rate, level + (now - stamp) * rate / 60.0)
-        if level >= amount or amount > rate:
-            self._state[name] = (level - min(amount, rate), now)
-            return 0.0
-        self._state[name] = (level, now)
-        return (amount - level) * 60.0 / rate
-
-    async def acquire(self, tokens: int = 0) -> None:
-        """Wait until a request (of ``tokens`` tokens) fits the per-minute limits."""
-        while True:
-            wait = max(
-                self._wait_time("requests", self.requests_per_minute, 1.0),
-                self._wait_time("tokens", self.tokens_per_minute, float(tokens)),
-            )
-            if wait <= 0:
-                return
-            await asyncio.sleep(wait)
-
-
-_SESSION_LOCK = threading.Lock()
-
-
-class _Session:
-    """An event loop on a daemon thread, with the adapter's SDK client opened in it once and
-    kept from one ``score()`` call to the next: every round of an estimator reuses the client's
-    open connections (TLS included) instead of opening new ones."""
-
-    def __init__(self) -> None:
-        self.opened = False
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="blackbox-explain-remote", daemon=True
-        )
-        self.thread.start()
-
-    def submit(self, coroutine: Awaitable[Any]) -> concurrent.futures.Future[Any]:
-        if threading.current_thread() is self.thread:
-            raise RuntimeError("a remote scorer cannot be called from its own answer callback")
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)  # type: ignore[arg-type]
-
-    def stop(self) -> None:
-        """End the thread (the loop's pending work is dropped)."""
-        if self.loop.is_closed():
-            return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        if not self.thread.is_alive():
-            self.loop.close()
 
 
 class RemoteScorer(CallableScorer):
@@ -327,7 +120,7 @@ class RemoteScorer(CallableScorer):
                 if on_result is not None and isinstance(value, np.ndarray):
                     on_result(text, value)
                 return value
-            except _NotSent:
+            except NotSent:
                 raise
             except BaseException:
                 stop.set()  # a final failure: queued requests are not sent
@@ -337,7 +130,7 @@ class RemoteScorer(CallableScorer):
         attempt = 0
         while True:
             if stop.is_set():
-                raise _NotSent()
+                raise NotSent()
             self._check_budget()
             await self.limiter.acquire(self._estimate_tokens(text))
             try:
@@ -412,16 +205,16 @@ class RemoteScorer(CallableScorer):
     def _submit(
         self, texts: Sequence[str], request: Request, on_result: ResultSink | None
     ) -> concurrent.futures.Future[dict[str, Any]]:
-        with _SESSION_LOCK:
+        with SESSION_LOCK:
             session = self.__dict__.get("_session")
             if session is None or session.loop.is_closed():
-                session = self._session = _Session()
+                session = self._session = Session()
                 weakref.finalize(self, session.stop)
         return session.submit(self._gather_in(session, texts, request, on_result))
 
     async def _gather_in(
         self,
-        session: _Session,
+        session: Session,
         texts: Sequence[str],
         request: Request,
         on_result: ResultSink | None,
@@ -453,7 +246,7 @@ class RemoteScorer(CallableScorer):
             exc = task.exception()
             if exc is None:
                 results[text] = task.result()
-            elif failure is None and not isinstance(exc, _NotSent):
+            elif failure is None and not isinstance(exc, NotSent):
                 failure = exc
         if failure is not None:
             if isinstance(failure, (RemoteError, BudgetExhaustedError)):

@@ -14,7 +14,7 @@ pytest.importorskip("lime")
 pytest.importorskip("captum")
 pytest.importorskip("vaderSentiment")
 
-SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_suite.py"
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_suite.py"
 
 
 def _suite():

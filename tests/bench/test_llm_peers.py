@@ -6,9 +6,9 @@ from blackbox_explain.adapters import HFCausalLM
 from tiny_models import build_tiny_llama
 
 from blackbox_explain.bench import run_bench
+from blackbox_explain.bench.peers import run_llm_peer, run_peer
 from blackbox_explain.errors import InputError
 from blackbox_explain.maskers import Delete
-from blackbox_explain.peers import run_llm_peer, run_peer
 from blackbox_explain.segmentation import segment
 
 pytest.importorskip("captum")

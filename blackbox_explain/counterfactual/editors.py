@@ -10,9 +10,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import InputTypeError
-from .maskers import Masker
-from .segmentation import Segmentation
+from ..errors import InputTypeError
+from ..maskers import Masker
+from ..segmentation import Segmentation
 
 
 @runtime_checkable

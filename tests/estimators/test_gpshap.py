@@ -9,12 +9,12 @@ from games import HarsanyiGame, additive_game, interaction_game
 
 import blackbox_explain as bbx
 from blackbox_explain.estimators.enumeration import all_masks, shapley_from_table
-from blackbox_explain.estimators.gpshap import (
+from blackbox_explain.estimators.gp_kernel import (
     LENGTH_SCALES,
     NOISE_RATIOS,
-    _posterior,
     averaged_posterior,
     hamming_correlation,
+    posterior,
     prior_shapley_variance,
     relevance_weights,
     section_shapley,
@@ -73,14 +73,14 @@ def test_weighted_kernel_products_of_all_but_one_segment_survive_an_underflow_of
     # 200 segments at a very short length scale: near q = 0 the product of all 200 factors
     # underflows to 0 (below e^-745); each segment's value divides its own factor out of that
     # product, which must lose nothing that matters (summed in logarithms here)
-    from blackbox_explain.estimators import gpshap
+    from blackbox_explain.estimators import gp_kernel
 
     n, rho = 200, 1e-4
     relevance = np.random.default_rng(3).uniform(0.5, 1.5, size=n)
     relevance /= relevance.mean()
     masks = np.random.default_rng(2).random((6, n)) < 0.5
     rhos = rho**relevance
-    q, w = gpshap._gauss_legendre_01(n // 2 + 1)
+    q, w = gp_kernel.gauss_legendre_01(n // 2 + 1)
     present = np.log(rhos + (1 - rhos) * q[:, None])
     absent = np.log(1 - (1 - rhos) * q[:, None])
     logs = np.where(masks[:, None, :], present[None], absent[None])  # (rows, points, n)
@@ -89,7 +89,7 @@ def test_weighted_kernel_products_of_all_but_one_segment_survive_an_underflow_of
     expected = (1 - rhos) * (2 * masks - 1) * np.einsum("rqn,q->rn", others, w)
     np.testing.assert_allclose(section_shapley(masks, rho, relevance), expected, rtol=1e-9)
 
-    q, w = gpshap._gauss_legendre_01(n // 2 + 2)
+    q, w = gp_kernel.gauss_legendre_01(n // 2 + 2)
     qa, qb = np.meshgrid(q, q)
     differ = (qa + qb - 2 * qa * qb).ravel()
     log_factors = np.log(1 - (1 - rhos)[:, None] * differ[None, :])  # (n, points^2)
@@ -107,7 +107,7 @@ def test_posterior_values_are_the_shapley_values_of_the_posterior_mean(weighted)
     rng = np.random.default_rng(1)
     masks = np.unique(rng.random((40, n)) < 0.5, axis=0)
     y = rng.normal(size=len(masks))
-    phi, variance, residuals = _posterior(masks, y, rho, noise, relevance)
+    phi, variance, residuals = posterior(masks, y, rho, noise, relevance)
 
     def kernel(a, b):
         return hamming_correlation(a, b, rho, relevance)
@@ -223,7 +223,7 @@ def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likeliho
 def test_a_singular_kernel_gets_jitter_instead_of_failing():
     masks = np.array([[1, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1], [0, 0, 0]], dtype=bool)
     y = np.array([0.5, 0.5, 0.2, 1.0, 0.0])
-    phi, variance, residuals = _posterior(masks, y, 0.5, 0.0)  # two identical rows: singular
+    phi, variance, residuals = posterior(masks, y, 0.5, 0.0)  # two identical rows: singular
     assert np.all(np.isfinite(phi)) and np.all(np.isfinite(variance))
     assert np.abs(residuals).max() < 1e-6
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .explanation import Explanation
+    from ..explanation import Explanation
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
 .text{line-height:2.1;font-size:1.05em;white-space:pre-wrap;border:1px solid #eee;padding:.8em;border-radius:6px}
@@ -33,7 +33,7 @@ select{font-size:1em;margin:.3em 0}
 .summary{font-size:.9em;color:#333}
 """
 
-_SCRIPT = """
+SCRIPT = """
 document.querySelectorAll('select.output-select').forEach(function(sel){
   function show(){
     var section = document.getElementById(sel.dataset.section);
@@ -304,9 +304,7 @@ def render_html(
     section_titles: Sequence[str] | None = None,
 ) -> str:
     """A complete, self-contained HTML page for one or more explanations."""
-    from .explanation import Explanation
-
-    items = [explanations] if isinstance(explanations, Explanation) else list(explanations)
+    items = list(explanations) if isinstance(explanations, Sequence) else [explanations]
     sections = [
         render_section(
             exp, f"explanation-{i}", None if section_titles is None else section_titles[i]
@@ -317,8 +315,8 @@ def render_html(
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{_esc(title)}</h1>{''.join(sections)}<script>{_SCRIPT}</script></body></html>"
+        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
+        f"<h1>{_esc(title)}</h1>{''.join(sections)}<script>{SCRIPT}</script></body></html>"
     )
 
 
@@ -371,6 +369,6 @@ def counterfactual_page(
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">"
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{_esc(title)}</h1>{sections}</body></html>"
     )

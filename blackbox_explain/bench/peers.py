@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from ._optional import require
-from .maskers import Delete
-from .peer_rendering import LIME_SENTINEL, lime_text_reader, shap_text_masker
-from .segmentation import Segmentation
+from ..extras import require
+from ..interop import LIME_SENTINEL, lime_text_reader, shap_text_masker
+from ..maskers import Delete
+from ..segmentation import Segmentation
 
 ScoreFn = Callable[[list[str]], np.ndarray]
 CAPTUM_ALGORITHMS = ("featureablation", "shapleyvaluesampling", "kernelshap", "lime")
@@ -66,12 +66,12 @@ def run_peer(
     if name == "lime":
         return _lime(score, segmentation, output, budget, seed)
     if name in LLM_PEERS:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(f"{name} drives the LM itself: call run_llm_peer with the bound LM")
     if name.startswith("captum."):
         return _captum(name.split(".", 1)[1], score, segmentation, output, budget, seed)
-    from .errors import UnknownNameError
+    from ..errors import UnknownNameError
 
     raise UnknownNameError("peer", name, PEERS)
 
@@ -165,7 +165,7 @@ def attr_class(attr: Any, algorithm: str) -> Any:
         "lime": attr.Lime,
     }
     if algorithm not in classes:
-        from .errors import UnknownNameError
+        from ..errors import UnknownNameError
 
         raise UnknownNameError("Captum method", algorithm, CAPTUM_ALGORITHMS)
     return classes[algorithm]
@@ -247,7 +247,7 @@ def run_llm_peer(
     attr = require("captum.attr", "bench", "the captum.llm peers")
     lm, target_ids = getattr(bound, "lm", None), getattr(bound, "target_ids", None)
     if lm is None or target_ids is None or not hasattr(lm, "prompt_text"):
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(
             "the captum.llm peers need a Hugging Face causal LM explaining a target "
@@ -302,7 +302,7 @@ def _check_prompt_tokens(lm: Any, text: str, prompt: str) -> None:
     ours = list(lm.prompt_ids(text))
     theirs = [int(i) for i in lm.tokenizer.encode(prompt)]
     if ours != theirs:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(
             "Captum's LLMAttribution would tokenize the prompt differently from our adapter "

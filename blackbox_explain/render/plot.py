@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._optional import require
+from ..extras import require
 
 if TYPE_CHECKING:
-    from .explanation import Explanation
+    from ..explanation import Explanation
 
 
 def plot_bars(

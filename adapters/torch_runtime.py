@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from blackbox_explain._optional import require
+from blackbox_explain.extras import require
 
 
 def torch_module() -> Any:
+    """torch, or an error naming the ``hf`` extra."""
     return require("torch", "hf", "local Hugging Face models")
 
 
 def transformers_module() -> Any:
+    """transformers, or an error naming the ``hf`` extra."""
     return require("transformers", "hf", "local Hugging Face models")
 
 

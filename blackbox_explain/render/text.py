@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .explanation import Explanation
+    from ..explanation import Explanation
 
 _RED, _BLUE, _RESET = "\033[31m", "\033[34m", "\033[0m"
 

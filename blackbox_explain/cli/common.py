@@ -1,0 +1,87 @@
+"""What the subcommands share: reading the texts, number lists, printing and writing results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+from ..explanation import Explanation
+
+
+def read_texts(args: argparse.Namespace) -> list[str]:
+    """The texts a command was given: as its argument, ``--text``, ``--file`` or ``--jsonl``
+    (``-`` as the argument or the file: standard input)."""
+    given = getattr(args, "text_arg", None)
+    if given is not None:
+        return [sys.stdin.read() if given == "-" else given]
+    text = getattr(args, "text", None)  # not every command has every source
+    if text is not None:
+        return list(text) if isinstance(text, list) else [text]
+    file = getattr(args, "file", None)
+    if file is not None:
+        if file == "-":
+            return [sys.stdin.read()]
+        return [Path(file).read_text(encoding="utf-8")]
+    if getattr(args, "jsonl", None) is not None:
+        texts = []
+        for number, line in enumerate(Path(args.jsonl).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{args.jsonl}:{number}: not JSON: {exc}") from exc
+            text = record.get("text") if isinstance(record, dict) else record
+            if not isinstance(text, str):
+                raise InputError(f"{args.jsonl}:{number}: needs a string or an object with 'text'")
+            texts.append(text)
+        return texts
+    raise InputError("give the text as an argument, or with --text, --file or --jsonl")
+
+
+def add_exact_max(parser: argparse.ArgumentParser, paid_too: bool = True) -> None:
+    """The ``--exact-max`` option (for a hosted API, none unless given when ``paid_too`` is False)."""
+    parser.add_argument(
+        "--exact-max",
+        type=int,
+        default=12 if paid_too else None,
+        help="texts of up to this many segments are compared with exact Shapley values, at 2^n "
+        "calls each (12"
+        + ("" if paid_too else "; for a hosted API none unless given: they are paid calls")
+        + ")",
+    )
+
+
+def int_list(value: str, option: str) -> list[int]:
+    """Comma-separated positive integers, e.g. ``--budgets 32,64``; a clear error otherwise."""
+    try:
+        numbers = [int(b) for b in value.split(",") if b.strip()]
+    except ValueError as exc:
+        raise InputError(f"{option} must be comma-separated integers: {exc}") from exc
+    if not numbers or min(numbers) < 1:
+        raise InputError(f"{option} must be positive integers, got {value!r}")
+    return numbers
+
+
+def print_explanation(exp: Explanation, output: str | None) -> None:
+    """Print the terminal view of one output (an LM answer's total by default)."""
+    if output == "total" or (output is None and exp.meta.get("summable_outputs")):
+        shown = exp.sum_outputs()
+        print(shown.to_text(color=sys.stdout.isatty()))
+        return
+    print(exp.to_text(output=output, color=sys.stdout.isatty()))
+
+
+def write_results(results: list[Explanation], json_path: str | None, html_path: str | None) -> None:
+    """Write the explanations as JSON lines and/or an HTML report, saying where."""
+    if json_path:
+        Path(json_path).write_text("\n".join(e.to_json() for e in results) + "\n", encoding="utf-8")
+        print(f"wrote {len(results)} explanation(s) to {json_path}")
+    if html_path:
+        from ..render.html import render_html
+
+        Path(html_path).write_text(render_html(results), encoding="utf-8")
+        print(f"wrote the HTML report to {html_path}")

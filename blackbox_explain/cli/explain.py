@@ -1,0 +1,141 @@
+"""``blackbox-explain explain``: explain one text or many, print them, write JSON and HTML."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from ..api import DEFAULT_BUDGET, Explainer
+from ..errors import InputError
+from ..estimators import ESTIMATORS, parse_method_spec, parse_options
+from .common import print_explanation, read_texts, write_results
+from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
+
+#: explain()'s own keywords, which --option cannot set (they have options of their own)
+EXPLAIN_KEYWORDS = ("granularity", "masker", "seed", "target", "tokenizer", "noise_samples")
+
+
+def add_parser(sub: Any) -> None:
+    """Add the command to the ``blackbox-explain`` parser's subcommands."""
+    ex = sub.add_parser(
+        "explain",
+        help="explain one text or many",
+        description="Explain a model's output on a text.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=MODEL_HELP,
+    )
+    ex.add_argument("--model", "-m", required=True, help="a model spec (see below)")
+    src = ex.add_mutually_exclusive_group()
+    src.add_argument(
+        "text_arg", nargs="?", metavar="TEXT", help="the text to explain ('-': standard input)"
+    )
+    src.add_argument(
+        "--text", "-t", action="append", help="a text to explain (same as TEXT; repeatable)"
+    )
+    src.add_argument(
+        "--file", "-f", help="a file whose whole content is the text ('-': standard input)"
+    )
+    src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
+    ex.add_argument(
+        "--method",
+        default="auto",
+        metavar="METHOD",
+        help=f"one of {', '.join(sorted(ESTIMATORS))} (default auto); options may follow as "
+        "NAME:KEY=VALUE[:KEY=VALUE...], e.g. gpshap:design=kernel (or use --option)",
+    )
+    ex.add_argument("--budget", "-b", type=int, default=DEFAULT_BUDGET, help="max model calls")
+    ex.add_argument("--granularity", default="word", choices=["word", "sentence", "char"])
+    ex.add_argument("--masker", default="delete", help="delete (default) or mask")
+    ex.add_argument("--seed", type=int, default=0, help="seed of sampled methods (default 0)")
+    ex.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an option of the method, e.g. -o design=balanced for gpshap (repeatable; the "
+        "value is read as JSON when it parses: numbers, true/false, null; else as a string). "
+        "'blackbox-explain methods' lists each method's options and defaults",
+    )
+    ex.add_argument(
+        "--target",
+        help="for LMs: the answer whose log-prob is explained "
+        "(default: the model's own greedy answer)",
+    )
+    ex.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
+    ex.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length")
+    ex.add_argument("--output", help="the output (class, token, 'total') to show")
+    ex.add_argument("--json", metavar="PATH", help="write the explanations as JSON lines")
+    ex.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
+    ex.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="also measure faithfulness (deletion/insertion AOPC, comprehensiveness, "
+        "sufficiency, leave-one-out and, for short texts, exact-Shapley error)",
+    )
+    ex.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
+    ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
+    ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    ex.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="make no call: print the planned calls, tokens and cost",
+    )
+    ex.add_argument(
+        "--noise-samples",
+        type=int,
+        default=0,
+        help="re-query the input this many times to measure the noise floor",
+    )
+    add_api_options(ex)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``blackbox-explain explain``: explain each text, print it, write JSON / HTML."""
+    texts = read_texts(args)
+    model = model_from_args(args)
+    explainer = Explainer(
+        model,
+        cache=args.cache,
+        batch_size=args.batch_size,
+        progress=False if args.no_progress else None,
+    )
+    method, method_options = parse_method_options(args.method, args.option)
+    results = []
+    for text in texts:
+        options = {
+            "granularity": args.granularity,
+            "masker": args.masker,
+            "seed": args.seed,
+            "target": args.target,
+            "noise_samples": args.noise_samples,
+            **method_options,
+        }
+        if args.dry_run:
+            print(explainer.plan(text, method, args.budget, **options))
+            continue
+        exp = explainer.explain(text, method, args.budget, **options)
+        print_explanation(exp, args.output)
+        print_usage(model)
+        print()
+        if args.evaluate:
+            output = None if args.output in (None, "total") else args.output
+            evaluation = explainer.evaluate(exp, output=output)
+            exp.meta["evaluation"] = evaluation.to_dict()
+            print(evaluation.to_text())
+            print()
+        results.append(exp)
+    write_results(results, args.json, args.html)
+    return 0
+
+
+def parse_method_options(method: str, pairs: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+    """The method's name and its options: those of a ``NAME:KEY=VALUE`` spec, then ``--option
+    KEY=VALUE`` pairs (values read as JSON when they parse)."""
+    name, options = parse_method_spec(method)
+    options.update(parse_options(pairs or [], "--option"))
+    for key in options:
+        if key in EXPLAIN_KEYWORDS:
+            flag = "--" + key.replace("_", "-")
+            raise InputError(f"{key}=... is not a method option: use {flag}")
+    return name, options

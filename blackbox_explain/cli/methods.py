@@ -1,0 +1,58 @@
+"""``blackbox-explain methods``: every method with a line on it, and its options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..estimators import ESTIMATORS, option_defaults
+
+METHOD_HELP = {
+    "auto": "exact when 2^n fits the budget, else from 2n + 2 calls GP-SHAP (3n beyond 100 "
+    "segments; up to 2048 calls, then KernelSHAP), from 2n permutation, fewer ridge KernelSHAP "
+    "or partition (default)",
+    "exact": "exact Shapley values by enumerating all 2^n coalitions",
+    "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
+    "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
+    "its effect alone and left out (balanced design below 6 calls per segment; from there "
+    "KernelSHAP's coalitions and regression on its residuals)",
+    "permutation": "Shapley values from antithetic permutation sampling",
+    "lime": "LIME: ridge surrogate with lime's cosine kernel",
+    "banzhaf": "Banzhaf values by maximum sample reuse",
+    "partition": "coarse-to-fine: sentences/chunks first, then the important parts (long texts)",
+    "occlusion": "leave-one-out or sliding-window occlusion (n + 2 calls)",
+    "sparse": "exact Shapley values when few words matter at all (lexicon and rule-based models), "
+    "found by adaptive group testing in far fewer calls; other models go to its fallback",
+    "lime.text": "lime's own LimeTextExplainer on our segments (needs the 'lime' extra)",
+    "shap.partition": "shap's own Partition explainer on our segments (needs the 'shap' extra)",
+}
+
+
+def add_parser(sub: Any) -> None:
+    """Add the command to the ``blackbox-explain`` parser's subcommands."""
+    sub.add_parser("methods", help="list the explanation methods")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``blackbox-explain methods``: list the methods with a line on each, and their options."""
+    import inspect
+    import textwrap
+
+    indent = " " * 17
+    for name in ESTIMATORS:
+        lines = [METHOD_HELP.get(name, "")]
+        defaults = option_defaults(name)
+        if defaults:
+            lines.append(
+                "options: "
+                + ", ".join(
+                    k if v is inspect.Parameter.empty else f"{k}={json.dumps(v)}"
+                    for k, v in defaults.items()
+                )
+            )
+        for k, line in enumerate(lines):
+            first = f"  {name:<14} " if k == 0 else indent
+            print(textwrap.fill(line, 100, initial_indent=first, subsequent_indent=indent))
+    print("\nSet an option with 'explain --option KEY=VALUE' (or as a keyword of explain()).")
+    return 0

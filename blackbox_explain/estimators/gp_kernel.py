@@ -1,0 +1,298 @@
+"""The Gaussian process behind GP-SHAP (:mod:`.gpshap`): the kernel ``rho ** d(S, T)`` of a
+(relevance-weighted) Hamming distance between coalitions, the exact Shapley values of its
+sections and their prior variance (Owen's integral by Gauss-Legendre quadrature), the
+hyperparameters' marginal likelihood, and the posterior."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: length scales (in flipped segments) and noise-to-signal ratios searched for the likelihood
+LENGTH_SCALES = np.geomspace(0.3, 30.0, 10)
+NOISE_RATIOS = np.geomspace(1e-8, 1.0, 33)
+#: the smallest per-segment weight of the Hamming distance, as a fraction of the mean
+#: (:func:`relevance_weights`)
+RELEVANCE_FLOOR = 0.2
+#: beyond this many segments the Hamming distance is unweighted: the weighted prior variance
+#: costs n (n/2)^2 per length scale (10 ms at 100 segments, 0.04-0.16 s at 200, 1.2 s and
+#: 130 MB at 400; the weights were measured on 6-54 segments)
+RELEVANCE_MAX_SEGMENTS = 100
+
+
+def hamming_correlation(
+    a: np.ndarray, b: np.ndarray, rho: float, relevance: np.ndarray | None = None
+) -> np.ndarray:
+    """``rho ** (number of segments where coalitions a_r and b_s differ)``, each segment counted
+    ``relevance[i]`` times (default once)."""
+    return np.asarray(rho ** hamming_distances(a, b, relevance))
+
+
+def hamming_distances(
+    a: np.ndarray, b: np.ndarray, relevance: np.ndarray | None = None
+) -> np.ndarray:
+    """``(len(a), len(b))``: in how many segments each coalition of ``a`` differs from each
+    of ``b`` (with ``relevance``: the sum of the differing segments' weights)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if relevance is None:
+        return a.shape[1] - (a @ b.T + (1.0 - a) @ (1.0 - b).T)
+    return (a * relevance) @ (1.0 - b).T + ((1.0 - a) * relevance) @ b.T
+
+
+def relevance_weights(masks: np.ndarray, values: np.ndarray) -> np.ndarray | None:
+    """Per-segment weights of the Hamming distance from the segments' effects at the two ends.
+
+    Segment i's effect is ``(|v({i}) - v({})| + |v(N) - v(N - i)|) / 2``, divided by the mean
+    over segments (then averaged over the output columns), floored at ``RELEVANCE_FLOOR`` and
+    rescaled to mean 1.  A segment with a large effect is then a short length scale away: under
+    the prior, flipping it changes the answer more, and so do its interactions with the others
+    (effect heredity: the words that matter alone are the ones that matter together).  The
+    floor keeps a segment that does nothing alone at either end (but may in company) in the
+    model.  ``None`` (every weight 1) unless the empty and full coalitions, every singleton and
+    every leave-one-out were asked and some effect is non-zero, or beyond
+    ``RELEVANCE_MAX_SEGMENTS`` segments.
+    """
+    n = np.shape(masks)[1]
+    if n < 2 or n > RELEVANCE_MAX_SEGMENTS:
+        return None
+    alone, left_out = end_effects(masks, values)
+    effects = (alone + left_out) / 2.0  # (n, outputs)
+    if np.isnan(effects).any():
+        return None
+    scale = effects.mean(axis=0)
+    if not np.any(scale > 0):
+        return None
+    weights = (effects[:, scale > 0] / scale[scale > 0]).mean(axis=1)
+    weights = np.maximum(weights, RELEVANCE_FLOOR)
+    return np.asarray(weights / weights.mean())
+
+
+def gauss_legendre_01(points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1], exact for polynomials of degree < 2 * points."""
+    x, w = np.polynomial.legendre.leggauss(max(points, 1))
+    return (x + 1.0) / 2.0, w / 2.0
+
+
+def section_shapley_integrals(n: int, rho: float) -> np.ndarray:
+    """``G[a] = integral_0^1 (rho + (1-rho) q)^a (1 - (1-rho) q)^(n-1-a) dq`` for a = 0..n-1.
+
+    The Shapley value of player i in the game ``S -> rho ** |S xor T|`` is
+    ``(1 - rho) * (+1 if i in T else -1) * G[|T minus i|]`` (Owen's formula: the expectation of
+    the other players' factors when each is present with probability q, integrated over q).
+    The integrand is a polynomial of degree n - 1, so the quadrature is exact.
+    """
+    q, w = gauss_legendre_01(n // 2 + 1)
+    present = rho + (1.0 - rho) * q  # E[rho ** [x != 1]] for a player of T
+    absent = 1.0 - (1.0 - rho) * q  # E[rho ** [x != 0]] for a player outside T
+    a = np.arange(n)[:, None]
+    return np.asarray((present[None, :] ** a * absent[None, :] ** (n - 1 - a)) @ w)
+
+
+def prior_shapley_variance(
+    n: int, rho: float, relevance: np.ndarray | None = None
+) -> float | np.ndarray:
+    """Prior variance of one Shapley value under the unit-amplitude kernel: the same for every
+    player, or with ``relevance`` (the Hamming distance's weights) one per player ``(n,)``."""
+    q, w = gauss_legendre_01(n // 2 + 2)
+    qa, qb = np.meshgrid(q, q)
+    differ = qa + qb - 2.0 * qa * qb  # P(x != x') with x ~ Bern(qa), x' ~ Bern(qb)
+    pairs = np.outer(w, w)
+    if relevance is None:
+        inner = (1.0 - (1.0 - rho) * differ) ** (n - 1)
+        return float(2.0 * (1.0 - rho) * (pairs * inner).sum())
+    rhos = rho**relevance
+    factors = 1.0 - (1.0 - rhos)[:, None] * differ.ravel()[None, :]  # (n, points^2)
+    # the product of all factors, each player's own divided out (as in the sections)
+    inner = (1.0 / factors) @ (pairs.ravel() * np.exp(np.log(factors).sum(axis=0)))
+    return np.asarray(2.0 * (1.0 - rhos) * inner)
+
+
+def section_shapley(
+    masks: np.ndarray, rho: float, relevance: np.ndarray | None = None
+) -> np.ndarray:
+    """``(m, n)``: the Shapley values of each kernel section ``k(., masks[r])``."""
+    masks = np.asarray(masks, dtype=bool)
+    n = masks.shape[1]
+    if relevance is not None:
+        return _weighted_section_shapley(masks, rho**relevance)
+    integrals = section_shapley_integrals(n, rho)
+    inside = masks.astype(np.int64)
+    others = inside.sum(axis=1, keepdims=True) - inside
+    return np.asarray((1.0 - rho) * (2 * inside - 1) * integrals[others])
+
+
+def _weighted_section_shapley(masks: np.ndarray, rhos: np.ndarray) -> np.ndarray:
+    """:func:`section_shapley` when segment j's factor is ``rhos[j] ** [x_j != t_j]``: the same
+    integral with each of the other segments' own expected factor."""
+    n = masks.shape[1]
+    q, w = gauss_legendre_01(n // 2 + 1)
+    present = rhos[None, :] + (1.0 - rhos[None, :]) * q[:, None]  # (points, n)
+    absent = 1.0 - (1.0 - rhos[None, :]) * q[:, None]
+    # the product of every factor at each point, then each segment's own factor divided out
+    # (every factor is at least min(q, 1 - q), so where the product underflows, the product
+    # of the others is below 1e-300 too: nothing is lost)
+    logs_all = masks @ np.log(present).T + (~masks) @ np.log(absent).T  # (m, points)
+    integrand = np.exp(logs_all) * w[None, :]
+    shapley = np.where(masks, integrand @ (1.0 / present), integrand @ (1.0 / absent))
+    return np.asarray((1.0 - rhos)[None, :] * (2 * masks - 1) * shapley)
+
+
+def _profiled_log_likelihoods(
+    eigenvalues: np.ndarray, projected: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(log-likelihood, signal variance)``, each ``(noise ratios, outputs)``, of centred data
+    whose squared coordinates in the kernel's eigenbasis are ``projected`` ``(m, outputs)``; the
+    signal variance is profiled out."""
+    m = len(eigenvalues)
+    denominators = np.maximum(eigenvalues[None, :], 0.0) + NOISE_RATIOS[:, None]  # (q, m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        signal = (projected.T @ (1.0 / denominators).T).T / m  # (q, k)
+        ll = -0.5 * m * np.log(signal) - 0.5 * np.log(denominators).sum(axis=1)[:, None]
+    return np.where(np.isfinite(ll), ll, -np.inf), signal
+
+
+def _rho(scale: float) -> float:
+    return float(np.exp(-1.0 / (2.0 * scale * scale)))
+
+
+def fit_hyperparameters(
+    masks: np.ndarray, values: np.ndarray, relevance: np.ndarray | None = None
+) -> list[tuple[float, float]]:
+    """``(rho, noise ratio)`` per output column maximising the marginal likelihood.
+
+    The signal variance is profiled out; each length scale costs one eigendecomposition, shared
+    by every noise level and output.  ``relevance``: the Hamming distance's per-segment weights
+    (:func:`relevance_weights`; default all 1).
+    """
+    k = values.shape[1]
+    centred = values - values.mean(axis=0)
+    distances = hamming_distances(masks, masks, relevance)
+    best_ll = np.full(k, -np.inf)
+    best: list[tuple[float, float]] = [(0.5, 1e-6)] * k
+    for scale in LENGTH_SCALES:
+        rho = _rho(scale)
+        eigenvalues, vectors = np.linalg.eigh(rho**distances)
+        ll, _ = _profiled_log_likelihoods(eigenvalues, (vectors.T @ centred) ** 2)
+        rows = ll.argmax(axis=0)
+        for j in range(k):
+            if ll[rows[j], j] > best_ll[j]:
+                best_ll[j] = ll[rows[j], j]
+                best[j] = (rho, float(NOISE_RATIOS[rows[j]]))
+    return best
+
+
+def averaged_posterior(
+    masks: np.ndarray, values: np.ndarray, relevance: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float]]]:
+    """The posterior's Shapley values averaged over the hyperparameter grid (Bayesian model
+    averaging), for each output column.
+
+    Every (length scale, noise ratio) of ``LENGTH_SCALES`` x ``NOISE_RATIOS`` is weighted by its
+    marginal likelihood (a flat prior on the grid, the signal variance profiled out).  On a few
+    calls per segment the likelihood is flat across dozens of pairs, and picking its maximum
+    alone overfits: averaging lowers the error by 4-8 % (SmolLM2 prompts at 3-4 calls per
+    segment, the tiny LM) and makes the standard errors include the hyperparameters'
+    uncertainty.  Each length scale costs one eigendecomposition; the noise levels are then
+    diagonal.  ``relevance``: the Hamming distance's per-segment weights (:func:`relevance_weights`;
+    default all 1).
+
+    Returns ``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise) per
+    column)``; the residuals are the answers minus the averaged posterior mean at the data.
+    """
+    m, k = values.shape
+    n = masks.shape[1]
+    centred = values - values.mean(axis=0)
+    distances = hamming_distances(masks, masks, relevance)
+    shape = (len(LENGTH_SCALES), len(NOISE_RATIOS), k)
+    log_weights = np.empty(shape)
+    phi = np.empty((*shape, n))
+    variance = np.empty((*shape, n))
+    residuals = np.empty((*shape, m))
+    for s, scale in enumerate(LENGTH_SCALES):
+        rho = _rho(scale)
+        eigenvalues, vectors = np.linalg.eigh(rho**distances)
+        coordinates = vectors.T @ centred  # (m, k)
+        ll, signal = _profiled_log_likelihoods(eigenvalues, coordinates**2)
+        log_weights[s] = ll
+        inverse = 1.0 / (np.maximum(eigenvalues, 0.0)[None, :] + NOISE_RATIOS[:, None])  # (q, m)
+        sections = vectors.T @ section_shapley(masks, rho, relevance)  # (m, n), eigenbasis
+        explained = inverse @ sections**2  # (q, n)
+        prior = prior_shapley_variance(n, rho, relevance)
+        for j in range(k):
+            weighted = inverse * coordinates[:, j][None, :]  # (q, m): alpha in the eigenbasis
+            phi[s, :, j] = weighted @ sections
+            variance[s, :, j] = signal[:, j][:, None] * np.maximum(prior - explained, 0.0)
+            residuals[s, :, j] = NOISE_RATIOS[:, None] * (weighted @ vectors.T)
+    flat = log_weights.reshape(-1, k)
+    weights = np.exp(flat - flat.max(axis=0))
+    weights /= weights.sum(axis=0)
+    mean_phi = np.einsum("gk,gkn->nk", weights, phi.reshape(-1, k, n))
+    second = np.einsum("gk,gkn->nk", weights, (variance + phi**2).reshape(-1, k, n))
+    mean_residuals = np.einsum("gk,gkm->mk", weights, residuals.reshape(-1, k, m))
+    modes = [np.unravel_index(int(flat[:, j].argmax()), shape[:2]) for j in range(k)]
+    hyper = [(_rho(LENGTH_SCALES[s]), float(NOISE_RATIOS[q])) for s, q in modes]
+    return mean_phi, np.maximum(second - mean_phi**2, 0.0), mean_residuals, hyper
+
+
+def inert_players(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Players whose removal changes no output at either end, when both ends were asked:
+    ``v({i}) == v({})`` and ``v(N - i) == v(N)`` to 1e-12 of the answers' scale (e.g. the words
+    outside a lexicon; a neural model's answers are never exactly equal)."""
+    alone, left_out = end_effects(masks, values)
+    scale = max(float(np.abs(values).max()), 1e-300)
+    with np.errstate(invalid="ignore"):  # NaN (not asked) compares False
+        return np.asarray(np.maximum(alone, left_out).max(axis=1) <= 1e-12 * scale)
+
+
+def end_effects(masks: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(|v({i}) - v({})|, |v(N) - v(N - i)|)``, each ``(n, outputs)``: every segment's effect
+    alone and left out, from the coalitions asked (NaN where one of the two was not)."""
+    masks = np.asarray(masks, dtype=bool)
+    values = np.asarray(values, dtype=np.float64)
+    n, k = masks.shape[1], values.shape[1]
+    alone = np.full((n, k), np.nan)
+    left_out = np.full((n, k), np.nan)
+    sizes = masks.sum(axis=1)
+    empty = np.flatnonzero(sizes == 0)
+    full = np.flatnonzero(sizes == n)
+    if n < 2:
+        return alone, left_out
+    if len(empty):
+        for r in np.flatnonzero(sizes == 1):
+            alone[np.flatnonzero(masks[r])[0]] = np.abs(values[r] - values[empty[0]])
+    if len(full):
+        for r in np.flatnonzero(sizes == n - 1):
+            left_out[np.flatnonzero(~masks[r])[0]] = np.abs(values[full[0]] - values[r])
+    return alone, left_out
+
+
+def posterior(
+    masks: np.ndarray,
+    y: np.ndarray,
+    rho: float,
+    noise: float,
+    relevance: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Shapley values of the posterior mean, their posterior variance, residuals y - mean)."""
+    from scipy.linalg import cho_factor, cho_solve, solve_triangular
+
+    m = len(y)
+    centred = y - y.mean()
+    correlation = hamming_correlation(masks, masks, rho, relevance)
+    while True:  # a near-singular kernel (long length scale, no noise) gets more jitter
+        try:
+            factor = cho_factor(correlation + noise * np.eye(m), lower=True)
+            break
+        except np.linalg.LinAlgError:
+            if noise >= 1.0:
+                raise
+            noise = min(max(noise * 10.0, 1e-10), 1.0)
+    alpha = cho_solve(factor, centred)
+    signal = float(centred @ alpha) / m
+    sections = section_shapley(masks, rho, relevance)  # (m, n)
+    phi = sections.T @ alpha
+    whitened = solve_triangular(factor[0], sections, lower=True)
+    prior = prior_shapley_variance(masks.shape[1], rho, relevance)
+    variance = signal * (prior - (whitened**2).sum(axis=0))
+    # the posterior mean at the data is y - noise * alpha
+    return phi, np.maximum(variance, 0.0), noise * alpha

@@ -1,0 +1,92 @@
+"""From what the user passed to what the engine needs: a scorer bound to one text, a cache,
+a checked budget and seed.  Shared by :mod:`~blackbox_explain.api`, evaluation,
+counterfactuals and the benchmark."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .cache import Cache, MemoryCache
+from .errors import InputError, InputTypeError
+from .scoring import Scorer, as_scorer, describe_scorer
+
+
+def bind_scorer(model: Any, text: str, target: Any) -> tuple[Scorer, Any]:
+    """A scorer for this text: ``model.bind(text, target)`` where the score depends on the input
+    (LMs, similarity scorers), else the model itself; and the target actually used."""
+    if hasattr(model, "bind") and callable(model.bind):
+        scorer = model.bind(text, target)
+        return as_scorer(scorer), getattr(scorer, "target", target)
+    if target is not None:
+        raise InputError(
+            f"target={target!r} was given, but {describe_scorer(model)} has no bind(text, target); "
+            "targets apply to models whose score depends on the input (LMs, similarity)"
+        )
+    return as_scorer(model), None
+
+
+def binding_generates(model: Any) -> bool:
+    """Whether ``model.bind(text, None)`` would call the model (to generate the answer)."""
+    return not getattr(model, "labels", None)
+
+
+class UnboundModel:
+    """Stands for a model whose scorer needs a generated answer, during a dry run."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.output_names = ["output"]
+        self.name = describe_scorer(model)
+
+    def score(self, texts: list[str]) -> Any:
+        """Never called: a dry run makes no call."""
+        raise RuntimeError("a dry run never scores")
+
+
+def remote_scorer_of(scorer: Any) -> Any:
+    """The remote (paid) scorer behind a scorer, if any."""
+    from .remote import RemoteScorer
+
+    for candidate in (
+        scorer,
+        getattr(getattr(scorer, "owner", None), "generator", None),
+        getattr(scorer, "model", None),
+    ):
+        if isinstance(candidate, RemoteScorer):
+            return candidate
+    return None
+
+
+def check_budget(budget: object) -> int:
+    """The budget as an int; a clear error unless it is a positive whole number."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
+        raise InputTypeError(f"budget must be an int, got {type(budget).__name__}")
+    if budget < 1:
+        raise InputError(f"budget must be positive, got {budget}")
+    return int(budget)
+
+
+def check_seed(seed: object) -> None:
+    """A clear error unless ``seed`` is a non-negative int or None."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InputTypeError(f"seed must be a non-negative int or None, got {type(seed).__name__}")
+    if seed < 0:
+        raise InputError(f"seed must be a non-negative int or None, got {seed}")
+
+
+def resolve_cache(cache: Cache | str | os.PathLike[str] | None) -> Cache:
+    """A cache from ``None`` (a fresh in-memory one), a path (SQLite) or a ready cache."""
+    if cache is None:
+        return MemoryCache()
+    if isinstance(cache, (str, os.PathLike)):
+        from .sqlite_cache import SQLiteCache
+
+        return SQLiteCache(cache)
+    if isinstance(cache, Cache):
+        return cache
+    raise InputTypeError(f"cache must be a Cache, a path or None, got {type(cache).__name__}")
