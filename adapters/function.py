@@ -23,7 +23,7 @@ class FunctionScorer(CallableScorer):
         A display name (default: the callable's ``__name__``).
     fingerprint:
         A stable string identifying this function for the persistent cache.  Without it, answers
-        are cached per process only.
+        are cached for this process only (keyed by the function object, never written to disk).
     """
 
     def __init__(
@@ -39,6 +39,12 @@ class FunctionScorer(CallableScorer):
         self.max_batch_size = max_batch_size
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.fingerprint = fingerprint
+
+    @property
+    def identity(self) -> Any:
+        """What keys this scorer's answers when it has no fingerprint: the function itself, so
+        every wrapper of one function shares its answers, and no other function ever does."""
+        return self.fn
 
     def score(self, texts: list[str]) -> Any:
         """Call the function; the engine validates the shape and values of what it returns."""

@@ -155,7 +155,22 @@ class SimilarityScorer(CallableScorer):
     def score(self, texts: list[str]) -> np.ndarray:
         """Each prompt's answer compared with the target: label match or embedding
         similarity."""
-        answers = self.owner.generator.generate(list(texts))
+        try:
+            answers = self.owner.generator.generate(list(texts))
+        except Exception as exc:
+            # the answers generated before a failure are real and paid for: scored, they travel
+            # with the error for the engine's cache; a prompt that failed leaves nothing
+            received = getattr(exc, "partial_answers", None) or {}
+            if received:
+                prompts = list(received)
+                rows = self._similarities(prompts, [received[p] for p in prompts])
+                exc.partial_results = {  # type: ignore[attr-defined]
+                    p: np.array([r]) for p, r in zip(prompts, rows, strict=True)
+                }
+            raise
+        return self._similarities(list(texts), answers)
+
+    def _similarities(self, texts: list[str], answers: list[str]) -> np.ndarray:
         self.last_answers.update(zip(texts, answers, strict=True))
         kind = self.owner.similarity
         if kind == "exact":

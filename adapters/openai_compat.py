@@ -14,6 +14,7 @@ variable); the key lives only inside the SDK client, never in a cache key, log o
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Sequence
@@ -232,7 +233,7 @@ class OpenAIChat(_OpenAIBase):
             getattr(usage, "completion_tokens", 0) or 0,
         )
 
-    async def _generate_one(self, text: str) -> tuple[np.ndarray, int, int]:
+    async def _generate_one(self, text: str) -> tuple[str, int, int]:
         response = await self._call(
             self._async_client.chat.completions.create,
             model=self.model,
@@ -240,25 +241,18 @@ class OpenAIChat(_OpenAIBase):
             max_tokens=self.max_tokens,
             temperature=self.temperature,
         )
-        answer = response.choices[0].message.content or ""
         usage = response.usage
-        self._answers[text] = answer
         return (
-            np.zeros(1),
+            response.choices[0].message.content or "",
             getattr(usage, "prompt_tokens", 0) or 0,
             getattr(usage, "completion_tokens", 0) or 0,
         )
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
-        """Answers to many prompts, through the same concurrency, retries and budgets."""
-        self._answers: dict[str, str] = {}
-        request = self._request
-        self._request = self._generate_one  # type: ignore[method-assign]
-        try:
-            self.score(list(dict.fromkeys(prompts)))
-        finally:
-            self._request = request  # type: ignore[method-assign]
-        return [self._answers[p] for p in prompts]
+        """Answers to many prompts, through the same concurrency, retries and budgets; on a
+        final failure the answers received so far travel with the error (``partial_answers``)."""
+        answers = self.run(prompts, self._generate_one)
+        return [str(answers[p]) for p in prompts]
 
 
 class OpenAICompletions(_OpenAIBase):
@@ -291,7 +285,7 @@ class OpenAICompletions(_OpenAIBase):
         self.max_tokens = max_tokens
         self.output_names = ["log p(target)"]
         self.scalarizer = "target log-prob (echo + logprobs)"
-        self.output_tokens_per_request = 0
+        self.output_tokens_per_request = 1  # max_tokens=1 (see _request)
 
     @property
     def fingerprint(self) -> str:
@@ -300,23 +294,10 @@ class OpenAICompletions(_OpenAIBase):
 
     def bind(self, text: str, target: str | None = None) -> OpenAICompletions:
         """A copy scoring ``target`` (default: the greedy completion of ``text``)."""
-        bound = OpenAICompletions(
-            self.model,
-            self.base_url,
-            self._api_key,
-            target=target,
-            max_tokens=self.max_tokens,
-            timeout=self.timeout,
-            temperature=self.temperature,
-            sample_index=self.sample_index,
-            name=self.name,
-            max_concurrency=self.max_concurrency,
-            retry=self.retry,
-            prices=self.prices,
-            max_cost=self.max_cost,
-            max_total_tokens=self.max_total_tokens,
-        )
-        bound.limiter, bound.usage = self.limiter, self.usage
+        # a copy shares the policy, the usage and the rate limiter (one budget for both), and
+        # keeps every setting, prefix included; it opens its own client on its first call
+        bound = copy.copy(self)
+        bound.target = target
         if target is None:
             bound.target = bound.complete(text)
         if not bound.target:
@@ -346,40 +327,64 @@ class OpenAICompletions(_OpenAIBase):
         if not self.target:
             raise InputError("OpenAICompletions needs a target (bind it, or target=...)")
         full = self.prefix + text + self.target
+        # max_tokens=1, as lm-eval does: llama-cpp-python reads 0 as "no limit" (it would
+        # generate up to the context length), transformers serve refuses 0 (HTTP 400), and
+        # vLLM releases before mid-2024 crashed on it.  The one generated token lies after the
+        # target's span and is never counted.
         response = await self._call(
             self._async_client.completions.create,
             model=self.model,
             prompt=full,
-            max_tokens=0,
+            max_tokens=1,
             echo=True,
             logprobs=0,
             temperature=0.0,
         )
-        logprobs = getattr(response.choices[0], "logprobs", None)
+        choice = response.choices[0]
+        logprobs = getattr(choice, "logprobs", None)
         offsets = getattr(logprobs, "text_offset", None)
         values = getattr(logprobs, "token_logprobs", None)
         if not offsets or not values or len(offsets) != len(values):
-            raise permanent_error(
-                None,
-                f"the server returned no echoed prompt log-probs for model {self.model!r} "
-                "(detected, not assumed); it cannot score a fixed target — explain generated "
-                "text instead (OpenAIChat without labels)",
-                "unsupported",
-            )
+            raise permanent_error(None, self._missing_logprobs(choice, full), "unsupported")
         start = len(self.prefix) + len(text)
+        end = len(full)
         if offsets[0] >= start:
             raise RemoteError(
                 "the target starts the request, so its first token has no log-prob; "
                 "give prefix= (fixed text before every prompt)"
             )
         tokens = getattr(logprobs, "tokens", None) or [""] * len(offsets)
-        # every token holding target text counts, also one merged across the boundary
+        # the tokens holding target text: also one merged across the prompt/target boundary,
+        # never one after the target (the generated token)
         picked = [
             v
             for off, tok, v in zip(offsets, tokens, values, strict=True)
-            if off + max(len(tok), 1) > start and v is not None
+            if off < end and off + max(len(tok), 1) > start and v is not None
         ]
         if not picked:
             raise RemoteError(f"no target tokens found in the echoed answer for {text[:60]!r}")
         usage = response.usage
-        return np.array([float(sum(picked))]), getattr(usage, "prompt_tokens", 0) or 0, 0
+        return (
+            np.array([float(sum(picked))]),
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+        )
+
+    def _missing_logprobs(self, choice: Any, sent: str) -> str:
+        """What the server did not return, and what to use instead."""
+        returned = str(getattr(choice, "text", "") or "")
+        missing = []
+        if not returned.startswith(sent):
+            missing.append("did not echo the prompt (echo=True ignored)")
+        if getattr(choice, "logprobs", None) is None:
+            missing.append("returned no logprobs (logprobs=0 ignored)")
+        else:
+            missing.append("returned no per-token log-probs of the prompt")
+        where = self.base_url or "api.openai.com"
+        return (
+            f"the server at {where} {' and '.join(missing)} for model {self.model!r} (detected, "
+            "not assumed), so it cannot score a fixed target; transformers serve, for one, "
+            "ignores both. Use a server that echoes prompt log-probs (vLLM, llama.cpp's "
+            "server), or explain the generated answer instead: OpenAIChat without labels "
+            "(GenerationSimilarity)"
+        )

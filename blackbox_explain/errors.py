@@ -15,6 +15,7 @@ written against the standard library keeps working.
     │   ├── BudgetTooSmallError              smaller than the method's minimum
     │   ├── TooManySegmentsError             too many segments for the method in this budget
     │   └── BudgetExhaustedError (RuntimeError)  a hard stop reached while querying
+    ├── CacheError (RuntimeError)            the cache file cannot be read or written
     ├── ScorerError (RuntimeError)           the scorer raised
     │   └── ScorerOutputError (ValueError)   it returned NaN/inf, the wrong shape or row count
     └── MissingDependencyError (ImportError) an optional extra is not installed
@@ -70,6 +71,11 @@ class TooManySegmentsError(BudgetError):
 
 class BudgetExhaustedError(BudgetError, RuntimeError):
     """A hard budget stop was reached while querying; answers already received stay cached."""
+
+
+class CacheError(BlackboxExplainError, RuntimeError):
+    """A cache file cannot be read or written (read-only, disk full, not a database); the
+    message names the file, and answers that could not be written are kept in memory."""
 
 
 class ScorerError(BlackboxExplainError, RuntimeError):

@@ -7,6 +7,7 @@ budget, validates the answers and keeps counters.  It is the only place that cal
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import numpy as np
 from .cache import Cache, MemoryCache
 from .errors import (
     BudgetExhaustedError,
+    CacheError,
     InputError,
     MissingAPIKeyError,
     MissingDependencyError,
@@ -216,10 +218,24 @@ class CoalitionGame:
         """Write one answer to the cache the moment it arrives (remote scorers): a run killed
         mid-batch resumes without paying for it again."""
         row = np.asarray(row, dtype=np.float64)
-        if row.ndim == 1 and np.all(np.isfinite(row)):
-            self.cache.put_many(self._fingerprint, [(text, row)])
+        if self._is_answer(row):
+            # a cache that cannot write keeps the row in memory; the error is raised when the
+            # batch is stored, after every answer in flight has arrived
+            with contextlib.suppress(CacheError):
+                self.cache.put_many(self._fingerprint, [(text, row)])
         if self._bar is not None:
             self._bar.update(1)
+
+    def _is_answer(self, row: object) -> bool:
+        """A real score row: one finite value per output (a placeholder never reaches a cache)."""
+        row = np.asarray(row, dtype=np.float64)
+        width = self.n_outputs
+        return (
+            row.ndim == 1
+            and row.size > 0
+            and (width is None or row.size == width)
+            and bool(np.all(np.isfinite(row)))
+        )
 
     def _score_batch(self, batch: list[str]) -> np.ndarray:
         started = time.perf_counter()
@@ -231,7 +247,7 @@ class CoalitionGame:
         except Exception as exc:
             partial = getattr(exc, "partial_results", None)
             if partial:  # answers received before the failure are paid for: keep them
-                kept = {t: v for t, v in partial.items() if np.all(np.isfinite(v))}
+                kept = {t: v for t, v in partial.items() if self._is_answer(v)}
                 self.cache.put_many(self._fingerprint, kept.items())
                 self.stats.n_calls += len(kept)
             # errors that already name their fix need no batch context

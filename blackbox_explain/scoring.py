@@ -7,6 +7,9 @@ contract and checks it.
 
 from __future__ import annotations
 
+import itertools
+import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -56,12 +59,58 @@ def describe_scorer(scorer: object) -> str:
     return type(scorer).__name__
 
 
+#: the prefix of a key that is valid in this process only (never written to a file)
+PROCESS_KEY_PREFIX = "process:"
+
+
+class ProcessIdentities:
+    """A key for each object without a stable fingerprint, unique for the process's lifetime.
+
+    ``id()`` is not: Python reuses the id of a garbage-collected object, and two plain functions
+    would then read each other's answers from a shared cache.  Objects are held weakly where
+    they can be (else strongly, so their id cannot be reused while the key lives).
+    """
+
+    def __init__(self) -> None:
+        self._weak: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+        self._strong: dict[int, tuple[object, str]] = {}
+        self._counter = itertools.count()
+        self._lock = threading.Lock()
+
+    def key(self, obj: object) -> str:
+        """The process-only key of ``obj`` (the same object always gets the same key)."""
+        with self._lock:
+            try:
+                found = self._weak.get(obj)
+            except TypeError:  # not weak-referenceable (or unhashable)
+                held = self._strong.get(id(obj))
+                found = held[1] if held is not None else None
+            if found is not None:
+                return found
+            key = f"{PROCESS_KEY_PREFIX}{type(obj).__qualname__}#{next(self._counter)}"
+            try:
+                self._weak[obj] = key
+            except TypeError:
+                self._strong[id(obj)] = (obj, key)
+            return key
+
+
+PROCESS_IDENTITIES = ProcessIdentities()
+
+
 def scorer_fingerprint(scorer: object) -> str:
-    """The scorer's stable fingerprint, or an identity valid for this process only."""
+    """The scorer's stable fingerprint, or a key valid for this process only: one per
+    ``identity`` object (a :class:`~blackbox_explain.adapters.FunctionScorer`'s function), never
+    shared with another object, and never written to a persistent cache."""
     fingerprint = getattr(scorer, "fingerprint", None)
     if isinstance(fingerprint, str) and fingerprint:
         return fingerprint
-    return f"process:{type(scorer).__qualname__}@{id(scorer):x}"
+    return PROCESS_IDENTITIES.key(getattr(scorer, "identity", scorer))
+
+
+def is_process_key(fingerprint: str) -> bool:
+    """Whether a cache key is valid for this process only (see :func:`scorer_fingerprint`)."""
+    return fingerprint.startswith(PROCESS_KEY_PREFIX)
 
 
 def as_scorer(model: object) -> Scorer:

@@ -150,5 +150,6 @@ def test_sqlite_cache_persists_and_resumes(tmp_path):
 def test_sqlite_cache_rejects_a_non_database(tmp_path):
     bogus = tmp_path / "not.sqlite"
     bogus.write_text("this is not sqlite" * 100)
-    with pytest.raises(bbx.InputError, match="cannot use"):
-        bbx.explain(lambda t: [1.0] * len(t), "a b", method="exact", budget=4, cache=bogus)
+    scorer = FunctionScorer(lambda t: [1.0] * len(t), fingerprint="constant")
+    with pytest.raises(bbx.CacheError, match=f"cannot use {bogus}"):
+        bbx.explain(scorer, "a b", method="exact", budget=4, cache=bogus)

@@ -18,7 +18,8 @@ class RemoteError(ScorerError):
 
     ``status`` is the HTTP status (None for connection errors), ``kind`` a short name
     (``authentication``, ``permission``, ``not_found``, ``bad_request``, ``quota``,
-    ``rate_limit``, ``server``, ``connection``), ``partial_results`` the answers received before.
+    ``rate_limit``, ``server``, ``connection``), ``partial_results`` the answers received before
+    (score rows), ``partial_answers`` the generated texts received before (text generation).
     """
 
     def __init__(self, message: str, status: int | None = None, kind: str = "error") -> None:
@@ -26,6 +27,7 @@ class RemoteError(ScorerError):
         self.status = status
         self.kind = kind
         self.partial_results: dict[str, np.ndarray] = {}
+        self.partial_answers: dict[str, str] = {}
 
 
 class NotSent(Exception):

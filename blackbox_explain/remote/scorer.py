@@ -250,8 +250,13 @@ class RemoteScorer(CallableScorer):
                 failure = exc
         if failure is not None:
             if isinstance(failure, (RemoteError, BudgetExhaustedError)):
+                # only real answers: score rows for the engine's cache, generated texts for
+                # the scorer that turns them into rows (never a placeholder)
                 failure.partial_results = {  # type: ignore[union-attr]
                     t: v for t, v in results.items() if isinstance(v, np.ndarray)
+                }
+                failure.partial_answers = {  # type: ignore[union-attr]
+                    t: v for t, v in results.items() if isinstance(v, str)
                 }
             raise failure
         return results
