@@ -171,6 +171,10 @@ class OpenAIChat(_OpenAIBase):
             key.append(["empty_prompt", self.empty_prompt])
         return json.dumps(key)
 
+    def output_tokens_of(self, request: Any) -> int:
+        """Generation asks for up to ``max_tokens``; label mode for one token."""
+        return self.max_tokens if request == self._generate_one else 1
+
     def _messages(self, text: str) -> list[dict[str, str]]:
         if self.empty_prompt is not None and not text.strip():
             text = self.empty_prompt  # a server that refuses a blank message (not OpenAI's)
@@ -291,6 +295,14 @@ class OpenAICompletions(_OpenAIBase):
     def fingerprint(self) -> str:
         """The cache key of this scorer's answers: all that changes them, never the API key."""
         return json.dumps([*self._identity(), self.prefix, self.target])
+
+    def request_bound(self, text: str, request: Any) -> tuple[int, int]:
+        """Scoring sends prefix + prompt + target (one generated token); a completion the
+        prompt alone (up to ``max_tokens``)."""
+        if request == self._complete_one:
+            return len(text.encode("utf-8")) + 8, self.max_tokens
+        sent = self.prefix + text + (self.target or "")
+        return len(sent.encode("utf-8")) + 8, 1
 
     def bind(self, text: str, target: str | None = None) -> OpenAICompletions:
         """A copy scoring ``target`` (default: the greedy completion of ``text``)."""

@@ -18,6 +18,57 @@ from blackbox_explain.examples import lexicon_sentiment
 
 KEY = "sk-test-very-secret-key-123"
 TOKEN = re.compile(r"\n|[^\S\n]*\S+")
+#: what the fake completion model generates, one token at a time
+GENERATED = " great"
+#: the context length of the fake llama.cpp server (its n_ctx)
+N_CTX = 64
+#: request fields `transformers serve` (5.25) knows: fields of the OpenAI schema it does not
+#: implement (echo, logprobs, top_logprobs) are accepted and silently ignored; any other field is
+#: refused with HTTP 400 "Unexpected fields in the request" (seen on a real server, see
+#: tests/adapters/test_transformers_serve.py)
+SERVE_COMPLETION_FIELDS = {
+    "model",
+    "prompt",
+    "best_of",
+    "echo",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "max_tokens",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "suffix",
+    "temperature",
+    "top_p",
+    "user",
+}
+SERVE_CHAT_FIELDS = {
+    "model",
+    "messages",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "max_completion_tokens",
+    "max_tokens",
+    "metadata",
+    "n",
+    "presence_penalty",
+    "response_format",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "user",
+}
 
 
 def p_positive(text: str) -> float:
@@ -45,6 +96,13 @@ class FakeAPI(ThreadingHTTPServer):
         self.truncate_next = False
         self.reject_blank_chat = False  # as LM Studio and some other servers do
         self.samples = 0
+        #: whose documented behaviour the completion and chat endpoints follow:
+        #: "openai" (echo + max_tokens=N: the prompt's log-probs, then N generated tokens'),
+        #: "llama.cpp" (llama-cpp-python 0.3's server: max_tokens=0 or absent means "no limit",
+        #: generate up to the context length; llama_cpp/llama.py, _create_completion), or
+        #: "transformers-serve" (max_tokens=0 refused; echo and logprobs ignored)
+        self.dialect = "openai"
+        self.unlimited_generations = 0
         self.connections: set[tuple[str, int]] = set()  # client (host, port) of each request
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -99,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
             if action == "drop":
                 self.close_connection = True
                 self.connection.shutdown(2)
+                return
+            if action == "429-long":  # an hour, as some providers ask after a quota burst
+                self._send(429, {"error": {"message": "slow down"}}, {"retry-after": "3600"})
                 return
             if action == "429-bare":
                 self._send(429, {"error": {"message": "slow down", "type": "rate_limit"}})
@@ -180,7 +241,16 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": {"message": f"no route {self.path}"}})
 
+    def _refuse_unknown_fields(self, body: dict, known: set[str]) -> bool:
+        unexpected = set(body) - known
+        if self.server.dialect == "transformers-serve" and unexpected:
+            self._send(400, {"detail": f"Unexpected fields in the request: {unexpected}"})
+            return True
+        return False
+
     def _chat(self, body: dict) -> None:
+        if self._refuse_unknown_fields(body, SERVE_CHAT_FIELDS):
+            return
         text = body["messages"][-1]["content"]
         if self.server.reject_blank_chat and not text.strip():
             self._send(
@@ -211,7 +281,11 @@ class Handler(BaseHTTPRequestHandler):
         self.server.truncate_next = False
         if truncated:
             choice["logprobs"] = {"content": []}
-        elif body.get("logprobs") and not self.server.drop_logprobs:
+        elif (
+            body.get("logprobs")
+            and not self.server.drop_logprobs
+            and self.server.dialect != "transformers-serve"
+        ):
             alternatives = [(" positive", 0.9 * p), ("negative", 0.9 * (1 - p)), ("Neutral", 0.05)]
             alternatives = [(t, math.log(max(q, 1e-12))) for t, q in alternatives][
                 : body.get("top_logprobs", 20)
@@ -247,24 +321,39 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def _completions(self, body: dict) -> None:
+        server = self.server
+        if self._refuse_unknown_fields(body, SERVE_COMPLETION_FIELDS):
+            return
         prompt = body["prompt"]
-        if body.get("echo") and not self.server.drop_logprobs:
-            tokens = TOKEN.findall(prompt)
-            offsets, values, position = [], [], 0
-            for i, token in enumerate(tokens):
+        tokens = TOKEN.findall(prompt)
+        max_tokens = body.get("max_tokens", 16)  # the OpenAI API's default
+        if server.dialect == "transformers-serve" and max_tokens == 0:
+            self._send(400, {"detail": "`max_new_tokens` must be greater than 0, but is 0."})
+            return
+        if server.dialect == "llama.cpp" and (max_tokens is None or max_tokens <= 0):
+            with server.lock:
+                server.unlimited_generations += 1
+            max_tokens = max(N_CTX - len(tokens), 1)  # up to the context length
+        generated = GENERATED * max_tokens
+        echo = body.get("echo") and server.dialect != "transformers-serve"
+        with_logprobs = body.get("logprobs") is not None and server.dialect != "transformers-serve"
+        logprobs = None
+        if with_logprobs and not server.drop_logprobs:
+            shown = (prompt if echo else "") + generated
+            start = 0 if echo else len(prompt)
+            offsets, values, position = [], [], start
+            shown_tokens = TOKEN.findall(shown)
+            for i, token in enumerate(shown_tokens):
                 offsets.append(position)
-                values.append(None if i == 0 else token_logprob(prompt[:position], token))
+                context = (prompt if not echo else "") + shown[: position - start]
+                values.append(None if echo and i == 0 else token_logprob(context, token))
                 position += len(token)
             logprobs = {
-                "tokens": tokens,
+                "tokens": shown_tokens,
                 "token_logprobs": values,
                 "text_offset": offsets,
                 "top_logprobs": None,
             }
-            text = prompt
-        else:
-            text = " great"
-            logprobs = None
         self._send(
             200,
             {
@@ -273,12 +362,17 @@ class Handler(BaseHTTPRequestHandler):
                 "created": 1,
                 "model": body["model"],
                 "choices": [
-                    {"index": 0, "text": text, "logprobs": logprobs, "finish_reason": "length"}
+                    {
+                        "index": 0,
+                        "text": (prompt if echo else "") + generated,
+                        "logprobs": logprobs,
+                        "finish_reason": "length",
+                    }
                 ],
                 "usage": {
-                    "prompt_tokens": len(prompt.split()),
-                    "completion_tokens": 0,
-                    "total_tokens": len(prompt.split()),
+                    "prompt_tokens": len(tokens),
+                    "completion_tokens": max_tokens,
+                    "total_tokens": len(tokens) + max_tokens,
                 },
             },
         )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import os
 from typing import Any
 
@@ -60,6 +62,15 @@ HINT_BY_KIND = {
 }
 
 
+def final_failure(failure: TransientFailure, attempt: int) -> RemoteError:
+    """The error of a request whose retries are used up."""
+    status = failure.status
+    kind = "rate_limit" if status == 429 else ("connection" if status is None else "server")
+    return RemoteError(
+        f"request failed after {attempt + 1} attempts ({kind}): {failure}", status, kind
+    )
+
+
 def permanent_error(status: int | None, detail: str, kind: str | None = None) -> RemoteError:
     """A RemoteError that is not retried, naming what failed (authentication, quota, ...)."""
     kind = kind or KIND_BY_STATUS.get(status or 0, "error")
@@ -94,16 +105,27 @@ def api_key(explicit: str | None, env_key: str) -> str:
 
 
 def retry_after_seconds(headers: Any) -> float | None:
-    """``retry-after-ms`` or ``Retry-After`` (seconds) from response headers, if present."""
+    """``retry-after-ms``, or ``Retry-After`` in seconds or as an HTTP date, from response
+    headers; None when absent or unreadable."""
     if headers is None:
         return None
     try:
         ms = headers.get("retry-after-ms")
         if ms is not None:
             return float(ms) / 1000.0
-        seconds = headers.get("retry-after")
-        if seconds is not None:
-            return float(seconds)
-    except (TypeError, ValueError):
+        value = headers.get("retry-after")
+    except (TypeError, ValueError, AttributeError):
         return None
-    return None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        pass
+    try:  # the HTTP-date form, e.g. "Wed, 21 Oct 2026 07:28:00 GMT" (RFC 9110, 10.2.3)
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())

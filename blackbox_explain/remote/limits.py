@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 
 
 @dataclass
 class RetryPolicy:
-    """Exponential backoff with jitter; a server's Retry-After wins when it asks for longer."""
+    """Exponential backoff with jitter; a server's Retry-After wins when it asks for longer.
+
+    A Retry-After is honoured in full up to ``max_retry_after`` seconds (``max_delay`` caps only
+    our own backoff); a server asking for longer ends the run with a clear error instead of a
+    retry that would come too early or a silent hour-long wait.
+    """
 
     max_retries: int = 6
     initial_delay: float = 0.5
     max_delay: float = 30.0
     jitter: float = 0.25
+    max_retry_after: float = 300.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Seconds before retry ``attempt``: the server's Retry-After when it gave one, else
@@ -23,7 +30,7 @@ class RetryPolicy:
         backoff = min(self.max_delay, self.initial_delay * 2**attempt)
         backoff *= 1.0 + self.jitter * (2 * rng.random() - 1)
         if retry_after is not None:
-            return min(self.max_delay, max(retry_after, 0.0))
+            return max(retry_after, 0.0)
         return max(backoff, 0.0)
 
 
@@ -51,6 +58,11 @@ class Usage:
     output_tokens: int = 0
     cost: float = 0.0
     failures: dict[str, int] = field(default_factory=dict)
+    #: the worst case of the requests in flight, held against the caps until they answer
+    in_flight: int = 0
+    reserved_tokens: int = 0
+    reserved_cost: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
 class RateLimiter:

@@ -21,14 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BudgetExhaustedError
+from ..errors import BudgetExhaustedError, InputError
 from ..scoring import CallableScorer
-from .failures import NotSent, RemoteError, TransientFailure
+from .failures import NotSent, RemoteError, TransientFailure, final_failure
 from .limits import Prices, RateLimiter, RetryPolicy, Usage
 from .session import SESSION_LOCK, Session
 
 Request = Callable[[str], Awaitable[tuple[Any, int, int]]]
 ResultSink = Callable[[str, np.ndarray], None]
+#: tokens a request's wrapping may add to its text (chat template, role markers, a default
+#: system prompt; SmolLM2's template adds 30), counted in each request's worst case
+REQUEST_OVERHEAD_TOKENS = 64
 
 
 class RemoteScorer(CallableScorer):
@@ -84,20 +87,81 @@ class RemoteScorer(CallableScorer):
         """Rough (input, output) tokens of one request, for dry runs and the rate limiter."""
         return self._estimate_tokens(text) + 8, int(getattr(self, "output_tokens_per_request", 1))
 
-    # -- budget
-    def _check_budget(self) -> None:
-        if self.max_cost is not None and self.usage.cost >= self.max_cost:
-            raise BudgetExhaustedError(
-                f"the money budget of {self.max_cost} is spent ({self.usage.cost:.4g}); "
-                "answers received so far are cached"
+    def request_bound(self, text: str, request: Request) -> tuple[int, int]:
+        """Worst-case ``(input, output)`` tokens of one request, reserved against
+        ``max_cost`` / ``max_total_tokens`` before it is sent: every UTF-8 byte of the text and
+        the system prompt a token (no tokenizer makes more), plus
+        ``REQUEST_OVERHEAD_TOKENS`` for the request's wrapping (chat template, role markers),
+        and the output at its ``max_tokens``."""
+        fixed = str(getattr(self, "system_prompt", None) or "")
+        tokens_in = len(text.encode("utf-8")) + len(fixed.encode("utf-8"))
+        return tokens_in + REQUEST_OVERHEAD_TOKENS, self.output_tokens_of(request)
+
+    def output_tokens_of(self, request: Request) -> int:
+        """The most output tokens ``request`` can be charged (its ``max_tokens``)."""
+        return int(getattr(self, "output_tokens_per_request", 1))
+
+    def check_policy(self) -> None:
+        """Clear errors for settings that cannot work, before any request is sent."""
+        limit = self.max_concurrency
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InputError(f"max_concurrency must be a whole number >= 1, got {limit!r}")
+        priced = self.prices.input_per_million > 0 or self.prices.output_per_million > 0
+        if self.max_cost is not None and not priced:
+            raise InputError(
+                f"max_cost={self.max_cost} needs prices (prices=Prices(input_per_million, "
+                "output_per_million), or --price-in / --price-out): without them every request "
+                "costs 0 and the cap could never stop anything"
             )
-        if self.max_total_tokens is not None:
-            spent = self.usage.input_tokens + self.usage.output_tokens
-            if spent >= self.max_total_tokens:
-                raise BudgetExhaustedError(
-                    f"the token budget of {self.max_total_tokens} is spent ({spent}); "
-                    "answers received so far are cached"
-                )
+
+    # -- budget: each request's worst case is reserved before it is sent, settled on its answer
+    def _fits(self, tokens: int, cost: float) -> bool:
+        usage = self.usage
+        if self.max_cost is not None and usage.cost + usage.reserved_cost + cost > self.max_cost:
+            return False
+        spent = usage.input_tokens + usage.output_tokens + usage.reserved_tokens
+        return self.max_total_tokens is None or spent + tokens <= self.max_total_tokens
+
+    async def _reserve(self, tokens: int, cost: float) -> None:
+        """Wait until the request's worst case fits the caps beside the requests in flight
+        (whose reservations shrink to their real cost as they answer); stop when it cannot."""
+        while True:
+            with self.usage.lock:
+                if self._fits(tokens, cost):
+                    self.usage.in_flight += 1
+                    self.usage.reserved_tokens += tokens
+                    self.usage.reserved_cost += cost
+                    return
+                waiting_on_others = self.usage.in_flight > 0
+            if not waiting_on_others:
+                self._stop_for_budget(tokens, cost)
+            await asyncio.sleep(0.005)
+
+    def _settle(self, tokens: int, cost: float, used: tuple[int, int] | None) -> None:
+        """Release a reservation; count the real usage of an answered request."""
+        with self.usage.lock:
+            self.usage.in_flight -= 1
+            self.usage.reserved_tokens -= tokens
+            self.usage.reserved_cost -= cost
+            if self.usage.in_flight == 0:  # no rounding residue left behind
+                self.usage.reserved_tokens, self.usage.reserved_cost = 0, 0.0
+            if used is not None:
+                self.usage.input_tokens += used[0]
+                self.usage.output_tokens += used[1]
+                self.usage.cost += self.prices.cost(*used)
+
+    def _stop_for_budget(self, tokens: int, cost: float) -> None:
+        usage = self.usage
+        if self.max_cost is not None and usage.cost + cost > self.max_cost:
+            raise BudgetExhaustedError(
+                f"the money budget of {self.max_cost} is spent ({usage.cost:.4g}; the next "
+                f"request could cost up to {cost:.4g}); answers received so far are cached"
+            )
+        spent = usage.input_tokens + usage.output_tokens
+        raise BudgetExhaustedError(
+            f"the token budget of {self.max_total_tokens} is spent ({spent}; the next request "
+            f"could take up to {tokens} tokens); answers received so far are cached"
+        )
 
     async def _open(self) -> None:
         """Create the resources requests need (an SDK client) inside the scorer's event loop;
@@ -131,33 +195,37 @@ class RemoteScorer(CallableScorer):
         while True:
             if stop.is_set():
                 raise NotSent()
-            self._check_budget()
-            await self.limiter.acquire(self._estimate_tokens(text))
+            tokens_in, tokens_out = self.request_bound(text, request)
+            worst_cost = self.prices.cost(tokens_in, tokens_out)
+            await self._reserve(tokens_in + tokens_out, worst_cost)
+            used: tuple[int, int] | None = None
             try:
+                if stop.is_set():
+                    raise NotSent()
+                await self.limiter.acquire(self._estimate_tokens(text))
                 self.usage.requests += 1
-                value, tokens_in, tokens_out = await request(text)
+                value, real_in, real_out = await request(text)
+                used = (int(real_in), int(real_out))
+                return value
             except TransientFailure as failure:
-                key = str(failure.status or "connection")
-                self.usage.failures[key] = self.usage.failures.get(key, 0) + 1
+                failure_count = str(failure.status or "connection")
+                self.usage.failures[failure_count] = self.usage.failures.get(failure_count, 0) + 1
                 if attempt >= self.retry.max_retries:
-                    kind = (
-                        "rate_limit"
-                        if failure.status == 429
-                        else ("connection" if failure.status is None else "server")
-                    )
+                    raise final_failure(failure, attempt) from failure
+                wait = self.retry.delay(attempt, failure.retry_after, self._rng)
+                if wait > self.retry.max_retry_after:
                     raise RemoteError(
-                        f"request failed after {attempt + 1} attempts ({kind}): {failure}",
+                        f"the server asked to wait {wait:.0f} s before retrying, more than "
+                        f"max_retry_after={self.retry.max_retry_after:.0f} s (RetryPolicy); "
+                        f"answers received so far are cached: {failure}",
                         failure.status,
-                        kind,
+                        "rate_limit" if failure.status == 429 else "server",
                     ) from failure
                 self.usage.retries += 1
-                await asyncio.sleep(self.retry.delay(attempt, failure.retry_after, self._rng))
-                attempt += 1
-                continue
-            self.usage.input_tokens += tokens_in
-            self.usage.output_tokens += tokens_out
-            self.usage.cost += self.prices.cost(tokens_in, tokens_out)
-            return value
+            finally:
+                self._settle(tokens_in + tokens_out, worst_cost, used)
+            await asyncio.sleep(wait)
+            attempt += 1
 
     async def agather(
         self, texts: Sequence[str], request: Request, on_result: ResultSink | None = None
@@ -205,6 +273,7 @@ class RemoteScorer(CallableScorer):
     def _submit(
         self, texts: Sequence[str], request: Request, on_result: ResultSink | None
     ) -> concurrent.futures.Future[dict[str, Any]]:
+        self.check_policy()
         with SESSION_LOCK:
             session = self.__dict__.get("_session")
             if session is None or session.loop.is_closed():

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from fake_api import KEY, FakeAPI, p_positive, token_logprob
+from fake_api import GENERATED, KEY, FakeAPI, p_positive, token_logprob
 
 import blackbox_explain as bbx
 from blackbox_explain.remote import Prices, RemoteError, RetryPolicy
@@ -156,14 +156,16 @@ def test_concurrency_is_bounded(api):
 
 
 def test_token_and_money_budgets_are_hard_stops(api, tmp_path):
-    scorer = chat(api, max_concurrency=1, prices=Prices(input_per_million=1e6), max_cost=40.0)
+    # each request reserves its worst case (~110 tokens for these texts) before it is sent
+    scorer = chat(api, max_concurrency=1, prices=Prices(input_per_million=1e6), max_cost=300.0)
     cache = bbx.MemoryCache()
     with pytest.raises(bbx.BudgetExhaustedError, match="money budget"):
         bbx.explain(scorer, TEXT, method="kernelshap", budget=100, cache=cache)
-    assert len(cache) >= 1 and scorer.usage.cost >= 40.0
-    tokens = chat(api, max_concurrency=1, max_total_tokens=50)
+    assert len(cache) >= 1 and 190 < scorer.usage.cost <= 300.0
+    tokens = chat(api, max_concurrency=1, max_total_tokens=500)
     with pytest.raises(bbx.BudgetExhaustedError, match="token budget"):
-        tokens.score([f"text {i}" for i in range(20)])
+        tokens.score([f"text {i}" for i in range(100)])
+    assert 400 < tokens.usage.input_tokens + tokens.usage.output_tokens <= 500
 
 
 def test_completions_score_a_fixed_target_and_the_greedy_answer(api):
@@ -178,7 +180,33 @@ def test_completions_score_a_fixed_target_and_the_greedy_answer(api):
     )
     np.testing.assert_allclose(exp.full_value, [expected])
     greedy = bbx.explain(base, "the food was", method="exact", budget=8)
-    assert greedy.meta["target"] == " great"
+    assert greedy.meta["target"] == GENERATED * base.max_tokens  # the fake never stops early
+
+
+@pytest.mark.parametrize("dialect", ["openai", "llama.cpp"])
+def test_completions_count_only_the_targets_tokens_and_never_ask_for_unlimited_text(api, dialect):
+    # llama-cpp-python reads max_tokens=0 as "no limit" and generates up to the context length;
+    # with echo, every server returns the generated tokens after the prompt's
+    api.dialect = dialect
+    base = OpenAICompletions("fake-base", base_url=api.url + "/v1", api_key=KEY, retry=FAST)
+    prompt = "the food was not"
+    exp = bbx.explain(base, prompt, target=" good", method="exact", budget=16)
+    np.testing.assert_allclose(exp.full_value, [token_logprob(prompt, " good")])
+    assert api.unlimited_generations == 0
+    assert {b["max_tokens"] for b in api.bodies} == {1}
+
+
+def test_a_server_ignoring_echo_and_logprobs_is_named_with_what_to_use_instead(api):
+    # transformers serve accepts echo and logprobs and silently ignores both
+    api.dialect = "transformers-serve"
+    base = OpenAICompletions("fake-base", base_url=api.url + "/v1", api_key=KEY, retry=FAST)
+    with pytest.raises(RemoteError) as caught:
+        bbx.explain(base, "the food was", target=" good", method="exact", budget=8)
+    message = str(caught.value)
+    assert "did not echo the prompt" in message and "returned no logprobs" in message
+    assert "OpenAIChat without labels" in message and "HTTP 400" not in message
+    with pytest.raises(RemoteError, match=r"no logprobs.*OpenAIChat without labels"):
+        chat(api).score([TEXT])
 
 
 def test_anthropic_messages_explained_by_label(api):
