@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from blackbox_explain.errors import InputError, UnknownNameError
-from blackbox_explain.scoring import CallableScorer
+from blackbox_explain.scoring import CallableScorer, is_deterministic
 
 SIMILARITIES = ("embedding", "exact", "label")
 
@@ -34,11 +34,22 @@ class Generator(Protocol):
 
 
 class FunctionGenerator:
-    """A generator from a plain callable ``fn(list[str]) -> list[str]``."""
+    """A generator from a plain callable ``fn(list[str]) -> list[str]``.
 
-    def __init__(self, fn: Callable[[list[str]], Sequence[str]], name: str | None = None) -> None:
+    ``deterministic=True`` says the function gives the same answer to the same prompt (greedy
+    decoding, a rule): the answer generated to be explained then serves as the full prompt's,
+    one call fewer.  By default it is not assumed.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[list[str]], Sequence[str]],
+        name: str | None = None,
+        deterministic: bool = False,
+    ) -> None:
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "function")
+        self.deterministic = deterministic
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         """The function's answers to ``prompts``."""
@@ -111,15 +122,22 @@ class GenerationSimilarity:
             raise UnknownNameError("similarity", self.similarity, SIMILARITIES)
         if self.similarity == "label" and not self.labels:
             raise InputError("similarity='label' needs labels=[...]")
-        original = target if target is not None else self.generator.generate([text])[0]
-        return SimilarityScorer(self, original)
+        if target is not None:
+            return SimilarityScorer(self, target)
+        return SimilarityScorer(self, self.generator.generate([text])[0], generated_for=text)
 
 
 class SimilarityScorer(CallableScorer):
     """Similarity of the generated answer to the original answer; one output, ``similarity``."""
 
-    def __init__(self, owner: GenerationSimilarity, original: str) -> None:
+    def __init__(
+        self, owner: GenerationSimilarity, original: str, generated_for: str | None = None
+    ) -> None:
         self.output_names = ["similarity"]
+        #: the prompt whose answer was generated to be explained (None: the target was given)
+        self.generated_for = generated_for
+        #: calls made before any coalition was asked: generating the answer to explain
+        self.binding_calls = 0 if generated_for is None else 1
         self.owner = owner
         self.scalarizer = f"generation similarity ({owner.similarity})"
         self.target = original
@@ -142,6 +160,14 @@ class SimilarityScorer(CallableScorer):
         return json.dumps(
             ["generation-similarity", base, self.owner.similarity, self.owner.labels, self.target]
         )
+
+    def known_answers(self) -> dict[str, np.ndarray]:
+        """The answer already paid for: the original prompt's row, when the generator is
+        deterministic (temperature 0, greedy), so the full prompt is not asked again."""
+        if self.generated_for is None or not is_deterministic(self.owner.generator):
+            return {}
+        row = self._similarities([self.generated_for], [self.target])
+        return {self.generated_for: np.asarray(row, dtype=np.float64).reshape(1)}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         model = self.owner._embedder()

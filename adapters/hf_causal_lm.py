@@ -59,6 +59,9 @@ class HFCausalLM(PlacedModel):
         training step, for a model built in memory).
     """
 
+    #: its answers are greedy (no sampling): the same prompt, the same answer
+    deterministic = True
+
     _share_prefix = True  # off after an architecture refused a shared prefix cache
 
     def __init__(

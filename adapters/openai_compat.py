@@ -310,8 +310,11 @@ class OpenAICompletions(_OpenAIBase):
         # keeps every setting, prefix included; it opens its own client on its first call
         bound = copy.copy(self)
         bound.target = target
+        #: the completion request that found the answer to explain counts against the budget
+        bound.binding_calls = 0
         if target is None:
             bound.target = bound.complete(text)
+            bound.binding_calls = 1
         if not bound.target:
             raise InputError("the target is empty; give target=")
         return bound

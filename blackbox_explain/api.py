@@ -187,6 +187,13 @@ class Explainer:
         game = CoalitionGame(
             scorer, segmentation, chosen_masker, budget, self.cache, self.batch_size, self.progress
         )
+        # the call that generated the answer to explain is paid for too: it counts against the
+        # budget, and a deterministic answer serves as the full prompt's
+        binding_calls = int(getattr(scorer, "binding_calls", 0))
+        known = scorer.known_answers() if hasattr(scorer, "known_answers") else {}
+        game.count_setup_calls(binding_calls, known)
+        method_budget = budget - binding_calls + len(known)
+        estimator.check_budget(len(segmentation), method_budget)
         check_seed(seed)
         seed_used = (
             seed
@@ -195,7 +202,7 @@ class Explainer:
         )
         rng = np.random.default_rng(seed_used)
         started = time.perf_counter()
-        result = estimator.estimate(game, budget, rng)
+        result = estimator.estimate(game, method_budget, rng)
         noise_meta: dict[str, Any] = {}
         if noise_samples:
             noise, noise_calls = _noise_floor(
@@ -218,6 +225,7 @@ class Explainer:
             "seed": seed_used,
             "budget": budget + noise_samples,
             "n_calls": stats.n_calls + noise_meta.get("noise_calls", 0),
+            "binding_calls": binding_calls,
             "n_cache_hits": stats.n_cache_hits,
             "n_batches": stats.n_batches,
             "n_coalitions": stats.n_coalitions,
@@ -269,7 +277,7 @@ class Explainer:
         generates = hasattr(self.model, "bind") and target is None and binding_generates(self.model)
         if generates:
             scorer: Any = UnboundModel(self.model)
-            note = "plus about 1 call to generate the answer to explain; cache state unknown"
+            note = "1 of the calls generates the answer to explain; cache state unknown"
         else:
             scorer, _ = bind_scorer(self.model, segmentation.text, target)
         game = PlanningGame(scorer, segmentation, get_masker(masker), budget, self.cache)
@@ -279,7 +287,7 @@ class Explainer:
         return DryRun(
             estimator.name,
             budget + noise_samples,
-            len(planned) + (1 if generates else 0) + noise_samples,
+            min(budget, len(planned) + (1 if generates else 0)) + noise_samples,
             game.stats.n_cache_hits,
             tokens_in,
             tokens_out,

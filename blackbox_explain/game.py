@@ -147,6 +147,13 @@ class CoalitionGame:
         unique = list(dict.fromkeys(self.texts(masks)))
         return len(unique) - len(self.cache.get_many(self._fingerprint, unique))
 
+    def count_setup_calls(self, calls: int, answers: dict[str, np.ndarray]) -> None:
+        """Count ``calls`` made before the game (generating the answer to explain) against its
+        budget, and cache the real answers they gave (e.g. the full prompt's)."""
+        self.stats.n_calls += calls
+        if answers:
+            self.cache.put_many(self._fingerprint, answers.items())
+
     # ------------------------------------------------------------------ the game
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         """Values of the coalitions ``masks`` (bool, shape ``(m, n_players)``) as ``(m, k)``."""

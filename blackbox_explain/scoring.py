@@ -113,6 +113,14 @@ def is_process_key(fingerprint: str) -> bool:
     return fingerprint.startswith(PROCESS_KEY_PREFIX)
 
 
+def is_deterministic(generator: object) -> bool:
+    """Whether a text generator gives the same answer to the same prompt: it says so
+    (``deterministic``), or it samples at temperature 0."""
+    if getattr(generator, "deterministic", False):
+        return True
+    return getattr(generator, "temperature", None) == 0
+
+
 def as_scorer(model: object) -> Scorer:
     """``model`` itself if it is a :class:`Scorer`; a plain callable is wrapped in ``FunctionScorer``."""
     if hasattr(model, "score") and hasattr(model, "output_names"):

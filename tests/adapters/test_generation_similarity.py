@@ -16,14 +16,40 @@ def rule_model(prompts):
 
 
 def test_label_similarity_explains_the_decision():
+    calls = []
+
+    def counted(prompts):
+        calls.extend(prompts)
+        return rule_model(prompts)
+
     model = GenerationSimilarity(
-        FunctionGenerator(rule_model), similarity="label", labels=["positive", "negative"]
+        FunctionGenerator(counted, deterministic=True),
+        similarity="label",
+        labels=["positive", "negative"],
     )
     exp = bbx.explain(model, "the food was good", method="exact", budget=16)
+    # the answer generated to be explained is the full prompt's: 16 calls in all, not 17
+    assert len(calls) == exp.meta["n_calls"] == 16
     assert exp.meta["target"] == "Positive."
     assert exp.full_value[0] == 1.0 and exp.base_value[0] == 0.0
     # only 'good' decides; exact Shapley gives it the whole difference
     np.testing.assert_allclose(exp.values[:, 0], [0, 0, 0, 1.0], atol=1e-12)
+
+
+def test_the_call_generating_the_answer_counts_against_the_budget():
+    calls = []
+
+    def sampled(prompts):
+        calls.extend(prompts)
+        return rule_model(prompts)
+
+    model = GenerationSimilarity(FunctionGenerator(sampled), similarity="exact")
+    exp = bbx.explain(model, "the food was good", method="kernelshap", budget=12)
+    # everything sent is counted, the prompt generated twice (a sample each time) included
+    assert len(calls) == exp.meta["n_calls"] <= 12 and exp.meta["binding_calls"] == 1
+    assert calls.count("the food was good") == 2
+    with pytest.raises(bbx.BudgetError, match="got 15"):  # 16 coalitions + 1 generation
+        bbx.explain(model, "the food was good", method="exact", budget=16)
 
 
 def test_exact_similarity_and_target():

@@ -179,8 +179,10 @@ def test_completions_score_a_fixed_target_and_the_greedy_answer(api):
         + token_logprob(prompt + " good at", " all")
     )
     np.testing.assert_allclose(exp.full_value, [expected])
-    greedy = bbx.explain(base, "the food was", method="exact", budget=8)
+    api.bodies.clear()
+    greedy = bbx.explain(base, "the food was", method="exact", budget=9)
     assert greedy.meta["target"] == GENERATED * base.max_tokens  # the fake never stops early
+    assert greedy.meta["n_calls"] == len(api.bodies) == 9  # the completion is counted too
 
 
 @pytest.mark.parametrize("dialect", ["openai", "llama.cpp"])
@@ -213,8 +215,9 @@ def test_anthropic_messages_explained_by_label(api):
     model = AnthropicMessages(
         "fake-claude", base_url=api.url, api_key=KEY, labels=["positive", "negative"], retry=FAST
     )
-    exp = bbx.explain(model, "good food and friendly staff", method="exact", budget=32)
-    assert exp.meta["target"] == "Positive."
+    # its default temperature samples: the answer to explain is one call, the full prompt another
+    exp = bbx.explain(model, "good food and friendly staff", method="exact", budget=33)
+    assert exp.meta["target"] == "Positive." and exp.meta["n_calls"] == len(api.bodies) == 33
     sent = {k.lower(): v for k, v in api.headers_seen[0].items()}
     assert KEY in (sent.get("x-api-key"), sent.get("authorization", "").removeprefix("Bearer "))
     # ...sent the way the SDK sends it, and nowhere else:
@@ -390,7 +393,7 @@ def test_the_scalarizer_used_is_recorded(api):
     gen = AnthropicMessages(
         "m", base_url=api.url, api_key=KEY, labels=["positive", "negative"], retry=FAST
     )
-    assert bbx.explain(gen, "good food", method="exact", budget=4).meta["scalarizer"] == (
+    assert bbx.explain(gen, "good food", method="exact", budget=5).meta["scalarizer"] == (
         "generation similarity (label)"
     )
 

@@ -93,3 +93,14 @@ def test_a_retry_after_beyond_the_ceiling_ends_the_run_clearly(api):
     with pytest.raises(RemoteError, match=r"asked to wait 3600 s.*max_retry_after=60"):
         scorer.score([TEXT])
     assert __import__("time").monotonic() - started < 5
+
+
+def test_the_budget_counts_the_request_that_generated_the_answer(api):
+    # text mode at temperature 0: the answer generated to be explained is the full prompt's,
+    # so budget 20 sends 20 requests (it sent 21 while n_calls said 20)
+    model = chat(api, labels=None)
+    exp = bbx.explain(
+        GenerationSimilarity(model, similarity="exact"), TEXT, method="kernelshap", budget=20
+    )
+    assert len(api.bodies) == exp.meta["n_calls"] == 20
+    assert exp.full_value[0] == 1.0
