@@ -290,6 +290,8 @@ class OpenAICompletions(_OpenAIBase):
         self.output_names = ["log p(target)"]
         self.scalarizer = "target log-prob (echo + logprobs)"
         self.output_tokens_per_request = 1  # max_tokens=1 (see _request)
+        #: calls made before any coalition: the completion that found the answer to explain
+        self.binding_calls = 0
 
     @property
     def fingerprint(self) -> str:
@@ -310,7 +312,6 @@ class OpenAICompletions(_OpenAIBase):
         # keeps every setting, prefix included; it opens its own client on its first call
         bound = copy.copy(self)
         bound.target = target
-        #: the completion request that found the answer to explain counts against the budget
         bound.binding_calls = 0
         if target is None:
             bound.target = bound.complete(text)
