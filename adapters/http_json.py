@@ -11,6 +11,7 @@ import numpy as np
 
 from blackbox_explain.errors import InputError
 from blackbox_explain.extras import require
+from blackbox_explain.redact import public_headers, redact_url, scrub, url_secrets
 from blackbox_explain.remote import RemoteError, RemoteScorer, TransientFailure, classify_status
 
 PLACEHOLDER = "{text}"
@@ -76,19 +77,26 @@ class HTTPJSON(RemoteScorer):
         self.output_names = list(output_names)
         self.headers = dict(headers or {})
         self.timeout = timeout
-        self.name = name or f"http-json:{url}"
+        self.name = name or f"http-json:{redact_url(url)}"
         self._api_key = api_key
 
     @property
     def fingerprint(self) -> str:
         """The cache key of this scorer's answers: all that changes them, never the API key."""
-        return json.dumps(
-            ["http-json", self.url, self.request_template, self.scores_path, self.output_names],
-            sort_keys=True,
-        )
+        key: list[Any] = [
+            "http-json",
+            redact_url(self.url),
+            self.request_template,
+            self.scores_path,
+            self.output_names,
+        ]
+        headers = public_headers(self.headers)
+        if headers:  # (absent otherwise: earlier caches keep their keys)
+            key.append(["headers", headers])
+        return json.dumps(key, sort_keys=True)
 
     def __repr__(self) -> str:
-        return f"HTTPJSON(url={self.url!r}, scores_path={self.scores_path!r})"
+        return f"HTTPJSON(url={redact_url(self.url)!r}, scores_path={self.scores_path!r})"
 
     async def _open(self) -> None:
         httpx = require("httpx", "api", "HTTP JSON endpoints")
@@ -107,17 +115,22 @@ class HTTPJSON(RemoteScorer):
         try:
             response = await self._client.post(self.url, json=fill(self.request_template, text))
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 400:
-            raise classify_status(response.status_code, response.text[:200], response.headers)
+            detail = scrub(str(exc), url_secrets(self.url))
+            raise TransientFailure(f"{type(exc).__name__}: {detail}") from exc
+        if response.status_code >= 400:  # a server may echo the URL, secrets and all
+            detail = scrub(response.text[:200], url_secrets(self.url))
+            raise classify_status(response.status_code, detail, response.headers)
         try:
             data = response.json()
         except ValueError as exc:
-            raise RemoteError(f"{self.url} did not answer JSON: {response.text[:120]!r}") from exc
+            raise RemoteError(
+                f"{redact_url(self.url)} did not answer JSON: "
+                f"{scrub(response.text[:120], url_secrets(self.url))!r}"
+            ) from exc
         scores = np.atleast_1d(np.asarray(extract(data, self.scores_path), dtype=np.float64))
         if scores.shape != (len(self.output_names),):
             raise InputError(
-                f"{self.url} returned {scores.shape[0]} scores at {self.scores_path!r}; "
+                f"{redact_url(self.url)} returned {scores.shape[0]} scores at {self.scores_path!r}; "
                 f"expected {len(self.output_names)} ({self.output_names})"
             )
         return scores, 0, 0

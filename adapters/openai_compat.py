@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from blackbox_explain.errors import InputError
 from blackbox_explain.extras import require
+from blackbox_explain.redact import redact_url
 from blackbox_explain.remote import (
     RemoteError,
     RemoteScorer,
@@ -104,14 +106,21 @@ class _OpenAIBase(RemoteScorer):
         sample = self.sample_index if self.temperature > 0 else None
         return [
             type(self).__name__,
-            self.base_url or "https://api.openai.com/v1",
+            redact_url(self.effective_base_url),
             self.model,
             self.temperature,
             sample,
         ]
 
+    @property
+    def effective_base_url(self) -> str:
+        """Where requests go: ``base_url``, else ``$OPENAI_BASE_URL`` (as the SDK reads it),
+        else OpenAI's API; part of the cache key."""
+        return self.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+        shown = None if self.base_url is None else redact_url(self.base_url)
+        return f"{type(self).__name__}(model={self.model!r}, base_url={shown!r})"
 
 
 class OpenAIChat(_OpenAIBase):
@@ -214,7 +223,7 @@ class OpenAIChat(_OpenAIBase):
         if not content:
             raise permanent_error(
                 None,
-                f"the server at {self.base_url or 'api.openai.com'} returned no logprobs for "
+                f"the server at {redact_url(self.effective_base_url)} returned no logprobs for "
                 f"model {self.model!r} (detected, not assumed); explain it through generated text "
                 "instead: OpenAIChat without labels, or GenerationSimilarity(similarity='label')",
                 "unsupported",
@@ -396,7 +405,7 @@ class OpenAICompletions(_OpenAIBase):
             missing.append("returned no logprobs (logprobs=0 ignored)")
         else:
             missing.append("returned no per-token log-probs of the prompt")
-        where = self.base_url or "api.openai.com"
+        where = redact_url(self.effective_base_url)
         return (
             f"the server at {where} {' and '.join(missing)} for model {self.model!r} (detected, "
             "not assumed), so it cannot score a fixed target; transformers serve, for one, "

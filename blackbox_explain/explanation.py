@@ -150,7 +150,7 @@ class Explanation:
             "values": self.values.tolist(),
             "base_value": self.base_value.tolist(),
             "full_value": self.full_value.tolist(),
-            "std": None if self.std is None else self.std.tolist(),
+            "std": None if self.std is None else jsonable(self.std),
             "meta": jsonable(self.meta),
         }
 
@@ -162,15 +162,24 @@ class Explanation:
     def from_dict(cls, data: dict[str, Any]) -> Explanation:
         if data.get("format") != FORMAT:
             raise InputError(f"not a blackbox-explain explanation (format={data.get('format')!r})")
-        if int(data.get("version", 0)) > FORMAT_VERSION:
+        version = data.get("version", 0)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InputError(f"a malformed explanation: version {version!r} is not a whole number")
+        if version > FORMAT_VERSION:
             raise InputError(
                 f"explanation format version {data['version']} is newer than this library "
                 f"supports ({FORMAT_VERSION}); upgrade blackbox-explain"
             )
         try:
-            return cls._from_fields(data)
+            explanation = cls._from_fields(data)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"a malformed explanation ({type(exc).__name__}: {exc})") from exc
+        for name in ("values", "base_value", "full_value"):
+            if not np.all(np.isfinite(getattr(explanation, name))):
+                raise InputError(f"a malformed explanation: {name} holds NaN or infinity")
+        if not isinstance(explanation.meta.get("method", ""), str):
+            raise InputError("a malformed explanation: meta['method'] is not text")
+        return explanation
 
     @classmethod
     def _from_fields(cls, data: dict[str, Any]) -> Explanation:
@@ -194,7 +203,7 @@ class Explanation:
     @classmethod
     def from_json(cls, text: str) -> Explanation:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
@@ -283,6 +292,10 @@ class Explanation:
             f"Explanation(method={self.meta.get('method')!r}, segments={len(self.segmentation)}, "
             f"outputs={self.output_names!r}, calls={self.meta.get('n_calls')})"
         )
+
+
+def _reject_constant(name: str) -> Any:
+    raise InputError(f"a malformed explanation: {name} is not a number JSON allows")
 
 
 def jsonable(value: Any) -> Any:

@@ -217,6 +217,7 @@ class Handler(BaseHTTPRequestHandler):
         return bearer == f"Bearer {KEY}" or self.headers.get("x-api-key") == KEY
 
     def _route(self, body: dict) -> None:
+        path = self.path.split("?", 1)[0]
         if not self._authorized():
             self._send(
                 401,
@@ -229,13 +230,13 @@ class Handler(BaseHTTPRequestHandler):
                 },
             )
             return
-        if self.path == "/v1/chat/completions":
+        if path == "/v1/chat/completions":
             self._chat(body)
-        elif self.path == "/v1/completions":
+        elif path == "/v1/completions":
             self._completions(body)
-        elif self.path == "/v1/messages":
+        elif path == "/v1/messages":
             self._messages(body)
-        elif self.path == "/score":
+        elif path == "/score":
             p = p_positive(body["inputs"])
             self._send(200, {"result": {"scores": [1 - p, p]}})
         else:

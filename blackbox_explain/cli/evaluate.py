@@ -60,6 +60,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """``blackbox-explain evaluate``: faithfulness of saved explanations on the explained model."""
     from ..maskers import masker_name
+    from ..render.text import printable
 
     explanations = Explanation.load_many(args.explanations)
     model = model_from_args(args)
@@ -95,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         text = exp.segmentation.text
         shown = text if len(text) <= 60 else text[:57] + "..."
         method = exp.meta.get("method", "?")
-        print(f"#{number} {shown!r} ({method}, {len(exp.segmentation)} segments)")
+        about = printable(f"{shown!r} ({method}, {len(exp.segmentation)} segments)")
+        print(f"#{number} {about}")
         if args.dry_run:
             print(explainer.plan_evaluation(exp, **options))
             continue

@@ -19,14 +19,19 @@ def render_terminal(
     j = exp.output_index(output)
     values = exp.values[:, j]
     scale = float(np.abs(values).max()) or 1.0
-    labels = [_printable(label) for label in exp.segmentation.labels()]
+    labels = [printable(label) for label in exp.segmentation.labels()]
     label_width = min(max((len(s) for s in labels), default=1), 24)
     meta = exp.meta
     lines = [
-        f"{meta.get('method', '?')} explanation of {exp.output_names[j]!r}: "
-        f"full {exp.full_value[j]:.4g}, empty {exp.base_value[j]:.4g}, "
-        f"{meta.get('n_calls', '?')} calls"
-        + (f" (+{meta['n_cache_hits']} cached)" if meta.get("n_cache_hits") else "")
+        f"{printable(str(meta.get('method', '?')))} explanation of "
+        f"{printable(repr(exp.output_names[j]))}: "
+        f"full {significant(exp.full_value[j])}, empty {significant(exp.base_value[j])}, "
+        f"{printable(str(meta.get('n_calls', '?')))} calls"
+        + (
+            f" (+{meta['n_cache_hits']} cached)"
+            if isinstance(meta.get("n_cache_hits"), int) and meta["n_cache_hits"]
+            else ""
+        )
     ]
     for i, label in enumerate(labels):
         v = float(values[i])
@@ -38,10 +43,20 @@ def render_terminal(
         below = exp.meta.get("below_noise")
         if below and i in below[j]:
             bar += "  (within noise)"
-        lines.append(f"  {label[:24]:<{label_width}} {v:+.4f}{err:<9} {bar}")
+        shown = f"{v:+.4f}" if scale >= 1e-3 else f"{v:+.3e}"  # small outputs keep their digits
+        lines.append(f"  {label[:24]:<{label_width}} {shown}{err:<9} {bar}")
     return "\n".join(lines)
 
 
-def _printable(text: str) -> str:
+def significant(value: float, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits, never rounded to a bare 0: a label
+    probability of 3e-4 shows as ``0.0003``, and 1.2e-7 as ``1.2e-07``."""
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    return f"{value:.{digits}g}"
+
+
+def printable(text: str) -> str:
     """Control characters (newlines, escapes) shown escaped so they cannot drive the terminal."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -104,3 +104,97 @@ def test_the_budget_counts_the_request_that_generated_the_answer(api):
     )
     assert len(api.bodies) == exp.meta["n_calls"] == 20
     assert exp.full_value[0] == 1.0
+
+
+def test_cache_keys_name_everything_that_changes_an_answer(api, monkeypatch):
+    from blackbox_explain.adapters import (
+        HTTPJSON,
+        AnthropicMessages,
+        FunctionGenerator,
+        OpenAICompletions,
+    )
+
+    # the embedding model of a generation-similarity scorer
+    generator = chat(api, labels=None)
+    answer = "Positive."
+
+    class Embedder:
+        def __init__(self, fingerprint):
+            self.fingerprint = fingerprint
+
+    keys = {
+        GenerationSimilarity(generator, embedder=e).bind(TEXT, answer).fingerprint
+        for e in (None, Embedder("e5-small"), Embedder("e5-large"))
+    }
+    assert len(keys) == 3 and None not in keys
+    bare = GenerationSimilarity(generator, embedder=object()).bind(TEXT, answer)
+    assert bare.fingerprint is None  # no stable identity: cached for this process only
+    exact = GenerationSimilarity(generator, similarity="exact", embedder=Embedder("x"))
+    assert (
+        exact.bind(TEXT, answer).fingerprint
+        == GenerationSimilarity(generator, similarity="exact").bind(TEXT, answer).fingerprint
+    )
+    assert FunctionGenerator(str.upper) is not None
+    # the base URL the SDK really uses when it comes from the environment
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    default = OpenAIChat("m", api_key=KEY, labels=["a"]).fingerprint
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert OpenAIChat("m", api_key=KEY, labels=["a"]).fingerprint != default
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    claude = AnthropicMessages("c", api_key=KEY).fingerprint
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    assert AnthropicMessages("c", api_key=KEY).fingerprint != claude
+
+    # HTTP JSON headers: all but the secret-bearing ones
+    def endpoint(headers):
+        return HTTPJSON(
+            api.url + "/score", {"inputs": "{text}"}, "result.scores", ["n", "p"], headers=headers
+        )
+
+    plain = endpoint({}).fingerprint
+    assert endpoint({"X-Model-Version": "2"}).fingerprint != plain
+    assert (
+        endpoint({"X-Model-Version": "2"}).fingerprint
+        != endpoint({"X-Model-Version": "3"}).fingerprint
+    )
+    assert endpoint({"Authorization": "Bearer s3cr3t"}).fingerprint == plain
+    assert "s3cr3t" not in endpoint({"X-Api-Key": "s3cr3t", "X-Model-Version": "2"}).fingerprint
+    # OpenAICompletions.bind keeps the prefix
+    base = OpenAICompletions("m", base_url=api.url + "/v1", api_key=KEY, prefix="Q: ")
+    bound = base.bind("prompt", " answer")
+    assert bound.prefix == "Q: "
+    assert (
+        bound.fingerprint
+        != OpenAICompletions("m", base_url=api.url + "/v1", api_key=KEY)
+        .bind("prompt", " answer")
+        .fingerprint
+    )
+
+
+def test_a_secret_in_an_endpoint_url_appears_nowhere(api, tmp_path):
+    from blackbox_explain.adapters import HTTPJSON
+
+    secret = "k-9f8e7d6c5b4a"
+    url = f"{api.url}/score?model=m1&api_key={secret}&sig={secret}"
+    model = HTTPJSON(
+        url, {"inputs": "{text}"}, "result.scores", ["negative", "positive"], api_key=KEY
+    )
+    cache = tmp_path / "answers.sqlite"
+    exp = bbx.explain(model, "good food", method="exact", budget=4, cache=cache)
+    shown = [
+        model.name,
+        repr(model),
+        model.fingerprint,
+        exp.to_json(),
+        exp.to_html(),
+        exp.to_text(),
+    ]
+    assert all(secret not in s for s in shown)
+    assert "model=m1" in model.name and "api_key=REDACTED" in model.name
+    assert secret.encode() not in cache.read_bytes()
+    broken = HTTPJSON(
+        url.replace("/score", "/nowhere"), {"inputs": "{text}"}, "x", ["a"], api_key=KEY
+    )
+    with pytest.raises(RemoteError) as caught:
+        broken.score(["good"])
+    assert secret not in str(caught.value)
