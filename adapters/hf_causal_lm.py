@@ -10,6 +10,7 @@ candidate continuations (log-probs or normalised probabilities).
 
 from __future__ import annotations
 
+import inspect
 import json
 import warnings
 from collections.abc import Sequence
@@ -305,7 +306,7 @@ class HFCausalLM(PlacedModel):
                     input_ids=input_ids.to(self.device),
                     attention_mask=mask.to(self.device),
                     position_ids=positions.to(self.device),
-                    past_key_values=cache,
+                    **self._cache_keyword(cache),
                     use_cache=cache is not None,
                     logits_to_keep=keep,
                 ).logits.float()
@@ -327,12 +328,21 @@ class HFCausalLM(PlacedModel):
         picked = logprobs.gather(2, index.expand(len(chunk), n_tail, 1)).squeeze(2)
         return picked.cpu().numpy()
 
+    def _cache_keyword(self, cache: Any) -> dict[str, Any]:
+        """The key-value cache as the model's forward takes it: ``cache`` from transformers 5.25
+        on (``past_key_values`` is deprecated there, its removal announced for 5.40), else
+        ``past_key_values`` (older releases)."""
+        if cache is None:
+            return {}
+        parameters = inspect.signature(type(self.model).forward).parameters
+        return {"cache" if "cache" in parameters else "past_key_values": cache}
+
     def _shared_cache(self, prefix: list[int], batch: int) -> Any:
         """Keys and values of ``prefix``, run once and repeated for a batch of ``batch``."""
         torch = torch_module()
         cache = transformers_module().DynamicCache(config=self.model.config)
         ids = torch.tensor([prefix], device=self.device)
-        self.model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        self.model(input_ids=ids, **self._cache_keyword(cache), use_cache=True, logits_to_keep=1)
         cache.batch_repeat_interleave(batch)
         return cache
 

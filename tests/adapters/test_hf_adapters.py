@@ -321,3 +321,24 @@ def test_a_prompt_longer_than_the_context_is_named_before_any_call(tmp_path):
     assert len(generating.prompt_ids(near_end)) + len(answer) <= 32
     exp = bbx.explain(generating, "good movie", method="exact", budget=4)
     assert np.isfinite(exp.values).all()
+
+
+def test_the_key_value_cache_goes_by_the_current_argument_and_older_releases_still_work(
+    llama_dir,
+):
+    # transformers 5.25 deprecates past_key_values (removal announced for 5.40): no warning now
+    import warnings
+
+    lm = HFCausalLM.from_pretrained(llama_dir, system_prompt=SYSTEM, batch_size=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        got = lm.bind(PROMPTS[0], " paris").score(PROMPTS)
+    assert lm._share_prefix and np.all(np.isfinite(got))
+
+    class OlderModel:  # a forward of the releases before the `cache` argument
+        def forward(self, input_ids=None, past_key_values=None, use_cache=None):
+            return None
+
+    lm.model = OlderModel()
+    assert list(lm._cache_keyword(object())) == ["past_key_values"]
+    assert lm._cache_keyword(None) == {}
