@@ -283,6 +283,9 @@ class Explainer:
         game = PlanningGame(scorer, segmentation, get_masker(masker), budget, self.cache)
         estimator.planning_stand_in().estimate(game, budget, np.random.default_rng(seed))
         planned = getattr(game, "planned", [])
+        adapts = estimator.adapts_to_answers(len(segmentation), budget)
+        if adapts:  # the answers decide: the whole budget bounds the calls
+            planned = planned + [segmentation.text] * max(0, budget - len(planned))
         tokens_in, tokens_out, cost = estimate_cost(remote_scorer_of(scorer), planned)
         return DryRun(
             estimator.name,
@@ -292,7 +295,7 @@ class Explainer:
             tokens_in,
             tokens_out,
             cost,
-            estimator.name not in ADAPTIVE_METHODS and not generates,
+            estimator.name not in ADAPTIVE_METHODS and not generates and not adapts,
             note,
         )
 

@@ -47,6 +47,11 @@ class Estimator(ABC):
         zeros would make an adaptive method stop early and understate its calls."""
         return self
 
+    def adapts_to_answers(self, n_players: int, budget: int) -> bool:
+        """Whether the coalitions asked (and so their number) depend on the answers for this
+        many players and this budget: a dry run is then a bound, never exact."""
+        return False
+
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters (recorded in the explanation's ``meta``)."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}

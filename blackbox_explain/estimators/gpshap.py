@@ -150,6 +150,13 @@ class GPSHAP(Estimator):
             return self._estimate_balanced(game, budget, rng)
         return self._estimate_on_plan(game, plan_coalitions(n, budget - 2, rng), rng)
 
+    def adapts_to_answers(self, n_players: int, budget: int) -> bool:
+        """The balanced design asks the ends and every singleton and leave-one-out, then, unless
+        some segment is inert (the kernel design instead), balanced halves: its calls depend on
+        the answers."""
+        exact = n_players <= MAX_ENUMERATION_PLAYERS and budget >= 2**n_players
+        return not exact and self._balanced(n_players, budget)
+
     def _balanced(self, n: int, budget: int) -> bool:
         if self.design == "kernel" or n < 4 or budget < 2 * n + 2:
             return False
