@@ -51,3 +51,31 @@ def test_small_outputs_keep_their_significant_digits():
     assert "+1.100e-05" in shown and "+0.0000" not in shown
     values = small_probabilities().values[:, 0]
     np.testing.assert_allclose(values, [5e-6, 8e-6, 1.1e-5], rtol=1e-6)
+
+
+def test_every_sampled_estimate_has_a_standard_error_or_says_it_has_none():
+    from blackbox_explain.adapters import FunctionScorer as Scorer
+
+    def model(texts):
+        return [[len(t) + 2.0 * ("b" in t and "c" in t)] for t in texts]
+
+    scorer = Scorer(model, ["out"], fingerprint="std-test")
+    text = "a b c d e f g h i j k l"
+    banzhaf = bbx.explain(scorer, text, method="banzhaf", budget=64, regression=True)
+    assert banzhaf.std is not None and np.all(np.isfinite(banzhaf.std))
+    assert np.all(banzhaf.std[[1, 2]] > 0)  # the interacting words vary across resamples
+    # a sparse search with no calls left for its fallback: a fit whose error is not estimated
+    sparse = bbx.explain(scorer, text, method="sparse", budget=20)
+    assert sparse.meta["fallback"] is None  # one call left: too few for its fallback
+    assert sparse.std is not None and np.all(np.isnan(sparse.std))
+    assert "not estimated" in sparse.meta["std_note"]
+    assert "no standard errors" in sparse.to_text()
+    assert "± n/a" in sparse.to_html()
+    loaded = bbx.Explanation.from_json(sparse.to_json())
+    assert np.all(np.isnan(loaded.std)) and loaded.meta["std_note"] == sparse.meta["std_note"]
+    for method in ("shap.partition", "lime.text"):
+        pytest.importorskip(method.split(".")[0])
+        exp = bbx.explain(scorer, text, method=method, budget=64)
+        assert exp.std is not None and np.all(np.isnan(exp.std)) and exp.meta["std_note"]
+        assert "no standard errors" in exp.to_text() and "± n/a" in exp.to_html()
+        assert "standard errors" in exp.to_html()  # the provenance row says why

@@ -7,7 +7,7 @@ import numpy as np
 from ..game import Game
 from .base import Estimate, Estimator, base_and_full
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, banzhaf_from_table
-from .sampling import DistinctMasks
+from .sampling import DistinctMasks, bootstrap_std
 from .wls import solve_wls
 
 
@@ -56,8 +56,14 @@ class Banzhaf(Estimator):
         table = game(masks)
         X, y = masks[sampled], table[sampled]
         if self.regression:
-            coef, _ = solve_wls(X, y, np.ones(len(X)), intercept=True)
-            return Estimate(coef, base, full, None, {"exact": False, "n_samples": len(X)})
+
+            def fit(counts: np.ndarray) -> np.ndarray:
+                coef, _ = solve_wls(X, y, counts.astype(np.float64), intercept=True)
+                return coef
+
+            coef = fit(np.ones(len(X)))
+            std = bootstrap_std(rng, len(X), fit) if len(X) > 2 else np.full(coef.shape, np.nan)
+            return Estimate(coef, base, full, std, {"exact": False, "n_samples": len(X)})
         values = np.zeros((n, y.shape[1]))
         std = np.zeros((n, y.shape[1]))
         for i in range(n):

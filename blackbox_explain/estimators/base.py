@@ -87,3 +87,9 @@ def base_and_full(game: Game) -> tuple[np.ndarray, np.ndarray]:
     """``v(empty)`` and ``v(all)``."""
     values = game(extremes(game.n_players))
     return values[0], values[1]
+
+
+def without_standard_error(values: np.ndarray, reason: str) -> tuple[np.ndarray, dict[str, str]]:
+    """For a sampled estimate whose method gives no standard error: NaN standard errors (never
+    None, which means exact) and ``std_note`` saying why, shown by every view."""
+    return np.full(np.shape(values), np.nan), {"std_note": reason}

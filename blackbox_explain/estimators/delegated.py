@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..extras import require
 from ..game import Game
 from ..interop import LIME_SENTINEL, lime_text_reader, shap_text_masker
-from .base import Estimate, Estimator, base_and_full
+from .base import Estimate, Estimator, base_and_full, without_standard_error
 
 
 def _texts_game(game: Game) -> tuple[Any, Any, Any]:
@@ -66,7 +66,10 @@ class ShapPartition(Estimator):
         if values.ndim == 1:
             values = values[:, None]
         shap_base = np.asarray(result.base_values[0], dtype=np.float64).reshape(-1)
-        return Estimate(values, base, full, None, {"shap_base_value": shap_base.tolist()})
+        std, note = without_standard_error(
+            values, "shap's Partition explainer reports none (Owen values on its own clustering)"
+        )
+        return Estimate(values, base, full, std, {"shap_base_value": shap_base.tolist(), **note})
 
 
 class LimeText(Estimator):
@@ -115,6 +118,6 @@ class LimeText(Estimator):
         for j in range(k):
             for feature, weight in exp.local_exp[j]:
                 values[starts[positions[feature]], j] = weight
-        return Estimate(
-            values, base, full, None, {"intercept": [float(exp.intercept[j]) for j in range(k)]}
-        )
+        std, note = without_standard_error(values, "lime's text explainer reports none")
+        intercept = [float(exp.intercept[j]) for j in range(k)]
+        return Estimate(values, base, full, std, {"intercept": intercept, **note})

@@ -49,7 +49,7 @@ import numpy as np
 
 from ..errors import InputError, TooManySegmentsError
 from ..game import Game
-from .base import Estimate, Estimator
+from .base import Estimate, Estimator, without_standard_error
 from .enumeration import masks_to_ids, shapley_from_table
 from .kernelshap import size_weights
 from .wls import solve_wls
@@ -213,12 +213,16 @@ class SparseShapley(Estimator):
         if remaining < fallback.min_budget(n):
             # no budget left for the fallback: a regression on the answers there are
             values = _kernel_fit(answers, base, full)
+            std, note = without_standard_error(
+                values, "a KernelSHAP fit of the group tests' answers, whose error is not estimated"
+            )
             info.update(
                 fallback=None,
                 note=f"not sparse, and the {remaining} calls left are "
                 f"too few for {self.fallback!r}: a KernelSHAP fit of {len(answers)} answers",
+                **note,
             )
-            return Estimate(values, base, full, None, info)
+            return Estimate(values, base, full, std, info)
         # the coalitions asked so far are in the game's cache: asking them again is free, so
         # the fallback's `remaining` distinct coalitions keep the total within `budget`
         result = fallback.estimate(game, remaining, rng)

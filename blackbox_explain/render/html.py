@@ -87,7 +87,7 @@ def _heatmap(exp: Explanation, values: np.ndarray, std: np.ndarray | None) -> st
     labels = exp.segmentation.names
     out = [_esc(gaps[0])]
     for i, seg in enumerate(exp.segments):
-        tip = f"{values[i]:+.4g}" + ("" if std is None else f" ± {std[i]:.2g}")
+        tip = f"{values[i]:+.4g}" + plus_minus(std, i)
         if labels is not None:
             tip = f"{labels[i]}: {tip}"
         out.append(
@@ -98,6 +98,14 @@ def _heatmap(exp: Explanation, values: np.ndarray, std: np.ndarray | None) -> st
     return "".join(out)
 
 
+def plus_minus(std: np.ndarray | None, i: int) -> str:
+    """`` ± 0.012`` for a standard error, `` ± n/a`` where the method gives none, nothing when
+    the values are exact (``std`` None)."""
+    if std is None:
+        return ""
+    return " ± n/a" if not np.isfinite(std[i]) else f" ± {std[i]:.2g}"
+
+
 def _top_table(exp: Explanation, values: np.ndarray, std: np.ndarray | None, k: int = 10) -> str:
     order = np.argsort(-np.abs(values), kind="stable")[:k]
     scale = float(np.abs(values).max()) or 1.0
@@ -105,7 +113,7 @@ def _top_table(exp: Explanation, values: np.ndarray, std: np.ndarray | None, k: 
     rows = ["<table><tr><th>segment</th><th>value</th><th></th></tr>"]
     for i in order:
         v = float(values[i])
-        err = "" if std is None else f" ± {std[i]:.2g}"
+        err = plus_minus(std, i)
         width = int(120 * abs(v) / scale)
         rows.append(
             f"<tr><td>{_esc(labels[i])}</td><td>{v:+.4g}{_esc(err)}</td>"
@@ -149,6 +157,7 @@ PROVENANCE_KEYS = [
     ("masker", "masker"),
     ("granularity", "segments"),
     ("efficient", "values sum to full - empty"),
+    ("std_note", "standard errors"),
 ]
 
 

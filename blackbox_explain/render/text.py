@@ -33,13 +33,16 @@ def render_terminal(
             else ""
         )
     ]
+    if exp.std is not None and not np.all(np.isfinite(exp.std[:, j])):
+        note = meta.get("std_note", "the method gives none")
+        lines.append(f"  (no standard errors: {printable(str(note))})")
     for i, label in enumerate(labels):
         v = float(values[i])
         n = round(width * abs(v) / scale)
         bar = ("+" if v >= 0 else "-") * n
         if color and n:
             bar = (_RED if v >= 0 else _BLUE) + bar + _RESET
-        err = "" if exp.std is None else f" ±{exp.std[i, j]:.2g}"
+        err = "" if exp.std is None or not np.isfinite(exp.std[i, j]) else f" ±{exp.std[i, j]:.2g}"
         below = exp.meta.get("below_noise")
         if below and i in below[j]:
             bar += "  (within noise)"
