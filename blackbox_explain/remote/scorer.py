@@ -299,6 +299,24 @@ class RemoteScorer(CallableScorer):
         unique = list(dict.fromkeys(texts))
         if not unique:
             return {}
+        # a server's first answer goes alone: one that cannot answer what is asked (no
+        # log-probs, no echo, a wrong path) is found out for the price of one request
+        first: dict[str, Any] = {}
+        checked: set[str] = self.__dict__.setdefault("_answers_checked", set())
+        kind = getattr(request, "__name__", "request")  # scoring and generating apart
+        if kind not in checked and len(unique) > 1:
+            first = await self._gather_unique(unique[:1], request, on_result, {})
+            checked.add(kind)
+            unique = unique[1:]
+        return {**first, **await self._gather_unique(unique, request, on_result, first)}
+
+    async def _gather_unique(
+        self,
+        unique: list[str],
+        request: Request,
+        on_result: ResultSink | None,
+        earlier: dict[str, Any],
+    ) -> dict[str, Any]:
         semaphore = asyncio.Semaphore(self.max_concurrency)
         stop = asyncio.Event()
         tasks = [
@@ -309,7 +327,7 @@ class RemoteScorer(CallableScorer):
         finally:
             stop.set()  # after a final failure (or a cancel), send nothing new
             await asyncio.wait(tasks)  # let requests in flight finish
-        results: dict[str, Any] = {}
+        results: dict[str, Any] = dict(earlier)
         failure: BaseException | None = None
         for text, task in zip(unique, tasks, strict=True):
             exc = task.exception()
@@ -328,7 +346,7 @@ class RemoteScorer(CallableScorer):
                     t: v for t, v in results.items() if isinstance(v, str)
                 }
             raise failure
-        return results
+        return {t: results[t] for t in unique}
 
     async def ascore(self, texts: Sequence[str]) -> np.ndarray:
         """Async :meth:`score`: the answers for ``texts`` as an ``(n_texts, n_outputs)`` array."""

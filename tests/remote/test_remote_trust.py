@@ -198,3 +198,16 @@ def test_a_secret_in_an_endpoint_url_appears_nowhere(api, tmp_path):
     with pytest.raises(RemoteError) as caught:
         broken.score(["good"])
     assert secret not in str(caught.value)
+
+
+def test_a_server_that_cannot_answer_costs_one_request(api):
+    # the first answer goes alone: a server without log-probs is found out before the others
+    # are sent (before: all 8 in flight were paid for)
+    api.drop_logprobs = True
+    scorer = chat(api, max_concurrency=8)
+    with pytest.raises(RemoteError, match="no logprobs"):
+        scorer.score([f"{TEXT} {i}" for i in range(10)])
+    assert len(api.bodies) == 1
+    api.drop_logprobs = False
+    scorer.score([f"{TEXT} again {i}" for i in range(10)])
+    assert len(api.bodies) == 11  # checked once it has answered: the rest fan out
