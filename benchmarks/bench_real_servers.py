@@ -188,7 +188,7 @@ def transformers_serve_section() -> list[str]:
             bbx.explain(base, "The capital of France is", target=" Paris", budget=32)
         except bbx.BlackboxExplainError as exc:
             lines.append(f"- completions target: {base.usage.requests} request, then: {exc}")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def main() -> None:
