@@ -409,6 +409,22 @@ class Handler(BaseHTTPRequestHandler):
         )
 
 
+def fast_retries():
+    """A retry policy that keeps the tests quick."""
+    from blackbox_explain.remote import RetryPolicy
+
+    return RetryPolicy(max_retries=3, initial_delay=0.01, max_delay=0.2)
+
+
+def chat(server: FakeAPI, **options: object):
+    """An OpenAIChat on the fake server, in label mode unless ``labels=None`` is given."""
+    from blackbox_explain.adapters import OpenAIChat
+
+    options.setdefault("retry", fast_retries())
+    options.setdefault("labels", ["positive", "negative"])
+    return OpenAIChat("fake-gpt", base_url=server.url + "/v1", api_key=KEY, **options)
+
+
 if __name__ == "__main__":  # serve from another process: python tests/fake_api.py DELAY
     import sys
 

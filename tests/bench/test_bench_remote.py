@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from fake_api import KEY, FakeAPI
+from fake_api import KEY, chat
 
 import blackbox_explain as bbx
 from blackbox_explain.bench import AnswerStore, SummedOutputs, plan_bench, run_bench
@@ -17,28 +17,11 @@ from blackbox_explain.remote import RemoteError, RetryPolicy
 
 pytest.importorskip("openai")
 
-from blackbox_explain.adapters import OpenAIChat, OpenAICompletions
+from blackbox_explain.adapters import OpenAICompletions
 
 FAST = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.05)
 TEXTS = ["The food was not good.", "I loved this film and the cast."]  # 6 and 8 segments
 GRID = {"methods": ["auto", "kernelshap"], "budgets": [8, 16], "seeds": 1}
-
-
-@pytest.fixture
-def api():
-    with FakeAPI() as server:
-        yield server
-
-
-def chat(api, **options):
-    return OpenAIChat(
-        "fake-gpt",
-        base_url=api.url + "/v1",
-        api_key=KEY,
-        labels=["positive", "negative"],
-        retry=FAST,
-        **options,
-    )
 
 
 def sent(api) -> list[str]:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from fake_api import GENERATED, KEY, FakeAPI, p_positive, token_logprob
+from fake_api import GENERATED, KEY, chat, p_positive, token_logprob
 
 import blackbox_explain as bbx
 from blackbox_explain.remote import Prices, RemoteError, RetryPolicy
@@ -24,23 +24,6 @@ from blackbox_explain.adapters import (
 
 TEXT = "The food was good but the staff were rude"
 FAST = RetryPolicy(max_retries=3, initial_delay=0.01, max_delay=0.2)
-
-
-@pytest.fixture
-def api():
-    with FakeAPI() as server:
-        yield server
-
-
-def chat(api, **options):
-    options.setdefault("retry", FAST)
-    return OpenAIChat(
-        "fake-gpt",
-        base_url=api.url + "/v1",
-        api_key=KEY,
-        labels=["positive", "negative"],
-        **options,
-    )
 
 
 def test_label_probabilities_and_the_mass_outside_top_k(api):

@@ -9,25 +9,13 @@ from blackbox_explain.adapters import (
     GenerationSimilarity,
     OpenAIChat,
 )
-from fake_api import KEY, FakeAPI
+from fake_api import KEY, chat
 
 import blackbox_explain as bbx
 from blackbox_explain.remote import Prices, RemoteError, RetryPolicy
 
 TEXT = "The food was good but the staff were rude"
 FAST = RetryPolicy(max_retries=3, initial_delay=0.01, max_delay=0.2)
-
-
-@pytest.fixture
-def api():
-    with FakeAPI() as server:
-        yield server
-
-
-def chat(api, **options):
-    options.setdefault("retry", FAST)
-    options.setdefault("labels", ["positive", "negative"])
-    return OpenAIChat("fake-gpt", base_url=api.url + "/v1", api_key=KEY, **options)
 
 
 def test_a_failed_request_leaves_no_placeholder_in_the_cache(api, tmp_path):
