@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import copy
 import random
+import threading
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -170,15 +172,42 @@ class RemoteScorer(CallableScorer):
     async def _close(self) -> None:
         """Release what :meth:`_open` created (see :meth:`close`)."""
 
+    def _shared_pool(self) -> threading.BoundedSemaphore:
+        """The ``max_concurrency`` request slots, shared with every copy made from now on."""
+        pool = self.__dict__.get("_pool")
+        if pool is None:
+            with SESSION_LOCK:
+                pool = self.__dict__.setdefault(
+                    "_pool", threading.BoundedSemaphore(max(1, int(self.max_concurrency)))
+                )
+        return pool
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, stop: asyncio.Event) -> AsyncIterator[None]:
+        """One of ``max_concurrency`` request slots, shared by every call of this scorer and of
+        its copies (a bound scorer, a sample twin), from any thread: many explanations in
+        flight at once still keep at most ``max_concurrency`` requests open."""
+        pool = self._shared_pool()
+        acquired = False
+        while not stop.is_set():  # once stopped, the request is not sent (see _attempts)
+            if pool.acquire(blocking=False):
+                acquired = True
+                break
+            await asyncio.sleep(0.002)
+        try:
+            yield
+        finally:
+            if acquired:
+                pool.release()
+
     async def _one(
         self,
         text: str,
-        semaphore: asyncio.Semaphore,
         request: Request,
         stop: asyncio.Event,
         on_result: ResultSink | None = None,
     ) -> Any:
-        async with semaphore:
+        async with self._slot(stop):
             try:
                 value = await self._attempts(text, request, stop)
                 if on_result is not None and isinstance(value, np.ndarray):
@@ -265,6 +294,8 @@ class RemoteScorer(CallableScorer):
         self.close()
 
     def __copy__(self) -> RemoteScorer:
+        self.check_policy()
+        self._shared_pool()  # the copy shares the request slots (one max_concurrency for all)
         twin = type(self).__new__(type(self))
         twin.__dict__.update(self.__dict__)
         twin.__dict__.pop("_session", None)  # its own client, opened on its first call
@@ -317,11 +348,8 @@ class RemoteScorer(CallableScorer):
         on_result: ResultSink | None,
         earlier: dict[str, Any],
     ) -> dict[str, Any]:
-        semaphore = asyncio.Semaphore(self.max_concurrency)
         stop = asyncio.Event()
-        tasks = [
-            asyncio.ensure_future(self._one(t, semaphore, request, stop, on_result)) for t in unique
-        ]
+        tasks = [asyncio.ensure_future(self._one(t, request, stop, on_result)) for t in unique]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
