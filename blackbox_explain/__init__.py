@@ -18,6 +18,7 @@ from .counterfactual import (
     SubstitutionTable,
     counterfactuals,
 )
+from .dataset import FailedText, explain_many
 from .errors import (
     BlackboxExplainError,
     BudgetError,
@@ -66,6 +67,7 @@ __all__ = [
     "Evaluation",
     "Explainer",
     "Explanation",
+    "FailedText",
     "FunctionEditor",
     "GeneratorEditor",
     "InputError",
@@ -89,6 +91,7 @@ __all__ = [
     "counterfactuals",
     "evaluate",
     "explain",
+    "explain_many",
     "get_estimator",
     "plan_evaluation",
     "segment",

@@ -17,6 +17,8 @@ from .segmentation import Segment, Segmentation
 
 FORMAT = "blackbox-explain/explanation"
 FORMAT_VERSION = 1
+#: the format of a failed text's line in a dataset run's results (explain_many's ``out``)
+FAILURE_FORMAT = "blackbox-explain/failure"
 
 
 @dataclass
@@ -221,7 +223,9 @@ class Explanation:
     @classmethod
     def load_many(cls, path: str | Path) -> list[Explanation]:
         """The explanations in a file: one JSON object (:meth:`save_json`) or JSON lines (the
-        CLI's ``explain --json``).  A line that is not an explanation is named in the error."""
+        CLI's ``explain --json``, :func:`~blackbox_explain.explain_many`'s ``out``; its lines for
+        failed texts are passed over).  A line that is not an explanation is named in the
+        error."""
         text = Path(path).read_text(encoding="utf-8")
         with contextlib.suppress(json.JSONDecodeError):
             whole = json.loads(text)
@@ -234,6 +238,8 @@ class Explanation:
             try:
                 found.append(cls.from_json(line))
             except InputError as exc:
+                if _is_failure_record(line):
+                    continue
                 raise InputError(f"{path}:{number}: {exc}") from exc
         if not found:
             raise InputError(f"{path}: no explanation in the file")
@@ -292,6 +298,14 @@ class Explanation:
             f"Explanation(method={self.meta.get('method')!r}, segments={len(self.segmentation)}, "
             f"outputs={self.output_names!r}, calls={self.meta.get('n_calls')})"
         )
+
+
+def _is_failure_record(line: str) -> bool:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and data.get("format") == FAILURE_FORMAT
 
 
 def _reject_constant(name: str) -> Any:

@@ -179,7 +179,7 @@ class CoalitionGame:
                 f"calls ({self.stats.n_calls} already made); nothing was sent, earlier answers "
                 "are cached"
             )
-        known.update(self._score(missing))
+        known.update(self._score_shared(missing))
         if not texts:
             return np.zeros((0, self.n_outputs or 0))
         return np.stack([known[t] for t in texts])
@@ -194,6 +194,27 @@ class CoalitionGame:
                 f"coalition masks must have shape (m, {self.n_players}), got {masks.shape}"
             )
         return masks.astype(bool, copy=False)
+
+    def _score_shared(self, missing: list[str]) -> dict[str, np.ndarray]:
+        """Score the missing texts, waiting for those another game sharing this cache is paying
+        for right now (counted as cache hits: this game does not pay for them)."""
+        registry = getattr(self.cache, "in_flight", None)
+        if registry is None or not missing:
+            return self._score(missing)
+        mine, theirs = registry.claim(self._fingerprint, missing)
+        try:
+            answers = self._score(mine)
+        finally:
+            registry.release(self._fingerprint, mine)
+        if theirs:
+            for _, event in theirs:
+                event.wait()
+            waited = [text for text, _ in theirs]
+            found = self.cache.get_many(self._fingerprint, waited)
+            self.stats.n_cache_hits += len(found)
+            answers.update(found)
+            answers.update(self._score([t for t in waited if t not in found]))
+        return answers
 
     def _score(self, texts: list[str]) -> dict[str, np.ndarray]:
         if not texts:

@@ -32,10 +32,12 @@ class Progress:
         self.done = 0
         self._started = time.perf_counter()
         self._drawn = False
+        self.detail = ""
 
-    def update(self, n: int) -> None:
-        """Advance the bar by ``n`` items."""
+    def update(self, n: int, detail: str = "") -> None:
+        """Advance the bar by ``n`` items; ``detail`` is shown after the counts."""
         self.done += n
+        self.detail = detail
         if self.enabled and time.perf_counter() - self._started >= self.delay:
             self._draw()
 
@@ -55,6 +57,8 @@ class Progress:
         self.stream.write(
             f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
             f"{self.done}/{total} {self.unit}, {rate:.1f}/s"
+            + (f", {self.detail}" if self.detail else "")
+            + "\033[K"  # clear what a longer line before left
         )
         self.stream.flush()
         self._drawn = True

@@ -29,7 +29,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from .cache import MemoryCache
+from .cache import InFlight, MemoryCache
 from .errors import CacheError
 from .scoring import is_process_key
 
@@ -83,6 +83,7 @@ class SQLiteCache:
         #: answers that could not be written to the file (still served from memory)
         self.unsaved = MemoryCache()
         self._warned_damaged = False
+        self.in_flight = InFlight()
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:

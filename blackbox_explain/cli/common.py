@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from ..explanation import Explanation
@@ -26,20 +27,29 @@ def read_texts(args: argparse.Namespace) -> list[str]:
             return [sys.stdin.read()]
         return [Path(file).read_text(encoding="utf-8")]
     if getattr(args, "jsonl", None) is not None:
-        texts = []
-        for number, line in enumerate(Path(args.jsonl).read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{args.jsonl}:{number}: not JSON: {exc}") from exc
-            text = record.get("text") if isinstance(record, dict) else record
-            if not isinstance(text, str):
-                raise InputError(f"{args.jsonl}:{number}: needs a string or an object with 'text'")
-            texts.append(text)
-        return texts
+        return [r if isinstance(r, str) else r["text"] for r in read_records(args.jsonl)]
     raise InputError("give the text as an argument, or with --text, --file or --jsonl")
+
+
+def read_records(path: str) -> list[str | dict[str, Any]]:
+    """The lines of a JSONL file of texts: a string, or an object with ``text`` (and an ``id``
+    and other fields, kept for the dataset view)."""
+    records: list[str | dict[str, Any]] = []
+    source = sys.stdin.read() if path in ("-", "/dev/stdin") else Path(path).read_text("utf-8")
+    for number, line in enumerate(source.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not JSON: {exc}") from exc
+        if (isinstance(record, dict) and isinstance(record.get("text"), str)) or isinstance(
+            record, str
+        ):
+            records.append(record)
+        else:
+            raise InputError(f"{path}:{number}: needs a string or an object with 'text'")
+    return records
 
 
 def add_exact_max(parser: argparse.ArgumentParser, paid_too: bool = True) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ..api import DEFAULT_BUDGET, Explainer
 from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
-from .common import print_explanation, read_texts, write_results
+from .common import print_explanation, read_records, read_texts, write_results
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 #: explain()'s own keywords, which --option cannot set (they have options of their own)
@@ -36,7 +37,12 @@ def add_parser(sub: Any) -> None:
     src.add_argument(
         "--file", "-f", help="a file whose whole content is the text ('-': standard input)"
     )
-    src.add_argument("--jsonl", help="a JSONL file: one string or {'text': ...} per line")
+    src.add_argument(
+        "--jsonl",
+        help="a JSONL file: one string or {'text': ..., 'id': ..., other fields} per line; "
+        "with --json, the texts are explained many at once, each result appended to the "
+        "--json file as it finishes, and a rerun skips the ids already there",
+    )
     ex.add_argument(
         "--method",
         default="auto",
@@ -75,6 +81,24 @@ def add_parser(sub: Any) -> None:
     )
     ex.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
+    ex.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="with --jsonl and --json: run here (local, default) or on a Ray cluster (needs the "
+        "'ray' extra; the model spec is loaded by each Ray actor)",
+    )
+    ex.add_argument(
+        "--ray-address",
+        help="with --engine ray: the cluster to use (default $RAY_ADDRESS, else a local Ray)",
+    )
+    ex.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="with --jsonl and --json: explanations in flight at once (default: twice a hosted "
+        "API's --max-concurrency, else 4)",
+    )
     ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     ex.add_argument(
         "--dry-run",
@@ -92,25 +116,27 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``blackbox-explain explain``: explain each text, print it, write JSON / HTML."""
-    texts = read_texts(args)
     model = model_from_args(args)
+    method, method_options = parse_method_options(args.method, args.option)
+    options = {
+        "granularity": args.granularity,
+        "masker": args.masker,
+        "seed": args.seed,
+        "target": args.target,
+        "noise_samples": args.noise_samples,
+        **method_options,
+    }
+    if args.jsonl is not None and args.json and not (args.dry_run or args.evaluate):
+        return run_dataset(args, model, method, options)
+    texts = read_texts(args)
     explainer = Explainer(
         model,
         cache=args.cache,
         batch_size=args.batch_size,
         progress=False if args.no_progress else None,
     )
-    method, method_options = parse_method_options(args.method, args.option)
     results = []
     for text in texts:
-        options = {
-            "granularity": args.granularity,
-            "masker": args.masker,
-            "seed": args.seed,
-            "target": args.target,
-            "noise_samples": args.noise_samples,
-            **method_options,
-        }
         if args.dry_run:
             print(explainer.plan(text, method, args.budget, **options))
             continue
@@ -126,6 +152,42 @@ def run(args: argparse.Namespace) -> int:
             print()
         results.append(exp)
     write_results(results, args.json, args.html)
+    return 0
+
+
+def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict[str, Any]) -> int:
+    """``--jsonl IN --json OUT``: many texts at once, each result appended to OUT as it
+    finishes; a rerun with the same OUT skips the ids already there."""
+    from ..dataset import FailedText, explain_many
+
+    results = explain_many(
+        args.model if args.engine == "ray" else model,
+        read_records(args.jsonl),
+        method,
+        args.budget,
+        out=args.json,
+        cache=args.cache,
+        batch_size=args.batch_size,
+        progress=False if args.no_progress else None,
+        workers=args.workers,
+        engine=args.engine,
+        ray_address=args.ray_address,
+        **options,
+    )
+    explained = [r for r in results if not isinstance(r, FailedText)]
+    for result in results:
+        if isinstance(result, FailedText):
+            print(f"blackbox-explain: text {result.id} failed: {result.error}", file=sys.stderr)
+            continue
+        print_explanation(result, args.output)
+        print()
+    print_usage(model)
+    failed = len(results) - len(explained)
+    print(
+        f"{len(explained)} explanation(s) in {args.json}"
+        + (f"; {failed} text(s) failed (a rerun tries them again)" if failed else "")
+    )
+    write_results(explained, None, args.html)
     return 0
 
 

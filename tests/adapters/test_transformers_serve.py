@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -54,15 +55,15 @@ def server():
         "--device",
         "cpu",
     ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - a pipe nobody reads would stall the server
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     try:
         while True:
             if process.poll() is not None:
-                pytest.fail(f"transformers serve exited: {process.stderr.read()[-2000:]}")
+                log.seek(0)
+                pytest.fail(f"transformers serve exited: {log.read()[-2000:]!r}")
             try:
                 with urllib.request.urlopen(url + "/health", timeout=2) as answer:
                     if answer.status == 200:

@@ -293,7 +293,8 @@ def test_evaluate_command_reads_saved_explanations_and_matches_the_library(tmp_p
     argv = ["evaluate", str(saved), "-m", "example", "--output", "positive", "--json", str(out)]
     assert main([*argv, "--cache", str(cache)]) == 0
     printed = capsys.readouterr().out
-    assert "#1 'not good at all, but the staff was friendly' (kernelshap, 10 segments)" in printed
+    # the explanations were written as they finished: any order
+    assert "'not good at all, but the staff was friendly' (kernelshap, 10 segments)" in printed
     assert "AOPC deletion" in printed and "vs exact Shapley" in printed
     records = [json.loads(line) for line in out.read_text().splitlines()]
     expected = [
@@ -309,7 +310,8 @@ def test_evaluate_command_reads_saved_explanations_and_matches_the_library(tmp_p
         assert record["exact_rel_l2"] == pytest.approx(want.exact_rel_l2, abs=1e-12)
         assert record["loo_spearman"] == pytest.approx(want.loo_spearman, abs=1e-12)
     # the 10-segment text needed its 2^10 exact table: new calls the first time, none the second
-    assert records[0]["meta"]["n_calls"] > 900
+    long = next(r for r in records if r["text"].startswith("not good"))
+    assert long["meta"]["n_calls"] > 900
     assert main([*argv, "--cache", str(cache)]) == 0
     again = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["meta"]["n_calls"] for r in again] == [0, 0]

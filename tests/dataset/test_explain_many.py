@@ -1,0 +1,216 @@
+"""Many texts, one engine: the same values as alone, shared pools and batches, streamed and
+resumable results, failures recorded (issue 23, part 1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+from blackbox_explain.adapters import FunctionScorer
+from fake_api import KEY, chat
+
+import blackbox_explain as bbx
+from blackbox_explain.examples import lexicon_sentiment
+
+TEXTS = [
+    "the food was good and the staff friendly",
+    "bad service, rude staff, never again",
+    "great place with delicious food",
+    "not good at all, awful and slow",
+    "the staff were nice but the food was bad",
+    "perfect evening, loved the desserts",
+    "slow kitchen and cold soup",
+    "friendly people, fresh bread, happy kids",
+]
+
+
+def neural_like(texts):
+    """Every word moves the score (no method can shortcut it), deterministically."""
+    out = []
+    for t in texts:
+        words = t.split()
+        h = sum((i + 1) * (len(w) % 5 + 1) for i, w in enumerate(words))
+        out.append([np.tanh(0.01 * h + 0.1 * len(words)), np.cos(0.03 * h)])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("method,budget", [("auto", 48), ("sparse", 40), ("kernelshap", 32)])
+def test_the_same_values_as_explaining_each_text_alone_in_input_order(method, budget):
+    for model in (lexicon_sentiment, neural_like):
+        many = bbx.explain_many(model, TEXTS, method, budget, seed=3, workers=4)
+        alone = [bbx.explain(model, t, method, budget, seed=3) for t in TEXTS]
+        assert [e.text for e in many] == TEXTS
+        assert [e.meta["id"] for e in many] == [str(i) for i in range(len(TEXTS))]
+        for m, a in zip(many, alone, strict=True):
+            np.testing.assert_array_equal(m.values, a.values)
+            np.testing.assert_array_equal(m.full_value, a.full_value)
+
+
+def test_a_local_model_gets_the_batches_of_many_texts_together():
+    calls = []
+    lock = threading.Lock()
+
+    def model(texts):
+        with lock:
+            calls.append(len(texts))
+        time.sleep(0.01)  # a model call costs time: batches pile up while it runs
+        return neural_like(texts)
+
+    scorer = FunctionScorer(model, ["a", "b"], max_batch_size=256)
+    bbx.explain_many(scorer, TEXTS, "kernelshap", 32, workers=8)
+    shared = len(calls)
+    calls.clear()
+    for text in TEXTS:
+        bbx.explain(scorer, text, "kernelshap", 32)
+    assert shared < len(calls) / 2  # fewer, larger model calls
+
+
+def test_a_failing_text_is_recorded_and_the_run_goes_on(tmp_path):
+    def model(texts):
+        if any("boom" in t for t in texts):
+            raise RuntimeError("the model fell over")
+        return neural_like(texts)
+
+    texts = [*TEXTS[:3], "boom goes this one", *TEXTS[3:5]]
+    out = tmp_path / "results.jsonl"
+    results = bbx.explain_many(model, texts, "kernelshap", 16, out=out, workers=3)
+    failed = [r for r in results if isinstance(r, bbx.FailedText)]
+    assert [f.id for f in failed] == ["3"] and "fell over" in failed[0].error
+    assert len(results) == 6 and all(
+        isinstance(r, bbx.Explanation) for r in results if r not in failed
+    )
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (
+        len(lines) == 6
+        and sum(line.get("format") == "blackbox-explain/failure" for line in lines) == 1
+    )
+    assert len(bbx.Explanation.load_many(out)) == 5  # the failure line is passed over
+    # a rerun tries the failed text again, and only it
+    seen = []
+
+    def healed(batch):
+        seen.extend(batch)
+        return neural_like(batch)
+
+    again = bbx.explain_many(healed, texts, "kernelshap", 16, out=out)
+    assert all(isinstance(r, bbx.Explanation) for r in again)
+    assert seen and all(set(t.split()) <= {"boom", "goes", "this", "one"} for t in seen)
+
+
+def test_ids_given_twice_are_an_error_before_any_call():
+    calls = []
+    with pytest.raises(bbx.InputError, match="given more than once: a"):
+        bbx.explain_many(lambda t: calls.append(t) or [0.0] * len(t), ["x", "y"], ids=["a", "a"])
+    records = [{"text": "x", "id": 7}, {"text": "y", "id": "7"}]
+    with pytest.raises(bbx.InputError, match="7"):
+        bbx.explain_many(lambda t: calls.append(t) or [0.0] * len(t), records)
+    assert calls == []
+
+
+def test_records_keep_their_fields_for_the_dataset_view():
+    records = [
+        {"text": t, "id": f"r{i}", "group": i % 2, "label": "x"} for i, t in enumerate(TEXTS[:3])
+    ]
+    results = bbx.explain_many(lexicon_sentiment, records, "exact", 512)
+    assert [r.meta["id"] for r in results] == ["r0", "r1", "r2"]
+    assert results[1].meta["record"] == {"group": 1, "label": "x"}
+
+
+def test_a_hosted_api_keeps_its_pool_full_and_never_above_max_concurrency(api):
+    api.delay = 0.05
+    scorer = chat(api, max_concurrency=4)
+    started = time.monotonic()
+    results = bbx.explain_many(scorer, TEXTS, "sparse", 24)
+    many = time.monotonic() - started
+    assert all(isinstance(r, bbx.Explanation) for r in results)
+    assert api.max_in_flight == 4  # shared by every explanation in flight, never exceeded
+    calls = sum(r.meta["n_calls"] for r in results)
+    # sparse asks one coalition per round: one text alone keeps one request open at a time
+    assert many < 1.6 * calls * 0.05 / 4 + 1.0
+
+
+KILLED = textwrap.dedent(
+    """
+    import sys
+    import blackbox_explain as bbx
+    from blackbox_explain.adapters import OpenAIChat
+    url, out, cache = sys.argv[1:4]
+    texts = [f"the food was good number {i} and the staff rude" for i in range(16)]
+    scorer = OpenAIChat("fake-gpt", base_url=url, api_key=sys.argv[4], labels=["positive", "negative"],
+                        max_concurrency=4)
+    bbx.explain_many(scorer, texts, "kernelshap", 20, out=out, cache=cache, workers=4)
+    """
+)
+
+
+def test_a_run_killed_halfway_resumes_without_paying_twice(api, tmp_path):
+    api.delay = 0.02
+    out, cache = tmp_path / "results.jsonl", tmp_path / "answers.sqlite"
+    args = [sys.executable, "-c", KILLED, api.url + "/v1", str(out), str(cache), KEY]
+    run = subprocess.Popen(args, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if out.exists() and len(out.read_text().splitlines()) >= 5:
+            break
+        time.sleep(0.01)
+    run.kill()  # SIGKILL: no cleanup of any kind
+    run.wait()
+    written = len(out.read_text().splitlines())
+    assert 5 <= written < 16
+    before = len(api.bodies)
+    subprocess.run(args, check=True, timeout=120)
+    results = bbx.Explanation.load_many(out)
+    assert sorted(int(r.meta["id"]) for r in results) == list(range(16))
+    sent = [b["messages"][-1]["content"] for b in api.bodies]
+    repeats = len(sent) - len(set(sent))
+    # only the requests in flight at the kill, whose answers never arrived, are asked again
+    assert repeats <= 4
+    assert len(api.bodies) - before < 16 * 20 - written * 20 + 4
+
+
+RAY_RUN = textwrap.dedent(
+    """
+    import json, sys
+    import ray
+    import blackbox_explain as bbx
+    from blackbox_explain.examples import lexicon_sentiment
+
+    records, out = json.loads(sys.argv[1]), sys.argv[2]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # the actors load the model: a function of an installed package, or a model spec
+    bbx.explain_many(
+        lexicon_sentiment, records[:5], "kernelshap", 40, seed=5, engine="ray", out=out
+    )
+    # resumable the same way: a rerun with the same out explains only the rest
+    bbx.explain_many("example", records, "kernelshap", 40, seed=5, engine="ray", out=out, workers=2)
+    ray.shutdown()
+    """
+)
+
+
+def test_ray_gives_the_same_results_as_the_local_engine(tmp_path):
+    # a local Ray instance with 2 workers, in a process of its own (Ray's workers import what
+    # they run; pytest's test modules are not importable there)
+    pytest.importorskip("ray")
+    out = tmp_path / "ray.jsonl"
+    records = [{"text": t, "id": f"t{i}", "group": i % 2} for i, t in enumerate(TEXTS)]
+    run = subprocess.run(
+        [sys.executable, "-c", RAY_RUN, json.dumps(records), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = out.read_text().splitlines()
+    assert len(lines) == len(TEXTS)  # the rerun explained only the 3 texts not yet there
+    on_ray = {e.meta["id"]: e for e in bbx.Explanation.load_many(out)}
+    local = bbx.explain_many(lexicon_sentiment, records, "kernelshap", 40, seed=5)
+    for exp in local:
+        np.testing.assert_array_equal(on_ray[exp.meta["id"]].values, exp.values)
+        assert on_ray[exp.meta["id"]].meta["record"] == exp.meta["record"]
