@@ -35,6 +35,8 @@ from blackbox_explain.remote import (
     permanent_error,
 )
 
+from .echo_alignment import PROBE, alignment
+
 OTHER = "(other)"
 
 
@@ -301,6 +303,8 @@ class OpenAICompletions(_OpenAIBase):
         self.output_tokens_per_request = 1  # max_tokens=1 (see _request)
         #: calls made before any coalition: the completion that found the answer to explain
         self.binding_calls = 0
+        #: what the echo-alignment probe found about the server (shared by bound copies)
+        self._echo_verdict: dict[str, str] = {}
 
     @property
     def fingerprint(self) -> str:
@@ -321,10 +325,10 @@ class OpenAICompletions(_OpenAIBase):
         # keeps every setting, prefix included; it opens its own client on its first call
         bound = copy.copy(self)
         bound.target = target
-        bound.binding_calls = 0
+        bound.binding_calls = bound.check_echo_alignment()
         if target is None:
             bound.target = bound.complete(text)
-            bound.binding_calls = 1
+            bound.binding_calls += 1
         if not bound.target:
             raise InputError("the target is empty; give target=")
         return bound
@@ -340,6 +344,51 @@ class OpenAICompletions(_OpenAIBase):
         usage = response.usage
         return (
             response.choices[0].text,
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+        )
+
+    def check_echo_alignment(self) -> int:
+        """Once per server (shared by every bound copy): a probe with ``logprobs=1`` telling
+        whether the echoed log-prob of each prompt token is that token's, or the next token's
+        (llama-cpp-python, see :mod:`.echo_alignment`); a shifted server is a clear error
+        before any coalition is paid for.  Returns the requests it sent (0 or 1)."""
+        verdict = self._echo_verdict
+        if "alignment" in verdict:
+            sent = 0
+        else:
+            answer = self.run([PROBE], self._probe_one)[PROBE]
+            verdict["alignment"] = alignment(*answer)
+            sent = 1
+        if verdict["alignment"] == "shifted":
+            raise permanent_error(
+                None,
+                f"the server at {redact_url(self.effective_base_url)} returns each echoed prompt "
+                "token's log-prob as the model gives it after having seen that token (shifted by "
+                "one position, as llama-cpp-python's server does: its issue #1983), so a "
+                "target's log-prob summed from them would be wrong. Use a server whose echoed "
+                "log-probs are aligned (vLLM, OpenAI), or explain the generated answer instead: "
+                "OpenAIChat without labels (GenerationSimilarity)",
+                "unsupported",
+            )
+        return sent
+
+    async def _probe_one(self, text: str) -> tuple[tuple[list[str], list[Any] | None], int, int]:
+        response = await self._call(
+            self._async_client.completions.create,
+            model=self.model,
+            prompt=text,
+            max_tokens=1,
+            echo=True,
+            logprobs=1,
+            temperature=0.0,
+        )
+        logprobs = getattr(response.choices[0], "logprobs", None)
+        tokens = list(getattr(logprobs, "tokens", None) or [])
+        top = getattr(logprobs, "top_logprobs", None)
+        usage = response.usage
+        return (
+            (tokens, None if top is None else list(top)),
             getattr(usage, "prompt_tokens", 0) or 0,
             getattr(usage, "completion_tokens", 0) or 0,
         )

@@ -75,6 +75,13 @@ def p_positive(text: str) -> float:
     return float(lexicon_sentiment([text])[0, 1])
 
 
+def predict(prefix: str) -> str:
+    """The fake completion model's most likely next token: it counts ("..., 7," -> " 8,"),
+    else it says " great"."""
+    match = re.search(r"(\d+),$", prefix)
+    return f" {int(match.group(1)) + 1}," if match else GENERATED
+
+
 def token_logprob(prefix: str, token: str) -> float:
     """The fake completion model's log-prob of ``token`` after ``prefix``."""
     return -0.1 * len(token) - (0.7 if "not" in prefix.split() else 0.0)
@@ -344,16 +351,27 @@ class Handler(BaseHTTPRequestHandler):
             start = 0 if echo else len(prompt)
             offsets, values, position = [], [], start
             shown_tokens = TOKEN.findall(shown)
+            tops: list[dict | None] = []
+            # llama-cpp-python 0.3 (its issue #1983): each value is the log-prob the model
+            # gives the token after having seen it, and the alternatives are those of the
+            # position after it (shifted by one)
+            shifted = server.dialect == "llama.cpp"
             for i, token in enumerate(shown_tokens):
                 offsets.append(position)
                 context = (prompt if not echo else "") + shown[: position - start]
-                values.append(None if echo and i == 0 else token_logprob(context, token))
+                seen = context + token if shifted else context
+                value = None if echo and i == 0 else token_logprob(seen, token)
+                values.append(value)
+                if (body.get("logprobs") or 0) >= 1 and value is not None:
+                    tops.append({predict(seen): -0.05, token: value})
+                else:
+                    tops.append(None)
                 position += len(token)
             logprobs = {
                 "tokens": shown_tokens,
                 "token_logprobs": values,
                 "text_offset": offsets,
-                "top_logprobs": None,
+                "top_logprobs": tops if (body.get("logprobs") or 0) >= 1 else None,
             }
         self._send(
             200,

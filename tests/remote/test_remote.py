@@ -153,8 +153,9 @@ def test_token_and_money_budgets_are_hard_stops(api, tmp_path):
 
 def test_completions_score_a_fixed_target_and_the_greedy_answer(api):
     base = OpenAICompletions("fake-base", base_url=api.url + "/v1", api_key=KEY, retry=FAST)
-    exp = bbx.explain(base, "the food was not", target=" good at all", method="exact", budget=16)
-    assert exp.meta["target"] == " good at all"
+    # 16 coalitions and, once per server, the probe of its echoed log-probs' alignment
+    exp = bbx.explain(base, "the food was not", target=" good at all", method="exact", budget=17)
+    assert exp.meta["target"] == " good at all" and exp.meta["binding_calls"] == 1
     prompt = "the food was not"
     expected = (
         token_logprob(prompt, " good")
@@ -165,20 +166,29 @@ def test_completions_score_a_fixed_target_and_the_greedy_answer(api):
     api.bodies.clear()
     greedy = bbx.explain(base, "the food was", method="exact", budget=9)
     assert greedy.meta["target"] == GENERATED * base.max_tokens  # the fake never stops early
-    assert greedy.meta["n_calls"] == len(api.bodies) == 9  # the completion is counted too
+    # the completion is counted too; the server's alignment is known by now
+    assert greedy.meta["n_calls"] == len(api.bodies) == 9
 
 
-@pytest.mark.parametrize("dialect", ["openai", "llama.cpp"])
-def test_completions_count_only_the_targets_tokens_and_never_ask_for_unlimited_text(api, dialect):
-    # llama-cpp-python reads max_tokens=0 as "no limit" and generates up to the context length;
-    # with echo, every server returns the generated tokens after the prompt's
-    api.dialect = dialect
+def test_completions_count_only_the_targets_tokens(api):
+    # with echo, a server returns the generated token after the prompt's: never counted
     base = OpenAICompletions("fake-base", base_url=api.url + "/v1", api_key=KEY, retry=FAST)
     prompt = "the food was not"
-    exp = bbx.explain(base, prompt, target=" good", method="exact", budget=16)
+    exp = bbx.explain(base, prompt, target=" good", method="exact", budget=17)
     np.testing.assert_allclose(exp.full_value, [token_logprob(prompt, " good")])
-    assert api.unlimited_generations == 0
     assert {b["max_tokens"] for b in api.bodies} == {1}
+
+
+def test_llama_cpp_is_never_asked_for_unlimited_text_and_its_shifted_logprobs_are_refused(api):
+    # llama-cpp-python reads max_tokens=0 as "no limit" and generates up to the context length;
+    # and its echoed log-prob of each prompt token is the one the model gives it after seeing
+    # it (its issue #1983): a target's log-prob summed from them would be wrong
+    api.dialect = "llama.cpp"
+    base = OpenAICompletions("fake-base", base_url=api.url + "/v1", api_key=KEY, retry=FAST)
+    with pytest.raises(RemoteError, match=r"shifted by one position.*issue #1983"):
+        bbx.explain(base, "the food was not", target=" good", method="exact", budget=17)
+    assert len(api.bodies) == 1 and api.bodies[0]["logprobs"] == 1  # the probe alone
+    assert api.unlimited_generations == 0 and api.bodies[0]["max_tokens"] == 1
 
 
 def test_a_server_ignoring_echo_and_logprobs_is_named_with_what_to_use_instead(api):
@@ -186,7 +196,7 @@ def test_a_server_ignoring_echo_and_logprobs_is_named_with_what_to_use_instead(a
     api.dialect = "transformers-serve"
     base = OpenAICompletions("fake-base", base_url=api.url + "/v1", api_key=KEY, retry=FAST)
     with pytest.raises(RemoteError) as caught:
-        bbx.explain(base, "the food was", target=" good", method="exact", budget=8)
+        bbx.explain(base, "the food was", target=" good", method="exact", budget=9)
     message = str(caught.value)
     assert "did not echo the prompt" in message and "returned no logprobs" in message
     assert "OpenAIChat without labels" in message and "HTTP 400" not in message
