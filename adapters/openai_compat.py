@@ -458,7 +458,7 @@ class OpenAICompletions(_OpenAIBase):
         return (
             f"the server at {where} {' and '.join(missing)} for model {self.model!r} (detected, "
             "not assumed), so it cannot score a fixed target; transformers serve, for one, "
-            "ignores both. Use a server that echoes prompt log-probs (vLLM, llama.cpp's "
-            "server), or explain the generated answer instead: OpenAIChat without labels "
+            "ignores both. Use a server that echoes aligned prompt log-probs (vLLM, OpenAI), "
+            "or explain the generated answer instead: OpenAIChat without labels "
             "(GenerationSimilarity)"
         )

@@ -82,7 +82,9 @@ def direct_target_logprob(
     with torch.inference_mode():
         logits = model(input_ids=torch.tensor([ids])).logits[0].float()
     logprobs = torch.log_softmax(logits, dim=-1)
-    return float(sum(logprobs[i - 1, ids[i]] for i in range(1, len(ids)) if offsets[i][1] > start))
+    return float(
+        sum(logprobs[i - 1 + shift, ids[i]] for i in range(1, len(ids)) if offsets[i][1] > start)
+    )
 
 
 def raw_completion(base_url: str, body: dict[str, Any], timeout: float) -> tuple[float, Any]:

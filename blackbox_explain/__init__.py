@@ -18,7 +18,7 @@ from .counterfactual import (
     SubstitutionTable,
     counterfactuals,
 )
-from .dataset import FailedText, explain_many
+from .dataset import FailedText, GlobalExplanation, explain_many, summarize
 from .errors import (
     BlackboxExplainError,
     BudgetError,
@@ -70,6 +70,7 @@ __all__ = [
     "FailedText",
     "FunctionEditor",
     "GeneratorEditor",
+    "GlobalExplanation",
     "InputError",
     "InputTypeError",
     "MaskString",
@@ -95,4 +96,5 @@ __all__ = [
     "get_estimator",
     "plan_evaluation",
     "segment",
+    "summarize",
 ]

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import BlackboxExplainError
-from . import bench, counterfactual, demo, evaluate, explain, methods
+from . import bench, counterfactual, demo, evaluate, explain, methods, summarize
 from .models import MODEL_HELP, load_model
 
 COMMANDS = {
@@ -19,6 +19,7 @@ COMMANDS = {
     "counterfactual": counterfactual,
     "evaluate": evaluate,
     "bench": bench,
+    "summarize": summarize,
     "methods": methods,
 }
 

@@ -36,11 +36,7 @@ class ExplainActor:
         cache: str | None,
         options: dict[str, Any],
     ) -> None:
-        self.model = model
-        self.method = method
-        self.budget = budget
-        self.cache = cache
-        self.options = options
+        self.settings = (model, method, budget, cache, options)
         self.run: Any = None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from blackbox_explain.adapters import FunctionScorer
+from tests_browser import CHROMIUM, browser_args, playwright_or_skip
 
 import blackbox_explain as bbx
 from blackbox_explain.render import render_html
@@ -19,16 +18,7 @@ HOSTILE = [
     "<img src=x onerror=alert(3)>",
     "</script><script>alert(4)</script>",
 ]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+ARGS = browser_args()
 
 
 class HostileLM:
@@ -80,12 +70,7 @@ def test_no_hostile_markup_in_source(report):
 
 
 def browser_page():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing on CI (.ci/run installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    return playwright
+    return playwright_or_skip()
 
 
 def test_report_in_headless_chromium(report):
