@@ -44,14 +44,12 @@ class ExplainActor:
         from .many import LocalRun
 
         if self.run is None:
-            model = self.model
+            model, method, budget, cache, options = self.settings
             if isinstance(model, str):
                 from ..cli.models import load_model
 
                 model = load_model(model)
-            self.run = LocalRun(
-                model, self.method, self.budget, self.cache, None, None, self.options
-            )
+            self.run = LocalRun(model, method, budget, cache, None, None, options)
         records = [
             TextRecord(str(i), str(t), json.loads(str(f)))
             for i, t, f in zip(batch["id"], batch["text"], batch["fields"], strict=True)
