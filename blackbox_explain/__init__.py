@@ -18,7 +18,14 @@ from .counterfactual import (
     SubstitutionTable,
     counterfactuals,
 )
-from .dataset import FailedText, GlobalExplanation, explain_many, summarize
+from .dataset import (
+    FailedText,
+    GlobalExplanation,
+    SimilarExamples,
+    explain_many,
+    similar_examples,
+    summarize,
+)
 from .errors import (
     BlackboxExplainError,
     BudgetError,
@@ -86,6 +93,7 @@ __all__ = [
     "ScorerOutputError",
     "Segment",
     "Segmentation",
+    "SimilarExamples",
     "SubstitutionTable",
     "TooManySegmentsError",
     "UnknownNameError",
@@ -96,5 +104,6 @@ __all__ = [
     "get_estimator",
     "plan_evaluation",
     "segment",
+    "similar_examples",
     "summarize",
 ]

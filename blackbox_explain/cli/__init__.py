@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import BlackboxExplainError
-from . import bench, counterfactual, demo, evaluate, explain, methods, summarize
+from . import bench, counterfactual, demo, evaluate, examples, explain, methods, summarize
 from .models import MODEL_HELP, load_model
 
 COMMANDS = {
@@ -20,6 +20,7 @@ COMMANDS = {
     "evaluate": evaluate,
     "bench": bench,
     "summarize": summarize,
+    "examples": examples,
     "methods": methods,
 }
 

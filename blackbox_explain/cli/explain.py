@@ -96,7 +96,7 @@ def add_parser(sub: Any) -> None:
         "--workers",
         type=int,
         default=None,
-        help="with --jsonl and --json: explanations in flight at once (default: twice a hosted "
+        help="with --jsonl and --json: explanations in flight at once (default: four times a hosted "
         "API's --max-concurrency, else 4)",
     )
     ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")

@@ -78,7 +78,7 @@ def explain_many(
         One bar over the texts: done/total, calls, cost so far, time left (``None``: on a
         terminal).
     workers:
-        Explanations in flight at once (default: twice the hosted API's ``max_concurrency``,
+        Explanations in flight at once (default: four times a hosted API's ``max_concurrency``,
         else 4).
     on_result:
         Called with each result as it finishes (in completion order; local engine).
@@ -150,7 +150,7 @@ class LocalRun:
             shared, cache=resolve_cache(self.cache), batch_size=self.batch_size, progress=False
         )
         if workers is None:
-            workers = 2 * int(remote.max_concurrency) if remote is not None else 4
+            workers = 4 * int(remote.max_concurrency) if remote is not None else 4
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
         bar = DatasetProgress(len(records), progress, remote)

