@@ -83,7 +83,10 @@ def explain_on_ray(
 
         raise InputError("engine='ray' shares a cache by its path (an SQLite file), not an object")
     if not ray.is_initialized():
-        ray.init(address=ray_address, include_dashboard=False, ignore_reinit_error=True)
+        address = ray_address or os.environ.get("RAY_ADDRESS")
+        # a local instance listens on the loopback interface only
+        local = {} if address else {"_node_ip_address": "127.0.0.1"}
+        ray.init(address=address, include_dashboard=False, ignore_reinit_error=True, **local)
     rows = [{"id": r.id, "text": r.text, "fields": json.dumps(r.fields)} for r in records]
     dataset = ray.data.from_items(rows)
     pool = workers or 2

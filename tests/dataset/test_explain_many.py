@@ -182,7 +182,7 @@ RAY_RUN = textwrap.dedent(
     from blackbox_explain.examples import lexicon_sentiment
 
     records, out = json.loads(sys.argv[1]), sys.argv[2]
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     # the actors load the model: a function of an installed package, or a model spec
     bbx.explain_many(
         lexicon_sentiment, records[:5], "kernelshap", 40, seed=5, engine="ray", out=out
