@@ -10,6 +10,7 @@ from typing import Any
 from ..api import DEFAULT_BUDGET, Explainer
 from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
+from ..explanation import Explanation
 from .common import print_explanation, read_records, read_texts, write_results
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
@@ -79,6 +80,12 @@ def add_parser(sub: Any) -> None:
         help="also measure faithfulness (deletion/insertion AOPC, comprehensiveness, "
         "sufficiency, leave-one-out and, for short texts, exact-Shapley error)",
     )
+    ex.add_argument(
+        "--examples",
+        metavar="CORPUS",
+        help="a JSONL corpus: the 3 texts nearest to each explained one (all-MiniLM-L6-v2), with "
+        "the model's label, are printed and shown in the HTML report",
+    )
     ex.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     ex.add_argument(
@@ -142,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         exp = explainer.explain(text, method, args.budget, **options)
         print_explanation(exp, args.output)
+        if args.examples:
+            attach_examples(exp, model, args.examples, args.cache)
         print_usage(model)
         print()
         if args.evaluate:
@@ -153,6 +162,17 @@ def run(args: argparse.Namespace) -> int:
         results.append(exp)
     write_results(results, args.json, args.html)
     return 0
+
+
+def attach_examples(exp: Explanation, model: Any, corpus_path: str, cache: str | None) -> None:
+    """Find the corpus texts nearest to the explained one, print them, keep them for the
+    report."""
+    from ..dataset.neighbours import similar_examples
+
+    corpus = [r if isinstance(r, str) else r["text"] for r in read_records(corpus_path)]
+    found = similar_examples(model, exp.segmentation.text, corpus, k=3, cache=cache)
+    print(found.to_text())
+    found.attach(exp)
 
 
 def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict[str, Any]) -> int:

@@ -64,17 +64,27 @@ class SimilarExamples:
     def __str__(self) -> str:
         return self.to_text()
 
-    def to_json(self) -> str:
-        """The result as JSON text."""
-        data = {
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-safe)."""
+        return {
             "text": self.text,
             "outputs": self.outputs,
             "label": self.label,
             "output_names": self.output_names,
             "examples": [vars(e) for e in self.examples],
             "meta": self.meta,
+            "embedder": self.meta.get("embedder"),
+            "contrastive": self.meta.get("contrastive"),
         }
-        return json.dumps(data, ensure_ascii=False, allow_nan=False)
+
+    def to_json(self) -> str:
+        """The result as JSON text."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False)
+
+    def attach(self, explanation: Any) -> None:
+        """Keep these examples in ``explanation.meta["examples"]``: its HTML report shows them
+        (and its JSON keeps them)."""
+        explanation.meta["examples"] = self.to_dict()
 
 
 def embedder_key(embedder: Any) -> str:

@@ -301,10 +301,30 @@ def render_section(exp: Explanation, section_id: str, title: str | None = None) 
         parts.append("<h3>Segments × outputs</h3>")
         parts.append(_matrix(exp))
     parts.append(_faithfulness(exp.meta.get("evaluation")))
+    parts.append(similar_examples_table(exp.meta.get("examples")))
     parts.append("<h3>Provenance</h3>")
     parts.append(_provenance(exp))
     parts.append("</section>")
     return "".join(parts)
+
+
+def similar_examples_table(found: Any) -> str:
+    """The nearest corpus texts with the model's label (``meta["examples"]``, as
+    :meth:`~blackbox_explain.SimilarExamples.attach` keeps them), or nothing."""
+    if not isinstance(found, dict) or not found.get("examples"):
+        return ""
+    kind = "Contrastive examples" if found.get("contrastive") else "Similar examples"
+    rows = "".join(
+        f"<tr><td>{_number(e.get('similarity'), 3)}</td><td>{_esc(e.get('label'))}</td>"
+        f"<td>{_esc(e.get('text'))}</td></tr>"
+        for e in found["examples"]
+        if isinstance(e, dict)
+    )
+    return (
+        f"<h3>{kind}</h3><p class=legend>nearest corpus texts ({_esc(found.get('embedder'))}) "
+        f"and the model's label for each</p><table class=examples><tr><th>similarity</th>"
+        f"<th>label</th><th>text</th></tr>{rows}</table>"
+    )
 
 
 def render_html(

@@ -94,3 +94,30 @@ def test_the_examples_command(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "contrastive examples" in printed and "negative" in printed
     assert main(["examples", "-m", "example", "--corpus", str(corpus), "-t", "x", "-k", "0"]) == 2
+
+
+def test_the_examples_are_shown_in_the_explanations_report():
+    hostile = [*CORPUS, "<script>alert(1)</script> food was great"]
+    text = "the food was great"
+    exp = bbx.explain(example_scorer(), text, "exact", 64)
+    found = bbx.similar_examples(example_scorer(), text, hostile, k=3, embedder=BagOfWords())
+    found.attach(exp)
+    page = exp.to_html()
+    assert "Similar examples" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
+    again = bbx.Explanation.from_json(exp.to_json())
+    assert [e["text"] for e in again.meta["examples"]["examples"]] == [
+        e.text for e in found.examples
+    ]
+
+
+def test_explain_with_examples_from_the_command_line(tmp_path, capsys):
+    pytest.importorskip("sentence_transformers")
+    from blackbox_explain.cli import main
+
+    corpus, page = tmp_path / "corpus.jsonl", tmp_path / "r.html"
+    corpus.write_text("\n".join(f'"{t}"' for t in CORPUS) + "\n")
+    argv = ["explain", "-m", "example", "-t", "great food", "--examples", str(corpus)]
+    assert main([*argv, "--html", str(page), "-b", "16"]) == 0
+    assert "nearest examples" in capsys.readouterr().out
+    assert "Similar examples" in page.read_text()
