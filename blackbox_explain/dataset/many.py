@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from ..api import DEFAULT_BUDGET, Explainer
 from ..cache import Cache
 from ..errors import BudgetExhaustedError, InputError
@@ -156,7 +158,12 @@ class LocalRun:
         bar = DatasetProgress(len(records), progress, remote)
         results: dict[str, Result] = {}
         stop: list[BaseException] = []
-        with ThreadPoolExecutor(max_workers=min(workers, max(len(records), 1))) as pool:
+        # the estimators' linear algebra is small: BLAS threads spinning between its calls took
+        # the cores from a local model's own threads (MiniLM ran at half speed)
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            ThreadPoolExecutor(max_workers=min(workers, max(len(records), 1))) as pool,
+        ):
             pending: dict[Future[Result | None], TextRecord] = {}
             queue = list(reversed(records))
             while queue or pending:
@@ -178,6 +185,8 @@ class LocalRun:
                     if on_result is not None:
                         on_result(result)
         bar.close()
+        if isinstance(shared, SharedBatches):
+            shared.close()
         if stop:
             failure = stop[0]
             failure.partial_results = results  # type: ignore[attr-defined]
