@@ -79,6 +79,8 @@ class GlobalExplanation:
     stats: list[WordStat]
     texts: dict[str, str]
     meta: dict[str, Any] = field(default_factory=dict)
+    #: per text id, the similar corpus examples its explanation carried (``meta["examples"]``)
+    examples: dict[str, Any] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -132,6 +134,7 @@ class GlobalExplanation:
             "stats": [asdict(s) for s in self.stats],
             "texts": self.texts,
             "meta": self.meta,
+            "examples": self.examples,
         }
 
     def to_json(self) -> str:
@@ -149,7 +152,8 @@ class GlobalExplanation:
                 WordStat(**{**s, "texts": [(str(i), float(v)) for i, v in s["texts"]]})
                 for s in data["stats"]
             ]
-            return cls(stats, {str(k): str(v) for k, v in data["texts"].items()}, data["meta"])
+            texts = {str(k): str(v) for k, v in data["texts"].items()}
+            return cls(stats, texts, data["meta"], dict(data.get("examples") or {}))
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"a malformed global explanation ({exc})") from exc
 
@@ -187,10 +191,13 @@ def summarize(
         raise InputError("nothing to summarize: no explanation given")
     cells: dict[tuple[str, str, str | None, bool | None], WordStat] = {}
     texts: dict[str, str] = {}
+    examples: dict[str, Any] = {}
     missing_field = 0
     for position, exp in enumerate(items):
         text_id = str(exp.meta.get("id", position))
         texts[text_id] = exp.segmentation.text
+        if isinstance(exp.meta.get("examples"), dict):
+            examples[text_id] = exp.meta["examples"]
         values, label = _explained_output(exp, output)
         record = exp.meta.get("record") or {}
         cohort = None
@@ -207,7 +214,7 @@ def summarize(
     if by is not None and missing_field == len(items):
         raise InputError(f"no explanation's record has the field {by!r} (meta['record'])")
     meta = {"explanations": len(items), "by": by, "output": output, "gold": gold}
-    return GlobalExplanation(list(cells.values()), texts, meta)
+    return GlobalExplanation(list(cells.values()), texts, meta, examples)
 
 
 def _predicted(exp: Explanation) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from .html import similar_examples_table
+
 if TYPE_CHECKING:
     from ..dataset.summary import GlobalExplanation, WordStat
 
@@ -82,7 +84,8 @@ def render_global(summary: GlobalExplanation, title: str, k: int) -> str:
         if text_id in linked:
             parts.append(
                 f'<div id="{anchor(text_id)}"><b>{esc(text_id)}</b>'
-                f"<div class=text>{esc(text)}</div></div>"
+                f"<div class=text>{esc(text)}</div>"
+                f"{similar_examples_table(summary.examples.get(text_id))}</div>"
             )
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"

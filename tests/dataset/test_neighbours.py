@@ -121,3 +121,13 @@ def test_explain_with_examples_from_the_command_line(tmp_path, capsys):
     assert main([*argv, "--html", str(page), "-b", "16"]) == 0
     assert "nearest examples" in capsys.readouterr().out
     assert "Similar examples" in page.read_text()
+
+
+def test_the_examples_are_shown_in_the_global_report():
+    text = "the food was great"
+    exp = bbx.explain(example_scorer(), text, "exact", 64)
+    exp.meta["id"] = "q"
+    bbx.similar_examples(example_scorer(), text, CORPUS, k=2, embedder=BagOfWords()).attach(exp)
+    summary = bbx.summarize([exp])
+    page = bbx.GlobalExplanation.from_json(summary.to_json()).to_html()
+    assert "Similar examples" in page and "the food was bad" in page
