@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -202,7 +203,8 @@ class Explainer:
         )
         rng = np.random.default_rng(seed_used)
         started = time.perf_counter()
-        result = estimator.estimate(game, method_budget, rng)
+        with one_blas_thread_beside(scorer):
+            result = estimator.estimate(game, method_budget, rng)
         noise_meta: dict[str, Any] = {}
         if noise_samples:
             noise, noise_calls = _noise_floor(
@@ -316,6 +318,18 @@ class Explainer:
 
     def __repr__(self) -> str:
         return f"Explainer(model={describe_scorer(self.model)}, cache={self.cache!r})"
+
+
+def one_blas_thread_beside(scorer: Any) -> Any:
+    """For a local model, BLAS kept to one thread while its explanation runs: the estimators'
+    linear algebra is small, and OpenBLAS threads spinning between its calls took the cores from
+    the model's own threads (MiniLM explanations took twice as long); a hosted API's scorer
+    leaves BLAS as it is."""
+    if remote_scorer_of(scorer) is not None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _prepare(

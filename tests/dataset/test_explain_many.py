@@ -214,3 +214,22 @@ def test_ray_gives_the_same_results_as_the_local_engine(tmp_path):
     for exp in local:
         np.testing.assert_array_equal(on_ray[exp.meta["id"]].values, exp.values)
         assert on_ray[exp.meta["id"]].meta["record"] == exp.meta["record"]
+
+
+def test_blas_threads_are_limited_during_a_local_explanation_and_restored_after():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen = []
+
+    def model(texts):
+        seen.append(blas_threads())
+        return neural_like(texts)
+
+    bbx.explain(model, TEXTS[0], "kernelshap", 16)
+    bbx.explain_many(model, TEXTS[:3], "kernelshap", 16)
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
