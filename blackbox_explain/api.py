@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .cache import Cache
+from .contrast import bind_contrast
 from .errors import InputError
 from .estimators import get_estimator
 from .estimators.base import Estimator
@@ -49,6 +50,7 @@ def explain(
     tokenizer: Any = None,
     dry_run: bool = False,
     noise_samples: int = 0,
+    contrast: str | None = None,
     **method_options: Any,
 ) -> Any:
     """Explain why ``model`` scores ``text`` as it does.
@@ -79,6 +81,9 @@ def explain(
         Seed of the sampled methods; the same seed gives the same result.
     target:
         What to explain for models with ``bind`` (e.g. the LM answer); recorded in ``meta``.
+    contrast:
+        Why ``target`` rather than this answer: explains ``log p(target) - log p(contrast)``
+        (in label mode: every label against this one); see :mod:`blackbox_explain.contrast`.
     cache:
         A shared :class:`~blackbox_explain.cache.Cache` (pass the same one to pay only for new
         coalitions across explanations), or ``None`` for a fresh in-memory cache.
@@ -121,6 +126,7 @@ def explain(
         seed=seed,
         target=target,
         tokenizer=tokenizer,
+        contrast=contrast,
         **method_options,
     )
 
@@ -177,13 +183,17 @@ class Explainer:
         target: Any = None,
         tokenizer: Any = None,
         noise_samples: int = 0,
+        contrast: str | None = None,
         **method_options: Any,
     ) -> Explanation:
         """Explain one text; see :func:`blackbox_explain.explain` for the parameters."""
         segmentation, budget, estimator = _prepare(
             text, method, budget, granularity, tokenizer, noise_samples, method_options
         )
-        scorer, target_used = bind_scorer(self.model, segmentation.text, target)
+        if contrast is not None:
+            scorer, target_used = bind_contrast(self.model, segmentation.text, target, contrast)
+        else:
+            scorer, target_used = bind_scorer(self.model, segmentation.text, target)
         chosen_masker = get_masker(masker)
         game = CoalitionGame(
             scorer, segmentation, chosen_masker, budget, self.cache, self.batch_size, self.progress
@@ -235,6 +245,7 @@ class Explainer:
             "scorer_seconds": stats.scorer_seconds,
             "scorer": describe_scorer(scorer),
             "target": target_used,
+            "contrast": contrast,
             "masker": repr(chosen_masker),
             "granularity": segmentation.kind,
             "summable_outputs": bool(getattr(scorer, "summable_outputs", False)),
@@ -266,9 +277,11 @@ class Explainer:
         target: Any = None,
         tokenizer: Any = None,
         noise_samples: int = 0,
+        contrast: str | None = None,
         **method_options: Any,
     ) -> Any:
-        """A dry run of :meth:`explain`: the calls, tokens and cost it would take, no call made."""
+        """A dry run of :meth:`explain`: the calls, tokens and cost it would take, no call made
+        (a ``contrast`` asks the same coalitions, each scored for both answers)."""
         from .dryrun import ADAPTIVE_METHODS, DryRun, PlanningGame, estimate_cost
 
         check_seed(seed)

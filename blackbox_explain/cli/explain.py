@@ -15,7 +15,15 @@ from .common import print_explanation, read_records, read_texts, write_results
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 #: explain()'s own keywords, which --option cannot set (they have options of their own)
-EXPLAIN_KEYWORDS = ("granularity", "masker", "seed", "target", "tokenizer", "noise_samples")
+EXPLAIN_KEYWORDS = (
+    "granularity",
+    "masker",
+    "seed",
+    "target",
+    "tokenizer",
+    "noise_samples",
+    "contrast",
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -68,6 +76,11 @@ def add_parser(sub: Any) -> None:
         "--target",
         help="for LMs: the answer whose log-prob is explained "
         "(default: the model's own greedy answer)",
+    )
+    ex.add_argument(
+        "--contrast",
+        help="for LMs: why --target rather than this answer (log p(target) - log p(contrast)); "
+        "in label mode, the label every other one is compared with",
     )
     ex.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
     ex.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length")
@@ -131,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "target": args.target,
         "noise_samples": args.noise_samples,
+        **({"contrast": args.contrast} if args.contrast else {}),
         **method_options,
     }
     if args.jsonl is not None and args.json and not (args.dry_run or args.evaluate):
