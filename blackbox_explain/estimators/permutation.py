@@ -64,9 +64,41 @@ class PermutationSampling(Estimator):
         values = stacked.mean(axis=0)
         std = None
         if len(orders) > 1:
-            std = stacked.std(axis=0, ddof=1) / np.sqrt(len(orders))
+            # a spread from few pairs understates itself: scaled so that +-1.96 std is the
+            # Student-t 95 % interval of the mean of that many pairs (2 pairs: 6.5 times wider;
+            # before, the values lay inside +-1.96 std 63 % of the time at 4 calls per segment)
+            variance = stacked.var(axis=0, ddof=1)
+            # each segment's variance from few pairs is itself noisy (two pairs agreeing by
+            # chance give ~0): shrunk towards the mean over segments, weighted as many pairs
+            pooled = variance.mean(axis=0, keepdims=True)
+            k = len(orders)
+            shrunk = ((k - 1) * variance + POOL_WEIGHT * pooled) / (k - 1 + POOL_WEIGHT)
+            df = k - 1 + POOL_WEIGHT
+            std = np.sqrt(shrunk / k) * t_quantile_975(int(df)) / 1.959964
         info = {"n_permutation_pairs": len(orders), "n_coalitions": len(chosen)}
         return Estimate(values, base, full, std, info)
+
+
+#: the pooled variance over segments counts as this many pairs' worth of evidence
+POOL_WEIGHT = 2
+
+#: Student's t 97.5 % quantiles for 1-30 degrees of freedom
+T_975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t_quantile_975(df: int) -> float:
+    """Student's t 97.5 % quantile with ``df`` degrees of freedom (a table to 30, beyond it the
+    Cornish-Fisher expansion around the normal's 1.96, exact to 1e-4)."""
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    if df <= len(T_975):
+        return T_975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def _prefix_masks(order: np.ndarray, include_ends: bool = False) -> list[np.ndarray]:
