@@ -10,6 +10,8 @@ Every peer gets the same black box, the same segments as features and the same b
   hierarchy over the segments), so they estimate Owen values of that hierarchy, not Shapley
   values; ``shap.permutation.flat`` removes the clustering, which makes shap's Permutation
   explainer plain antithetic permutation sampling of Shapley values;
+- ``shapiq.*``: shapiq's KernelSHAP, k-additive SHAP, SVARM, permutation sampling and ProxySPEX
+  (:mod:`.shapiq_peers`);
 - ``lime``: lime's text explainer with our segments as features (``bow=False``); each text it
   asks for is read back as the coalition it stands for (absent segments marked by a sentinel
   mask string) and rendered by our Delete masker (lime's own keeps the spaces around a removed
@@ -42,11 +44,13 @@ from ..extras import require
 from ..interop import LIME_SENTINEL, lime_text_reader, shap_text_masker
 from ..maskers import Delete
 from ..segmentation import Segmentation
+from .shapiq_peers import SHAPIQ_PEERS, run_shapiq
 
 ScoreFn = Callable[[list[str]], np.ndarray]
 CAPTUM_ALGORITHMS = ("featureablation", "shapleyvaluesampling", "kernelshap", "lime")
 LLM_PEERS = tuple(f"captum.llm.{a}" for a in CAPTUM_ALGORITHMS)
 PEERS = (
+    *SHAPIQ_PEERS,
     "shap.partition",
     "shap.permutation",
     "shap.permutation.flat",
@@ -61,6 +65,8 @@ def run_peer(
     name: str, score: ScoreFn, segmentation: Segmentation, output: int, budget: int, seed: int
 ) -> np.ndarray:
     """The peer's attributions ``(n,)`` for one output, with about ``budget`` model calls."""
+    if name in SHAPIQ_PEERS:
+        return run_shapiq(name, score, segmentation, output, budget, seed)
     if name.startswith("shap."):
         return _shap(name.split(".", 1)[1], score, segmentation, output, budget, seed)
     if name == "lime":
