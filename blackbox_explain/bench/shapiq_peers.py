@@ -61,5 +61,10 @@ def run_shapiq(
         return np.asarray(score(texts), dtype=np.float64)[:, output]
 
     n = len(segmentation)
-    values = approximator(shapiq, name.split(".", 1)[1], n, seed).approximate(budget, game)
+    chosen = approximator(shapiq, name.split(".", 1)[1], n, seed)
+    try:
+        values = chosen.approximate(budget, game)
+    except (IndexError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        # e.g. ProxySPEX on a game with a single Fourier coefficient (a constant model)
+        raise RuntimeError(f"shapiq's {name} failed inside shapiq: {exc!r}") from exc
     return np.asarray(values.get_n_order_values(1), dtype=np.float64).reshape(n)
