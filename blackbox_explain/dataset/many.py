@@ -241,16 +241,16 @@ class DatasetProgress:
                 self.calls += int(result.meta.get("n_calls", 0))
             else:
                 self.failed += 1
-            self.bar.update(1, detail=self.detail())
+            self.bar.update(1, detail=self.detail(self.bar.done + 1))
 
-    def detail(self) -> str:
-        """Calls, cost, failures and time left, for the bar."""
+    def detail(self, done: int) -> str:
+        """Calls, cost, failures and time left once ``done`` texts are finished, for the bar."""
         parts = [f"{self.calls} calls"]
         if self.remote is not None:
             parts.append(f"cost {self.remote.usage.cost:.4g}")
         if self.failed:
             parts.append(f"{self.failed} failed")
-        done, total = self.bar.done, self.bar.total
+        total = self.bar.total
         if 0 < done < total:
             left = (time.perf_counter() - self.started) / done * (total - done)
             parts.append(f"{math.ceil(left)} s left")
