@@ -15,7 +15,7 @@ METHOD_HELP = {
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
-    "its effect alone and left out (balanced design below 6 calls per segment; from there "
+    "its effect alone and left out (balanced design below 12 calls per segment; from there "
     "KernelSHAP's coalitions and regression on its residuals)",
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",

@@ -25,7 +25,7 @@ PERMUTATION_CALLS_PER_SEGMENT = 2.0
 #: 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM, 0.79 against 2.25 on the tiny LM, both exact
 #: on VADER; at 2 n and 2 n + 1, where its design is incomplete, permutation sampling is ahead on
 #: SmolLM2 and MiniLM.  On paragraphs of 47-54 segments at 2.6 calls per segment (section 2):
-#: 0.627 against 0.741 on MiniLM, 0.058 against 0.079 on VADER.  From 6 calls per segment it fits
+#: 0.627 against 0.741 on MiniLM, 0.058 against 0.079 on VADER.  From 12 calls per segment it fits
 #: KernelSHAP's coalitions (0.7-0.8 of KernelSHAP's error on MiniLM sentences).  On longer texts
 #: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at 3 calls per segment as before: on
 #: synthetic games of 200-1000 segments its length scale, fitted on a subset of the coalitions,

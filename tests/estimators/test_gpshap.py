@@ -383,11 +383,11 @@ def test_the_balanced_design_spends_the_whole_budget_even_or_odd(budget):
     np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
 
 
-def test_the_default_design_switches_at_six_calls_per_segment():
+def test_the_default_design_switches_at_twelve_calls_per_segment():
     game = interaction_game(10, k=1, seed=7)
     designs = {
         budget: bbx.explain(game, game.text, method="gpshap", budget=budget).meta["design"]
-        for budget in (21, 22, 59, 60)
+        for budget in (21, 22, 119, 120)
     }
     # below 2n + 2 the singletons do not fit: KernelSHAP's coalitions
-    assert designs == {21: "kernel", 22: "balanced", 59: "balanced", 60: "kernel"}
+    assert designs == {21: "kernel", 22: "balanced", 119: "balanced", 120: "kernel"}
