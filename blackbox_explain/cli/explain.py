@@ -136,7 +136,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``blackbox-explain explain``: explain each text, print it, write JSON / HTML."""
-    model = model_from_args(args)
     method, method_options = parse_method_options(args.method, args.option)
     options = {
         "granularity": args.granularity,
@@ -148,7 +147,10 @@ def run(args: argparse.Namespace) -> int:
         **method_options,
     }
     if args.jsonl is not None and args.json and not (args.dry_run or args.evaluate):
+        # on Ray each actor loads the model from its spec: none is loaded here
+        model = args.model if args.engine == "ray" else model_from_args(args)
         return run_dataset(args, model, method, options)
+    model = model_from_args(args)
     texts = read_texts(args)
     explainer = Explainer(
         model,
@@ -195,7 +197,7 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
     from ..dataset import FailedText, explain_many
 
     results = explain_many(
-        args.model if args.engine == "ray" else model,
+        model,
         read_records(args.jsonl),
         method,
         args.budget,
