@@ -40,6 +40,15 @@ from .echo_alignment import PROBE, alignment
 OTHER = "(other)"
 
 
+def token_counts(response: Any) -> tuple[int, int]:
+    """``(prompt, completion)`` tokens of an answer (0 where the server does not say)."""
+    usage = getattr(response, "usage", None)
+    return (
+        getattr(usage, "prompt_tokens", 0) or 0,
+        getattr(usage, "completion_tokens", 0) or 0,
+    )
+
+
 def _openai_call_errors(openai: Any, exc: Exception) -> Exception:
     """Map an SDK exception to a transient or permanent failure."""
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
@@ -241,12 +250,7 @@ class OpenAIChat(_OpenAIBase):
                 if token and token == label.strip().lower():
                     probs[j] += p
         probs[-1] = max(0.0, 1.0 - listed)
-        usage = response.usage
-        return (
-            probs,
-            getattr(usage, "prompt_tokens", 0) or 0,
-            getattr(usage, "completion_tokens", 0) or 0,
-        )
+        return (probs, *token_counts(response))
 
     async def _generate_one(self, text: str) -> tuple[str, int, int]:
         response = await self._call(
@@ -256,12 +260,7 @@ class OpenAIChat(_OpenAIBase):
             max_tokens=self.max_tokens,
             temperature=self.temperature,
         )
-        usage = response.usage
-        return (
-            response.choices[0].message.content or "",
-            getattr(usage, "prompt_tokens", 0) or 0,
-            getattr(usage, "completion_tokens", 0) or 0,
-        )
+        return (response.choices[0].message.content or "", *token_counts(response))
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         """Answers to many prompts, through the same concurrency, retries and budgets; on a
@@ -341,12 +340,7 @@ class OpenAICompletions(_OpenAIBase):
             max_tokens=self.max_tokens,
             temperature=self.temperature,
         )
-        usage = response.usage
-        return (
-            response.choices[0].text,
-            getattr(usage, "prompt_tokens", 0) or 0,
-            getattr(usage, "completion_tokens", 0) or 0,
-        )
+        return (response.choices[0].text, *token_counts(response))
 
     def check_echo_alignment(self) -> int:
         """Once per server (shared by every bound copy): a probe with ``logprobs=1`` telling
@@ -374,23 +368,23 @@ class OpenAICompletions(_OpenAIBase):
         return sent
 
     async def _probe_one(self, text: str) -> tuple[tuple[list[str], list[Any] | None], int, int]:
-        response = await self._call(
-            self._async_client.completions.create,
-            model=self.model,
-            prompt=text,
-            max_tokens=1,
-            echo=True,
-            logprobs=1,
-            temperature=0.0,
-        )
+        response = await self._echo(text, logprobs=1)
         logprobs = getattr(response.choices[0], "logprobs", None)
         tokens = list(getattr(logprobs, "tokens", None) or [])
         top = getattr(logprobs, "top_logprobs", None)
-        usage = response.usage
-        return (
-            (tokens, None if top is None else list(top)),
-            getattr(usage, "prompt_tokens", 0) or 0,
-            getattr(usage, "completion_tokens", 0) or 0,
+        return ((tokens, None if top is None else list(top)), *token_counts(response))
+
+    async def _echo(self, prompt: str, logprobs: int) -> Any:
+        """The prompt echoed with its tokens' log-probs (``logprobs`` alternatives each) and
+        one generated token, greedily."""
+        return await self._call(
+            self._async_client.completions.create,
+            model=self.model,
+            prompt=prompt,
+            max_tokens=1,
+            echo=True,
+            logprobs=logprobs,
+            temperature=0.0,
         )
 
     def complete(self, prompt: str) -> str:
@@ -405,15 +399,7 @@ class OpenAICompletions(_OpenAIBase):
         # generate up to the context length), transformers serve refuses 0 (HTTP 400), and
         # vLLM releases before mid-2024 crashed on it.  The one generated token lies after the
         # target's span and is never counted.
-        response = await self._call(
-            self._async_client.completions.create,
-            model=self.model,
-            prompt=full,
-            max_tokens=1,
-            echo=True,
-            logprobs=0,
-            temperature=0.0,
-        )
+        response = await self._echo(full, logprobs=0)
         choice = response.choices[0]
         logprobs = getattr(choice, "logprobs", None)
         offsets = getattr(logprobs, "text_offset", None)
@@ -437,12 +423,7 @@ class OpenAICompletions(_OpenAIBase):
         ]
         if not picked:
             raise RemoteError(f"no target tokens found in the echoed answer for {text[:60]!r}")
-        usage = response.usage
-        return (
-            np.array([float(sum(picked))]),
-            getattr(usage, "prompt_tokens", 0) or 0,
-            getattr(usage, "completion_tokens", 0) or 0,
-        )
+        return (np.array([float(sum(picked))]), *token_counts(response))
 
     def _missing_logprobs(self, choice: Any, sent: str) -> str:
         """What the server did not return, and what to use instead."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -34,9 +34,6 @@ class SharedBatches:
         self._pending: list[tuple[list[str], Future[Any]]] = []
         self._leading = False
         self.model_calls = 0
-        # every model call from one thread: torch (OpenMP) keeps one pool of worker threads
-        # per calling thread, and calls from changing threads ran the model at half speed
-        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="blackbox-explain-model")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("scorer", "batch_limit"):
@@ -85,7 +82,7 @@ class SharedBatches:
         merged = [t for texts, _ in taken for t in texts]
         try:
             self.model_calls += 1
-            rows = np.asarray(self._call(merged))
+            rows = np.asarray(self.scorer.score(merged))
             whole = rows.ndim >= 1 and rows.shape[0] == len(merged)
         except Exception:
             whole = False
@@ -98,17 +95,10 @@ class SharedBatches:
             future.set_result(rows[start : start + len(texts)])
             start += len(texts)
 
-    def _call(self, texts: list[str]) -> Any:
-        return self._model_thread.submit(self.scorer.score, texts).result()
-
-    def close(self) -> None:
-        """End the model thread."""
-        self._model_thread.shutdown(wait=True)
-
     def _run_alone(self, part: tuple[list[str], Future[Any]]) -> None:
         texts, future = part
         try:
             self.model_calls += 1
-            future.set_result(self._call(texts))
+            future.set_result(self.scorer.score(texts))
         except BaseException as exc:
             future.set_exception(exc)

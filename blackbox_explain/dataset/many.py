@@ -185,8 +185,6 @@ class LocalRun:
                     if on_result is not None:
                         on_result(result)
         bar.close()
-        if isinstance(shared, SharedBatches):
-            shared.close()
         if stop:
             failure = stop[0]
             failure.partial_results = results  # type: ignore[attr-defined]

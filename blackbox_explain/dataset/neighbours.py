@@ -105,7 +105,9 @@ def load_embedder(embedder: Any) -> Any:
         from blackbox_explain.adapters import SentenceSimilarity
 
         return SentenceSimilarity.minilm_sentiment().model
-    return getattr(embedder, "model", embedder) if not hasattr(embedder, "encode") else embedder
+    if hasattr(embedder, "encode"):
+        return embedder
+    return getattr(embedder, "model", embedder)
 
 
 def embeddings(texts: Sequence[str], embedder: Any, cache: Cache) -> np.ndarray:
