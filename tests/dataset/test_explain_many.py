@@ -125,14 +125,16 @@ def test_records_keep_their_fields_for_the_dataset_view():
 def test_a_hosted_api_keeps_its_pool_full_and_never_above_max_concurrency(api):
     api.delay = 0.05
     scorer = chat(api, max_concurrency=4)
-    started = time.monotonic()
     results = bbx.explain_many(scorer, TEXTS, "sparse", 24)
-    many = time.monotonic() - started
     assert all(isinstance(r, bbx.Explanation) for r in results)
-    assert api.max_in_flight == 4  # shared by every explanation in flight, never exceeded
-    calls = sum(r.meta["n_calls"] for r in results)
-    # sparse asks one coalition per round: one text alone keeps one request open at a time
-    assert many < 1.6 * calls * 0.05 / 4 + 1.0
+    # sparse asks one coalition per round: one text alone keeps one request open at a time;
+    # many texts in flight fill the pool, shared by all of them and never exceeded (the wall
+    # time this buys is measured in benchmarks/RESULTS.md, section 7)
+    assert api.max_in_flight == 4
+    alone = chat(api, max_concurrency=4)
+    api.max_in_flight = 0
+    bbx.explain(alone, TEXTS[0], "sparse", 24)
+    assert api.max_in_flight == 1
 
 
 KILLED = textwrap.dedent(
