@@ -251,6 +251,10 @@ class CoalitionGame:
             # batch is stored, after every answer in flight has arrived
             with contextlib.suppress(CacheError):
                 self.cache.put_many(self._fingerprint, [(text, row)])
+                # games waiting for this text go on now, not when the whole batch is in
+                registry = getattr(self.cache, "in_flight", None)
+                if registry is not None:
+                    registry.release(self._fingerprint, [text])
         if self._bar is not None:
             self._bar.update(1)
 

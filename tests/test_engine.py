@@ -1,10 +1,12 @@
 import io
+import threading
 
 import numpy as np
 import pytest
 from blackbox_explain.adapters import FunctionScorer
 
 import blackbox_explain as bbx
+from blackbox_explain.cache import InFlight
 from blackbox_explain.game import CoalitionGame
 from blackbox_explain.progress import Progress
 from blackbox_explain.segmentation import Segmentation
@@ -153,3 +155,67 @@ def test_sqlite_cache_rejects_a_non_database(tmp_path):
     scorer = FunctionScorer(lambda t: [1.0] * len(t), fingerprint="constant")
     with pytest.raises(bbx.CacheError, match=f"cannot use {bogus}"):
         bbx.explain(scorer, "a b", method="exact", budget=4, cache=bogus)
+
+
+class StreamingScorer:
+    """A scorer that streams its answers (as the remote ones do): the empty text's answer
+    arrives when ``empty_go`` is set, the others only when ``go`` is set."""
+
+    streams_results = True
+
+    def __init__(self):
+        self.output_names = ["len"]
+        self.empty_go = threading.Event()
+        self.go = threading.Event()
+        self.asked = []
+
+    def score(self, texts, on_result=None):
+        self.asked.extend(texts)
+        rows = {t: np.array([float(len(t))]) for t in texts}
+        if "" in rows:
+            assert self.empty_go.wait(timeout=30)
+            on_result("", rows[""])
+        assert self.go.wait(timeout=30)
+        for text in texts:
+            if text != "":
+                on_result(text, rows[text])
+        return np.stack([rows[t] for t in texts])
+
+
+class WatchedInFlight(InFlight):
+    """Says when a game starts waiting for a text another game is scoring."""
+
+    def __init__(self):
+        super().__init__()
+        self.someone_waits = threading.Event()
+
+    def claim(self, fingerprint, texts):
+        mine, theirs = super().claim(fingerprint, texts)
+        if theirs:
+            self.someone_waits.set()
+        return mine, theirs
+
+
+def test_a_game_waiting_for_a_text_another_game_pays_for_goes_on_when_its_answer_arrives():
+    # many texts of a dataset ask the same empty text: the game that pays for it is also
+    # waiting for its other coalitions, and the others must not wait for those as well
+    scorer = StreamingScorer()
+    cache = bbx.MemoryCache()
+    cache.in_flight = registry = WatchedInFlight()
+    first = CoalitionGame(scorer, Segmentation.words("a b"), cache=cache)
+    second = CoalitionGame(scorer, Segmentation.words("c d e"), cache=cache)
+    paying = threading.Thread(target=first, args=(np.array([[0, 0], [1, 1]], bool),))
+    paying.start()
+    waiting: list = []
+    thread = threading.Thread(target=lambda: waiting.append(second(np.zeros((1, 3), bool))))
+    thread.start()
+    assert registry.someone_waits.wait(timeout=30)
+    scorer.empty_go.set()  # the empty text's answer arrives; "a b" is still on its way
+    thread.join(timeout=10)
+    finished = not thread.is_alive()
+    scorer.go.set()
+    paying.join()
+    thread.join()
+    assert finished, "the second game waited for the first game's whole batch"
+    assert waiting[0].tolist() == [[0.0]] and scorer.asked.count("") == 1
+    assert second.stats.n_cache_hits == 1 and second.stats.n_calls == 0

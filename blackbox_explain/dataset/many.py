@@ -25,6 +25,7 @@ from ..cache import Cache
 from ..errors import BudgetExhaustedError, InputError
 from ..explanation import Explanation
 from ..progress import Progress
+from ..remote.slots import explanation_scope
 from ..resolve import remote_scorer_of, resolve_cache
 from ..scoring import as_scorer
 from .batching import SharedBatches
@@ -208,7 +209,8 @@ class LocalRun:
         if stop:
             return None
         try:
-            exp = explainer.explain(record.text, self.method, self.budget, **self.options)
+            with explanation_scope():  # the texts furthest behind get the next request slots
+                exp = explainer.explain(record.text, self.method, self.budget, **self.options)
         except BudgetExhaustedError as exc:
             # a hard cap of the model (money, tokens): every later text would stop there too
             stop.append(exc)

@@ -19,7 +19,7 @@ segments matter than any of these" (its prior: the mass of larger sets, at least
 ``MIN_PRIOR_NOT_SPARSE``), never predicts an answer.  Each next coalition is the one whose answer
 is the most uncertain under the posterior (the greatest entropy of the predicted answers, among
 random candidates); once one hypothesis leads (posterior 0.3), the
-coalitions that complete the table of its subsets are asked.  It stops as soon as the most
+coalitions that complete the table of its subsets are asked, all in one round.  It stops as soon as the most
 likely hypothesis has posterior ``confidence`` and a complete table: the Shapley values are then
 those of that table (every other segment gets exactly 0), and the standard errors their spread
 under the posterior.
@@ -28,8 +28,11 @@ Answers are compared exactly (up to ``tolerance``), so a model whose every word 
 little (any neural network) leaves "not sparse" with posterior ``confidence`` within about 8 calls
 (sentences of 12-14 segments); the rest of the budget then goes to the ``fallback`` method (when
 too little is left for it, a KernelSHAP fit of the answers there are gives the values, and
-``meta['note']`` says so).  Coalitions are asked one at a time: each answer decides the next
-question.  A segment that changes the answer in only a few coalitions (VADER's small boosts of
+``meta['note']`` says so).  Coalitions are asked one at a time, each answer deciding the next
+question, except in two rounds of several: the empty and the full coalition go together, and so
+do all the parts of the leading hypothesis not seen yet once it leads (a hosted API answers a
+round in one latency; on VADER, 6.8 rounds instead of 10.4 for the same 10.6 calls at a budget
+of 32).  A segment that changes the answer in only a few coalitions (VADER's small boosts of
 a nearby word) can go unseen: the method then reports a set without it, with the confidence it
 has in that set.
 
@@ -143,8 +146,11 @@ class SparseShapley(Estimator):
         hypotheses = _Hypotheses.enumerate(n, self.max_relevant, self.prior)
         answers = _Answers(n, self.tolerance)
         likelihood = (self.novelty, self.coincidence)
-        for coalition in (0, (1 << n) - 1):
-            hypotheses.observe(answers, coalition, answers.ask(game, coalition), *likelihood)
+        # the empty and the full coalition in one call: every text of a dataset asks the same
+        # empty text, and the full one need not wait for it
+        ends = (0, (1 << n) - 1)
+        for coalition, row in zip(ends, answers.fetch(game, ends), strict=True):
+            hypotheses.observe(answers, coalition, answers.record(coalition, row), *likelihood)
         stop_reason = "budget"
         while True:
             lead, lead_posterior, missing = hypotheses.leader(answers)
@@ -159,8 +165,15 @@ class SparseShapley(Estimator):
             candidates = self._candidates(n, answers, lead, missing, lead_posterior, rng)
             if len(candidates) == 0:
                 break
-            best = hypotheses.most_informative(answers, candidates)
-            hypotheses.observe(answers, best, answers.ask(game, best), *likelihood)
+            if missing and lead_posterior >= FILL_FROM_POSTERIOR:
+                # the leading hypothesis's table needs every part it has not seen: asked in one
+                # round (a round per part made the texts of a dataset wait in a row)
+                chosen = hypotheses.fill_round(answers, candidates, lead, missing)
+                chosen = chosen[: budget - len(answers)]
+            else:
+                chosen = [hypotheses.most_informative(answers, candidates)]
+            for coalition, row in zip(chosen, answers.fetch(game, tuple(chosen)), strict=True):
+                hypotheses.observe(answers, coalition, answers.record(coalition, row), *likelihood)
         info: dict[str, Any] = {
             "n_coalitions": len(answers),
             "search_calls": len(answers),
@@ -260,8 +273,16 @@ class _Answers:
 
     def ask(self, game: Game, coalition: int) -> int:
         """Ask the game about one coalition; returns the class of its answer."""
-        mask = ((coalition >> np.arange(self.n, dtype=np.int64)) & 1).astype(bool)
-        answer = np.asarray(game(mask[None, :]), dtype=np.float64)[0]
+        return self.record(coalition, self.fetch(game, (coalition,))[0])
+
+    def fetch(self, game: Game, coalitions: tuple[int, ...]) -> np.ndarray:
+        """The game's answers on several coalitions, in one call (not recorded yet)."""
+        bits = np.arange(self.n, dtype=np.int64)
+        masks = np.array([((c >> bits) & 1).astype(bool) for c in coalitions])
+        return np.asarray(game(masks), dtype=np.float64)
+
+    def record(self, coalition: int, answer: np.ndarray) -> int:
+        """Add a coalition's answer; returns the class of the answer."""
         self._coalitions.append(int(coalition))
         for label, seen in enumerate(self.representatives):
             scale = np.maximum(np.abs(seen), np.abs(answer))
@@ -372,6 +393,18 @@ class _Hypotheses:
         mass[:, 0] += self.dense_posterior() + posterior[~alive].sum()
         entropy = -(mass * np.log(np.maximum(mass, 1e-300))).sum(axis=1)
         return int(candidates[int(np.argmax(entropy))])
+
+    def fill_round(
+        self, answers: _Answers, candidates: np.ndarray, lead: int, missing: list[int]
+    ) -> list[int]:
+        """One coalition for each part of ``lead`` not seen yet: the most informative of the
+        candidates keeping exactly that part."""
+        chosen = []
+        for part in missing:
+            keeping = candidates[(candidates & lead) == part]
+            if len(keeping):
+                chosen.append(self.most_informative(answers, keeping))
+        return chosen or [self.most_informative(answers, candidates)]
 
     def summary(self, answers: _Answers) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """The leading hypothesis's Shapley values, their spread under the posterior of the

@@ -16,7 +16,6 @@ import concurrent.futures
 import contextlib
 import copy
 import random
-import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -28,6 +27,7 @@ from ..scoring import CallableScorer
 from .failures import NotSent, RemoteError, TransientFailure, final_failure
 from .limits import Prices, RateLimiter, RetryPolicy, Usage
 from .session import SESSION_LOCK, Session
+from .slots import RequestSlots, claim_priority
 
 Request = Callable[[str], Awaitable[tuple[Any, int, int]]]
 ResultSink = Callable[[str, np.ndarray], None]
@@ -172,28 +172,25 @@ class RemoteScorer(CallableScorer):
     async def _close(self) -> None:
         """Release what :meth:`_open` created (see :meth:`close`)."""
 
-    def _shared_pool(self) -> threading.BoundedSemaphore:
+    def _shared_pool(self) -> RequestSlots:
         """The ``max_concurrency`` request slots, shared with every copy made from now on."""
         pool = self.__dict__.get("_pool")
         if pool is None:
             with SESSION_LOCK:
                 pool = self.__dict__.setdefault(
-                    "_pool", threading.BoundedSemaphore(max(1, int(self.max_concurrency)))
+                    "_pool", RequestSlots(max(1, int(self.max_concurrency)))
                 )
         return pool
 
     @contextlib.asynccontextmanager
-    async def _slot(self, stop: asyncio.Event) -> AsyncIterator[None]:
+    async def _slot(self, stop: asyncio.Event, priority: int) -> AsyncIterator[None]:
         """One of ``max_concurrency`` request slots, shared by every call of this scorer and of
         its copies (a bound scorer, a sample twin), from any thread: many explanations in
-        flight at once still keep at most ``max_concurrency`` requests open."""
+        flight at once still keep at most ``max_concurrency`` requests open, and the one that
+        has sent the fewest requests goes first (:mod:`.slots`).  Once ``stop`` is set, no slot
+        is taken and the request is not sent (see ``_attempts``)."""
         pool = self._shared_pool()
-        acquired = False
-        while not stop.is_set():  # once stopped, the request is not sent (see _attempts)
-            if pool.acquire(blocking=False):
-                acquired = True
-                break
-            await asyncio.sleep(0.002)
+        acquired = await pool.acquire(priority, stop)
         try:
             yield
         finally:
@@ -206,8 +203,9 @@ class RemoteScorer(CallableScorer):
         request: Request,
         stop: asyncio.Event,
         on_result: ResultSink | None = None,
+        priority: int = 0,
     ) -> Any:
-        async with self._slot(stop):
+        async with self._slot(stop, priority):
             try:
                 value = await self._attempts(text, request, stop)
                 if on_result is not None and isinstance(value, np.ndarray):
@@ -310,7 +308,8 @@ class RemoteScorer(CallableScorer):
             if session is None or session.loop.is_closed():
                 session = self._session = Session()
                 weakref.finalize(self, session.stop)
-        return session.submit(self._gather_in(session, texts, request, on_result))
+        priority = claim_priority(len(set(texts)))
+        return session.submit(self._gather_in(session, texts, request, on_result, priority))
 
     async def _gather_in(
         self,
@@ -318,14 +317,19 @@ class RemoteScorer(CallableScorer):
         texts: Sequence[str],
         request: Request,
         on_result: ResultSink | None,
+        priority: int,
     ) -> dict[str, Any]:
         if not session.opened:
             await self._open()
             session.opened = True
-        return await self._gather(texts, request, on_result)
+        return await self._gather(texts, request, on_result, priority)
 
     async def _gather(
-        self, texts: Sequence[str], request: Request, on_result: ResultSink | None
+        self,
+        texts: Sequence[str],
+        request: Request,
+        on_result: ResultSink | None,
+        priority: int,
     ) -> dict[str, Any]:
         unique = list(dict.fromkeys(texts))
         if not unique:
@@ -335,11 +339,14 @@ class RemoteScorer(CallableScorer):
         first: dict[str, Any] = {}
         checked: set[str] = self.__dict__.setdefault("_answers_checked", set())
         kind = getattr(request, "__name__", "request")  # scoring and generating apart
-        if kind not in checked and len(unique) > 1:
-            first = await self._gather_unique(unique[:1], request, on_result, {})
+        if kind not in checked:
+            first = await self._gather_unique(unique[:1], request, on_result, {}, priority)
             checked.add(kind)
             unique = unique[1:]
-        return {**first, **await self._gather_unique(unique, request, on_result, first)}
+        if not unique:
+            return first
+        rest = await self._gather_unique(unique, request, on_result, first, priority)
+        return {**first, **rest}
 
     async def _gather_unique(
         self,
@@ -347,9 +354,12 @@ class RemoteScorer(CallableScorer):
         request: Request,
         on_result: ResultSink | None,
         earlier: dict[str, Any],
+        priority: int,
     ) -> dict[str, Any]:
         stop = asyncio.Event()
-        tasks = [asyncio.ensure_future(self._one(t, request, stop, on_result)) for t in unique]
+        tasks = [
+            asyncio.ensure_future(self._one(t, request, stop, on_result, priority)) for t in unique
+        ]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:

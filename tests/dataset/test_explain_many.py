@@ -59,7 +59,7 @@ def test_a_local_model_gets_the_batches_of_many_texts_together():
     def model(texts):
         with lock:
             calls.append(len(texts))
-        time.sleep(0.01)  # a model call costs time: batches pile up while it runs
+        time.sleep(0.1)  # a model call costs time: batches pile up while it runs
         return neural_like(texts)
 
     scorer = FunctionScorer(model, ["a", "b"], max_batch_size=256)
@@ -68,7 +68,7 @@ def test_a_local_model_gets_the_batches_of_many_texts_together():
     calls.clear()
     for text in TEXTS:
         bbx.explain(scorer, text, "kernelshap", 32)
-    assert shared < len(calls) / 2  # fewer, larger model calls
+    assert shared < len(calls) / 2, (shared, len(calls))  # fewer, larger model calls
 
 
 def test_a_failing_text_is_recorded_and_the_run_goes_on(tmp_path):
@@ -127,14 +127,14 @@ def test_a_hosted_api_keeps_its_pool_full_and_never_above_max_concurrency(api):
     scorer = chat(api, max_concurrency=4)
     results = bbx.explain_many(scorer, TEXTS, "sparse", 24)
     assert all(isinstance(r, bbx.Explanation) for r in results)
-    # sparse asks one coalition per round: one text alone keeps one request open at a time;
+    # sparse asks one or a few coalitions per round: one text alone keeps few requests open;
     # many texts in flight fill the pool, shared by all of them and never exceeded (the wall
     # time this buys is measured in benchmarks/RESULTS.md, section 7)
     assert api.max_in_flight == 4
     alone = chat(api, max_concurrency=4)
     api.max_in_flight = 0
     bbx.explain(alone, TEXTS[0], "sparse", 24)
-    assert api.max_in_flight == 1
+    assert api.max_in_flight < 4
 
 
 KILLED = textwrap.dedent(

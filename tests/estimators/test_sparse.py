@@ -33,6 +33,12 @@ def test_exact_on_sparse_games_with_far_fewer_calls_than_a_permutation_pair(n, r
     assert exp.meta["stop"] == "identified"
     assert exp.meta["relevant_segments"] == relevant
     assert exp.meta["n_calls"] < 2 * n  # one antithetic permutation pair costs 2 (n - 1)
+    # fewer rounds than calls (each a wait for the model): the empty and the full text go
+    # together, and so do the parts of the leading hypothesis not seen yet (12 of 19 calls
+    # were rounds of one before, on 4 relevant segments)
+    assert exp.meta["n_batches"] < exp.meta["n_calls"]
+    if len(relevant) >= 3:
+        assert exp.meta["n_batches"] <= 0.75 * exp.meta["n_calls"]
     # the other segments get exactly 0, and their spread under the posterior is reported
     others = np.setdiff1d(np.arange(n), relevant)
     assert np.all(exp.values[others] == 0)

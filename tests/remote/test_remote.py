@@ -543,3 +543,14 @@ def test_a_missing_api_key_is_named_without_batch_context(api, monkeypatch):
         bbx.explain(scorer, TEXT, method="occlusion", budget=20)
     assert str(info.value) == "no API key: pass api_key= or set OPENAI_API_KEY"
     assert api.bodies == []
+
+
+def test_a_first_call_of_one_text_is_the_answer_that_goes_alone(api):
+    # the first answer of a server goes alone (a server that cannot answer costs one request);
+    # a first call of one text was that answer already: the next call need not wait again
+    api.delay = 0.2
+    scorer = chat(api, max_concurrency=4)
+    scorer.score(["a first text"])
+    api.max_in_flight = 0
+    scorer.score(["one", "two", "three"])
+    assert api.max_in_flight == 3
