@@ -12,7 +12,13 @@ from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
 from ..explanation import Explanation
 from .common import print_explanation, read_records, read_texts, write_results
-from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
+from .models import (
+    MODEL_HELP,
+    add_api_options,
+    model_from_args,
+    model_spec_from_args,
+    print_usage,
+)
 
 #: explain()'s own keywords, which --option cannot set (they have options of their own)
 EXPLAIN_KEYWORDS = (
@@ -106,7 +112,9 @@ def add_parser(sub: Any) -> None:
         choices=["local", "ray"],
         default="local",
         help="with --jsonl and --json: run here (local, default) or on a Ray cluster (needs the "
-        "'ray' extra; the model spec is loaded by each Ray actor)",
+        "'ray' extra; each Ray actor loads the model from its spec and options, API keys from "
+        "its environment; --max-cost, --max-total-tokens, --rpm, --tpm and --max-concurrency "
+        "are divided among the actors)",
     )
     ex.add_argument(
         "--ray-address",
@@ -147,8 +155,8 @@ def run(args: argparse.Namespace) -> int:
         **method_options,
     }
     if args.jsonl is not None and args.json and not (args.dry_run or args.evaluate):
-        # on Ray each actor loads the model from its spec: none is loaded here
-        model = args.model if args.engine == "ray" else model_from_args(args)
+        # on Ray each actor loads the model from its spec and options: none is loaded here
+        model = model_spec_from_args(args) if args.engine == "ray" else model_from_args(args)
         return run_dataset(args, model, method, options)
     model = model_from_args(args)
     texts = read_texts(args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +186,55 @@ def print_usage(model: Any) -> None:
 def model_from_args(args: argparse.Namespace) -> Any:
     """The model a subcommand's ``--model`` names, with its ``--labels``, ``--max-new-tokens``
     and hosted-API options where the subcommand has them."""
-    labels = args.labels.split(",") if getattr(args, "labels", None) else None
+    return model_spec_from_args(args).load()
+
+
+def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
+    """The :class:`ModelSpec` of a subcommand's ``--model`` and its options (nothing loaded)."""
+    labels = tuple(args.labels.split(",")) if getattr(args, "labels", None) else None
     has_api_options = hasattr(args, "max_concurrency")
     api = api_options(args) if has_api_options and is_api(args.model) else None
-    return load_model(args.model, labels, getattr(args, "max_new_tokens", 24), api)
+    return ModelSpec(args.model, labels, getattr(args, "max_new_tokens", 24), api)
+
+
+#: hosted-API options that cap what all copies of a model spend or ask together
+SHARED_CAPS = ("max_cost", "max_total_tokens", "requests_per_minute", "tokens_per_minute")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model by its spec string (as after ``-m``) and options, not loaded: what travels to
+    the Ray actors of ``explain_many(engine="ray")``, each of which loads the model itself.
+
+    Hosted-API keys are not part of it: each actor reads them from its own environment
+    (``OPENAI_API_KEY``, ...; on a cluster, set them in Ray's ``runtime_env``).
+
+    Example: ``ModelSpec("openai-chat:gpt-4o-mini", labels=("positive", "negative"),
+    api={"max_cost": 5.0, "max_concurrency": 16})``.
+    """
+
+    spec: str
+    labels: tuple[str, ...] | None = None
+    max_new_tokens: int = 24
+    api: dict[str, Any] | None = None
+
+    def load(self) -> Any:
+        """The scorer (or model with ``bind``) the spec names."""
+        labels = list(self.labels) if self.labels else None
+        return load_model(self.spec, labels, self.max_new_tokens, self.api)
+
+    def shared_by(self, parts: int) -> ModelSpec:
+        """The spec for each of ``parts`` copies running at once: the money and token caps,
+        the rate limits and ``max_concurrency`` divided among them, so that together they
+        never spend or ask more than the spec allows."""
+        if not self.api or parts <= 1:
+            return self
+        api = dict(self.api)
+        for name in SHARED_CAPS:
+            if api.get(name) is not None:
+                share = api[name] / parts
+                api[name] = int(share) if name == "max_total_tokens" else share
+        concurrency = api.get("max_concurrency")
+        if concurrency is not None:
+            api["max_concurrency"] = max(1, int(concurrency) // parts)
+        return replace(self, api=api)

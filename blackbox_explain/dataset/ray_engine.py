@@ -1,15 +1,19 @@
 """``explain_many(..., engine="ray")``: the same explanations on a Ray cluster (extra ``ray``).
 
 Ray Data reads the texts; a pool of actors holds the model (one per GPU with ``num_gpus=``, or
-a hosted API's scorer with its own concurrency) and explains one text per call, exactly as the
-local engine does (same seeds, same values); the results stream back to this process, which
+a hosted API's scorer with its own concurrency) and explains a few texts per call, exactly as
+the local engine does (same seeds, same values); the results stream back to this process, which
 appends each to ``out`` as it arrives, so a run is resumable the same way.  We schedule nothing
 ourselves: Ray does.
 
 Point it at a cluster with ``ray_address="ray://head:10001"`` (or ``RAY_ADDRESS``); without one
-a local Ray instance is started.  The model travels to the actors as Ray ships any object; a
-model spec string (``"minilm-sentiment"``, ``"hf-classifier:/path"``, as on the command line)
-is loaded by each actor instead, which is what a GPU cluster wants.
+a local Ray instance is started.  A local model travels to the actors as Ray ships any object;
+a model spec string (``"minilm-sentiment"``, ``"hf-classifier:/path"``, as on the command line)
+or a :class:`~blackbox_explain.cli.models.ModelSpec` (a spec with its labels and hosted-API
+options) is loaded by each actor instead, which is what a GPU cluster wants.  A hosted API goes
+as a ``ModelSpec``: its money and token caps, rate limits and ``max_concurrency`` are divided
+among the actors, so that together they hold; a hosted-API scorer object is refused (its open
+connections cannot travel, and each actor would get the whole cap).
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..explanation import FAILURE_FORMAT, Explanation
 from ..extras import require
+from ..resolve import remote_scorer_of
+from .many import DatasetProgress
 from .records import FailedText, ResultsFile, TextRecord
 
 
@@ -45,10 +52,8 @@ class ExplainActor:
 
         if self.run is None:
             model, method, budget, cache, options = self.settings
-            if isinstance(model, str):
-                from ..cli.models import load_model
-
-                model = load_model(model)
+            if hasattr(model, "shared_by"):  # a ModelSpec: loaded here, in the actor
+                model = model.load()
             self.run = LocalRun(model, method, budget, cache, None, None, options)
         records = [
             TextRecord(str(i), str(t), json.loads(str(f)))
@@ -79,9 +84,9 @@ def explain_on_ray(
     if not records:
         return {}
     if cache is not None and not isinstance(cache, (str, os.PathLike)):
-        from ..errors import InputError
-
         raise InputError("engine='ray' shares a cache by its path (an SQLite file), not an object")
+    pool = workers or 2
+    model = actor_model(model, pool)
     if not ray.is_initialized():
         address = ray_address or os.environ.get("RAY_ADDRESS")
         # a local instance listens on the loopback interface only
@@ -89,16 +94,16 @@ def explain_on_ray(
         ray.init(address=address, include_dashboard=False, ignore_reinit_error=True, **local)
     rows = [{"id": r.id, "text": r.text, "fields": json.dumps(r.fields)} for r in records]
     dataset = ray.data.from_items(rows)
-    pool = workers or 2
     mapped = dataset.map_batches(
         ExplainActor,
         fn_constructor_args=(model, method, budget, None if cache is None else str(cache), options),
-        batch_size=1,
+        batch_size=texts_per_call(model),
         concurrency=pool,
         num_gpus=num_gpus,
         batch_format="numpy",
     )
     results: dict[str, Explanation | FailedText] = {}
+    bar = DatasetProgress(len(records), progress, None)
     for row in mapped.iter_rows():
         line = str(row["line"])
         data = json.loads(line)
@@ -109,4 +114,32 @@ def explain_on_ray(
         results[str(row["id"])] = result
         if results_file is not None:
             results_file.write(line)
+        bar.finished(result)
+    bar.close()
     return results
+
+
+def actor_model(model: Any, actors: int) -> Any:
+    """What each of ``actors`` actors gets: a spec string as a ``ModelSpec``, a ``ModelSpec``
+    with its caps divided among them, a local model as it is; a hosted-API scorer is refused."""
+    from ..cli.models import ModelSpec
+
+    if isinstance(model, str):
+        model = ModelSpec(model)
+    if isinstance(model, ModelSpec):
+        return model.shared_by(actors)
+    if remote_scorer_of(model) is not None:
+        raise InputError(
+            "engine='ray' cannot ship a hosted-API scorer to its actors (its open connections "
+            "cannot travel, and each actor would get the whole money and token cap): pass a "
+            "ModelSpec instead, e.g. ModelSpec('openai-chat:MODEL', labels=(...), "
+            "api={'base_url': ..., 'max_cost': ...}) from blackbox_explain.cli.models"
+        )
+    return model
+
+
+def texts_per_call(model: Any) -> int:
+    """Texts each actor explains at once: enough to keep a hosted API's request slots full
+    (four per slot, as the local engine), else 4 (shared batches for a local model)."""
+    api = getattr(model, "api", None) or {}
+    return 4 * int(api.get("max_concurrency") or 8) if api else 4

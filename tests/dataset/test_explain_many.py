@@ -4,6 +4,7 @@ resumable results, failures recorded (issue 23, part 1)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -235,3 +236,60 @@ def test_blas_threads_are_limited_during_a_local_explanation_and_restored_after(
     bbx.explain_many(model, TEXTS[:3], "kernelshap", 16)
     assert seen and all(threads == [1] * len(before) for threads in seen)
     assert blas_threads() == before
+
+
+def test_a_model_spec_shared_by_ray_actors_divides_its_caps():
+    from blackbox_explain.cli.models import ModelSpec
+    from blackbox_explain.remote import Prices
+
+    api = {
+        "max_cost": 5.0,
+        "max_total_tokens": 1001,
+        "max_concurrency": 16,
+        "requests_per_minute": 600.0,
+        "tokens_per_minute": None,
+        "prices": Prices(1.0, 2.0),
+        "base_url": "http://127.0.0.1:1/v1",
+    }
+    spec = ModelSpec("openai-chat:m", ("positive", "negative"), 24, api)
+    each = spec.shared_by(3)
+    assert each.api["max_cost"] * 3 <= 5.0 and each.api["max_total_tokens"] * 3 <= 1001
+    assert each.api["max_concurrency"] == 5 and each.api["requests_per_minute"] == 200.0
+    assert each.api["tokens_per_minute"] is None and each.api["prices"] == Prices(1.0, 2.0)
+    assert each.labels == spec.labels and spec.api["max_cost"] == 5.0  # the spec is unchanged
+    assert ModelSpec("example").shared_by(3) == ModelSpec("example")
+
+
+def test_ray_refuses_a_hosted_api_scorer_object_before_starting(api):
+    pytest.importorskip("ray")
+    with pytest.raises(bbx.InputError, match="ModelSpec"):
+        bbx.explain_many(chat(api, max_cost=1.0), TEXTS[:2], "kernelshap", 16, engine="ray")
+    assert len(api.bodies) == 0
+
+
+def test_the_cli_on_ray_passes_labels_and_api_options_to_the_actors(api, tmp_path):
+    # each actor loads `-m` with --labels and the API options (the key from its environment)
+    pytest.importorskip("ray")
+    texts = tmp_path / "in.jsonl"
+    texts.write_text(
+        "".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(TEXTS[:4]))
+    )
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "blackbox_explain", "explain", "-m", "openai-chat:fake-gpt"]
+    command += ["--base-url", api.url + "/v1", "--labels", "positive,negative"]
+    command += ["--jsonl", str(texts), "--json", str(out), "--engine", "ray", "--workers", "2"]
+    command += ["--method", "kernelshap", "-b", "24", "--seed", "2", "--max-concurrency", "4"]
+    env = {**os.environ, "OPENAI_API_KEY": KEY, "RAY_DEDUP_LOGS": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    on_ray = {e.meta["id"]: e for e in bbx.Explanation.load_many(out)}
+    assert sorted(on_ray) == ["t0", "t1", "t2", "t3"]
+    # label mode, as asked: the labels' probabilities, the same values as here
+    here = bbx.explain_many(
+        chat(api), TEXTS[:4], "kernelshap", 24, seed=2, ids=["t0", "t1", "t2", "t3"]
+    )
+    for exp in here:
+        assert on_ray[exp.meta["id"]].output_names == exp.output_names
+        assert exp.output_names[:2] == ["positive", "negative"]
+        np.testing.assert_allclose(on_ray[exp.meta["id"]].values, exp.values, rtol=0, atol=1e-12)
+    assert KEY not in out.read_text()
