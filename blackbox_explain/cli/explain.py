@@ -125,7 +125,7 @@ def add_parser(sub: Any) -> None:
         type=int,
         default=None,
         help="with --jsonl and --json: explanations in flight at once (default: four times a hosted "
-        "API's --max-concurrency, else 4)",
+        "API's --max-concurrency, else 16)",
     )
     ex.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     ex.add_argument(

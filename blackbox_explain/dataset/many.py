@@ -33,6 +33,10 @@ from .records import FailedText, ResultsFile, TextRecord, read_done, text_record
 
 Result = Explanation | FailedText
 ENGINES = ("local", "ray")
+#: explanations in flight at once for a local model: their coalitions share the model's batches
+#: (MiniLM, 200 texts, auto at 64 calls: mean batch 34 rows and 16.5 s with 4 in flight, 54 rows
+#: and 13.3 s with 16; benchmarks/RESULTS.md section 7)
+LOCAL_WORKERS = 16
 
 
 def explain_many(
@@ -82,7 +86,7 @@ def explain_many(
         terminal).
     workers:
         Explanations in flight at once (default: four times a hosted API's ``max_concurrency``,
-        else 4).
+        else 16, whose coalitions share a local model's batches).
     on_result:
         Called with each result as it finishes (in completion order; local engine).
     ray_address, num_gpus:
@@ -153,7 +157,7 @@ class LocalRun:
             shared, cache=resolve_cache(self.cache), batch_size=self.batch_size, progress=False
         )
         if workers is None:
-            workers = 4 * int(remote.max_concurrency) if remote is not None else 4
+            workers = 4 * int(remote.max_concurrency) if remote is not None else LOCAL_WORKERS
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
         bar = DatasetProgress(len(records), progress, remote)

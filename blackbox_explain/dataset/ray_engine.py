@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..explanation import FAILURE_FORMAT, Explanation
 from ..extras import require
 from ..resolve import remote_scorer_of
-from .many import DatasetProgress
+from .many import LOCAL_WORKERS, DatasetProgress
 from .records import FailedText, ResultsFile, TextRecord
 
 
@@ -140,6 +140,7 @@ def actor_model(model: Any, actors: int) -> Any:
 
 def texts_per_call(model: Any) -> int:
     """Texts each actor explains at once: enough to keep a hosted API's request slots full
-    (four per slot, as the local engine), else 4 (shared batches for a local model)."""
+    (four per slot, as the local engine), else as many as the local engine keeps in flight
+    (their coalitions share the model's batches)."""
     api = getattr(model, "api", None) or {}
-    return 4 * int(api.get("max_concurrency") or 8) if api else 4
+    return 4 * int(api.get("max_concurrency") or 8) if api else LOCAL_WORKERS
