@@ -41,9 +41,12 @@ posterior variance of the Shapley values picks exactly these.  On SmolLM2 prompt
 segments the error at 32 calls drops from 0.133 to 0.093 (rel. L2), on synthetic games with
 order-3 interactions from 0.29 to 0.13 at 40 calls.  The fit alone then gives the values (no
 KernelSHAP correction: there is no sampling distribution to weight it by); its misses at the
-two ends are spread evenly so efficiency stays exact.  From 12 calls per segment on, KernelSHAP's
-coalitions and its regression on the residuals (MiniLM sentences: level at 12-14 calls per
-segment, ahead from 16; see ``BALANCED_CALLS_PER_SEGMENT``).
+two ends are spread evenly so efficiency stays exact.  From 12 calls per segment those answers
+decide: a game the fit reproduces (synthetic games with interactions) goes on with balanced
+halves, any other (MiniLM) gets KernelSHAP's coalitions for the rest of the budget and their
+regression on the residuals, its ridge cross-validated (a small plan's regression is noisy);
+from 24 calls per segment, KernelSHAP's coalitions alone.  Switching straight from the balanced
+to the kernel design made ``auto`` worse with more calls (benchmarks/RESULTS.md, section 11).
 
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
 value (including the spread between the hyperparameters averaged over) with a bootstrap of the
@@ -74,6 +77,7 @@ from .gp_kernel import (
 )
 from .kernelshap import CoalitionPlan, kernel_regression, plan_coalitions
 from .sampling import DistinctMasks, bootstrap_std
+from .wls import gcv_ridge
 
 #: below this many calls per segment the ``auto`` design asks every singleton and leave-one-out
 #: and then balanced halves (SmolLM2 prompts of 6-11 segments: rel. L2 0.094 against KernelSHAP's
@@ -84,6 +88,16 @@ from .sampling import DistinctMasks, bootstrap_std
 #: interactions it is ahead at every budget tried (0.033 against 0.056 at 12 per segment).  It
 #: switched at 6 before, where ``auto`` got worse with more calls (54 -> 81 calls: 0.084 -> 0.087)
 BALANCED_CALLS_PER_SEGMENT = 12.0
+#: from here on the ``auto`` design is KernelSHAP's coalitions alone; in between it blends the
+#: two (:meth:`GPSHAP._estimate_blend`).  Switching straight from the balanced design to the
+#: kernel design at 12 calls per segment made ``auto`` worse with more calls (synthetic games of
+#: 12 players, mean rel. L2: 0.037 at 10 per segment, 0.049 at 12; MiniLM sentences 0.088 ->
+#: 0.096); blended, 0.030 and 0.075 at 12 (benchmarks/RESULTS.md, section 11)
+KERNEL_CALLS_PER_SEGMENT = 24.0
+#: a fit of the balanced design's answers with at most this noise ratio reproduces the game: it
+#: goes on with balanced halves.  At 12 calls per segment, synthetic games of 10-12 players with
+#: interactions fitted 1e-8 to 0.0032, MiniLM sentences 0.0056 to 0.056
+SMOOTH_NOISE_RATIO = 10**-2.5
 
 
 class GPSHAP(Estimator):
@@ -105,8 +119,13 @@ class GPSHAP(Estimator):
         fit's residuals.  ``"balanced"``: every singleton and leave-one-out, then complementary
         pairs of nearly orthogonal halves (:func:`~.designs.balanced_halves`); the fit alone
         gives the values (its residuals at the two ends are spread evenly, so efficiency stays
-        exact; the standard errors are the posterior's alone).  ``"auto"`` (default):
-        balanced below ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, kernel from there on.
+        exact; the standard errors are the posterior's alone).  ``"blend"``: the balanced
+        design up to ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, then more balanced
+        halves when the fit reproduces those answers (noise ratio at most
+        ``SMOOTH_NOISE_RATIO``), else the kernel design's coalitions for the rest, the fit on
+        all of them and KernelSHAP's regression (ridge cross-validated) on the kernel ones'
+        residuals.  ``"auto"`` (default): balanced below ``BALANCED_CALLS_PER_SEGMENT`` calls per
+        segment, blend up to ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on.
         Games with inert segments always get the kernel design and KernelSHAP's regression
         alone.  An odd last call of the balanced design asks the first half of one more pair.
     relevance:
@@ -118,7 +137,7 @@ class GPSHAP(Estimator):
 
     name = "gpshap"
     efficient = True
-    DESIGNS = ("auto", "kernel", "balanced")
+    DESIGNS = ("auto", "kernel", "balanced", "blend")
 
     def __init__(
         self,
@@ -149,31 +168,48 @@ class GPSHAP(Estimator):
         n = game.n_players
         if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
             return ExactShapley().estimate(game, budget, rng)
-        if self._balanced(n, budget):
+        design = self._design_for(n, budget)
+        if design == "balanced":
             return self._estimate_balanced(game, budget, rng)
+        if design == "blend":
+            return self._estimate_blend(game, budget, rng)
         return self._estimate_on_plan(game, plan_coalitions(n, budget - 2, rng), rng)
 
     def adapts_to_answers(self, n_players: int, budget: int) -> bool:
-        """The balanced design asks the ends and every singleton and leave-one-out, then, unless
-        some segment is inert (the kernel design instead), balanced halves: its calls depend on
-        the answers."""
+        """The balanced and blended designs ask the ends and every singleton and leave-one-out,
+        then, unless some segment is inert (the kernel design instead), balanced halves: their
+        calls depend on the answers."""
         exact = n_players <= MAX_ENUMERATION_PLAYERS and budget >= 2**n_players
-        return not exact and self._balanced(n_players, budget)
+        return not exact and self._design_for(n_players, budget) != "kernel"
 
-    def _balanced(self, n: int, budget: int) -> bool:
+    def _design_for(self, n: int, budget: int) -> str:
         if self.design == "kernel" or n < 4 or budget < 2 * n + 2:
-            return False
-        return self.design == "balanced" or budget < BALANCED_CALLS_PER_SEGMENT * n
+            return "kernel"
+        if self.design != "auto":
+            return self.design
+        if budget < BALANCED_CALLS_PER_SEGMENT * n:
+            return "balanced"
+        return "blend" if budget < KERNEL_CALLS_PER_SEGMENT * n else "kernel"
 
-    def _estimate_balanced(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+    def _balanced_answers(
+        self,
+        game: Game,
+        budget: int,
+        rng: np.random.Generator,
+        known: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The balanced design's coalitions and answers within ``budget`` calls (extending
+        ``known`` ones); None when some segment is inert (after the singletons and
+        leave-one-outs)."""
         n = game.n_players
-        ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
-        masks = np.vstack([ends, singleton_pairs(n)])
-        values = np.asarray(game(masks), dtype=np.float64)
-        if inert_players(masks, values).any():
-            # the singletons and leave-one-outs asked are part of this plan (asked again: free)
-            plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
-            return self._estimate_on_plan(game, plan, rng)
+        if known is None:
+            ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
+            masks = np.vstack([ends, singleton_pairs(n)])
+            values = np.asarray(game(masks), dtype=np.float64)
+            if inert_players(masks, values).any():
+                return None
+        else:
+            masks, values = known
         chosen = DistinctMasks(n)
         for mask in masks:
             chosen.add(mask)
@@ -182,6 +218,45 @@ class GPSHAP(Estimator):
         if len(halves):
             masks = np.vstack([masks, halves])
             values = np.vstack([values, np.asarray(game(halves), dtype=np.float64)])
+        return masks, values
+
+    def _estimate_blend(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        """From ``BALANCED_CALLS_PER_SEGMENT`` calls per segment: the balanced design's answers
+        up to there decide.  A fit that reproduces them (noise ratio at most
+        ``SMOOTH_NOISE_RATIO``) goes on with balanced halves; otherwise KernelSHAP's coalitions
+        get the rest of the budget, the fit sees every answer and the residual regression (its
+        ridge cross-validated) corrects it on the kernel plan's."""
+        n = game.n_players
+        first = int(min(budget, BALANCED_CALLS_PER_SEGMENT * n))
+        answers = self._balanced_answers(game, first, rng)
+        if answers is None:
+            plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
+            return self._estimate_on_plan(game, plan, rng)
+        masks, values = answers
+        modelled = np.ptp(values, axis=0) > 0
+        relevance = self._relevance(masks, values, modelled)
+        hyper = self._fit(masks, values, modelled, rng, relevance)[3]
+        if all(noise <= SMOOTH_NOISE_RATIO for _, noise in hyper):
+            return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
+        # the plan's singletons and leave-one-outs were asked with the balanced ones: free
+        plan = plan_coalitions(n, budget - first + 2 * n, rng, complete_singletons=True)
+        return self._estimate_on_plan(game, plan, rng, known=answers)
+
+    def _estimate_balanced(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        n = game.n_players
+        answers = self._balanced_answers(game, budget, rng)
+        if answers is None:
+            # the singletons and leave-one-outs asked are part of this plan (asked again: free)
+            plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
+            return self._estimate_on_plan(game, plan, rng)
+        return self._balanced_estimate(answers, rng)
+
+    def _balanced_estimate(
+        self, answers: tuple[np.ndarray, np.ndarray] | None, rng: np.random.Generator
+    ) -> Estimate:
+        assert answers is not None  # extended answers are never inert
+        masks, values = answers
+        n = masks.shape[1]
         modelled = np.ptp(values, axis=0) > 0
         relevance = self._relevance(masks, values, modelled)
         phi, variance, residuals, hyper = self._fit(masks, values, modelled, rng, relevance)
@@ -191,11 +266,26 @@ class GPSHAP(Estimator):
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
 
     def _estimate_on_plan(
-        self, game: Game, plan: CoalitionPlan, rng: np.random.Generator
+        self,
+        game: Game,
+        plan: CoalitionPlan,
+        rng: np.random.Generator,
+        known: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Estimate:
+        """KernelSHAP's regression on the residuals of a fit of the plan's answers (and of
+        ``known`` ones asked before it: then the residual regression's ridge is chosen by
+        generalised cross-validation, since a small plan's regression is noisy)."""
         n = game.n_players
         masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks])
         values = np.asarray(game(masks), dtype=np.float64)
+        in_plan = len(masks)
+        if known is not None:  # answers asked before the plan: the fit sees them too
+            seen = DistinctMasks(n)
+            for mask in masks:
+                seen.add(mask)
+            extra = np.array([seen.add(mask) for mask in known[0]], dtype=bool)
+            masks = np.vstack([masks, known[0][extra]])
+            values = np.vstack([values, known[1][extra]])
         k = values.shape[1]
         # a segment that changes nothing at either end (a word outside a lexicon) marks a sparse,
         # low-order game: KernelSHAP's regression alone is exact on those, and a smooth fit
@@ -205,14 +295,28 @@ class GPSHAP(Estimator):
         relevance = self._relevance(masks, values, modelled)
         phi, variance, residuals, hyper = self._fit(masks, values, modelled, rng, relevance)
 
+        plan_residuals = residuals[:in_plan]
+        ridge = 0.0
+        if known is not None:
+            keep, w = plan.regression_weights(np.ones(plan.n_draws), True)
+            ridge = gcv_ridge(
+                plan.masks[keep],
+                (plan_residuals[2:] - plan_residuals[0])[keep],
+                w,
+                plan_residuals[1] - plan_residuals[0],
+            )
+
         def residual_shapley(unit_counts: np.ndarray) -> np.ndarray:
-            return kernel_regression(plan, residuals, unit_counts)
+            return kernel_regression(plan, plan_residuals, unit_counts, ridge=ridge)
 
         phi = phi + residual_shapley(np.ones(plan.n_draws))
         if self.n_bootstrap > 1 and plan.n_draws > 1:
             variance = variance + bootstrap_std(rng, plan.n_draws, residual_shapley) ** 2
-        info = self._info(masks, hyper, inert, design="kernel", relevance=relevance)
+        design = "kernel" if known is None else "blend"
+        info = self._info(masks, hyper, inert, design=design, relevance=relevance)
         info["complete_sizes"] = plan.complete_sizes
+        if known is not None:
+            info["residual_ridge"] = ridge
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
 
     def _relevance(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 from blackbox_explain.adapters import FunctionScorer
@@ -383,11 +385,49 @@ def test_the_balanced_design_spends_the_whole_budget_even_or_odd(budget):
     np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
 
 
-def test_the_default_design_switches_at_twelve_calls_per_segment():
+def test_the_default_design_switches_at_twelve_and_twenty_four_calls_per_segment():
     game = interaction_game(10, k=1, seed=7)
-    designs = {
-        budget: bbx.explain(game, game.text, method="gpshap", budget=budget).meta["design"]
-        for budget in (21, 22, 119, 120)
+
+    def design(model, budget):
+        return bbx.explain(model, game.text, method="gpshap", budget=budget).meta["design"]
+
+    # below 2n + 2 the singletons do not fit: KernelSHAP's coalitions; from 12 calls per
+    # segment a game the fit reproduces keeps balanced halves, up to 24 per segment
+    designs = {budget: design(game, budget) for budget in (21, 22, 119, 120, 239, 240)}
+    assert designs == {
+        21: "kernel",
+        22: "balanced",
+        119: "balanced",
+        120: "balanced",
+        239: "balanced",
+        240: "kernel",
     }
-    # below 2n + 2 the singletons do not fit: KernelSHAP's coalitions
-    assert designs == {21: "kernel", 22: "balanced", 119: "balanced", 120: "kernel"}
+
+    def rough(texts):  # every coalition its own answer: no smooth fit reproduces it
+        noise = [np.random.default_rng(zlib.crc32(t.encode())).normal(scale=0.3) for t in texts]
+        return np.array([[0.1 * len(t.split()) + e] for t, e in zip(texts, noise, strict=True)])
+
+    assert design(rough, 119) == "balanced" and design(rough, 120) == "blend"
+
+
+def test_auto_gets_better_with_more_calls_across_its_design_switches():
+    # `auto` on synthetic games with interactions: the mean error at 1.5 times a budget is below
+    # the error at the budget, from 4 to 16 calls per segment, across the balanced design (below
+    # 12 per segment), the blend (12 to 24) and KernelSHAP's coalitions (from 24).  Switching
+    # straight from balanced halves to KernelSHAP's coalitions at 12 per segment failed here:
+    # 8 -> 12 and 10 -> 15 calls per segment got worse
+    n = 10
+    games = [interaction_game(n, k=1, seed=s, order=3 + s % 2) for s in range(3)]
+
+    def mean_error(per_segment: float) -> float:
+        errors = []
+        for game in games:
+            exact = game.shapley()
+            for seed in range(4):
+                exp = bbx.explain(game, game.text, "auto", round(per_segment * n), seed=seed)
+                errors.append(np.linalg.norm(exp.values - exact) / np.linalg.norm(exact))
+        return float(np.mean(errors))
+
+    for per_segment in (4, 6, 8, 10, 12, 14, 16):
+        at_budget, more = mean_error(per_segment), mean_error(1.5 * per_segment)
+        assert more < at_budget, (per_segment, at_budget, more)
