@@ -35,7 +35,7 @@ def _replace_absent(
     return "".join(out)
 
 
-def _merge_gaps(between: list[str]) -> str:
+def _merge_gaps(between: Sequence[str]) -> str:
     """The gap left between two kept segments when the segments between them are deleted.
 
     ``between`` are the original gaps from the one after the left kept segment to the one before
@@ -51,6 +51,19 @@ def _merge_gaps(between: list[str]) -> str:
     if between[0] == "" or between[-1] == "":
         return ""
     return max(between, key=lambda gap: gap.count("\n"))
+
+
+def _merge_gap_range(
+    gaps: Sequence[str], counts: tuple[Sequence[int], Sequence[int]], start: int, stop: int
+) -> str:
+    """``_merge_gaps(gaps[start:stop])`` in constant time for whitespace without line breaks
+    (the gaps of most long texts), from the running counts of ``Segmentation.gap_counts``."""
+    with_text, with_newline = counts
+    if with_text[stop] - with_text[start] or with_newline[stop] - with_newline[start]:
+        return _merge_gaps(gaps[start:stop])
+    if gaps[start] == "" or gaps[stop - 1] == "":
+        return ""
+    return gaps[start]  # no line break anywhere: the first of equals wins, as max() picks it
 
 
 def _word_join(before: str, after: str) -> bool:
@@ -70,29 +83,31 @@ class Delete:
         """The text without the absent segments, whitespace around the gaps tidied."""
         if keep.all():
             return segmentation.text
-        gaps = segmentation.gaps
-        kept = np.flatnonzero(keep)
+        gaps, texts = segmentation.pieces()
+        counts = segmentation.gap_counts()
+        kept = np.flatnonzero(keep).tolist()
         if len(kept) == 0:
             joined = "".join(gaps)
             return joined if joined.strip() else ""
-        segments = segmentation.segments
-        first, last = int(kept[0]), int(kept[-1])
+        first, last = kept[0], kept[-1]
         lead = gaps[: first + 1]
         pieces = [
             lead[0] if first == 0 else ("".join(lead) if any(g.strip() for g in lead) else "")
         ]
         previous = first
-        pieces.append(segments[first].text)
+        pieces.append(texts[first])
         for i in kept[1:]:
-            i = int(i)
-            gap = _merge_gaps(gaps[previous + 1 : i + 1])
-            if not gap and i > previous + 1 and _word_join(pieces[-1], segments[i].text):
-                gap = " "  # never glue two words together
-            pieces.append(gap)
-            pieces.append(segments[i].text)
+            if i == previous + 1:  # neighbours: the original gap (most segments of a long text)
+                pieces.append(gaps[i])
+            else:
+                gap = _merge_gap_range(gaps, counts, previous + 1, i + 1)
+                if not gap and _word_join(pieces[-1], texts[i]):
+                    gap = " "  # never glue two words together
+                pieces.append(gap)
+            pieces.append(texts[i])
             previous = i
         tail = gaps[last + 1 :]
-        if last == len(segments) - 1:
+        if last == len(texts) - 1:
             pieces.append(tail[0])
         elif any(g.strip() for g in tail):
             pieces.append("".join(tail))

@@ -48,6 +48,11 @@ class Segmentation:
     names: tuple[str, ...] | None = None
     kind: str = "custom"
     _segments: tuple[Segment, ...] = field(init=False, repr=False, compare=False)
+    _gaps: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _texts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _gap_counts: tuple[tuple[int, ...], tuple[int, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
@@ -72,6 +77,18 @@ class Segmentation:
             raise InputError(f"{len(self.names)} names given for {len(spans)} segments")
         segments = tuple(Segment(self.text[a:b], a, b) for a, b in spans)
         object.__setattr__(self, "_segments", segments)
+        pieces, previous = [], 0
+        for start, end in spans:
+            pieces.append(self.text[previous:start])
+            previous = end
+        pieces.append(self.text[previous:])
+        object.__setattr__(self, "_gaps", tuple(pieces))
+        object.__setattr__(self, "_texts", tuple(s.text for s in segments))
+        with_text, with_newline = [0], [0]
+        for gap in pieces:
+            with_text.append(with_text[-1] + bool(gap.strip()))
+            with_newline.append(with_newline[-1] + ("\n" in gap))
+        object.__setattr__(self, "_gap_counts", (tuple(with_text), tuple(with_newline)))
 
     # ------------------------------------------------------------------ views
     @property
@@ -85,12 +102,17 @@ class Segmentation:
     @property
     def gaps(self) -> list[str]:
         """The ``len(self) + 1`` pieces of text around the segments (before, between, after)."""
-        pieces, previous = [], 0
-        for start, end in self.spans:
-            pieces.append(self.text[previous:start])
-            previous = end
-        pieces.append(self.text[previous:])
-        return pieces
+        return list(self._gaps)
+
+    def pieces(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """``(gaps, segment texts)`` as tuples kept with the segmentation: what a masker renders
+        every coalition from, without copying them for each."""
+        return self._gaps, self._texts
+
+    def gap_counts(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Running counts over :attr:`gaps`: entry ``i`` of the first is how many of the first
+        ``i`` gaps hold text (not only whitespace), of the second how many hold a line break."""
+        return self._gap_counts
 
     def reconstruct(self) -> str:
         """Join gaps and segments; always equals :attr:`text`."""

