@@ -15,8 +15,9 @@ METHOD_HELP = {
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
-    "its effect alone and left out (balanced design below 12 calls per segment; from there "
-    "KernelSHAP's coalitions and regression on its residuals)",
+    "its effect alone and left out (balanced design below 12 calls per segment; up to 24, more "
+    "halves when the fit reproduces them, else KernelSHAP's coalitions and a regression on the "
+    "fit's misses; from 24, KernelSHAP's coalitions)",
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",
     "banzhaf": "Banzhaf values by maximum sample reuse",
