@@ -41,11 +41,12 @@ posterior variance of the Shapley values picks exactly these.  On SmolLM2 prompt
 segments the error at 32 calls drops from 0.133 to 0.093 (rel. L2), on synthetic games with
 order-3 interactions from 0.29 to 0.13 at 40 calls.  The fit alone then gives the values (no
 KernelSHAP correction: there is no sampling distribution to weight it by); its misses at the
-two ends are spread evenly so efficiency stays exact.  From 12 calls per segment those answers
-decide: a game the fit reproduces (synthetic games with interactions) goes on with balanced
-halves, any other (MiniLM) gets KernelSHAP's coalitions for the rest of the budget and their
-regression on the residuals, its ridge cross-validated (a small plan's regression is noisy);
-from 24 calls per segment, KernelSHAP's coalitions alone.  Switching straight from the balanced
+two ends are spread evenly so efficiency stays exact.  From 12 calls per segment a probe of
+that design decides (12 calls per segment at 12, down to 4 from 16 on): a game the fit
+reproduces (synthetic games with interactions) goes on with balanced halves, any other (MiniLM,
+SmolLM2) gets KernelSHAP's coalitions for the rest of the budget and their regression on the
+residuals, its ridge cross-validated (a small plan's regression is noisy); from 24 calls per
+segment, KernelSHAP's coalitions alone.  Switching straight from the balanced
 to the kernel design made ``auto`` worse with more calls (benchmarks/RESULTS.md, section 11).
 
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
@@ -92,12 +93,19 @@ BALANCED_CALLS_PER_SEGMENT = 12.0
 #: two (:meth:`GPSHAP._estimate_blend`).  Switching straight from the balanced design to the
 #: kernel design at 12 calls per segment made ``auto`` worse with more calls (synthetic games of
 #: 12 players, mean rel. L2: 0.037 at 10 per segment, 0.049 at 12; MiniLM sentences 0.088 ->
-#: 0.096); blended, 0.030 and 0.075 at 12 (benchmarks/RESULTS.md, section 11)
+#: 0.096); blended, 0.030 and 0.075 at 12 (benchmarks/RESULTS.md, section 11, with its cost:
+#: SmolLM2 13-24 % worse at 16-18 calls per segment)
 KERNEL_CALLS_PER_SEGMENT = 24.0
 #: a fit of the balanced design's answers with at most this noise ratio reproduces the game: it
 #: goes on with balanced halves.  At 12 calls per segment, synthetic games of 10-12 players with
-#: interactions fitted 1e-8 to 0.0032, MiniLM sentences 0.0056 to 0.056
+#: interactions fitted 1e-8 to 0.0032, MiniLM sentences 0.0056 to 0.056, SmolLM2 prompts 0.03 to
+#: 0.1 (at 4 per segment one MiniLM sentence of six fitted 1e-8: the probe is larger below 16)
 SMOOTH_NOISE_RATIO = 10**-2.5
+#: the least balanced probe the blend asks before deciding (12 calls per segment at the switch,
+#: two fewer per call of budget more: 4 from 16 calls per segment on); a larger probe left
+#: KernelSHAP's regression fewer coalitions on the models that need it (SmolLM2 at 18 calls per
+#: segment: 0.046 with a probe of 12 per segment, 0.041 with 6, 0.039 with 4; RESULTS section 11)
+PROBE_CALLS_PER_SEGMENT = 4.0
 
 
 class GPSHAP(Estimator):
@@ -221,13 +229,16 @@ class GPSHAP(Estimator):
         return masks, values
 
     def _estimate_blend(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
-        """From ``BALANCED_CALLS_PER_SEGMENT`` calls per segment: the balanced design's answers
-        up to there decide.  A fit that reproduces them (noise ratio at most
+        """From ``BALANCED_CALLS_PER_SEGMENT`` calls per segment: a probe of the balanced design
+        decides (all of it there, shrinking by two calls per call more down to
+        ``PROBE_CALLS_PER_SEGMENT``).  A fit that reproduces its answers (noise ratio at most
         ``SMOOTH_NOISE_RATIO``) goes on with balanced halves; otherwise KernelSHAP's coalitions
         get the rest of the budget, the fit sees every answer and the residual regression (its
         ridge cross-validated) corrects it on the kernel plan's."""
         n = game.n_players
-        first = int(min(budget, BALANCED_CALLS_PER_SEGMENT * n))
+        balanced = BALANCED_CALLS_PER_SEGMENT * n
+        probe = max(PROBE_CALLS_PER_SEGMENT * n, balanced - 2 * (budget - balanced))
+        first = int(min(budget, balanced, probe))
         answers = self._balanced_answers(game, first, rng)
         if answers is None:
             plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
