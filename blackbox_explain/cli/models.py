@@ -218,6 +218,19 @@ class ModelSpec:
     max_new_tokens: int = 24
     api: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        # Ray prints what it ships to its actors: a base URL's secrets stay out of its logs
+        from ..redact import redact_url
+
+        api = dict(self.api or {})
+        if api.get("base_url"):
+            api["base_url"] = redact_url(str(api["base_url"]))
+        shown = api if self.api is not None else None
+        return (
+            f"ModelSpec(spec={redact_url(self.spec)!r}, labels={self.labels!r}, "
+            f"max_new_tokens={self.max_new_tokens!r}, api={shown!r})"
+        )
+
     def load(self) -> Any:
         """The scorer (or model with ``bind``) the spec names."""
         labels = list(self.labels) if self.labels else None

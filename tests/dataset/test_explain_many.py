@@ -258,6 +258,11 @@ def test_a_model_spec_shared_by_ray_actors_divides_its_caps():
     assert each.api["tokens_per_minute"] is None and each.api["prices"] == Prices(1.0, 2.0)
     assert each.labels == spec.labels and spec.api["max_cost"] == 5.0  # the spec is unchanged
     assert ModelSpec("example").shared_by(3) == ModelSpec("example")
+    # what Ray prints of it keeps a secret-bearing URL's secrets out
+    secret = ModelSpec(
+        "http-json:https://h/x?api_key=sk-123", api={"base_url": "https://u:pw@h/v1"}
+    )
+    assert "sk-123" not in repr(secret) and "pw" not in repr(secret)
 
 
 def test_ray_refuses_a_hosted_api_scorer_object_before_starting(api):
