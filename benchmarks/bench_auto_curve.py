@@ -1,35 +1,116 @@
-"""`auto`'s mean error by calls per segment on synthetic games with interactions (exact Shapley
-values from their Harsanyi dividends), optionally with GP-SHAP's designs forced, for RESULTS
-section 11.
+"""`auto`'s mean relative L2 error by calls per segment, against exact Shapley values, for
+RESULTS section 11.
 
-    python benchmarks/bench_auto_curve.py N GAMES SEEDS [DESIGN ...]
+    python benchmarks/bench_auto_curve.py synthetic --players 10 --games 3 --seeds 4
+    python benchmarks/bench_auto_curve.py minilm   # 6 sentences of 11-12 segments, 6 seeds
+    python benchmarks/bench_auto_curve.py tiny     # the suite's tiny Llama, 5 prompts, 4 seeds
+    python benchmarks/bench_auto_curve.py smollm2  # 5 prompts of 8-9 segments, 4 seeds
+
+Synthetic games with interactions of order 3-4 have exact values from their Harsanyi dividends;
+the models' exact values come from their 2^n tables, asked once and kept in an SQLite cache
+(``--cache``), so a second run (e.g. of another version of the library, from a worktree with
+``PYTHONPATH``) asks the model nothing again.  ``--design`` forces a GP-SHAP design instead.
 """
 
-import sys
+from __future__ import annotations
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "tests"))
+import argparse
+import sys
+from pathlib import Path
+
 import numpy as np
-from games import interaction_game
 
 import blackbox_explain as bbx
 
-n = int(sys.argv[1])
-G = int(sys.argv[2])
-S = int(sys.argv[3])
-games = [interaction_game(n, k=1, seed=s, order=3 + s % 2) for s in range(G)]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+PER_SEGMENT = (4, 6, 8, 10, 12, 14, 15, 16, 18, 20, 21, 24)
 
 
-def mean_error(ps, **kw):
-    errs = []
-    for g in games:
-        ex = g.shapley()
-        for seed in range(S):
-            e = bbx.explain(g, g.text, "gpshap" if kw else "auto", round(ps * n), seed=seed, **kw)
-            errs.append(np.linalg.norm(e.values - ex) / np.linalg.norm(ex))
-    return np.mean(errs)
+def cases(args: argparse.Namespace) -> tuple[list[tuple[object, str, np.ndarray]], int]:
+    """``(model, text, exact values)`` per case, and the seeds to run each with."""
+    if args.model == "synthetic":
+        from games import interaction_game
+
+        games = [
+            interaction_game(args.players, k=1, seed=s, order=3 + s % 2) for s in range(args.games)
+        ]
+        return [(g, g.text, g.shapley()) for g in games], args.seeds
+    if args.model == "minilm":
+        from blackbox_explain.adapters import SentenceSimilarity
+        from sentences import SENTENCES
+
+        model = SentenceSimilarity.minilm_sentiment()
+        texts = [t for t in SENTENCES if 11 <= len(bbx.segment(t)) <= 12][:6]
+        seeds = 6
+    elif args.model == "tiny":
+        from bench_suite import TINY_PROMPTS
+        from blackbox_explain.adapters import HFCausalLM
+        from tiny_models import build_tiny_llama
+
+        folder = Path(args.cache).parent / "tiny-llama"
+        if not (folder / "config.json").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            build_tiny_llama(folder)
+        model = HFCausalLM.from_pretrained(folder, labels=[" positive", " negative"])
+        texts = [p for p in TINY_PROMPTS if 9 <= len(bbx.segment(p)) <= 11][:5]
+        seeds = 4
+    else:
+        from bench_suite import SMOLLM2_PROMPTS
+        from blackbox_explain.adapters import load_smollm2
+
+        model = load_smollm2(max_new_tokens=8, batch_size=16)
+        texts = [p for p in SMOLLM2_PROMPTS if 8 <= len(bbx.segment(p)) <= 10][:5]
+        seeds = 4
+    out = []
+    for text in texts:
+        n = len(bbx.segment(text))
+        exact = bbx.explain(model, text, "exact", 2**n, cache=args.cache, progress=False)
+        out.append((model, text, exact.values))
+    return out, seeds
 
 
-pts = [4, 6, 8, 9, 10, 12, 14, 15, 16, 18, 20, 21, 24]
-print("auto    ", " ".join(f"{p}:{mean_error(p):.4f}" for p in pts))
-for d in sys.argv[4:]:
-    print(d.ljust(8), " ".join(f"{p}:{mean_error(p, design=d):.4f}" for p in pts))
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model", choices=["synthetic", "minilm", "tiny", "smollm2"])
+    parser.add_argument("--players", type=int, default=10, help="synthetic: players (10)")
+    parser.add_argument("--games", type=int, default=3, help="synthetic: games (3)")
+    parser.add_argument("--seeds", type=int, default=4, help="synthetic: seeds per game (4)")
+    parser.add_argument("--design", help="run gpshap with this design instead of auto")
+    parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
+    args = parser.parse_args()
+    Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
+    print(f"blackbox_explain from {Path(bbx.__file__).parent}", flush=True)
+    found, seeds = cases(args)
+    method, options = ("gpshap", {"design": args.design}) if args.design else ("auto", {})
+    row = []
+    for per_segment in PER_SEGMENT:
+        errors = []
+        for model, text, exact in found:
+            n = len(bbx.segment(text))
+            if per_segment * n >= 2**n:
+                continue
+            # SmolLM2's outputs are its answer's tokens: their sum, as the suite grades it
+            total = exact.sum(axis=1) if args.model == "smollm2" else exact
+            for seed in range(seeds):
+                exp = bbx.explain(
+                    model,
+                    text,
+                    method,
+                    round(per_segment * n),
+                    seed=seed,
+                    cache=None if args.model == "synthetic" else args.cache,
+                    progress=False,
+                    **options,
+                )
+                estimate = exp.values.sum(axis=1) if args.model == "smollm2" else exp.values
+                errors.append(np.linalg.norm(estimate - total) / np.linalg.norm(total))
+        row.append(f"{per_segment}:{np.mean(errors):.4f}" if errors else f"{per_segment}:-")
+    print(args.model, args.design or "auto", " ".join(row))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

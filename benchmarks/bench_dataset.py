@@ -52,7 +52,9 @@ def texts(n: int) -> list[str]:
     return out
 
 
-def local_throughput(n_texts: int, budget: int, method: str) -> list[str]:
+def local_throughput(
+    n_texts: int, budget: int, method: str, workers: int | None = None
+) -> list[str]:
     """MiniLM (embedded) over ``n_texts``: explanations per second with explain_many, against
     the model's own batched forward over the same distinct texts (batches of 64)."""
     from blackbox_explain.adapters import SentenceSimilarity
@@ -61,7 +63,7 @@ def local_throughput(n_texts: int, budget: int, method: str) -> list[str]:
     corpus = texts(n_texts)
     model.score(["warm-up"])
     started = time.perf_counter()
-    results = bbx.explain_many(model, corpus, method, budget, progress=False)
+    results = bbx.explain_many(model, corpus, method, budget, progress=False, workers=workers)
     explain_seconds = time.perf_counter() - started
     asked: list[str] = []
     cache = bbx.MemoryCache()
@@ -77,7 +79,8 @@ def local_throughput(n_texts: int, budget: int, method: str) -> list[str]:
     calls = sum(r.meta["n_calls"] for r in results)
     return [
         "",
-        f"MiniLM zero-shot sentiment, {n_texts} texts, `{method}` at budget {budget}: "
+        f"MiniLM zero-shot sentiment, {n_texts} texts, `{method}` at budget {budget}, "
+        f"{workers or 'default'} in flight: "
         f"explain_many {explain_seconds:.1f} s ({n_texts / explain_seconds:.1f} texts/s, "
         f"{calls} calls); the model's own batched forward over the {len(asked)} distinct texts "
         f"{forward_seconds:.1f} s ({n_texts / forward_seconds:.1f} texts/s): ratio "
@@ -94,6 +97,9 @@ def main() -> int:
     parser.add_argument("--methods", default="kernelshap,auto,sparse")
     parser.add_argument("--sequential", action="store_true", help="also one text at a time")
     parser.add_argument("--local-texts", type=int, default=0, help="also MiniLM over N texts")
+    parser.add_argument(
+        "--local-workers", type=int, default=None, help="texts in flight for MiniLM (default)"
+    )
     args = parser.parse_args()
     fake = Path(__file__).resolve().parents[1] / "tests" / "fake_api.py"
     server = subprocess.Popen(
@@ -143,7 +149,7 @@ def main() -> int:
     finally:
         server.kill()
     if args.local_texts:
-        lines += local_throughput(args.local_texts, args.budget, "auto")
+        lines += local_throughput(args.local_texts, args.budget, "auto", args.local_workers)
     print("\n".join(lines))
     return 0
 
