@@ -142,7 +142,7 @@ def run_model(name: str, args: argparse.Namespace) -> BenchResult:
         METHODS,
         args.budgets,
         args.seeds,
-        REPLAYED_PEERS,
+        [p for p in REPLAYED_PEERS if p not in args.skip_peers],
         output,
         exact_max,
         progress=tick,
@@ -316,9 +316,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--live-texts", type=int, default=10, help="SmolLM2 prompts for captum.llm")
     parser.add_argument("--no-live", action="store_true", help="skip Captum's LLMAttribution")
+    parser.add_argument(
+        "--skip-peers",
+        type=lambda s: [p for p in s.split(",") if p],
+        default=[],
+        help="replayed peers to leave out, comma-separated (e.g. shapiq.proxyspex: 1-10 s a cell)",
+    )
     parser.add_argument("--report-only", action="store_true", help="tables from saved runs")
     parser.add_argument("--out", default="benchmarks/out")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.skip_peers) - set(REPLAYED_PEERS))
+    if unknown:
+        parser.error(f"unknown peers {unknown}; valid: {', '.join(REPLAYED_PEERS)}")
     import torch
 
     torch.set_num_threads(2)
