@@ -55,11 +55,8 @@ def solve_wls(
         sw = np.sqrt(w)[:, None]
         A, B = X * sw, y * sw
         if ridge > 0:
-            penalty = np.eye(A.shape[1])
-            if total is not None:  # ||d||^2 over all n, with d_n = -sum(d_1..n-1)
-                penalty += 1.0
-            gram = A.T @ A + ridge * penalty
-            coef = np.linalg.solve(gram, A.T @ B)
+            # the penalty ||d||^2 over all n, with d_n = -sum(d_1..n-1): I + 1 1^T
+            coef = ridge_solve(A, B, ridge, sum_penalty=total is not None)
         else:
             coef = least_squares(A, B)
     if intercept:
@@ -83,16 +80,57 @@ def least_squares(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``argmin ||A x - B||`` (the minimum-norm one when rank-deficient)."""
     m, n = A.shape
     if n >= LARGE_PROBLEM and m >= n:
+        from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
         gram = A.T @ A
         try:
-            factor = np.linalg.cholesky(gram)
-        except np.linalg.LinAlgError:
+            factor = cho_factor(gram, lower=True, check_finite=False)
+        except LinAlgError:
             factor = None
         if factor is not None:
-            diagonal = np.abs(np.diag(factor))
+            diagonal = np.abs(np.diag(factor[0]))
             if diagonal.min() > 0 and (diagonal.max() / diagonal.min()) ** 2 <= MAX_CONDITION:
-                return np.linalg.solve(gram, A.T @ B)
+                return np.asarray(cho_solve(factor, A.T @ B, check_finite=False))
     return np.linalg.lstsq(A, B, rcond=None)[0]
+
+
+def ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float, sum_penalty: bool) -> np.ndarray:
+    """``argmin ||A x - B||^2 + ridge x^T P x`` with ``P = I`` or, with ``sum_penalty``,
+    ``P = I + 1 1^T``.
+
+    With fewer rows than unknowns (a bootstrap resample of a near-saturated KernelSHAP
+    regression) through the dual, ``P^-1 A^T (A P^-1 A^T + ridge I)^-1 B``: an m x m system
+    instead of n x n (1,000 segments, 640 rows: 3x faster)."""
+    m, d = A.shape
+    shrink = 1.0 / (1.0 + d) if sum_penalty else 0.0  # P^-1 = I - shrink 1 1^T
+    if m < d and d >= LARGE_PROBLEM:
+        row_sums = A.sum(axis=1, keepdims=True)
+        kernel = A @ A.T - shrink * (row_sums @ row_sums.T)
+        kernel[np.diag_indices(m)] += ridge
+        dual = positive_definite_solve(kernel, B)
+        primal = A.T @ dual
+        return primal - shrink * primal.sum(axis=0, keepdims=True)
+    gram = A.T @ A
+    gram[np.diag_indices(d)] += ridge
+    if sum_penalty:
+        gram += ridge
+    return positive_definite_solve(gram, A.T @ B)
+
+
+def positive_definite_solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``matrix^-1 rhs`` for a symmetric positive definite ``matrix`` (a ridge's normal
+    equations): a Cholesky factor from :data:`LARGE_PROBLEM` unknowns on (1.6x faster than an
+    LU factor at 1,000), an LU factor when the Cholesky factor breaks down."""
+    if matrix.shape[0] >= LARGE_PROBLEM:
+        from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+        try:
+            factor = cho_factor(matrix, lower=True, check_finite=False)
+        except LinAlgError:
+            pass
+        else:
+            return np.asarray(cho_solve(factor, rhs, check_finite=False))
+    return np.linalg.solve(matrix, rhs)
 
 
 RIDGE_GRID = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)

@@ -78,3 +78,23 @@ def test_large_problems_take_the_fast_paths_to_the_same_answers(monkeypatch):
     np.testing.assert_allclose(
         wls.least_squares(X, B), np.linalg.lstsq(X, B, rcond=None)[0], atol=1e-10
     )
+
+
+def test_a_ridge_on_fewer_rows_than_unknowns_solves_the_dual_to_the_same_answer(monkeypatch):
+    # a bootstrap resample of a near-saturated regression keeps fewer rows than unknowns: the
+    # ridge then solves the m x m dual system; the same coefficients as the n x n primal one,
+    # with the efficiency constraint's penalty I + 1 1^T, with an intercept, and without either
+    from blackbox_explain.estimators import wls
+
+    rng = np.random.default_rng(4)
+    for m, n, ridge in [(60, 100, 0.01), (90, 300, 1.0), (150, 200, 30.0)]:
+        X = rng.random((m, n)) < 0.4
+        y = X @ rng.normal(size=(n, 2)) * 0.1 + rng.normal(size=(m, 2)) * 0.05
+        w, total = rng.random(m) + 0.5, rng.normal(size=2)
+        for options in [{"total": total}, {"intercept": True}, {}]:
+            dual = wls.solve_wls(X, y, w, ridge=ridge, **options)
+            monkeypatch.setattr(wls, "LARGE_PROBLEM", 10**9)
+            primal = wls.solve_wls(X, y, w, ridge=ridge, **options)
+            monkeypatch.undo()
+            np.testing.assert_allclose(dual[0], primal[0], rtol=0, atol=1e-9)
+            np.testing.assert_allclose(dual[1], primal[1], rtol=0, atol=1e-9)
