@@ -76,3 +76,24 @@ def interaction_game(
         T = frozenset(rng.choice(n, size=size, replace=False).tolist())
         dividends[T] = dividends.get(T, np.zeros(k)) + rng.normal(scale=1.5, size=k)
     return HarsanyiGame(n, dividends, rng.normal(size=k))
+
+
+def few_matter_game(n: int, seed: int = 0) -> HarsanyiGame:
+    """A context of which few segments matter (an answer's log-prob): one dominant segment, two
+    that substitute for each other, one pair that only counts together, and small effects and
+    pairwise interactions everywhere."""
+    rng = np.random.default_rng(seed)
+    dividends: dict[frozenset[int], np.ndarray] = {
+        frozenset([i]): rng.normal(scale=0.3, size=1) for i in range(n)
+    }
+    key, b, c, e, f = (int(i) for i in rng.choice(n, 5, replace=False))
+    dividends[frozenset([key])] += 10.0
+    dividends[frozenset([b])] += 4.0
+    dividends[frozenset([c])] += 4.0
+    dividends[frozenset([b, c])] = np.array([-4.0])  # either of the two suffices
+    dividends[frozenset([e, f])] = np.array([3.0])
+    dividends[frozenset([key, e])] = np.array([-2.0])
+    for _ in range(n // 2):
+        T = frozenset(rng.choice(n, 2, replace=False).tolist())
+        dividends[T] = dividends.get(T, np.zeros(1)) + rng.normal(scale=0.3, size=1)
+    return HarsanyiGame(n, dividends, np.array([-20.0]))

@@ -11,6 +11,7 @@ the result is the exact Shapley value.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -52,6 +53,17 @@ class KernelSHAP(Estimator):
         larger when they are few.  On the MiniLM scorer with ~50 segments and 1-3 calls per
         segment it cut the error by half; on synthetic games with strong interactions it hurt
         (benchmarks/RESULTS.md), so it is an option, not the default.
+    select:
+        ``None`` (default) or ``"aic"`` / ``"bic"``: first select the segments that matter with
+        a LASSO path on the constrained regression, the number kept by that information
+        criterion (scikit-learn's ``LassoLarsIC``, as the shap library's ``l1_reg``), then fit
+        the regression on them alone; the others get 0 (their share of ``full - base`` goes to
+        the selected ones).  For texts of which few segments matter (a context of which the
+        answer uses a few sentences), on fewer than 2 calls per segment: on synthetic games of
+        20-48 segments with a dominant few, 0.14-0.30 relative error against the ridge's
+        0.51-0.72; where every segment matters a little, from worse (0.92 against 0.80 at n + 2
+        calls) to better (0.56 against 0.65 at 1.9 n).  Each bootstrap resample selects again,
+        so the standard errors include the selection's uncertainty.
     """
 
     name = "kernelshap"
@@ -63,9 +75,11 @@ class KernelSHAP(Estimator):
         weighting: str = "inclusion",
         size_sampling: str = "kernel",
         ridge: float | str = 0.0,
+        select: str | None = None,
     ) -> None:
         self.n_bootstrap = n_bootstrap
         self.ridge = ridge
+        self.select = select
         self.weighting = weighting
         self.size_sampling = size_sampling
 
@@ -86,6 +100,10 @@ class KernelSHAP(Estimator):
             )
         if not (self.ridge == "auto" or (isinstance(self.ridge, (int, float)) and self.ridge >= 0)):
             raise InputError(f"ridge must be 'auto' or a number >= 0, got {self.ridge!r}")
+        if self.select not in (None, "aic", "bic"):
+            raise InputError(f"select must be None, 'aic' or 'bic', got {self.select!r}")
+        if self.select is not None and self.ridge != 0:
+            raise InputError("select= fits the selected segments without a ridge: leave ridge=0")
         if self.size_sampling == "uniform" and self.weighting == "counts":
             raise InputError("size_sampling='uniform' needs weighting='inclusion'")
         plan = plan_coalitions(n, budget - 2, rng, self.size_sampling)
@@ -96,6 +114,8 @@ class KernelSHAP(Estimator):
         ridge = [0.0 if self.ridge == "auto" else float(self.ridge)]
 
         def fit(unit_counts: np.ndarray, choose_ridge: bool = False) -> np.ndarray:
+            if self.select is not None:
+                return selected_regression(plan, values, unit_counts, inclusion, self.select)
             if choose_ridge:
                 keep, w = plan.regression_weights(unit_counts, inclusion)
                 ridge[0] = gcv_ridge(plan.masks[keep], y[keep], w, full - base)
@@ -181,6 +201,54 @@ def kernel_regression(
         plan.masks[keep], (values[2:] - base)[keep], w, ridge=ridge, total=full - base
     )
     return coef
+
+
+def selected_regression(
+    plan: CoalitionPlan,
+    values: np.ndarray,
+    unit_counts: np.ndarray,
+    inclusion: bool,
+    criterion: str,
+) -> np.ndarray:
+    """KernelSHAP's regression on the segments a LASSO path selects (``criterion``: ``"aic"``
+    or ``"bic"`` of scikit-learn's ``LassoLarsIC``), for each output; the others get 0.
+
+    The selection sees the constrained regression as the shap library writes it: each row twice,
+    ``y = X phi`` with weight ``w (n - |S|)`` and ``y - (full - base) = (X - 1) phi`` with
+    weight ``w |S|``, so that no intercept is needed and the totals are respected on average.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LassoLarsIC
+
+    keep, w = plan.regression_weights(unit_counts, inclusion)
+    n = plan.masks.shape[1]
+    X = plan.masks[keep].astype(np.float64)
+    base, full = values[0], values[1]
+    y = (values[2:] - base)[keep]
+    sizes = X.sum(axis=1)
+    root = np.sqrt(np.concatenate([w * (n - sizes), w * sizes]))
+    stacked = np.vstack([X, X - 1.0]) * root[:, None]
+    phi = np.zeros((n, y.shape[1]))
+    for j in range(y.shape[1]):
+        total = full[j] - base[j]
+        target = np.concatenate([y[:, j], y[:, j] - total]) * root
+        if not np.any(target):
+            continue  # nothing to explain: every value 0
+        # its own noise estimate needs more rows than unknowns
+        noise = float(np.var(target)) if len(target) <= n else None
+        lasso = LassoLarsIC(criterion=criterion, fit_intercept=False, noise_variance=noise)
+        try:
+            with warnings.catch_warnings():  # LARS's notes on degenerate steps: expected here
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                chosen = np.flatnonzero(lasso.fit(stacked, target).coef_)
+        except ValueError:  # LARS breaks down on some degenerate resamples: select them all
+            chosen = np.arange(n)
+        if len(chosen) == 0:
+            phi[:, j] = total / n
+            continue
+        coef, _ = solve_wls(X[:, chosen], y[:, [j]], w, total=np.array([total]))
+        phi[chosen, j] = coef[:, 0]
+    return phi
 
 
 def plan_coalitions(
