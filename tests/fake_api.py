@@ -150,7 +150,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
-        body = json.loads(self.rfile.read(length) or b"{}")
+        data = self.rfile.read(length)
+        if len(data) < length:
+            # the client died between its headers and its body (a SIGKILLed run): like a real
+            # server, never handle a request that did not arrive whole
+            self.close_connection = True
+            return
+        body = json.loads(data or b"{}")
         server = self.server
         with server.lock:
             server.bodies.append(body)

@@ -1,0 +1,102 @@
+"""KernelSHAP's ``select="aic"|"bic"`` (a LASSO path picks the segments, the regression fits
+them alone) against its cross-validated ridge below 2 calls per segment, for RESULTS section 13.
+
+    python benchmarks/bench_select.py synthetic   # few_matter_game, 20-48 segments, 3 x 3
+    python benchmarks/bench_select.py minilm      # the recorded 2^n tables of section 11
+    python benchmarks/bench_select.py tiny
+
+Mean relative L2 error against exact Shapley values; for the synthetic games also the share of
+exact values within +-1.96 standard errors of ``select="aic"``. The models' answers come from
+``bench_auto_curve.py``'s cache (``--cache``), so their rows ask the models nothing new.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import blackbox_explain as bbx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+VARIANTS = {
+    "auto": ("auto", {}),
+    "ridge": ("kernelshap", {"ridge": "auto"}),
+    "aic": ("kernelshap", {"select": "aic"}),
+    "bic": ("kernelshap", {"select": "bic"}),
+}
+
+
+def rel_l2(estimate: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))
+
+
+def synthetic() -> None:
+    from games import few_matter_game
+
+    for n in (20, 32, 48):
+        for per_segment in (1.2, 1.6, 1.9):
+            budget = int(per_segment * n)
+            errors: dict[str, list[float]] = {k: [] for k in VARIANTS}
+            inside = []
+            for g in range(3):
+                game = few_matter_game(n, seed=g)
+                truth = game.shapley()
+                for seed in range(3):
+                    for label, (method, options) in VARIANTS.items():
+                        exp = bbx.explain(
+                            game, game.text, method, budget, seed=seed, progress=False, **options
+                        )
+                        errors[label].append(rel_l2(exp.values, truth))
+                        if label == "aic":
+                            inside.append(np.mean(np.abs(exp.values - truth) <= 1.96 * exp.std))
+            cells = " ".join(f"{k}={np.mean(v):.3f}" for k, v in errors.items())
+            print(f"n={n} calls={budget} {cells} coverage(aic)={np.mean(inside):.2f}", flush=True)
+
+
+def recorded(model: str, cache: str) -> None:
+    import bench_auto_curve
+
+    args = argparse.Namespace(model=model, cache=cache, players=10, games=3, seeds=4)
+    found, seeds = bench_auto_curve.cases(args)
+    for per_segment in (1.2, 1.5, 1.8, 2.0):
+        errors: dict[str, list[float]] = {k: [] for k in VARIANTS}
+        for scorer, text, exact in found:
+            n = len(bbx.segment(text))
+            budget = max(round(per_segment * n), n + 2)
+            for seed in range(seeds):
+                for label, (method, options) in VARIANTS.items():
+                    exp = bbx.explain(
+                        scorer,
+                        text,
+                        method,
+                        budget,
+                        seed=seed,
+                        cache=cache,
+                        progress=False,
+                        **options,
+                    )
+                    errors[label].append(rel_l2(exp.values, exact))
+        cells = " ".join(f"{k}={np.mean(v):.3f}" for k, v in errors.items())
+        print(f"{model} {per_segment} calls per segment: {cells}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model", choices=["synthetic", "minilm", "tiny"])
+    parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
+    args = parser.parse_args()
+    if args.model == "synthetic":
+        synthetic()
+    else:
+        recorded(args.model, args.cache)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
