@@ -4,10 +4,13 @@ them alone) against its cross-validated ridge below 2 calls per segment, for RES
     python benchmarks/bench_select.py synthetic   # few_matter_game, 20-48 segments, 3 x 3
     python benchmarks/bench_select.py minilm      # the recorded 2^n tables of section 11
     python benchmarks/bench_select.py tiny
+    python benchmarks/bench_select.py paragraphs  # section 2's paragraphs, MiniLM and VADER
 
 Mean relative L2 error against exact Shapley values; for the synthetic games also the share of
 exact values within +-1.96 standard errors of ``select="aic"``. The models' answers come from
-``bench_auto_curve.py``'s cache (``--cache``), so their rows ask the models nothing new.
+``bench_auto_curve.py``'s cache (``--cache``), so their rows ask the models nothing new; the
+paragraphs' reference is section 2's (KernelSHAP at 16,384 calls, answers recorded by
+``bench_long_texts.py`` in ``benchmarks/out/<scorer>-answers.sqlite``).
 """
 
 from __future__ import annotations
@@ -86,13 +89,44 @@ def recorded(model: str, cache: str) -> None:
         print(f"{model} {per_segment} calls per segment: {cells}", flush=True)
 
 
+def paragraphs() -> None:
+    import bench_long_texts
+    from scorers import SCORERS
+
+    for name in ("minilm", "vader"):
+        scorer, output = SCORERS[name]()
+        cache = bbx.SQLiteCache(HERE / "out" / f"{name}-answers.sqlite")
+        recorded = bench_long_texts.Recorded(scorer, cache)
+        for index, text in enumerate(bench_long_texts.PARAGRAPHS):
+            reference = bbx.explain(
+                recorded, text, "kernelshap", 16384, seed=999, progress=False
+            ).values[:, output]
+            for budget in (40, 64, 96):
+                cells = []
+                for label in ("auto", "aic"):
+                    method, options = VARIANTS[label]
+                    errors = [
+                        rel_l2(
+                            bbx.explain(
+                                recorded, text, method, budget, seed=s, progress=False, **options
+                            ).values[:, output],
+                            reference,
+                        )
+                        for s in range(3)
+                    ]
+                    cells.append(f"{label}={np.mean(errors):.3f}")
+                print(f"{name} paragraph {index} calls={budget} {' '.join(cells)}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("model", choices=["synthetic", "minilm", "tiny"])
+    parser.add_argument("model", choices=["synthetic", "minilm", "tiny", "paragraphs"])
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
     args = parser.parse_args()
     if args.model == "synthetic":
         synthetic()
+    elif args.model == "paragraphs":
+        paragraphs()
     else:
         recorded(args.model, args.cache)
     return 0
