@@ -138,6 +138,11 @@ class KernelSHAP(Estimator):
         std = None
         if n_draws > 1 and self.n_bootstrap > 1:
             std = bootstrap_std(rng, n_draws, fit, self.n_bootstrap)
+            if self.select is None and ridge[0] > 0:
+                # the ridge's bias, which resampling cannot see, estimated by how far the fit
+                # moved from the unpenalised one (whose own noise makes this conservative)
+                shift = phi - kernel_regression(plan, values, np.ones(n_draws), inclusion, 0.0)
+                std = np.sqrt(std**2 + shift**2)
         info = {
             "n_coalitions": len(plan.masks) + 2,
             "complete_sizes": plan.complete_sizes,
