@@ -10,8 +10,8 @@ from ..estimators import ESTIMATORS, option_defaults
 
 METHOD_HELP = {
     "auto": "exact when 2^n fits the budget, else from 2n + 2 calls GP-SHAP (3n beyond 100 "
-    "segments; up to 2048 calls, then KernelSHAP), from 2n permutation, fewer ridge KernelSHAP "
-    "or partition (default)",
+    "segments; up to 2048 calls, then KernelSHAP), at 2n permutation, from n + 2 GP-SHAP on "
+    "KernelSHAP's coalitions (ridge KernelSHAP beyond 100 segments), fewer partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "

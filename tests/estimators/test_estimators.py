@@ -230,11 +230,13 @@ def test_auto_picks_by_budget():
     # beyond 100 segments from 3 calls per segment
     assert choose(101, 204).name == "permutation" and choose(101, 303).name == "gpshap"
     assert choose(100, 202).name == "gpshap"
-    ridged = run(mid, "auto", 27)
-    assert ridged.meta["chosen_method"] == "kernelshap"
-    assert ridged.meta["chosen_params"]["ridge"] == "auto"
-    assert run(mid, "auto", 16).meta["chosen_method"] == "kernelshap"
+    # from n + 2 to 2n - 1 calls GP-SHAP on KernelSHAP's coalitions (beyond 100 segments
+    # KernelSHAP with its ridge), below that the partition method
+    low = run(mid, "auto", 27)
+    assert low.meta["chosen_method"] == "gpshap" and low.meta["design"] == "kernel"
+    assert run(mid, "auto", 16).meta["chosen_method"] == "gpshap"
     assert run(mid, "auto", 15).meta["chosen_method"] == "partition"
+    assert choose(101, 150).name == "kernelshap" and choose(101, 150).ridge == "auto"
 
 
 @pytest.mark.parametrize(
