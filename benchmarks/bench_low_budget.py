@@ -54,33 +54,9 @@ def synthetic(kind: str) -> None:
 
 
 def recorded(model: str, cache: str) -> None:
-    import bench_auto_curve
+    import bench_select
 
-    args = argparse.Namespace(model=model, cache=cache, players=10, games=3, seeds=4)
-    found, seeds = bench_auto_curve.cases(args)
-    for per_segment in (1.2, 1.5, 1.8):
-        errors: dict[str, list[float]] = {k: [] for k in VARIANTS}
-        for scorer, text, exact in found:
-            n = len(bbx.segment(text))
-            budget = max(round(per_segment * n), n + 2)
-            # SmolLM2's outputs are its answer's tokens: their sum, as the suite grades it
-            truth = exact.sum(axis=1) if model == "smollm2" else exact
-            for seed in range(seeds):
-                for label, (method, options) in VARIANTS.items():
-                    exp = bbx.explain(
-                        scorer,
-                        text,
-                        method,
-                        budget,
-                        seed=seed,
-                        cache=cache,
-                        progress=False,
-                        **options,
-                    )
-                    values = exp.values.sum(axis=1) if model == "smollm2" else exp.values
-                    errors[label].append(rel_l2(values, truth))
-        cells = " ".join(f"{k}={np.mean(v):.3f}" for k, v in errors.items())
-        print(f"{model} {per_segment} calls per segment: {cells}", flush=True)
+    bench_select.recorded(model, cache, VARIANTS, (1.2, 1.5, 1.8))
 
 
 def main() -> int:
