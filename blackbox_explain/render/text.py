@@ -35,7 +35,12 @@ def render_terminal(
     ]
     if exp.std is not None and not np.all(np.isfinite(exp.std[:, j])):
         note = meta.get("std_note", "the method gives none")
-        lines.append(f"  (no standard errors: {printable(str(note))})")
+        which = (
+            "some segments have no standard error"
+            if np.isfinite(exp.std[:, j]).any()
+            else "no standard errors"
+        )
+        lines.append(f"  ({which}: {printable(str(note))})")
     for i, label in enumerate(labels):
         v = float(values[i])
         n = round(width * abs(v) / scale)
