@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..game import Game
 from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
-from .sampling import DistinctMasks, bootstrap_std, random_subset
+from .sampling import DistinctMasks, bootstrap_std, random_subset, small_sample_factor
 from .wls import gcv_ridge, solve_wls
 
 #: ``select=`` runs from this many calls per segment (at least ``SELECT_MIN_BUDGET``), below
@@ -137,7 +137,7 @@ class KernelSHAP(Estimator):
         phi = fit(np.ones(n_draws), choose_ridge=self.ridge == "auto")
         std = None
         if n_draws > 1 and self.n_bootstrap > 1:
-            std = bootstrap_std(rng, n_draws, fit, self.n_bootstrap)
+            std = bootstrap_std(rng, n_draws, fit, self.n_bootstrap) * small_sample_factor(n_draws)
             if self.select is None and ridge[0] > 0:
                 # the ridge's bias, which resampling cannot see, estimated by how far the fit
                 # moved from the unpenalised one (whose own noise makes this conservative)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..game import Game
 from .base import Estimate, Estimator
-from .sampling import DistinctMasks
+from .sampling import DistinctMasks, t_quantile_975
 
 
 class PermutationSampling(Estimator):
@@ -81,24 +81,6 @@ class PermutationSampling(Estimator):
 
 #: the pooled variance over segments counts as this many pairs' worth of evidence
 POOL_WEIGHT = 2
-
-#: Student's t 97.5 % quantiles for 1-30 degrees of freedom
-T_975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
-
-def t_quantile_975(df: int) -> float:
-    """Student's t 97.5 % quantile with ``df`` degrees of freedom (a table to 30, beyond it the
-    Cornish-Fisher expansion around the normal's 1.96, exact to 1e-4)."""
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    if df <= len(T_975):
-        return T_975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def _prefix_masks(order: np.ndarray, include_ends: bool = False) -> list[np.ndarray]:
