@@ -24,12 +24,28 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from .. import errors
+from ..errors import BlackboxExplainError, InputError, UnknownNameError
 from ..explanation import FAILURE_FORMAT, Explanation
 from ..extras import require
 from ..resolve import remote_scorer_of
 from .many import LOCAL_WORKERS, DatasetProgress
 from .records import FailedText, ResultsFile, TextRecord
+
+#: the ``format`` of what an actor sends back for each text when it cannot set up (its model
+#: spec does not load there)
+ACTOR_FAILURE = "blackbox-explain-ray-actor-failure"
+
+
+def actor_error(class_name: str, message: str) -> BlackboxExplainError:
+    """The library error an actor met setting up, rebuilt here: the same class (its plain
+    message constructor; :class:`InputError` for one that takes other arguments)."""
+    found = getattr(errors, class_name, None)
+    if not (isinstance(found, type) and issubclass(found, BlackboxExplainError)):
+        found = BlackboxExplainError
+    if found is UnknownNameError:
+        found = InputError
+    return found(f"on the Ray actors: {message}")
 
 
 class ExplainActor:
@@ -45,25 +61,34 @@ class ExplainActor:
     ) -> None:
         self.settings = (model, method, budget, cache, options)
         self.run: Any = None
+        self.failure: str | None = None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Explain every row (``id``, ``text``, ``fields`` as JSON) into one JSON result line."""
         from .many import LocalRun
 
-        if self.run is None:
+        if self.run is None and self.failure is None:
             model, method, budget, cache, options = self.settings
-            if hasattr(model, "shared_by"):  # a ModelSpec: loaded here, in the actor
-                model = model.load()
-            self.run = LocalRun(model, method, budget, cache, None, None, options)
-        records = [
-            TextRecord(str(i), str(t), json.loads(str(f)))
-            for i, t, f in zip(batch["id"], batch["text"], batch["fields"], strict=True)
-        ]
-        results = self.run.explain(records, workers=None, progress=False, on_result=None)
-        return {
-            "id": np.array([r.id for r in records], dtype=object),
-            "line": np.array([results[r.id].to_json() for r in records], dtype=object),
-        }
+            try:
+                if hasattr(model, "shared_by"):  # a ModelSpec: loaded here, in the actor
+                    model = model.load()
+                self.run = LocalRun(model, method, budget, cache, None, None, options)
+            except BlackboxExplainError as exc:
+                # sent back as data: Ray's task errors would keep only its traceback's text
+                self.failure = json.dumps(
+                    {"format": ACTOR_FAILURE, "error_class": type(exc).__name__, "error": str(exc)}
+                )
+        ids = [str(i) for i in batch["id"]]
+        if self.run is None:
+            lines = [self.failure] * len(ids)
+        else:
+            records = [
+                TextRecord(i, str(t), json.loads(str(f)))
+                for i, t, f in zip(ids, batch["text"], batch["fields"], strict=True)
+            ]
+            results = self.run.explain(records, workers=None, progress=False, on_result=None)
+            lines = [results[r.id].to_json() for r in records]
+        return {"id": np.array(ids, dtype=object), "line": np.array(lines, dtype=object)}
 
 
 def explain_on_ray(
@@ -104,19 +129,33 @@ def explain_on_ray(
     )
     results: dict[str, Explanation | FailedText] = {}
     bar = DatasetProgress(len(records), progress, None)
-    for row in mapped.iter_rows():
-        line = str(row["line"])
-        data = json.loads(line)
-        if data.get("format") == FAILURE_FORMAT:
-            result: Explanation | FailedText = FailedText(data["id"], data["text"], data["error"])
-        else:
-            result = Explanation.from_dict(data)
-        results[str(row["id"])] = result
-        if results_file is not None:
-            results_file.write(line)
-        bar.finished(result)
-    bar.close()
+    try:
+        for row in mapped.iter_rows():
+            take_result(row, results, results_file, bar)
+    finally:
+        bar.close()
     return results
+
+
+def take_result(
+    row: dict[str, Any],
+    results: dict[str, Explanation | FailedText],
+    results_file: ResultsFile | None,
+    bar: DatasetProgress,
+) -> None:
+    """One actor's result: kept, written to ``out`` and counted."""
+    line = str(row["line"])
+    data = json.loads(line)
+    if data.get("format") == ACTOR_FAILURE:
+        raise actor_error(data["error_class"], data["error"])
+    if data.get("format") == FAILURE_FORMAT:
+        result: Explanation | FailedText = FailedText(data["id"], data["text"], data["error"])
+    else:
+        result = Explanation.from_dict(data)
+    results[str(row["id"])] = result
+    if results_file is not None:
+        results_file.write(line)
+    bar.finished(result)
 
 
 def actor_model(model: Any, actors: int) -> Any:

@@ -272,6 +272,40 @@ def test_ray_refuses_a_hosted_api_scorer_object_before_starting(api):
     assert len(api.bodies) == 0
 
 
+def test_a_model_spec_that_does_not_load_on_the_ray_actors_is_a_clear_error(tmp_path):
+    # the actors load the spec; their error came back as Ray's task error with a traceback
+    # (the library's own error kept only as text): now the library's error, said once
+    pytest.importorskip("ray")
+    texts = tmp_path / "in.jsonl"
+    texts.write_text(
+        "".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(TEXTS[:2]))
+    )
+    missing = tmp_path / "no-such-model"
+    command = [sys.executable, "-m", "blackbox_explain", "explain", "-m", f"hf-lm:{missing}"]
+    command += ["--jsonl", str(texts), "--json", str(tmp_path / "out.jsonl"), "--engine", "ray"]
+    command += ["--workers", "2", "-b", "8"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert f"error: on the Ray actors: model folder '{missing}' does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("MissingDependencyError", bbx.MissingDependencyError),
+        ("MissingAPIKeyError", bbx.MissingAPIKeyError),
+        ("UnknownNameError", bbx.InputError),  # its constructor takes other arguments
+        ("SystemExit", bbx.BlackboxExplainError),  # never anything but the library's own
+    ],
+)
+def test_an_actors_setup_error_is_rebuilt_as_the_same_library_error(name, expected):
+    from blackbox_explain.dataset.ray_engine import actor_error
+
+    error = actor_error(name, "it went wrong")
+    assert type(error) is expected and str(error) == "on the Ray actors: it went wrong"
+
+
 def test_the_cli_on_ray_passes_labels_and_api_options_to_the_actors(api, tmp_path):
     # each actor loads `-m` with --labels and the API options (the key from its environment)
     pytest.importorskip("ray")

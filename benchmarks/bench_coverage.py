@@ -1,0 +1,104 @@
+"""Do the standard errors cover the true Shapley values? For RESULTS section 8.
+
+    python benchmarks/bench_coverage.py synthetic   # 10 players, 4 games x 30 seeds
+    python benchmarks/bench_coverage.py minilm      # section 11's recorded 2^n tables
+    python benchmarks/bench_coverage.py smollm2
+    python benchmarks/bench_coverage.py tiny
+
+The share of values within +-1.96 standard errors of the exact ones (nominal 95 %), by calls per
+segment. Synthetic games with interactions (``tests/games.py``, ``interaction_game``; the games
+and seeds of ``tests/estimators/test_estimators.py``) have exact values from their Harsanyi
+dividends; the models' exact values come from their 2^n tables in ``--cache`` (asked once by
+``bench_auto_curve.py``). A value without a standard error (NaN: ``partition``'s segments never
+resolved on their own) is left out of the share and counted in the ``no std`` column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import blackbox_explain as bbx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+METHODS = {
+    "permutation": ("permutation", {}),
+    "kernelshap": ("kernelshap", {}),
+    "kernelshap ridge": ("kernelshap", {"ridge": "auto"}),
+    "gpshap": ("gpshap", {}),
+    "sparse": ("sparse", {}),
+    "partition": ("partition", {}),
+    "auto": ("auto", {}),
+}
+SYNTHETIC_PER_SEGMENT = (4, 6, 8, 12, 16, 20, 24, 32)
+RECORDED_PER_SEGMENT = (4, 8, 16, 24)
+RECORDED_METHODS = ("permutation", "kernelshap", "gpshap")
+
+
+def coverage(cases, method: str, options: dict, per_segment: float, seeds: int, **kw) -> tuple:
+    """(share of values with a standard error within +-1.96 of it, share without one)."""
+    inside, without = [], 0
+    total = 0
+    for model, text, exact in cases:
+        n = exact.shape[0]
+        for seed in range(seeds):
+            exp = bbx.explain(
+                model,
+                text,
+                method,
+                round(per_segment * n),
+                seed=seed,
+                progress=False,
+                **kw,
+                **options,
+            )
+            std = exp.std
+            finite = np.isfinite(std)
+            total += std.size
+            without += int((~finite).sum())
+            hit = np.abs(exp.values - exact) <= 1.96 * std + 1e-12
+            inside.extend(hit[finite].ravel())
+    return (float(np.mean(inside)) if inside else float("nan")), without / total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("model", choices=["synthetic", "minilm", "smollm2", "tiny"])
+    parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
+    args = parser.parse_args()
+    if args.model == "synthetic":
+        from games import interaction_game
+
+        games = [interaction_game(10, seed=g + 20) for g in range(4)]
+        cases = [(g, g.text, g.shapley()) for g in games]
+        seeds, per_segments, methods, kw = 30, SYNTHETIC_PER_SEGMENT, list(METHODS), {}
+    else:
+        import bench_auto_curve
+
+        found, seeds = bench_auto_curve.cases(
+            argparse.Namespace(model=args.model, cache=args.cache, players=10, games=3, seeds=4)
+        )
+        cases = [(m, t, e) for m, t, e in found]
+        per_segments, methods, kw = RECORDED_PER_SEGMENT, RECORDED_METHODS, {"cache": args.cache}
+    print(f"| method | {' | '.join(f'{p} per segment' for p in per_segments)} |")
+    print(f"|---|{'---:|' * len(per_segments)}")
+    for label in methods:
+        method, options = METHODS[label]
+        cells = []
+        for per_segment in per_segments:
+            share, without = coverage(cases, method, options, per_segment, seeds, **kw)
+            cells.append(f"{share:.3f}" + (f" ({without:.0%} no std)" if without else ""))
+        print(f"| {label} | {' | '.join(cells)} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
