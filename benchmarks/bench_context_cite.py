@@ -257,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", type=int, default=64, help="held-out ablations for the LDS")
     parser.add_argument("--max-new-tokens", type=int, default=12)
     parser.add_argument("--out", default="benchmarks/out")
+    parser.add_argument(
+        "--reuse-context-cite",
+        action="store_true",
+        help="take ContextCite's rows from <out>/context-cite.json of an earlier run (they do "
+        "not depend on this library's code) instead of running it again",
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -266,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = bbx.SQLiteCache(out / "context-cite.sqlite")
     lm = load_smollm2(max_new_tokens=args.max_new_tokens, batch_size=8)
     budgets = [int(b) for b in args.budgets.split(",")]
+    earlier = json.loads((out / "context-cite.json").read_text()) if args.reuse_context_cite else []
     rows = []
     for c, n_sentences in enumerate(int(x) for x in args.contexts.split(",")):
         sentences, query = make_context(n_sentences, seed=c)
@@ -311,7 +318,12 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 rows.append(row)
                 print("  ", row, flush=True)
-        rows += context_cite_rows(c, lm, sentences, query, budgets, args.max_new_tokens, grading)
+        if args.reuse_context_cite:
+            rows += [r for r in earlier if r["method"] == "ContextCite" and r["context"] == c]
+        else:
+            rows += context_cite_rows(
+                c, lm, sentences, query, budgets, args.max_new_tokens, grading
+            )
     (out / "context-cite.json").write_text(json.dumps(rows, indent=1))
     print(report(rows, budgets))
     return 0

@@ -9,13 +9,14 @@ from typing import Any
 from ..estimators import ESTIMATORS, option_defaults
 
 METHOD_HELP = {
-    "auto": "exact when 2^n fits the budget, else from 2n + 2 calls GP-SHAP (3n beyond 100 "
-    "segments; up to 2048 calls, then KernelSHAP), at 2n permutation, from n + 2 GP-SHAP on "
-    "KernelSHAP's coalitions (ridge KernelSHAP beyond 100 segments), fewer partition (default)",
+    "auto": "exact when 2^n fits the budget, else from n + 2 calls GP-SHAP (up to 2048 calls, "
+    "then KernelSHAP; beyond 100 segments from 3n, with permutation from 2n and ridge "
+    "KernelSHAP from n + 2 below that), fewer partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
-    "its effect alone and left out (balanced design below 12 calls per segment; up to 24, more "
+    "its effect alone and left out (below 2n + 2 calls every segment left out, then the ones "
+    "that mattered most alone; balanced design below 12 calls per segment; up to 24, more "
     "halves when the fit reproduces them, else KernelSHAP's coalitions and a regression on the "
     "fit's misses; from 24, KernelSHAP's coalitions)",
     "permutation": "Shapley values from antithetic permutation sampling",

@@ -15,22 +15,23 @@ from .permutation import PermutationSampling
 
 #: calls per segment from which KernelSHAP is the most accurate sampled estimator, and from which
 #: permutation sampling beats it (benchmarks/RESULTS.md: 20 sentences of 12-14 words and three
-#: paragraphs of 47-54 segments, on MiniLM and VADER)
+#: paragraphs of 47-54 segments, on MiniLM and VADER), where GP-SHAP does not run
 KERNELSHAP_CALLS_PER_SEGMENT = 4.0
 PERMUTATION_CALLS_PER_SEGMENT = 2.0
-#: GP-SHAP replaces KernelSHAP and permutation sampling from 2 n + 2 calls, where its balanced
-#: design has asked every segment alone and left out, up to ``GPSHAP_MAX_CALLS`` calls (its cost
-#: is cubic in them).  Offline on the recorded 2^n tables of section 5 (benchmarks/RESULTS.md;
-#: 20 texts per model, 4 seeds), at 2 n + 2 calls: rel. L2 0.148 against permutation sampling's
-#: 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM, 0.79 against 2.25 on the tiny LM, both exact
-#: on VADER; at 2 n and 2 n + 1, where its design is incomplete, permutation sampling is ahead on
-#: SmolLM2 and MiniLM.  On paragraphs of 47-54 segments at 2.6 calls per segment (section 2):
-#: 0.627 against 0.741 on MiniLM, 0.058 against 0.079 on VADER.  From 12 calls per segment it fits
-#: KernelSHAP's coalitions (0.7-0.8 of KernelSHAP's error on MiniLM sentences).  On longer texts
-#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at 3 calls per segment as before: on
-#: synthetic games of 200-1000 segments its length scale, fitted on a subset of the coalitions,
-#: varied with the seed at 2 n + 2 calls, and some seeds doubled permutation sampling's error.
-GPSHAP_EXTRA_CALLS = 2
+#: GP-SHAP runs from KernelSHAP's minimum ``n + 2`` calls on texts of up to
+#: ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, up to ``GPSHAP_MAX_CALLS`` calls (its cost is cubic
+#: in them).  Below ``2 n + 2`` calls its leave-one-out design (the two ends, every segment left
+#: out, then the segments that mattered most left out asked alone; benchmarks/RESULTS.md,
+#: section 15), from there its balanced design (every segment alone and left out, then nearly
+#: orthogonal halves).  At 2 n and 2 n + 1 calls, where permutation sampling ran before, the
+#: leave-one-out design's rel. L2 is 0.386 against 0.495 on MiniLM, 0.233 against 0.399 on
+#: SmolLM2, 0.017 against 0.030 on VADER sentences; only on games without interactions of
+#: order 3 or more (where one antithetic pair of permutations is exact) is it behind.  At 2 n + 2
+#: calls on the recorded tables of section 5 (20 texts per model, 4 seeds): rel. L2 0.148 against
+#: permutation sampling's 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM.  On longer texts
+#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at 3 calls per segment: on synthetic
+#: games of 200-1000 segments its length scale, fitted on a subset of the coalitions, varied
+#: with the seed at 2 n + 2 calls, and some seeds doubled permutation sampling's error.
 GPSHAP_EARLY_MAX_SEGMENTS = 100
 GPSHAP_CALLS_PER_SEGMENT = 3.0
 GPSHAP_MAX_CALLS = 2048
@@ -40,28 +41,27 @@ def choose(n_players: int, budget: int) -> Estimator:
     """The estimator ``auto`` runs for ``n_players`` segments and ``budget`` calls.
 
     - ``2**n`` fits the budget: exact Shapley values;
-    - at least ``2 n + 2`` calls (3 per segment beyond ``GPSHAP_EARLY_MAX_SEGMENTS``
-      segments), at most ``GPSHAP_MAX_CALLS``: GP-SHAP;
+    - from KernelSHAP's minimum ``n + 2`` calls (3 per segment beyond
+      ``GPSHAP_EARLY_MAX_SEGMENTS`` segments) up to ``GPSHAP_MAX_CALLS``: GP-SHAP, whose design
+      follows the budget (leave-one-out below ``2 n + 2`` calls, then balanced, blended and
+      KernelSHAP's coalitions).  Between ``n + 2`` and ``2 n + 1`` calls, mean relative L2
+      against GP-SHAP on KernelSHAP's coalitions, which ran there before (benchmarks/RESULTS.md,
+      section 15, 1.2-1.8 calls per segment): synthetic games with interactions of 12-32
+      segments 0.24-0.52 against 0.43-0.75, a few segments that matter 0.08-0.34 against
+      0.24-0.64, MiniLM 0.38-0.54 against 0.55-0.69, SmolLM2 0.24-0.30 against 0.42-0.50,
+      VADER 0.02-0.15 against 0.17-0.64; level on the random-weight tiny LM (1.6-1.7 against
+      1.5-1.7, every method worse than answering zero there);
     - more calls than that, at least 4 per segment: KernelSHAP;
-    - otherwise from 2 calls per segment (``2 n`` and ``2 n + 1`` on short texts, up to 3 per
-      segment on long ones, or beyond ``GPSHAP_MAX_CALLS`` below 4 per segment): antithetic
-      permutation sampling (KernelSHAP's regression is under-determined enough there to be
-      erratic on real models);
-    - from KernelSHAP's minimum ``n + 2`` up to 2 calls per segment: GP-SHAP on KernelSHAP's
-      coalitions (on texts of up to ``GPSHAP_EARLY_MAX_SEGMENTS`` segments; beyond, KernelSHAP
-      with its cross-validated ridge).  At 1.2-1.8 calls per segment, mean relative L2 against
-      the ridge's (benchmarks/RESULTS.md, section 15): synthetic games with interactions of
-      12-32 segments 0.43-0.75 against 0.65-0.84, a few segments that matter 0.24-0.64 against
-      0.37-0.71, MiniLM 0.55-0.69 against 0.58-0.70, SmolLM2 0.42-0.50 against 0.46-0.50;
-      worse only on the random-weight tiny LM (1.55-1.67 against 1.08-1.14, both worse than
-      answering zero); standard errors covering 0.87-0.93 against 0.66-0.78;
+    - otherwise, beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments: from 2 calls per segment
+      antithetic permutation sampling, from ``n + 2`` KernelSHAP with its cross-validated
+      ridge;
     - below ``n + 2``: the coarse-to-fine partition method, the only one that works there.
     """
     n = n_players
     if n <= MAX_ENUMERATION_PLAYERS and 2**n <= budget:
         return ExactShapley()
     early = n <= GPSHAP_EARLY_MAX_SEGMENTS
-    gpshap_from = 2 * n + GPSHAP_EXTRA_CALLS if early else GPSHAP_CALLS_PER_SEGMENT * n
+    gpshap_from = GPSHAP().min_budget(n) if early else GPSHAP_CALLS_PER_SEGMENT * n
     if gpshap_from <= budget <= GPSHAP_MAX_CALLS:
         return GPSHAP()
     if budget >= KERNELSHAP_CALLS_PER_SEGMENT * n:
@@ -69,8 +69,6 @@ def choose(n_players: int, budget: int) -> Estimator:
     permutation = PermutationSampling()
     if budget >= max(PERMUTATION_CALLS_PER_SEGMENT * n, permutation.min_budget(n)):
         return permutation
-    if early and budget >= GPSHAP().min_budget(n):
-        return GPSHAP()  # on KernelSHAP's coalitions (fewer calls than its balanced design)
     kernel = KernelSHAP(ridge="auto")
     if budget >= kernel.min_budget(n):
         return kernel

@@ -39,7 +39,9 @@ def hamming_distances(
     return (a * relevance) @ (1.0 - b).T + ((1.0 - a) * relevance) @ b.T
 
 
-def relevance_weights(masks: np.ndarray, values: np.ndarray) -> np.ndarray | None:
+def relevance_weights(
+    masks: np.ndarray, values: np.ndarray, partial: bool = False
+) -> np.ndarray | None:
     """Per-segment weights of the Hamming distance from the segments' effects at the two ends.
 
     Segment i's effect is ``(|v({i}) - v({})| + |v(N) - v(N - i)|) / 2``, divided by the mean
@@ -50,13 +52,16 @@ def relevance_weights(masks: np.ndarray, values: np.ndarray) -> np.ndarray | Non
     floor keeps a segment that does nothing alone at either end (but may in company) in the
     model.  ``None`` (every weight 1) unless the empty and full coalitions, every singleton and
     every leave-one-out were asked and some effect is non-zero, or beyond
-    ``RELEVANCE_MAX_SEGMENTS`` segments.
+    ``RELEVANCE_MAX_SEGMENTS`` segments.  ``partial``: a segment asked only alone or only left
+    out counts by that one effect (the leave-one-out design of :mod:`.gpshap`).
     """
     n = np.shape(masks)[1]
     if n < 2 or n > RELEVANCE_MAX_SEGMENTS:
         return None
     alone, left_out = end_effects(masks, values)
     effects = (alone + left_out) / 2.0  # (n, outputs)
+    if partial:
+        effects = np.where(np.isnan(alone), left_out, np.where(np.isnan(left_out), alone, effects))
     if np.isnan(effects).any():
         return None
     scale = effects.mean(axis=0)
@@ -232,6 +237,16 @@ def averaged_posterior(
     modes = [np.unravel_index(int(flat[:, j].argmax()), shape[:2]) for j in range(k)]
     hyper = [(_rho(LENGTH_SCALES[s]), float(NOISE_RATIOS[q])) for s, q in modes]
     return mean_phi, np.maximum(second - mean_phi**2, 0.0), mean_residuals, hyper
+
+
+def varying_outputs(values: np.ndarray) -> np.ndarray:
+    """``(outputs,)``: which output columns vary across the answers by more than 1e-12 of the
+    answers' scale (a constant output, such as a hosted API's leftover probability mass that
+    went through a log and back, varies by float noise alone: it is not modelled, nor does its
+    noise weigh in the relevance weights)."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = max(float(np.abs(values).max(initial=0.0)), 1e-300)
+    return np.asarray(np.ptp(values, axis=0) > 1e-12 * scale)
 
 
 def inert_players(masks: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -223,19 +223,20 @@ def test_auto_picks_by_budget():
     assert run(mid, "auto", 56).meta["chosen_method"] == "gpshap"
     assert run(mid, "auto", 2049).meta["chosen_method"] == "kernelshap"
     assert run(mid, "auto", 42).meta["chosen_method"] == "gpshap"
-    # from 2n + 2 calls, where GP-SHAP's balanced design has every segment alone and left out
-    assert run(mid, "auto", 30).meta["chosen_method"] == "gpshap"
-    assert run(mid, "auto", 29).meta["chosen_method"] == "permutation"
-    assert run(mid, "auto", 28).meta["chosen_method"] == "permutation"
-    # beyond 100 segments from 3 calls per segment
-    assert choose(101, 204).name == "permutation" and choose(101, 303).name == "gpshap"
-    assert choose(100, 202).name == "gpshap"
-    # from n + 2 to 2n - 1 calls GP-SHAP on KernelSHAP's coalitions (beyond 100 segments
-    # KernelSHAP with its ridge), below that the partition method
-    low = run(mid, "auto", 27)
-    assert low.meta["chosen_method"] == "gpshap" and low.meta["design"] == "kernel"
-    assert run(mid, "auto", 16).meta["chosen_method"] == "gpshap"
+    # from 2n + 2 calls GP-SHAP's balanced design (every segment alone and left out, halves)
+    balanced = run(mid, "auto", 30)
+    assert balanced.meta["chosen_method"] == "gpshap" and balanced.meta["design"] == "balanced"
+    # from n + 2 to 2n + 1 calls its leave-one-out design: the ends, every segment left out,
+    # then those that mattered most left out asked alone (here 11 of 14)
+    for budget in (29, 28, 16):
+        low = run(mid, "auto", budget)
+        assert low.meta["chosen_method"] == "gpshap" and low.meta["design"] == "leave-one-out"
+    assert run(mid, "auto", 27).meta["complete_sizes"] == [13]
     assert run(mid, "auto", 15).meta["chosen_method"] == "partition"
+    # beyond 100 segments GP-SHAP from 3 calls per segment, permutation sampling from 2,
+    # KernelSHAP with its ridge from n + 2
+    assert choose(101, 204).name == "permutation" and choose(101, 303).name == "gpshap"
+    assert choose(100, 102).name == "gpshap" and choose(100, 202).name == "gpshap"
     assert choose(101, 150).name == "kernelshap" and choose(101, 150).ridge == "auto"
 
 
