@@ -319,8 +319,13 @@ class GPSHAP(Estimator):
         masks, values = answers
         n = masks.shape[1]
         modelled = varying_outputs(values)
-        relevance = self._relevance(masks, values, modelled, partial=design == "leave-one-out")
-        phi, variance, residuals, hyper = self._fit(masks, values, modelled, rng, relevance)
+        leave_one_out = design == "leave-one-out"
+        relevance = self._relevance(masks, values, modelled, partial=leave_one_out)
+        # the leave-one-out design's few small coalitions check its fit where it extrapolates
+        calibration = masks.sum(axis=1) <= 1 if leave_one_out else None
+        phi, variance, residuals, hyper = self._fit(
+            masks, values, modelled, rng, relevance, calibration
+        )
         phi = phi + (residuals[1] - residuals[0]) / n  # the fit's misses at the ends, evenly
         info = self._info(masks, hyper, inert=0, design=design, relevance=relevance)
         sizes = np.bincount(masks.sum(axis=1), minlength=n + 1)
@@ -395,9 +400,12 @@ class GPSHAP(Estimator):
         modelled: np.ndarray,
         rng: np.random.Generator,
         relevance: np.ndarray | None,
+        calibration: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float]]]:
         """The posterior's Shapley values, their variance and the residuals for each modelled
-        output column (values, variance 0 and the answers themselves for the others)."""
+        output column (values, variance 0 and the answers themselves for the others);
+        ``calibration``: rows whose cross-validated errors widen the variance
+        (:func:`~.gp_kernel.calibration_factor`)."""
         m, k = values.shape
         n = masks.shape[1]
         phi = np.zeros((n, k))
@@ -407,7 +415,7 @@ class GPSHAP(Estimator):
             return phi, variance, residuals, []
         if m <= self.max_fit_points:
             phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = (
-                averaged_posterior(masks, values[:, modelled], relevance)
+                averaged_posterior(masks, values[:, modelled], relevance, calibration)
             )
             return phi, variance, residuals, hyper
         fit_rows = np.concatenate(
@@ -416,7 +424,7 @@ class GPSHAP(Estimator):
         hyper = fit_hyperparameters(masks[fit_rows], values[fit_rows][:, modelled], relevance)
         for j, (rho, noise) in zip(np.flatnonzero(modelled), hyper, strict=True):
             phi[:, j], variance[:, j], residuals[:, j] = posterior(
-                masks, values[:, j], rho, noise, relevance
+                masks, values[:, j], rho, noise, relevance, calibration
             )
         return phi, variance, residuals, hyper
 

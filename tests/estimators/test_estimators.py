@@ -386,6 +386,8 @@ def interval_coverage(method, n, budget, games=4, seeds=30, truth="exact", **opt
         ("kernelshap", 10, 40),
         ("kernelshap", 10, 60),  # sizes 1 and 9 complete, 19 draws: 0.878 before Student's t
         ("kernelshap", 10, 80),
+        ("gpshap", 10, 15),  # the leave-one-out design, its variance calibrated
+        ("gpshap", 10, 18),
         ("gpshap", 10, 40),
         ("gpshap", 10, 80),
     ],

@@ -470,3 +470,33 @@ def test_the_leave_one_out_design_asks_alone_the_segments_that_matter_most_left_
     assert exp.meta["complete_sizes"] == [9]
     assert int(np.argmax(exp.values[:, 0])) == 7 and int(np.argsort(exp.values[:, 0])[-2]) == 3
     np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+
+
+def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
+    # against refitting without each calibration row: the closed form must agree
+    from blackbox_explain.estimators.gp_kernel import calibration_factor, hamming_correlation
+    from blackbox_explain.estimators.sampling import t_quantile_975
+
+    rng = np.random.default_rng(3)
+    masks = rng.random((14, 6)) < 0.5
+    y = rng.normal(size=14)
+    rho, noise = 0.6, 0.05
+    kernel = hamming_correlation(masks, masks, rho) + noise * np.eye(14)
+    inverse = np.linalg.inv(kernel)
+    alpha = inverse @ y
+    signal = float(y @ alpha) / 14
+    rows = np.zeros(14, dtype=bool)
+    rows[[0, 5, 9]] = True
+    z2 = []
+    for r in np.flatnonzero(rows):
+        rest = np.arange(14) != r
+        k_rest = kernel[np.ix_(rest, rest)]
+        mean = kernel[r, rest] @ np.linalg.solve(k_rest, y[rest])
+        var = kernel[r, r] - kernel[r, rest] @ np.linalg.solve(k_rest, kernel[rest, r])
+        z2.append((y[r] - mean) ** 2 / (signal * var))
+    expected = max(np.mean(z2), 1.0) * (t_quantile_975(3) / 1.959964) ** 2
+    got = calibration_factor(alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), rows)
+    np.testing.assert_allclose(got, [expected], rtol=1e-8)
+    assert calibration_factor(alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), None)[
+        0
+    ] == pytest.approx(1.0)
