@@ -68,36 +68,21 @@ def synthetic(kind: str, variants: dict, per_segments: tuple[float, ...]) -> Non
 def vader(variants: dict, per_segments: tuple[float, ...]) -> None:
     """VADER on the 10 sentences of 9-12 segments of ``sentences.py``, exact values by
     enumeration (answers in ``out/vader-answers.sqlite``)."""
+    import bench_select
     from scorers import SCORERS
     from sentences import SENTENCES
 
     scorer, output = SCORERS["vader"]()
     cache = bbx.SQLiteCache(HERE / "out" / "vader-answers.sqlite")
-    texts = [t for t in SENTENCES if 9 <= len(bbx.segment(t)) <= 12][:10]
-    for per_segment in per_segments:
-        errors: dict[str, list[float]] = {k: [] for k in variants}
-        for text in texts:
-            n = len(bbx.segment(text))
-            exact = bbx.explain(scorer, text, "exact", 2**n, cache=cache, progress=False)
-            truth = exact.values[:, output]
-            if not np.any(truth):
-                continue
-            budget = max(round(per_segment * n), n + 2)
-            for seed in range(3):
-                for label, (method, options) in variants.items():
-                    exp = bbx.explain(
-                        scorer,
-                        text,
-                        method,
-                        budget,
-                        seed=seed,
-                        cache=cache,
-                        progress=False,
-                        **options,
-                    )
-                    errors[label].append(rel_l2(exp.values[:, output], truth))
-        cells = " ".join(f"{k}={np.mean(v):.3f}" for k, v in errors.items())
-        print(f"vader {per_segment} calls per segment: {cells}", flush=True)
+    cases = []
+    for text in [t for t in SENTENCES if 9 <= len(bbx.segment(t)) <= 12][:10]:
+        n = len(bbx.segment(text))
+        exact = bbx.explain(scorer, text, "exact", 2**n, cache=cache, progress=False).values
+        if np.any(exact[:, output]):
+            cases.append((scorer, text, exact))
+    bench_select.mean_errors(
+        "vader", cases, variants, per_segments, 3, cache, lambda values: values[:, output]
+    )
 
 
 def recorded(model: str, cache: str, variants: dict, per_segments: tuple[float, ...]) -> None:

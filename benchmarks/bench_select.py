@@ -73,15 +73,34 @@ def recorded(
 
     args = argparse.Namespace(model=model, cache=cache, players=10, games=3, seeds=4)
     found, seeds = bench_auto_curve.cases(args)
+
+    def graded(values: np.ndarray) -> np.ndarray:
+        # SmolLM2's outputs are its answer's tokens: their sum, as the suite grades it
+        return values.sum(axis=1) if model == "smollm2" else values
+
+    mean_errors(model, found, variants, per_segments, seeds, cache, graded)
+
+
+def mean_errors(
+    label: str,
+    cases: list,
+    variants: dict[str, tuple[str, dict]],
+    per_segments: tuple[float, ...],
+    seeds: int,
+    cache,
+    graded,
+) -> None:
+    """Print each variant's mean relative L2 over ``cases`` (``(model, text, exact values)``)
+    and seeds, per calls per segment (at least n + 2 calls); ``graded`` maps values (exact or
+    estimated) to what is compared."""
     for per_segment in per_segments:
         errors: dict[str, list[float]] = {k: [] for k in variants}
-        for scorer, text, exact in found:
+        for scorer, text, exact in cases:
             n = len(bbx.segment(text))
             budget = max(round(per_segment * n), n + 2)
-            # SmolLM2's outputs are its answer's tokens: their sum, as the suite grades it
-            truth = exact.sum(axis=1) if model == "smollm2" else exact
+            truth = graded(exact)
             for seed in range(seeds):
-                for label, (method, options) in variants.items():
+                for name, (method, options) in variants.items():
                     exp = bbx.explain(
                         scorer,
                         text,
@@ -92,10 +111,9 @@ def recorded(
                         progress=False,
                         **options,
                     )
-                    values = exp.values.sum(axis=1) if model == "smollm2" else exp.values
-                    errors[label].append(rel_l2(values, truth))
+                    errors[name].append(rel_l2(graded(exp.values), truth))
         cells = " ".join(f"{k}={np.mean(v):.3f}" for k, v in errors.items())
-        print(f"{model} {per_segment} calls per segment: {cells}", flush=True)
+        print(f"{label} {per_segment} calls per segment: {cells}", flush=True)
 
 
 def paragraphs() -> None:

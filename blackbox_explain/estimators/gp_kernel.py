@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sampling import t_quantile_975
+from .sampling import t_over_normal
 
 #: length scales (in flipped segments) and noise-to-signal ratios searched for the likelihood
 LENGTH_SCALES = np.geomspace(0.3, 30.0, 10)
@@ -359,4 +359,4 @@ def calibration_factor(
         z2 = alpha[:, rows] ** 2 / inverse_diagonal[:, rows] / signal[:, None]
         factor = z2.mean(axis=1)
     factor = np.where(np.isfinite(factor), np.maximum(factor, 1.0), 1.0)
-    return np.asarray(factor * (t_quantile_975(int(np.sum(rows))) / 1.959964) ** 2)
+    return np.asarray(factor * t_over_normal(int(np.sum(rows))) ** 2)

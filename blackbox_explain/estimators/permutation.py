@@ -6,7 +6,7 @@ import numpy as np
 
 from ..game import Game
 from .base import Estimate, Estimator
-from .sampling import DistinctMasks, t_quantile_975
+from .sampling import DistinctMasks, t_over_normal
 
 
 class PermutationSampling(Estimator):
@@ -74,7 +74,7 @@ class PermutationSampling(Estimator):
             k = len(orders)
             shrunk = ((k - 1) * variance + POOL_WEIGHT * pooled) / (k - 1 + POOL_WEIGHT)
             df = k - 1 + POOL_WEIGHT
-            std = np.sqrt(shrunk / k) * t_quantile_975(int(df)) / 1.959964
+            std = np.sqrt(shrunk / k) * t_over_normal(int(df))
         info = {"n_permutation_pairs": len(orders), "n_coalitions": len(chosen)}
         return Estimate(values, base, full, std, info)
 

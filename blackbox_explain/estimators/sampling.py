@@ -67,6 +67,8 @@ def bootstrap_std(
     return np.asarray(np.std(estimates, axis=0, ddof=1))
 
 
+#: the normal distribution's 97.5 % quantile
+Z_975 = 1.959964
 #: Student's t 97.5 % quantiles for 1-30 degrees of freedom
 T_975 = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -82,7 +84,7 @@ def t_quantile_975(df: int) -> float:
         raise ValueError(f"degrees of freedom must be >= 1, got {df}")
     if df <= len(T_975):
         return T_975[df - 1]
-    z = 1.959964
+    z = Z_975
     return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
@@ -93,4 +95,10 @@ def small_sample_factor(n_units: int) -> float:
     ``n_units / (n_units - 1)``: 1.10 for 19 units, 1.03 for 100."""
     if n_units < 2:
         raise ValueError(f"a bootstrap needs at least 2 units, got {n_units}")
-    return float(np.sqrt(n_units / (n_units - 1)) * t_quantile_975(n_units - 1) / 1.959964)
+    return float(np.sqrt(n_units / (n_units - 1)) * t_over_normal(n_units - 1))
+
+
+def t_over_normal(df: int) -> float:
+    """How many times wider a Student-t 95 % interval on ``df`` degrees of freedom is than the
+    normal's (``t_quantile_975(df) / 1.96``)."""
+    return t_quantile_975(df) / Z_975
