@@ -4,6 +4,7 @@
     python benchmarks/bench_coverage.py minilm      # section 11's recorded 2^n tables
     python benchmarks/bench_coverage.py smollm2
     python benchmarks/bench_coverage.py tiny
+    python benchmarks/bench_coverage.py minilm --methods gpshap --per-segment 1.2,1.5,1.8,2
 
 The share of values within +-1.96 standard errors of the exact ones (nominal 95 %), by calls per
 segment. Synthetic games with interactions (``tests/games.py``, ``interaction_game``; the games
@@ -73,6 +74,8 @@ def main() -> int:
     )
     parser.add_argument("model", choices=["synthetic", "minilm", "smollm2", "tiny"])
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
+    parser.add_argument("--per-segment", help="calls per segment, comma-separated")
+    parser.add_argument("--methods", help=f"of {', '.join(METHODS)}, comma-separated")
     args = parser.parse_args()
     if args.model == "synthetic":
         from games import interaction_game
@@ -88,6 +91,10 @@ def main() -> int:
         )
         cases = [(m, t, e) for m, t, e in found]
         per_segments, methods, kw = RECORDED_PER_SEGMENT, RECORDED_METHODS, {"cache": args.cache}
+    if args.per_segment:
+        per_segments = tuple(float(p) for p in args.per_segment.split(","))
+    if args.methods:
+        methods = args.methods.split(",")
     print(f"| method | {' | '.join(f'{p} per segment' for p in per_segments)} |")
     print(f"|---|{'---:|' * len(per_segments)}")
     for label in methods:
