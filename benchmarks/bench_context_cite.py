@@ -202,11 +202,13 @@ def context_citer(lm, sentences: list[str], query: str, budget: int, max_new_tok
     )
 
 
-#: our rows: Shapley values (``auto``; KernelSHAP on the segments a LASSO path selects, which
-#: needs at least n + 2 calls) and Banzhaf values by regression on uniform ablations (Kernel
-#: Banzhaf: the best linear fit under keep probability 0.5, ContextCite's distribution)
+#: our rows: Shapley values (``auto``; the LASSO on random halves, which ``auto`` runs below
+#: n + 2 calls; KernelSHAP on the segments a LASSO path selects, from 0.7 calls per segment)
+#: and Banzhaf values by regression on uniform ablations (Kernel Banzhaf: the best linear fit
+#: under keep probability 0.5, ContextCite's distribution)
 OURS = {
     "ours auto": ("auto", {}),
+    "ours lasso": ("lasso", {}),
     "ours kernelshap (select aic)": ("kernelshap", {"select": "aic"}),
     "ours banzhaf (regression)": ("banzhaf", {"regression": True}),
 }

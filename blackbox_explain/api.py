@@ -66,7 +66,8 @@ def explain(
         (custom spans, template fields, token segments).
     method:
         ``occlusion``, ``exact``, ``kernelshap``, ``gpshap``, ``permutation``, ``lime``, ``banzhaf``,
-        ``partition``, ``sparse`` (exact in few calls when few segments matter at all, as in
+        ``partition``, ``lasso`` (fewer calls than segments: the few sentences of a long context
+        that matter), ``sparse`` (exact in few calls when few segments matter at all, as in
         lexicon models) or ``auto`` (exact when ``2**n`` fits the budget, otherwise the most
         accurate sampled estimator); or an :class:`~blackbox_explain.estimators.Estimator` instance.
     budget:

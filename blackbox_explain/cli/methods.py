@@ -11,7 +11,8 @@ from ..estimators import ESTIMATORS, option_defaults
 METHOD_HELP = {
     "auto": "exact when 2^n fits the budget, else from n + 2 calls GP-SHAP (up to 2048 calls, "
     "then KernelSHAP; beyond 100 segments from 3n, with permutation from 2n and ridge "
-    "KernelSHAP from n + 2 below that), fewer partition (default)",
+    "KernelSHAP from n + 2 below that), fewer a LASSO on random halves (from 8 calls and n/4), "
+    "fewer still partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
@@ -22,6 +23,8 @@ METHOD_HELP = {
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",
     "banzhaf": "Banzhaf values by maximum sample reuse",
+    "lasso": "a LASSO-selected linear fit on random halves of the segments: for fewer calls "
+    "than segments, finds the few sentences of a long context an answer rests on",
     "partition": "coarse-to-fine: sentences/chunks first, then the important parts (long texts)",
     "occlusion": "leave-one-out or sliding-window occlusion (n + 2 calls)",
     "sparse": "exact Shapley values when few words matter at all (lexicon and rule-based models), "

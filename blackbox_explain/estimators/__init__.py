@@ -13,6 +13,7 @@ from .delegated import LimeText, ShapPartition
 from .exact import ExactShapley
 from .gpshap import GPSHAP
 from .kernelshap import KernelSHAP
+from .lasso import LassoHalves
 from .lime import LIME
 from .occlusion import Occlusion
 from .partition import Partition
@@ -30,6 +31,7 @@ ESTIMATORS: dict[str, type[Estimator]] = {
         LIME,
         Banzhaf,
         Partition,
+        LassoHalves,
         SparseShapley,
         ShapPartition,
         LimeText,

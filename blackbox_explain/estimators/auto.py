@@ -10,6 +10,7 @@ from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
 from .gpshap import GPSHAP
 from .kernelshap import KernelSHAP
+from .lasso import LassoHalves
 from .partition import Partition
 from .permutation import PermutationSampling
 
@@ -35,6 +36,14 @@ PERMUTATION_CALLS_PER_SEGMENT = 2.0
 GPSHAP_EARLY_MAX_SEGMENTS = 100
 GPSHAP_CALLS_PER_SEGMENT = 3.0
 GPSHAP_MAX_CALLS = 2048
+#: below KernelSHAP's ``n + 2`` calls, the LASSO on random halves from this many calls and
+#: ``LASSO_CALLS_PER_SEGMENT`` per segment, the partition method below (benchmarks/RESULTS.md,
+#: section 16: on paragraphs of 47-54 words at 8 calls its rel. L2 was 0.93-1.50 against the
+#: partition method's 0.97-0.99, both no better than answering zero; from a quarter of a call
+#: per segment level or ahead on every model and game tried, far ahead where few segments
+#: matter)
+LASSO_MIN_CALLS = 8
+LASSO_CALLS_PER_SEGMENT = 0.25
 
 
 def choose(n_players: int, budget: int) -> Estimator:
@@ -55,7 +64,16 @@ def choose(n_players: int, budget: int) -> Estimator:
     - otherwise, beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments: from 2 calls per segment
       antithetic permutation sampling, from ``n + 2`` KernelSHAP with its cross-validated
       ridge;
-    - below ``n + 2``: the coarse-to-fine partition method, the only one that works there.
+    - below ``n + 2``, from ``LASSO_MIN_CALLS`` calls and a quarter of a call per segment: the
+      LASSO on random halves (:mod:`.lasso`; benchmarks/RESULTS.md, section 16).  On an LLM's answer from a context of
+      20-48 sentences, ContextCite's linear datamodeling score 0.81-0.86 at 12-32 calls where
+      the partition method, which ran there before, had 0.38-0.54 at 16-32 (ContextCite itself
+      0.77-0.85); on synthetic games of which few of 20-48 segments matter, rel. L2 0.36-0.60
+      from 0.3 calls per segment against 0.84-0.97; where every segment matters both are no
+      better than answering zero (the LASSO 1.04-1.19, the partition method 0.90-0.99 below
+      half a call per segment; on MiniLM paragraphs from half a call per word the LASSO is
+      ahead, 0.73-0.94 against 0.87-0.99);
+    - below that: the coarse-to-fine partition method.
     """
     n = n_players
     if n <= MAX_ENUMERATION_PLAYERS and 2**n <= budget:
@@ -72,6 +90,8 @@ def choose(n_players: int, budget: int) -> Estimator:
     kernel = KernelSHAP(ridge="auto")
     if budget >= kernel.min_budget(n):
         return kernel
+    if budget >= max(LASSO_MIN_CALLS, LASSO_CALLS_PER_SEGMENT * n):
+        return LassoHalves()
     return Partition()
 
 

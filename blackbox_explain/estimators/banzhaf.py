@@ -7,7 +7,7 @@ import numpy as np
 from ..game import Game
 from .base import Estimate, Estimator, base_and_full
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, banzhaf_from_table
-from .sampling import DistinctMasks, bootstrap_std
+from .sampling import DistinctMasks, bootstrap_std, random_halves
 from .wls import solve_wls
 
 
@@ -46,10 +46,7 @@ class Banzhaf(Estimator):
         chosen = DistinctMasks(n)
         chosen.add(np.zeros(n, bool), 0.0)
         chosen.add(np.ones(n, bool), 0.0)
-        attempts = 0
-        while len(chosen) < budget and attempts < 50 * budget:
-            attempts += 1
-            chosen.add(rng.random(n) < 0.5)
+        random_halves(rng, n, budget - len(chosen), chosen)
         masks = chosen.array()
         sampled = np.array(chosen.counts) > 0
         base, full = base_and_full(game)

@@ -65,8 +65,9 @@ class Estimator(ABC):
             raise TooManySegmentsError(
                 f"the text has {n_players} segments; method {self.name!r} needs a budget of at "
                 f"least {needed} calls for that, got {budget}. Raise the budget, use "
-                "method='partition' (coarse-to-fine, works on long texts with few calls), or a "
-                "coarser granularity (e.g. granularity='sentence')"
+                "method='auto' (on fewer calls than segments, from 8, the LASSO on random "
+                "halves; from 6, the partition method), or a coarser granularity (e.g. "
+                "granularity='sentence')"
             )
         raise BudgetTooSmallError(
             f"method {self.name!r} needs a budget of at least {needed} calls for "

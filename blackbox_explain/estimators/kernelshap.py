@@ -11,7 +11,6 @@ the result is the exact Shapley value.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from ..game import Game
 from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .sampling import DistinctMasks, bootstrap_std, random_subset, small_sample_factor
+from .selection import CRITERIA, lasso_support
 from .wls import gcv_ridge, solve_wls
 
 #: ``select=`` runs from this many calls per segment (at least ``SELECT_MIN_BUDGET``), below
@@ -112,7 +112,7 @@ class KernelSHAP(Estimator):
             )
         if not (self.ridge == "auto" or (isinstance(self.ridge, (int, float)) and self.ridge >= 0)):
             raise InputError(f"ridge must be 'auto' or a number >= 0, got {self.ridge!r}")
-        if self.select not in (None, "aic", "bic"):
+        if self.select is not None and self.select not in CRITERIA:
             raise InputError(f"select must be None, 'aic' or 'bic', got {self.select!r}")
         if self.select is not None and self.ridge != 0:
             raise InputError("select= fits the selected segments without a ridge: leave ridge=0")
@@ -234,9 +234,6 @@ def selected_regression(
     ``y = X phi`` with weight ``w (n - |S|)`` and ``y - (full - base) = (X - 1) phi`` with
     weight ``w |S|``, so that no intercept is needed and the totals are respected on average.
     """
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LassoLarsIC
-
     keep, w = plan.regression_weights(unit_counts, inclusion)
     n = plan.masks.shape[1]
     X = plan.masks[keep].astype(np.float64)
@@ -251,15 +248,7 @@ def selected_regression(
         target = np.concatenate([y[:, j], y[:, j] - total]) * root
         if not np.any(target):
             continue  # nothing to explain: every value 0
-        # its own noise estimate needs more rows than unknowns
-        noise = float(np.var(target)) if len(target) <= n else None
-        lasso = LassoLarsIC(criterion=criterion, fit_intercept=False, noise_variance=noise)
-        try:
-            with warnings.catch_warnings():  # LARS's notes on degenerate steps: expected here
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                chosen = np.flatnonzero(lasso.fit(stacked, target).coef_)
-        except ValueError:  # LARS breaks down on some degenerate resamples: select them all
-            chosen = np.arange(n)
+        chosen = lasso_support(stacked, target, criterion, intercept=False)
         if len(chosen) == 0:
             phi[:, j] = total / n
             continue

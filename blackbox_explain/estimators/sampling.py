@@ -50,6 +50,22 @@ def random_subset(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     return mask
 
 
+def random_halves(
+    rng: np.random.Generator, n: int, count: int, chosen: DistinctMasks
+) -> np.ndarray:
+    """Up to ``count`` coalitions not in ``chosen``, each segment in each with probability 1/2
+    (uniform over all coalitions), added to ``chosen`` as they are drawn; gives up after
+    ``50 * count`` draws (a small game has few left)."""
+    drawn: list[np.ndarray] = []
+    attempts = 0
+    while len(drawn) < count and attempts < 50 * count:
+        attempts += 1
+        mask = rng.random(n) < 0.5
+        if chosen.add(mask):
+            drawn.append(mask)
+    return np.array(drawn, dtype=bool).reshape(len(drawn), n)
+
+
 def bootstrap_std(
     rng: np.random.Generator,
     n_units: int,

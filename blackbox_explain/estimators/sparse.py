@@ -135,7 +135,7 @@ class SparseShapley(Estimator):
             raise TooManySegmentsError(
                 f"the text has {n_players} segments; method 'sparse' handles at most "
                 f"{MAX_PLAYERS}. Use a coarser granularity (e.g. granularity='sentence') or "
-                "method='partition'"
+                "method='auto'"
             )
         super().check_budget(n_players, budget)
 

@@ -232,7 +232,13 @@ def test_auto_picks_by_budget():
         low = run(mid, "auto", budget)
         assert low.meta["chosen_method"] == "gpshap" and low.meta["design"] == "leave-one-out"
     assert run(mid, "auto", 27).meta["complete_sizes"] == [13]
-    assert run(mid, "auto", 15).meta["chosen_method"] == "partition"
+    # below n + 2 calls the LASSO on random halves, below 8 calls (or a quarter of a call per
+    # segment) the partition method
+    assert run(mid, "auto", 15).meta["chosen_method"] == "lasso"
+    assert run(mid, "auto", 8).meta["chosen_method"] == "lasso"
+    assert run(mid, "auto", 7).meta["chosen_method"] == "partition"
+    assert choose(1000, 999).name == "lasso" and choose(1000, 250).name == "lasso"
+    assert choose(1000, 249).name == "partition" and choose(20, 7).name == "partition"
     # beyond 100 segments GP-SHAP from 3 calls per segment, permutation sampling from 2,
     # KernelSHAP with its ridge from n + 2
     assert choose(101, 204).name == "permutation" and choose(101, 303).name == "gpshap"

@@ -1,0 +1,141 @@
+"""The LASSO on random halves (``lasso``) against the partition method ``auto`` ran before it
+below KernelSHAP's n + 2 calls, for RESULTS section 16.
+
+    python benchmarks/bench_lasso.py synthetic    # few_matter_game / interaction_game, 20-48
+    python benchmarks/bench_lasso.py paragraphs   # section 2's paragraphs, VADER and MiniLM
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lasso.py time   # library time, 200-5000
+
+``synthetic``: mean relative L2 against exact Shapley values (3 games x 3 seeds per cell) on
+games of which few segments matter (``tests/games.py``'s ``few_matter_game``) and games where
+every segment matters, with interactions of order 2-3 (``interaction_game`` with n terms), and
+the share of exact values within +-1.96 standard errors.  ``paragraphs``: mean relative L2 (3
+seeds) against section 2's reference (KernelSHAP at 16,384 calls; answers recorded by
+``bench_long_texts.py`` in ``benchmarks/out/<scorer>-answers.sqlite``).  The LLM contexts are
+``bench_context_cite.py``'s (section 14).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import blackbox_explain as bbx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+from bench_select import mean_paragraph_error, rel_l2  # noqa: E402
+
+VARIANTS = {
+    "partition": ("partition", {}),
+    "lasso": ("lasso", {}),
+    "lasso bic": ("lasso", {"criterion": "bic"}),
+}
+
+
+def synthetic() -> None:
+    from games import few_matter_game, interaction_game
+
+    print("| game | segments | calls | " + " | ".join(VARIANTS) + " | coverage (lasso) |")
+    print("|---|---:|---:|" + "---:|" * (len(VARIANTS) + 1))
+    for kind in ("few matter", "every one matters"):
+        for n in (20, 32, 48):
+            for budget in sorted({max(round(p * n), 8) for p in (0.25, 0.3, 0.5, 0.8)}):
+                errors: dict[str, list[float]] = {k: [] for k in VARIANTS}
+                inside = []
+                for g in range(3):
+                    game = (
+                        few_matter_game(n, seed=g)
+                        if kind == "few matter"
+                        else interaction_game(n, k=1, seed=g, order=3, n_terms=n)
+                    )
+                    truth = game.shapley()
+                    for seed in range(3):
+                        for label, (method, options) in VARIANTS.items():
+                            exp = bbx.explain(
+                                game, game.text, method, budget, seed=seed, progress=False,
+                                **options,
+                            )  # fmt: skip
+                            errors[label].append(rel_l2(exp.values, truth))
+                            if label == "lasso":
+                                inside.append(np.mean(np.abs(exp.values - truth) <= 1.96 * exp.std))
+                cells = " | ".join(f"{np.mean(v):.3f}" for v in errors.values())
+                print(f"| {kind} | {n} | {budget} | {cells} | {np.mean(inside):.2f} |", flush=True)
+
+
+def paragraphs() -> None:
+    import bench_long_texts
+    from scorers import SCORERS
+
+    print("| model | paragraph | segments | calls | " + " | ".join(VARIANTS) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(VARIANTS))
+    for name in ("vader", "minilm"):
+        scorer, output = SCORERS[name]()
+        cache = bbx.SQLiteCache(HERE / "out" / f"{name}-answers.sqlite")
+        recorded = bench_long_texts.Recorded(scorer, cache)
+        means: dict[str, list[float]] = {k: [] for k in VARIANTS}
+        for index, text in enumerate(bench_long_texts.PARAGRAPHS):
+            reference = bbx.explain(
+                recorded, text, "kernelshap", 16384, seed=999, progress=False
+            ).values[:, output]
+            for budget in (8, 12, 16, 24, 32, 40):
+                cells = []
+                for label, (method, options) in VARIANTS.items():
+                    error = mean_paragraph_error(
+                        recorded, text, method, budget, options, output, reference
+                    )
+                    means[label].append(error)
+                    cells.append(f"{error:.3f}")
+                n = len(reference)
+                print(f"| {name} | {index} | {n} | {budget} | {' | '.join(cells)} |", flush=True)
+        overall = " | ".join(f"{np.mean(v):.3f}" for v in means.values())
+        print(f"| {name} | mean | | | {overall} |", flush=True)
+
+
+def library_time() -> None:
+    """CPU seconds of the library alone (the game is a numpy product) on long texts whose
+    answers depend on 5 % of the segments, the LASSO against the partition method."""
+    import time
+
+    from blackbox_explain.estimators.lasso import LassoHalves
+    from blackbox_explain.estimators.partition import Partition
+
+    class SparseLinear:
+        def __init__(self, n: int) -> None:
+            rng = np.random.default_rng(0)
+            matter = rng.random(n) < 0.05
+            self.weights = rng.normal(size=n) * matter + 0.01 * rng.normal(size=n)
+            self.n_players = n
+
+        def __call__(self, masks: np.ndarray) -> np.ndarray:
+            return (np.asarray(masks, dtype=np.float64) @ self.weights)[:, None]
+
+    LassoHalves().estimate(SparseLinear(50), 20, np.random.default_rng(0))  # imports sklearn
+    print("| segments | calls | method | library CPU ms per call | rel. L2 |")
+    print("|---:|---:|---|---:|---:|")
+    for n, budget in ((200, 100), (1000, 256), (1000, 900), (5000, 1024), (5000, 4000)):
+        game = SparseLinear(n)
+        for estimator in (LassoHalves(), Partition()):
+            started = time.process_time()
+            values = estimator.estimate(game, budget, np.random.default_rng(0)).values[:, 0]
+            ms = 1000 * (time.process_time() - started) / budget
+            error = rel_l2(values, game.weights)
+            print(f"| {n} | {budget} | {estimator.name} | {ms:.2f} | {error:.3f} |", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", choices=["synthetic", "paragraphs", "time"])
+    args = parser.parse_args()
+    {"synthetic": synthetic, "paragraphs": paragraphs, "time": library_time}[args.what]()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
