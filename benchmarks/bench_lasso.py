@@ -2,7 +2,9 @@
 below KernelSHAP's n + 2 calls, for RESULTS section 16.
 
     python benchmarks/bench_lasso.py synthetic    # few_matter_game / interaction_game, 20-48
+    python benchmarks/bench_lasso.py long         # 150-300 segments at n + 2 to 2n calls
     python benchmarks/bench_lasso.py paragraphs   # section 2's paragraphs, VADER and MiniLM
+    python benchmarks/bench_lasso.py paragraphs --budgets 64,96 --methods "auto,lasso,kernelshap ridge"
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lasso.py time   # library time, 200-5000
 
 ``synthetic``: mean relative L2 against exact Shapley values (3 games x 3 seeds per cell) on
@@ -35,6 +37,8 @@ VARIANTS = {
     "lasso": ("lasso", {}),
     "lasso bic": ("lasso", {"criterion": "bic"}),
 }
+#: ``paragraphs --methods`` may also name these
+MORE_VARIANTS = {"auto": ("auto", {}), "kernelshap ridge": ("kernelshap", {"ridge": "auto"})}
 
 
 def synthetic() -> None:
@@ -67,24 +71,58 @@ def synthetic() -> None:
                 print(f"| {kind} | {n} | {budget} | {cells} | {np.mean(inside):.2f} |", flush=True)
 
 
-def paragraphs() -> None:
+def long_texts() -> None:
+    """Beyond 100 segments, from n + 2 to 2n calls: KernelSHAP with its cross-validated ridge
+    (what ``auto`` ran there) against the LASSO, 3 games x 3 seeds per cell."""
+    from games import few_matter_game, interaction_game
+
+    ridge = ("kernelshap", {"ridge": "auto"})
+    print("| game | segments | calls | KernelSHAP, ridge | lasso |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in ("few matter", "every one matters"):
+        for n in (150, 300):
+            for per_segment in (1.2, 1.5, 1.9):
+                budget = round(per_segment * n)
+                errors: dict[str, list[float]] = {"ridge": [], "lasso": []}
+                for g in range(3):
+                    game = (
+                        few_matter_game(n, seed=g)
+                        if kind == "few matter"
+                        else interaction_game(n, k=1, seed=g, order=3, n_terms=n)
+                    )
+                    for seed in range(3):
+                        for label, (method, options) in (
+                            ("ridge", ridge),
+                            ("lasso", ("lasso", {})),
+                        ):
+                            exp = bbx.explain(
+                                game, game.text, method, budget, seed=seed, progress=False,
+                                **options,
+                            )  # fmt: skip
+                            errors[label].append(rel_l2(exp.values, game.shapley()))
+                cells = " | ".join(f"{np.mean(v):.3f}" for v in errors.values())
+                print(f"| {kind} | {n} | {budget} | {cells} |", flush=True)
+
+
+def paragraphs(budgets: tuple[int, ...], methods: list[str]) -> None:
     import bench_long_texts
     from scorers import SCORERS
 
-    print("| model | paragraph | segments | calls | " + " | ".join(VARIANTS) + " |")
-    print("|---|---:|---:|---:|" + "---:|" * len(VARIANTS))
+    variants = {k: {**VARIANTS, **MORE_VARIANTS}[k] for k in methods}
+    print("| model | paragraph | segments | calls | " + " | ".join(variants) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(variants))
     for name in ("vader", "minilm"):
         scorer, output = SCORERS[name]()
         cache = bbx.SQLiteCache(HERE / "out" / f"{name}-answers.sqlite")
         recorded = bench_long_texts.Recorded(scorer, cache)
-        means: dict[str, list[float]] = {k: [] for k in VARIANTS}
+        means: dict[str, list[float]] = {k: [] for k in variants}
         for index, text in enumerate(bench_long_texts.PARAGRAPHS):
             reference = bbx.explain(
                 recorded, text, "kernelshap", 16384, seed=999, progress=False
             ).values[:, output]
-            for budget in (8, 12, 16, 24, 32, 40):
+            for budget in budgets:
                 cells = []
-                for label, (method, options) in VARIANTS.items():
+                for label, (method, options) in variants.items():
                     error = mean_paragraph_error(
                         recorded, text, method, budget, options, output, reference
                     )
@@ -101,6 +139,7 @@ def library_time() -> None:
     answers depend on 5 % of the segments, the LASSO against the partition method."""
     import time
 
+    from blackbox_explain.estimators.kernelshap import KernelSHAP
     from blackbox_explain.estimators.lasso import LassoHalves
     from blackbox_explain.estimators.partition import Partition
 
@@ -117,23 +156,38 @@ def library_time() -> None:
     LassoHalves().estimate(SparseLinear(50), 20, np.random.default_rng(0))  # imports sklearn
     print("| segments | calls | method | library CPU ms per call | rel. L2 |")
     print("|---:|---:|---|---:|---:|")
-    for n, budget in ((200, 100), (1000, 256), (1000, 900), (5000, 1024), (5000, 4000)):
+    cases = ((200, 100), (1000, 256), (1000, 900), (5000, 1024), (5000, 4000))
+    for n, budget in (*cases, (300, 450), (1000, 1500), (3000, 4500)):
         game = SparseLinear(n)
-        for estimator in (LassoHalves(), Partition()):
+        other = Partition() if budget < n + 2 else KernelSHAP(ridge="auto")
+        for estimator in (LassoHalves(), other):
             started = time.process_time()
             values = estimator.estimate(game, budget, np.random.default_rng(0)).values[:, 0]
             ms = 1000 * (time.process_time() - started) / budget
             error = rel_l2(values, game.weights)
-            print(f"| {n} | {budget} | {estimator.name} | {ms:.2f} | {error:.3f} |", flush=True)
+            name = "kernelshap, ridge" if isinstance(estimator, KernelSHAP) else estimator.name
+            print(f"| {n} | {budget} | {name} | {ms:.2f} | {error:.3f} |", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["synthetic", "paragraphs", "time"])
+    parser.add_argument("what", choices=["synthetic", "long", "paragraphs", "time"])
+    parser.add_argument(
+        "--budgets", default="8,12,16,24,32,40", help="paragraphs: calls, comma-separated"
+    )
+    parser.add_argument(
+        "--methods",
+        default=",".join(VARIANTS),
+        help=f"paragraphs: of {', '.join([*VARIANTS, *MORE_VARIANTS])}, comma-separated",
+    )
     args = parser.parse_args()
-    {"synthetic": synthetic, "paragraphs": paragraphs, "time": library_time}[args.what]()
+    if args.what == "paragraphs":
+        budgets = tuple(int(b) for b in args.budgets.split(","))
+        paragraphs(budgets, args.methods.split(","))
+    else:
+        {"synthetic": synthetic, "long": long_texts, "time": library_time}[args.what]()
     return 0
 
 

@@ -10,9 +10,8 @@ from ..estimators import ESTIMATORS, option_defaults
 
 METHOD_HELP = {
     "auto": "exact when 2^n fits the budget, else from n + 2 calls GP-SHAP (up to 2048 calls, "
-    "then KernelSHAP; beyond 100 segments from 3n, with permutation from 2n and ridge "
-    "KernelSHAP from n + 2 below that), fewer a LASSO on random halves (from 8 calls and n/4), "
-    "fewer still partition (default)",
+    "then KernelSHAP; beyond 100 segments from 3n, with permutation from 2n), fewer a LASSO "
+    "on random halves (from 8 calls and n/4), fewer still partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "

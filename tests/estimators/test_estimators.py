@@ -240,10 +240,10 @@ def test_auto_picks_by_budget():
     assert choose(1000, 999).name == "lasso" and choose(1000, 250).name == "lasso"
     assert choose(1000, 249).name == "partition" and choose(20, 7).name == "partition"
     # beyond 100 segments GP-SHAP from 3 calls per segment, permutation sampling from 2,
-    # KernelSHAP with its ridge from n + 2
+    # the LASSO on random halves below
     assert choose(101, 204).name == "permutation" and choose(101, 303).name == "gpshap"
     assert choose(100, 102).name == "gpshap" and choose(100, 202).name == "gpshap"
-    assert choose(101, 150).name == "kernelshap" and choose(101, 150).ridge == "auto"
+    assert choose(101, 150).name == "lasso" and choose(101, 201).name == "lasso"
 
 
 @pytest.mark.parametrize(
