@@ -41,6 +41,7 @@ from ..game import Game
 from .base import Estimate, Estimator, extremes, without_standard_error
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
+from .gp_kernel import varying_outputs
 from .sampling import DistinctMasks, bootstrap_std, random_halves, small_sample_factor
 from .selection import CRITERIA, lasso_support
 from .wls import solve_wls
@@ -113,10 +114,13 @@ class LassoHalves(Estimator):
 
 def select_segments(X: np.ndarray, y: np.ndarray, criterion: str) -> list[np.ndarray]:
     """For each output column, the segments a LASSO path selects
-    (:func:`~.selection.lasso_support`, with an intercept; none for a constant column)."""
+    (:func:`~.selection.lasso_support`, with an intercept); none for a column that varies by
+    float noise alone (:func:`~.gp_kernel.varying_outputs`: a hosted API's leftover
+    probability mass after a log and back)."""
+    varying = varying_outputs(y)
     return [
         lasso_support(X, y[:, j], criterion, intercept=True)
-        if np.ptp(y[:, j])
+        if varying[j]
         else np.zeros(0, dtype=int)
         for j in range(y.shape[1])
     ]
