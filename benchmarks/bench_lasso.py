@@ -3,6 +3,7 @@ below KernelSHAP's n + 2 calls, for RESULTS section 16.
 
     python benchmarks/bench_lasso.py synthetic    # few_matter_game / interaction_game, 20-48
     python benchmarks/bench_lasso.py long         # 150-300 segments at n + 2 to 2n calls
+    python benchmarks/bench_lasso.py long-text    # the three paragraphs as one 150-word text
     python benchmarks/bench_lasso.py paragraphs   # section 2's paragraphs, VADER and MiniLM
     python benchmarks/bench_lasso.py paragraphs --budgets 64,96 --methods "auto,lasso,kernelshap ridge"
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lasso.py time   # library time, 200-5000
@@ -104,6 +105,43 @@ def long_texts() -> None:
                 print(f"| {kind} | {n} | {budget} | {cells} |", flush=True)
 
 
+def long_text() -> None:
+    """Section 2's three paragraphs as one text of 150 words, from n + 2 to 2n calls: GP-SHAP's
+    leave-one-out design, the LASSO and KernelSHAP with its ridge (3 seeds), against the mean
+    of two KernelSHAP runs at 32,768 calls (answers kept in ``benchmarks/out/long-<model>.sqlite``:
+    MiniLM's reference takes about 15 min the first time)."""
+    import bench_long_texts
+    from scorers import SCORERS
+
+    text = " ".join(bench_long_texts.PARAGRAPHS)
+    variants = {
+        "gpshap, leave-one-out": ("gpshap", {"design": "leave-one-out"}),
+        "lasso": ("lasso", {}),
+        "kernelshap ridge": ("kernelshap", {"ridge": "auto"}),
+    }
+    print("| model | segments | calls | " + " | ".join(variants) + " |")
+    print("|---|---:|---:|" + "---:|" * len(variants))
+    for name in ("vader", "minilm"):
+        scorer, output = SCORERS[name]()
+        cache = bbx.SQLiteCache(HERE / "out" / f"long-{name}.sqlite")
+        recorded = bench_long_texts.Recorded(scorer, cache)
+        runs = [
+            bbx.explain(recorded, text, "kernelshap", 32768, seed=s, progress=False).values
+            for s in (999, 998)
+        ]
+        reference = (runs[0][:, output] + runs[1][:, output]) / 2
+        spread = rel_l2(runs[0][:, output], runs[1][:, output])
+        n = len(reference)
+        print(f"| {name} | {n} | reference: two runs differ by {spread:.3f} | | | |")
+        for per_segment in (1.2, 1.5, 1.9):
+            budget = round(per_segment * n)
+            cells = [
+                f"{mean_paragraph_error(recorded, text, m, budget, o, output, reference):.3f}"
+                for m, o in variants.values()
+            ]
+            print(f"| {name} | {n} | {budget} | {' | '.join(cells)} |", flush=True)
+
+
 def paragraphs(budgets: tuple[int, ...], methods: list[str]) -> None:
     import bench_long_texts
     from scorers import SCORERS
@@ -173,7 +211,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["synthetic", "long", "paragraphs", "time"])
+    parser.add_argument("what", choices=["synthetic", "long", "long-text", "paragraphs", "time"])
     parser.add_argument(
         "--budgets", default="8,12,16,24,32,40", help="paragraphs: calls, comma-separated"
     )
@@ -187,7 +225,8 @@ def main() -> int:
         budgets = tuple(int(b) for b in args.budgets.split(","))
         paragraphs(budgets, args.methods.split(","))
     else:
-        {"synthetic": synthetic, "long": long_texts, "time": library_time}[args.what]()
+        modes = {"synthetic": synthetic, "long": long_texts, "long-text": long_text}
+        modes.get(args.what, library_time)()
     return 0
 
 
