@@ -68,7 +68,9 @@ def choose(n_players: int, budget: int) -> Estimator:
       a call per segment: the LASSO on random halves (:mod:`.lasso`; benchmarks/RESULTS.md,
       section 16).  Beyond 100 segments from ``n + 2`` to ``2 n`` it replaced KernelSHAP with
       its cross-validated ridge: rel. L2 0.28-0.43 against 0.62-0.77 on synthetic games of
-      150-300 segments of which few matter, 0.56-0.80 against 0.71-0.84 where every one does;
+      150-300 segments of which few matter, 0.56-0.80 against 0.71-0.84 where every one does,
+      MiniLM on a 150-word text 0.55-0.70 against 0.73-0.82 (GP-SHAP's leave-one-out design,
+      its kernel unweighted beyond 100 segments, 0.82-0.91 there);
       faster from 1,000 segments (library time 0.66 against 0.95 ms per call at 1,000 segments
       and 1,500 calls, 3.0 against 7.1 at 3,000 and 4,500), slower below (1.0 against 0.17 at
       300 and 450).  On an LLM's answer from a context of 20-48 sentences, ContextCite's linear datamodeling score 0.81-0.86 at 12-32 calls where
