@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from games import interaction_game
+from games import few_matter_game, interaction_game
 
 import blackbox_explain as bbx
 
@@ -79,6 +79,12 @@ def test_terminal_rendering(exp):
     lines = text.splitlines()
     assert len(lines) == 1 + len(exp.segments)
     assert "kernelshap" in lines[0] and "w0" in lines[1]
+
+
+def test_terminal_rendering_names_the_method_auto_chose():
+    game = few_matter_game(24, seed=1)
+    exp = bbx.explain(game, game.text, budget=12, progress=False)
+    assert exp.to_text().splitlines()[0].startswith("auto (lasso) explanation of 'output_0'")
 
 
 def test_terminal_rendering_escapes_control_characters():

@@ -22,8 +22,12 @@ def render_terminal(
     labels = [printable(label) for label in exp.segmentation.labels()]
     label_width = min(max((len(s) for s in labels), default=1), 24)
     meta = exp.meta
+    method = str(meta.get("method", "?"))
+    chosen = meta.get("chosen_method")
+    if chosen and chosen != method:
+        method = f"{method} ({chosen})"  # what auto (or sparse's fallback) ran
     lines = [
-        f"{printable(str(meta.get('method', '?')))} explanation of "
+        f"{printable(method)} explanation of "
         f"{printable(repr(exp.output_names[j]))}: "
         f"full {significant(exp.full_value[j])}, empty {significant(exp.base_value[j])}, "
         f"{printable(str(meta.get('n_calls', '?')))} calls"

@@ -111,7 +111,7 @@ def test_output_cut_short_by_its_reader_is_not_an_error():
     ) as process:
         process.stdin.write(texts.encode())
         process.stdin.close()
-        assert process.stdout.readline().startswith(b"auto explanation")
+        assert process.stdout.readline().startswith(b"auto (exact) explanation")
         process.stdout.close()  # like `| head -1`
         err = process.stderr.read().decode()
         assert process.wait(timeout=120) == 0, err
