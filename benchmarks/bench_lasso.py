@@ -113,6 +113,8 @@ def long_text() -> None:
     import bench_long_texts
     from scorers import SCORERS
 
+    from blackbox_explain.estimators.auto import choose
+
     text = " ".join(bench_long_texts.PARAGRAPHS)
     variants = {
         "gpshap, leave-one-out": ("gpshap", {"design": "leave-one-out"}),
@@ -140,6 +142,13 @@ def long_text() -> None:
                 for m, o in variants.values()
             ]
             print(f"| {name} | {n} | {budget} | {' | '.join(cells)} |", flush=True)
+        # from 2n calls: what auto runs there against the LASSO
+        for per_segment in (2.0, 2.5, 3.0, 4.0, 6.0):
+            budget = round(per_segment * n)
+            auto = mean_paragraph_error(recorded, text, "auto", budget, {}, output, reference)
+            lasso = mean_paragraph_error(recorded, text, "lasso", budget, {}, output, reference)
+            chosen = choose(n, budget).name
+            print(f"| {name} | {n} | {budget} | `auto` ({chosen}) {auto:.3f} | {lasso:.3f} | |")
 
 
 def paragraphs(budgets: tuple[int, ...], methods: list[str]) -> None:
