@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..game import Game
-from .base import Estimate, Estimator, base_and_full
+from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, banzhaf_from_table
 from .sampling import DistinctMasks, bootstrap_std, random_halves
 from .wls import solve_wls
@@ -49,8 +49,8 @@ class Banzhaf(Estimator):
         random_halves(rng, n, budget - len(chosen), chosen)
         masks = chosen.array()
         sampled = np.array(chosen.counts) > 0
-        base, full = base_and_full(game)
         table = game(masks)
+        base, full = table[0], table[1]  # the ends, added first
         X, y = masks[sampled], table[sampled]
         if self.regression:
 

@@ -432,3 +432,12 @@ def test_the_ridges_standard_errors_include_its_bias(budget):
     # fit shrunk towards the equal split (58 % and 71 % here, 19-31 % below 2 calls per
     # segment, where auto runs it); its distance from the unpenalised fit is added
     assert 0.90 <= interval_coverage("kernelshap", 10, budget, ridge="auto") <= 0.99
+
+
+def test_banzhaf_asks_the_ends_once():
+    # the ends are rows of its sample: asked once, not once more for base and full (which the
+    # engine served from its cache, counted as 2 cache hits per explanation)
+    game = interaction_game(20, seed=1)
+    for regression in (False, True):
+        exp = run(game, "banzhaf", 12, regression=regression)
+        assert exp.meta["n_calls"] == 12 and exp.meta["n_cache_hits"] == 0
