@@ -105,13 +105,23 @@ def long_texts() -> None:
                 print(f"| {kind} | {n} | {budget} | {cells} |", flush=True)
 
 
+def recorded_scorer(name: str, cache_file: str):
+    """``(scorer whose answers are kept in benchmarks/out/<cache_file>, output explained)`` for
+    ``scorers.SCORERS[name]``."""
+    import bench_long_texts
+    from scorers import SCORERS
+
+    scorer, output = SCORERS[name]()
+    cache = bbx.SQLiteCache(HERE / "out" / cache_file)
+    return bench_long_texts.Recorded(scorer, cache), output
+
+
 def long_text() -> None:
     """Section 2's three paragraphs as one text of 150 words, from n + 2 to 2n calls: GP-SHAP's
     leave-one-out design, the LASSO and KernelSHAP with its ridge (3 seeds), against the mean
     of two KernelSHAP runs at 32,768 calls (answers kept in ``benchmarks/out/long-<model>.sqlite``:
     MiniLM's reference takes about 15 min the first time)."""
     import bench_long_texts
-    from scorers import SCORERS
 
     from blackbox_explain.estimators.auto import choose
 
@@ -124,9 +134,7 @@ def long_text() -> None:
     print("| model | segments | calls | " + " | ".join(variants) + " |")
     print("|---|---:|---:|" + "---:|" * len(variants))
     for name in ("vader", "minilm"):
-        scorer, output = SCORERS[name]()
-        cache = bbx.SQLiteCache(HERE / "out" / f"long-{name}.sqlite")
-        recorded = bench_long_texts.Recorded(scorer, cache)
+        recorded, output = recorded_scorer(name, f"long-{name}.sqlite")
         runs = [
             bbx.explain(recorded, text, "kernelshap", 32768, seed=s, progress=False).values
             for s in (999, 998)
@@ -153,15 +161,12 @@ def long_text() -> None:
 
 def paragraphs(budgets: tuple[int, ...], methods: list[str]) -> None:
     import bench_long_texts
-    from scorers import SCORERS
 
     variants = {k: {**VARIANTS, **MORE_VARIANTS}[k] for k in methods}
     print("| model | paragraph | segments | calls | " + " | ".join(variants) + " |")
     print("|---|---:|---:|---:|" + "---:|" * len(variants))
     for name in ("vader", "minilm"):
-        scorer, output = SCORERS[name]()
-        cache = bbx.SQLiteCache(HERE / "out" / f"{name}-answers.sqlite")
-        recorded = bench_long_texts.Recorded(scorer, cache)
+        recorded, output = recorded_scorer(name, f"{name}-answers.sqlite")
         means: dict[str, list[float]] = {k: [] for k in variants}
         for index, text in enumerate(bench_long_texts.PARAGRAPHS):
             reference = bbx.explain(
