@@ -29,8 +29,9 @@ behind at the fewest calls (0.701 -> 0.728 at 24 calls, 0.637 -> 0.602 at 32).  
 error is 0.7-0.9 of KernelSHAP's at equal calls, and it reaches relative L2 0.1 in a quarter
 fewer calls (191 against 255; benchmarks/RESULTS.md, section 5); on 50-segment paragraphs the
 two are level, and on synthetic games with interactions of order 3-4 its error is 0.2-0.7 of
-KernelSHAP's.  Games with inert segments (a lexicon model's words that change nothing) are left
-to KernelSHAP's regression, which is exact on such sparse, low-order games.
+KernelSHAP's.  Segments that change nothing alone or left out (a lexicon model's words outside
+its lexicon) are pooled into one and the rest estimated on that smaller game (:mod:`.pooling`;
+``inert="kernelshap"``: KernelSHAP's regression alone, as before).
 
 Below ``2 n + 2`` calls (where not every segment fits alone and left out) the coalitions are
 the two ends, every segment left out and then, in order of how much leaving it out changed the
@@ -74,7 +75,7 @@ import numpy as np
 from ..errors import InputError
 from ..game import Game
 from .base import Estimate, Estimator
-from .designs import balanced_halves, singleton_pairs
+from .designs import balanced_halves, leave_one_out_answers, singleton_pairs
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
 from .gp_kernel import (
@@ -86,6 +87,7 @@ from .gp_kernel import (
     varying_outputs,
 )
 from .kernelshap import CoalitionPlan, kernel_regression, plan_coalitions
+from .pooling import pool_inert
 from .sampling import DistinctMasks, bootstrap_std
 from .wls import gcv_ridge
 
@@ -149,19 +151,26 @@ class GPSHAP(Estimator):
         whose leave-one-out changed the answers most first; the fit alone gives the values (as
         the balanced design; the relevance weights from whichever of a segment's two effects
         was asked).  From ``2 n + 2`` calls it is the balanced design.
-        Games with inert segments always get the kernel design and KernelSHAP's regression
-        alone (from ``2 n + 2`` calls).  An odd last call of the balanced design asks the first
+        An odd last call of the balanced design asks the first
         half of one more pair.
     relevance:
         Weight each segment in the kernel's Hamming distance by its effect alone and left out
         (:func:`relevance_weights`; used when every singleton and leave-one-out was asked, on
         texts of at most ``RELEVANCE_MAX_SEGMENTS`` segments).  ``False``: every segment counts
         once.
+    inert:
+        From ``2 n + 2`` calls, what becomes of segments that change nothing alone or left out
+        (words outside a lexicon): ``"pool"`` (default) pools them into one segment, whose
+        value they share, and estimates the smaller game (:mod:`.pooling`); ``"kernelshap"``
+        gives such a game to KernelSHAP's coalitions and regression alone (exact on sparse
+        games of low order; behind where a long text's score saturates); ``"model"`` fits
+        them like any other segment.
     """
 
     name = "gpshap"
     efficient = True
     DESIGNS = ("auto", "kernel", "balanced", "blend", "leave-one-out")
+    INERT = ("pool", "kernelshap", "model")
 
     def __init__(
         self,
@@ -169,11 +178,13 @@ class GPSHAP(Estimator):
         max_fit_points: int = 192,
         design: str = "auto",
         relevance: bool = True,
+        inert: str = "pool",
     ) -> None:
         self.n_bootstrap = n_bootstrap
         self.max_fit_points = max_fit_points
         self.design = design
         self.relevance = relevance
+        self.inert = inert
 
     def min_budget(self, n_players: int) -> int:
         return n_players + 2 if n_players > 1 else 2
@@ -189,24 +200,56 @@ class GPSHAP(Estimator):
             raise InputError(
                 f"design must be one of {', '.join(self.DESIGNS)}, got {self.design!r}"
             )
+        if self.inert not in self.INERT:
+            raise InputError(f"inert must be one of {', '.join(self.INERT)}, got {self.inert!r}")
         n = game.n_players
         if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
             return ExactShapley().estimate(game, budget, rng)
         design = self._design_for(n, budget)
         if design == "leave-one-out":
             return self._estimate_leave_one_out(game, budget, rng)
+        first = None
+        if self._pools(n, budget):
+            first = self._first_answers(game)
+            inert = inert_players(*first)
+            if 0 < inert.sum() < n:
+                return pool_inert(
+                    self._variant("model"), self._variant("kernelshap"), game, budget, rng,
+                    first, inert,
+                )  # fmt: skip
+            if inert.any():  # every segment inert: KernelSHAP's regression (all near 0)
+                first = None
         if design == "balanced":
-            return self._estimate_balanced(game, budget, rng)
+            return self._estimate_balanced(game, budget, rng, first)
         if design == "blend":
-            return self._estimate_blend(game, budget, rng)
+            return self._estimate_blend(game, budget, rng, first)
         return self._estimate_on_plan(game, plan_coalitions(n, budget - 2, rng), rng)
 
     def adapts_to_answers(self, n_players: int, budget: int) -> bool:
-        """The balanced and blended designs ask the ends and every singleton and leave-one-out,
-        then, unless some segment is inert (the kernel design instead), balanced halves: their
-        calls depend on the answers."""
+        """From ``2 n + 2`` calls the ends and every singleton and leave-one-out are asked
+        first; what follows depends on their answers (inert segments are pooled, and the
+        smaller game may need fewer calls), and so do the balanced and blended designs'."""
         exact = n_players <= MAX_ENUMERATION_PLAYERS and budget >= 2**n_players
-        return not exact and self._design_for(n_players, budget) != "kernel"
+        design = self._design_for(n_players, budget)
+        return not exact and (design != "kernel" or self._pools(n_players, budget))
+
+    def _pools(self, n: int, budget: int) -> bool:
+        """Whether inert segments are pooled here: every singleton and leave-one-out fits the
+        budget and the design was not asked to be KernelSHAP's coalitions (from 24 calls per
+        segment ``auto``'s design is, and its plan starts with them: the same coalitions)."""
+        return self.inert == "pool" and n >= 4 and budget >= 2 * n + 2 and self.design != "kernel"
+
+    def _variant(self, inert: str) -> GPSHAP:
+        """This estimator with another ``inert``: ``"model"`` for the pooled game (whose pool is
+        inert at both ends), ``"kernelshap"`` when the pooled segments are not dummies."""
+        return GPSHAP(self.n_bootstrap, self.max_fit_points, self.design, self.relevance, inert)
+
+    def _first_answers(self, game: Game) -> tuple[np.ndarray, np.ndarray]:
+        """The two ends, every segment alone and every segment left out, and their answers."""
+        n = game.n_players
+        ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
+        masks = np.vstack([ends, singleton_pairs(n)])
+        return masks, np.asarray(game(masks), dtype=np.float64)
 
     def _design_for(self, n: int, budget: int) -> str:
         if self.design == "kernel" or n < 4:
@@ -229,14 +272,12 @@ class GPSHAP(Estimator):
         known: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The balanced design's coalitions and answers within ``budget`` calls (extending
-        ``known`` ones); None when some segment is inert (after the singletons and
-        leave-one-outs)."""
+        ``known`` ones, checked already); None when some segment is inert (after the
+        singletons and leave-one-outs)."""
         n = game.n_players
         if known is None:
-            ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
-            masks = np.vstack([ends, singleton_pairs(n)])
-            values = np.asarray(game(masks), dtype=np.float64)
-            if inert_players(masks, values).any():
+            masks, values = self._first_answers(game)
+            if self.inert != "model" and inert_players(masks, values).any():
                 return None
         else:
             masks, values = known
@@ -250,7 +291,13 @@ class GPSHAP(Estimator):
             values = np.vstack([values, np.asarray(game(halves), dtype=np.float64)])
         return masks, values
 
-    def _estimate_blend(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+    def _estimate_blend(
+        self,
+        game: Game,
+        budget: int,
+        rng: np.random.Generator,
+        first: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Estimate:
         """From ``BALANCED_CALLS_PER_SEGMENT`` calls per segment: a probe of the balanced design
         decides (all of it there, shrinking by two calls per call more down to
         ``PROBE_CALLS_PER_SEGMENT``).  A fit that reproduces its answers (noise ratio at most
@@ -260,8 +307,8 @@ class GPSHAP(Estimator):
         n = game.n_players
         balanced = BALANCED_CALLS_PER_SEGMENT * n
         probe = max(PROBE_CALLS_PER_SEGMENT * n, balanced - 2 * (budget - balanced))
-        first = int(min(budget, balanced, probe))
-        answers = self._balanced_answers(game, first, rng)
+        probe_calls = int(min(budget, balanced, probe))
+        answers = self._balanced_answers(game, probe_calls, rng, first)
         if answers is None:
             plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
             return self._estimate_on_plan(game, plan, rng)
@@ -272,7 +319,7 @@ class GPSHAP(Estimator):
         if all(noise <= SMOOTH_NOISE_RATIO for _, noise in hyper):
             return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
-        plan = plan_coalitions(n, budget - first + 2 * n, rng, complete_singletons=True)
+        plan = plan_coalitions(n, budget - probe_calls + 2 * n, rng, complete_singletons=True)
         return self._estimate_on_plan(game, plan, rng, known=answers)
 
     def _estimate_leave_one_out(
@@ -280,29 +327,18 @@ class GPSHAP(Estimator):
     ) -> Estimate:
         """Below ``2 n + 2`` calls: the two ends, every leave-one-out, then as many segments
         alone as the budget allows; the fit alone gives the values (as the balanced design)."""
-        n = game.n_players
-        eye = np.eye(n, dtype=bool)
-        ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
-        masks = np.vstack([ends, ~eye])[:budget]
-        values = np.asarray(game(masks), dtype=np.float64)
-        if budget > len(masks):
-            # the segments that matter most when left out are asked alone first
-            effects = np.abs(values[1] - values[2:])  # (n, outputs)
-            scale = effects.mean(axis=0)
-            used = scale > 0
-            score = (effects[:, used] / scale[used]).sum(axis=1)
-            # equal effects up to rounding (words that change nothing, answers that went through
-            # a log and back) keep the segments' order, whatever the model's float noise
-            score = np.round(score / max(float(score.max(initial=0.0)), 1e-300), 9)
-            order = np.argsort(-score, kind="stable")
-            alone = eye[order[: budget - len(masks)]]
-            masks = np.vstack([masks, alone])
-            values = np.vstack([values, np.asarray(game(alone), dtype=np.float64)])
+        masks, values = leave_one_out_answers(game, budget)
         return self._balanced_estimate((masks, values), rng, design="leave-one-out")
 
-    def _estimate_balanced(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+    def _estimate_balanced(
+        self,
+        game: Game,
+        budget: int,
+        rng: np.random.Generator,
+        first: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Estimate:
         n = game.n_players
-        answers = self._balanced_answers(game, budget, rng)
+        answers = self._balanced_answers(game, budget, rng, first)
         if answers is None:
             # the singletons and leave-one-outs asked are part of this plan (asked again: free)
             plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
@@ -357,7 +393,7 @@ class GPSHAP(Estimator):
         # a segment that changes nothing at either end (a word outside a lexicon) marks a sparse,
         # low-order game: KernelSHAP's regression alone is exact on those, and a smooth fit
         # would only spread noise onto the inert segments
-        inert = int(inert_players(masks, values).sum())
+        inert = int(inert_players(masks, values).sum()) if self.inert != "model" else 0
         modelled = varying_outputs(values) if inert == 0 else np.zeros(k, dtype=bool)
         relevance = self._relevance(masks, values, modelled)
         phi, variance, residuals, hyper = self._fit(masks, values, modelled, rng, relevance)

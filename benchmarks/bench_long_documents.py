@@ -1,0 +1,153 @@
+"""Documents of 100-250 words: which estimator beyond ``auto``'s 100 segments, for RESULTS
+section 17.
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py references   # slow once
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py compare [--methods ...]
+
+Section 16 measured one real text beyond 100 segments (section 2's paragraphs as one text of
+150 words); this adds documents of other kinds and lengths.  Exact Shapley values are out of
+reach, so each document's reference is the mean of two KernelSHAP runs (``REFERENCE_CALLS``)
+(their distance is printed: it bounds how far a method can be told apart from the truth).
+Every answer is kept in ``benchmarks/out/documents-<model>.sqlite`` (MiniLM's references take
+about 5 min per document the first time; VADER's seconds).  ``compare`` prints the mean
+relative L2 over 3 seeds of each method at 1.2-8 calls per word.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import blackbox_explain as bbx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+from bench_lasso import recorded_scorer  # noqa: E402
+from bench_select import mean_paragraph_error, rel_l2  # noqa: E402
+
+#: calls of each of the two KernelSHAP runs behind a reference (VADER is cheap)
+REFERENCE_CALLS = {"vader": 65536, "minilm": 16384}
+
+DOCUMENTS = {
+    "support email": (
+        "Hello, I am writing about order 4471, which arrived on Tuesday. The package itself was "
+        "fine and the delivery driver was friendly, but the blender inside does not work. When I "
+        "plug it in, the light turns on for a second and then nothing happens. I tried another "
+        "socket and checked the fuse, and the problem is the same. I have used this brand for "
+        "years and never had an issue before, so I was surprised. The manual says the warranty "
+        "covers two years, and I still have the receipt. Could you please send a replacement or "
+        "tell me where to return it? I would prefer a replacement, since I need it for my "
+        "daughter's birthday next week. Thank you for your help, and I hope this can be solved "
+        "quickly."
+    ),
+    "film review": (
+        "The first hour of this film is a quiet delight. The director lets scenes breathe, the "
+        "two leads share an easy and believable warmth, and the small town is photographed with "
+        "real affection. Then the plot arrives, and everything that worked starts to fall apart. "
+        "A kidnapping subplot appears from nowhere, the villain is a cartoon, and the dialogue "
+        "turns into speeches. The music, gentle and lovely at the start, becomes loud and "
+        "insistent, as if it were trying to convince us that something matters. I kept waiting "
+        "for the film to return to the characters I had come to like. It never quite does, "
+        "although the final scene on the beach is beautiful. Worth seeing for its opening, but "
+        "prepare to be disappointed."
+    ),
+    "news report": (
+        "The city council voted on Monday to close the old library on Elm Street and move its "
+        "collection to the new community centre by the river. Supporters of the plan say the "
+        "centre is larger, easier to reach by bus and open longer in the evenings, and that the "
+        "old building needs repairs the city cannot afford. Opponents argue that the library has "
+        "served the neighbourhood for ninety years and that many older residents cannot travel "
+        "across town. About two hundred people attended the meeting, and several speakers were "
+        "angry. The mayor promised a free shuttle service and said that the historic reading "
+        "room would be kept as a museum. The move is expected to take place next spring, "
+        "although a group of residents has said it will challenge the decision in court. Local "
+        "shop owners on Elm Street fear that fewer visitors will mean less business, while "
+        "parents welcomed the new children's section and the larger study rooms. The council "
+        "will publish a detailed schedule next month."
+    ),
+}
+
+METHODS = {
+    "auto": ("auto", {}),
+    "lasso": ("lasso", {}),
+    "permutation": ("permutation", {}),
+    "gpshap": ("gpshap", {}),
+    "kernelshap": ("kernelshap", {}),
+}
+PER_SEGMENT = (1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0)
+
+
+def reference(recorded, text: str, output: int, calls: int) -> tuple[np.ndarray, float]:
+    """The mean of two KernelSHAP runs of ``calls`` calls, and their relative distance."""
+    runs = [
+        bbx.explain(recorded, text, "kernelshap", calls, seed=s, progress=False).values[:, output]
+        for s in (999, 998)
+    ]
+    return (runs[0] + runs[1]) / 2, rel_l2(runs[0], runs[1])
+
+
+def references(models: list[str]) -> None:
+    for name in models:
+        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
+        for title, text in DOCUMENTS.items():
+            values, spread = reference(recorded, text, output, REFERENCE_CALLS[name])
+            print(f"{name} | {title} | {len(values)} segments | two runs differ by {spread:.3f}")
+
+
+def compare(models: list[str], methods: list[str], per_segment: tuple[float, ...]) -> None:
+    from blackbox_explain.estimators.auto import choose
+
+    print("| model | document | segments | calls per segment | " + " | ".join(methods) + " |")
+    print("|---|---|---:|---:|" + "---:|" * len(methods))
+    for name in models:
+        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
+        means: dict[str, list[float]] = {m: [] for m in methods}
+        for title, text in DOCUMENTS.items():
+            truth, _ = reference(recorded, text, output, REFERENCE_CALLS[name])
+            n = len(truth)
+            for p in per_segment:
+                budget = round(p * n)
+                cells = []
+                for label in methods:
+                    method, options = METHODS[label]
+                    try:
+                        error = mean_paragraph_error(
+                            recorded, text, method, budget, options, output, truth
+                        )
+                    except (
+                        bbx.BudgetTooSmallError,
+                        bbx.TooManySegmentsError,
+                    ):  # below the method's minimum budget
+                        cells.append("–")
+                        continue
+                    means[label].append(error)
+                    shown = f"{error:.3f}"
+                    if label == "auto":
+                        shown += f" ({choose(n, budget).name})"
+                    cells.append(shown)
+                print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["references", "compare"])
+    parser.add_argument("--models", default="vader,minilm")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--per-segment", default=",".join(map(str, PER_SEGMENT)))
+    args = parser.parse_args(argv)
+    models = args.models.split(",")
+    if args.what == "references":
+        references(models)
+    else:
+        per_segment = tuple(float(p) for p in args.per_segment.split(","))
+        compare(models, args.methods.split(","), per_segment)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
