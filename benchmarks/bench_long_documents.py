@@ -78,6 +78,7 @@ METHODS = {
     "permutation": ("permutation", {}),
     "gpshap": ("gpshap", {}),
     "kernelshap": ("kernelshap", {}),
+    "gpshap model": ("gpshap", {"inert": "model"}),
 }
 PER_SEGMENT = (1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0)
 

@@ -214,7 +214,7 @@ class GPSHAP(Estimator):
             inert = inert_players(*first)
             if 0 < inert.sum() < n:
                 return pool_inert(
-                    self._variant("model"), self._variant("kernelshap"), game, budget, rng,
+                    self._variant("model"), self._variant("model"), game, budget, rng,
                     first, inert,
                 )  # fmt: skip
             if inert.any():  # every segment inert: KernelSHAP's regression (all near 0)

@@ -71,7 +71,11 @@ def pool_inert(
         left -= len(checks)
         scale = max(float(np.abs(values).max()), 1e-300)
         if np.abs(answers[0::2] - answers[1::2]).max() > 1e-12 * scale:
-            return fallback.estimate(game, budget - len(checks), rng)
+            estimate = fallback.estimate(game, budget - len(checks), rng)
+            estimate.info.update(
+                {"inert_segments": len(pool), "pooled_inert": False, "dummy_checks": pairs}
+            )
+            return estimate
     pooled = GroupedGame(game, [[int(i)] for i in active] + [pool.tolist()], set())
     free = 2 + 2 * len(active)
     inner = estimator.estimate(pooled, left + free, rng)
