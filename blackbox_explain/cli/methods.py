@@ -10,15 +10,17 @@ from ..estimators import ESTIMATORS, option_defaults
 
 METHOD_HELP = {
     "auto": "exact when 2^n fits the budget, else from n + 2 calls GP-SHAP (up to 2048 calls, "
-    "then KernelSHAP; beyond 100 segments from 3n, with permutation from 2n), fewer a LASSO "
-    "on random halves (from 8 calls and n/4), fewer still partition (default)",
+    "then KernelSHAP; beyond 100 segments from 12n, below that a LASSO on random halves, or "
+    "GP-SHAP from 2n for a lexicon model), fewer a LASSO on random halves (from 8 calls and "
+    "n/4), fewer still partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
     "its effect alone and left out (below 2n + 2 calls every segment left out, then the ones "
     "that mattered most alone; balanced design below 12 calls per segment; up to 24, more "
     "halves when the fit reproduces them, else KernelSHAP's coalitions and a regression on the "
-    "fit's misses; from 24, KernelSHAP's coalitions)",
+    "fit's misses; from 24, KernelSHAP's coalitions); words that change nothing alone or left "
+    "out (outside a lexicon) are pooled into one",
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",
     "banzhaf": "Banzhaf values by maximum sample reuse",

@@ -12,13 +12,11 @@ from .gpshap import GPSHAP
 from .kernelshap import KernelSHAP
 from .lasso import LassoHalves
 from .partition import Partition
-from .permutation import PermutationSampling
 
-#: calls per segment from which KernelSHAP is the most accurate sampled estimator, and from which
-#: permutation sampling beats it (benchmarks/RESULTS.md: 20 sentences of 12-14 words and three
-#: paragraphs of 47-54 segments, on MiniLM and VADER), where GP-SHAP does not run
+#: calls per segment from which KernelSHAP is the most accurate sampled estimator where GP-SHAP
+#: does not run (benchmarks/RESULTS.md: 20 sentences of 12-14 words and three paragraphs of
+#: 47-54 segments, on MiniLM and VADER)
 KERNELSHAP_CALLS_PER_SEGMENT = 4.0
-PERMUTATION_CALLS_PER_SEGMENT = 2.0
 #: GP-SHAP runs from KernelSHAP's minimum ``n + 2`` calls on texts of up to
 #: ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, up to ``GPSHAP_MAX_CALLS`` calls (its cost is cubic
 #: in them).  Below ``2 n + 2`` calls its leave-one-out design (the two ends, every segment left
@@ -30,11 +28,8 @@ PERMUTATION_CALLS_PER_SEGMENT = 2.0
 #: order 3 or more (where one antithetic pair of permutations is exact) is it behind.  At 2 n + 2
 #: calls on the recorded tables of section 5 (20 texts per model, 4 seeds): rel. L2 0.148 against
 #: permutation sampling's 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM.  On longer texts
-#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at 3 calls per segment: on synthetic
-#: games of 200-1000 segments its length scale, fitted on a subset of the coalitions, varied
-#: with the seed at 2 n + 2 calls, and some seeds doubled permutation sampling's error.
+#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at ``LONG_LASSO_CALLS_PER_SEGMENT``.
 GPSHAP_EARLY_MAX_SEGMENTS = 100
-GPSHAP_CALLS_PER_SEGMENT = 3.0
 GPSHAP_MAX_CALLS = 2048
 #: below KernelSHAP's ``n + 2`` calls, the LASSO on random halves from this many calls and
 #: ``LASSO_CALLS_PER_SEGMENT`` per segment, the partition method below (benchmarks/RESULTS.md,
@@ -44,14 +39,27 @@ GPSHAP_MAX_CALLS = 2048
 #: matter)
 LASSO_MIN_CALLS = 8
 LASSO_CALLS_PER_SEGMENT = 0.25
+#: beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments the LASSO runs up to this many calls per
+#: segment, where one antithetic pair of permutations (2-3 per segment) and GP-SHAP (from 3)
+#: ran before (benchmarks/RESULTS.md, section 17) ...
+LONG_LASSO_CALLS_PER_SEGMENT = 12.0
+#: ... and, beyond ``GPSHAP_MAX_CALLS``, up to this many, where KernelSHAP takes over (MiniLM
+#: on documents of 142-181 words: KernelSHAP's rel. L2 0.57 at 12 calls per word against the
+#: LASSO's 0.44 at 8; at 16 0.33 / 0.41 against 0.39 / 0.39, one seed)
+LONG_KERNELSHAP_CALLS_PER_SEGMENT = 16.0
+#: ... unless, from ``LEXICON_PROBE_CALLS_PER_SEGMENT`` calls per segment, one of
+#: ``LEXICON_PROBES`` random segments left out of the whole text changes nothing: a lexicon or
+#: rule-based model (VADER), where GP-SHAP, which pools such words, is ahead (section 17)
+LEXICON_PROBES = 8
+LEXICON_PROBE_CALLS_PER_SEGMENT = 2.0
 
 
 def choose(n_players: int, budget: int) -> Estimator:
     """The estimator ``auto`` runs for ``n_players`` segments and ``budget`` calls.
 
     - ``2**n`` fits the budget: exact Shapley values;
-    - from KernelSHAP's minimum ``n + 2`` calls (3 per segment beyond
-      ``GPSHAP_EARLY_MAX_SEGMENTS`` segments) up to ``GPSHAP_MAX_CALLS``: GP-SHAP, whose design
+    - from KernelSHAP's minimum ``n + 2`` calls (``LONG_LASSO_CALLS_PER_SEGMENT`` per segment
+      beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments) up to ``GPSHAP_MAX_CALLS``: GP-SHAP, whose design
       follows the budget (leave-one-out below ``2 n + 2`` calls, then balanced, blended and
       KernelSHAP's coalitions).  Between ``n + 2`` and ``2 n + 1`` calls, mean relative L2
       against GP-SHAP on KernelSHAP's coalitions, which ran there before (benchmarks/RESULTS.md,
@@ -60,9 +68,16 @@ def choose(n_players: int, budget: int) -> Estimator:
       0.24-0.64, MiniLM 0.38-0.54 against 0.55-0.69, SmolLM2 0.24-0.30 against 0.42-0.50,
       VADER 0.02-0.15 against 0.17-0.64; level on the random-weight tiny LM (1.6-1.7 against
       1.5-1.7, every method worse than answering zero there);
-    - more calls than that, at least 4 per segment: KernelSHAP;
-    - otherwise, beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments: from 2 calls per segment
-      antithetic permutation sampling;
+    - beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, from 2 to ``LONG_LASSO_CALLS_PER_SEGMENT``
+      calls per segment: the LASSO on random halves (below), unless :class:`Auto`'s probe of
+      ``LEXICON_PROBES`` leave-one-outs finds a word that changes nothing (a lexicon model):
+      then GP-SHAP, which pools such words.  Beyond ``GPSHAP_MAX_CALLS`` the LASSO up to
+      ``LONG_KERNELSHAP_CALLS_PER_SEGMENT``.  On documents of 142-181 words (benchmarks/
+      RESULTS.md, section 17), MiniLM 0.47-0.60 rel. L2 at 2-4 calls per word where one
+      antithetic pair of permutations (2-3 per word) had 1.12-1.18 and GP-SHAP's balanced
+      design (from 3) 0.71-0.86; VADER, mean over the documents at 2-8 calls per word,
+      0.17-0.30 where it had 0.33-0.71;
+    - more calls than that, at least 4 per segment (beyond 100 segments 16): KernelSHAP;
     - fewer calls than that (below ``n + 2`` on texts of up to ``GPSHAP_EARLY_MAX_SEGMENTS``
       segments, below ``2 n`` on longer ones), from ``LASSO_MIN_CALLS`` calls and a quarter of
       a call per segment: the LASSO on random halves (:mod:`.lasso`; benchmarks/RESULTS.md,
@@ -86,14 +101,12 @@ def choose(n_players: int, budget: int) -> Estimator:
     if n <= MAX_ENUMERATION_PLAYERS and 2**n <= budget:
         return ExactShapley()
     early = n <= GPSHAP_EARLY_MAX_SEGMENTS
-    gpshap_from = GPSHAP().min_budget(n) if early else GPSHAP_CALLS_PER_SEGMENT * n
+    gpshap_from = GPSHAP().min_budget(n) if early else LONG_LASSO_CALLS_PER_SEGMENT * n
     if gpshap_from <= budget <= GPSHAP_MAX_CALLS:
         return GPSHAP()
-    if budget >= KERNELSHAP_CALLS_PER_SEGMENT * n:
+    kernelshap_from = KERNELSHAP_CALLS_PER_SEGMENT if early else LONG_KERNELSHAP_CALLS_PER_SEGMENT
+    if budget >= kernelshap_from * n:
         return KernelSHAP()
-    permutation = PermutationSampling()
-    if budget >= max(PERMUTATION_CALLS_PER_SEGMENT * n, permutation.min_budget(n)):
-        return permutation
     if budget >= max(LASSO_MIN_CALLS, LASSO_CALLS_PER_SEGMENT * n):
         return LassoHalves()
     return Partition()
@@ -110,8 +123,32 @@ class Auto(Estimator):
         return Partition().min_budget(n_players)
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
-        chosen = choose(game.n_players, budget)
-        result = chosen.estimate(game, budget, rng)
+        n = game.n_players
+        chosen = choose(n, budget)
+        probed, lexicon = 0, None
+        if isinstance(chosen, LassoHalves) and budget >= LEXICON_PROBE_CALLS_PER_SEGMENT * n:
+            probed, lexicon = probe_lexicon(game, rng)
+            if lexicon and budget <= GPSHAP_MAX_CALLS:  # GP-SHAP asks every leave-one-out:
+                # the probes are free there
+                chosen, probed = GPSHAP(), 0
+        result = chosen.estimate(game, budget - probed, rng)
+        if lexicon is not None:
+            result.info["lexicon_probe"] = "inert words" if lexicon else "no inert word"
         result.info["chosen_method"] = chosen.name
         result.info["chosen_params"] = chosen.get_params()
         return result
+
+
+def probe_lexicon(game: Game, rng: np.random.Generator) -> tuple[int, bool]:
+    """``(calls spent, whether it looks like a lexicon model)``: the two ends and
+    ``LEXICON_PROBES`` random segments left out of the whole text; a lexicon or rule-based
+    model leaves most words of a text inert (their answer equals the whole text's, to 1e-12 of
+    its scale), a neural model none."""
+    n = game.n_players
+    left_out = np.ones((LEXICON_PROBES, n), dtype=bool)
+    left_out[np.arange(LEXICON_PROBES), rng.choice(n, LEXICON_PROBES, replace=False)] = False
+    ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
+    values = np.asarray(game(np.vstack([ends, left_out])), dtype=np.float64)
+    scale = max(float(np.abs(values).max()), 1e-300)
+    unchanged = np.abs(values[2:] - values[1]).max(axis=1) <= 1e-12 * scale
+    return LEXICON_PROBES, bool(unchanged.any())
