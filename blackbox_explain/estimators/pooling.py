@@ -29,7 +29,7 @@ from .base import Estimate, Estimator
 
 #: pairs of coalitions that check the pooled segments are dummies before pooling them (one
 #: pair per 8 calls left, at most this many)
-CHECK_PAIRS = 4
+CHECK_PAIRS = 8
 UNCHECKED_NOTE = (
     "segments that changed nothing alone or left out were pooled and share the pool's value; "
     "too few calls were left to check that they change nothing anywhere, so they have none"
@@ -102,13 +102,14 @@ def pool_inert(
 
 def dummy_checks(rng: np.random.Generator, inert: np.ndarray, pairs: int) -> np.ndarray:
     """``(2 pairs, n)``: pairs of coalitions alike in the active segments (a random half of
-    them) and complementary in the inert ones (a random part and the rest): if the inert
-    segments are dummies, both of a pair have the same answer."""
+    them); in the inert ones, alternately a random part against the rest (whether its members
+    differ) and all against none (the pool's own effect).  If the inert segments are dummies,
+    both of a pair have the same answer."""
     n = len(inert)
     rows = np.zeros((2 * pairs, n), dtype=bool)
     for p in range(pairs):
         active_half = (rng.random(n) < 0.5) & ~inert
-        part = (rng.random(n) < 0.5) & inert
+        part = inert if p % 2 else (rng.random(n) < 0.5) & inert
         rows[2 * p] = active_half | part
         rows[2 * p + 1] = active_half | (inert & ~part)
     return rows
