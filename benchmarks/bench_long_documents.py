@@ -3,6 +3,7 @@ section 17.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py references   # slow once
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py compare [--methods ...]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py halves     # 68-97 segments
 
 Section 16 measured one real text beyond 100 segments (section 2's paragraphs as one text of
 150 words); this adds documents of other kinds and lengths.  Exact Shapley values are out of
@@ -134,9 +135,52 @@ def compare(models: list[str], methods: list[str], per_segment: tuple[float, ...
                 print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
 
 
+def halves_of_documents() -> dict[str, str]:
+    """Each document cut into its first and second half of sentences (68-97 segments)."""
+    import re
+
+    texts = {}
+    for title, text in DOCUMENTS.items():
+        sentences = re.split(r"(?<=[.?!])\s+", text)
+        middle = len(sentences) // 2
+        texts[f"{title} 1"] = " ".join(sentences[:middle])
+        texts[f"{title} 2"] = " ".join(sentences[middle:])
+    return texts
+
+
+def halves(models: list[str]) -> None:
+    """`auto` against the LASSO on the documents' halves, 2 seeds; references of two KernelSHAP
+    runs of half ``REFERENCE_CALLS`` each."""
+    print("| model | text | segments | calls per segment | auto | lasso |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name in models:
+        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
+        calls = REFERENCE_CALLS[name] // 2
+        for title, text in halves_of_documents().items():
+            truth, spread = reference(recorded, text, output, calls)
+            n = len(truth)
+            print(f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} | | |")
+            for p in (1.2, 2.0, 3.0, 4.0, 8.0, 12.0):
+                cells = []
+                for method in ("auto", "lasso"):
+                    errors = [
+                        rel_l2(
+                            bbx.explain(
+                                recorded, text, method, round(p * n), seed=s, progress=False
+                            ).values[:, output],
+                            truth,
+                        )
+                        for s in range(2)
+                    ]
+                    cells.append(f"{np.mean(errors):.3f}")
+                ran = bbx.explain(recorded, text, "auto", round(p * n), seed=0, progress=False)
+                cells[0] += f" ({ran.meta['chosen_method']})"
+                print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["references", "compare"])
+    parser.add_argument("what", choices=["references", "compare", "halves"])
     parser.add_argument("--models", default="vader,minilm")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--per-segment", default=",".join(map(str, PER_SEGMENT)))
@@ -144,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     models = args.models.split(",")
     if args.what == "references":
         references(models)
+    elif args.what == "halves":
+        halves(models)
     else:
         per_segment = tuple(float(p) for p in args.per_segment.split(","))
         compare(models, args.methods.split(","), per_segment)

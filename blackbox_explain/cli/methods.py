@@ -10,8 +10,8 @@ from ..estimators import ESTIMATORS, option_defaults
 
 METHOD_HELP = {
     "auto": "exact when 2^n fits the budget, else from n + 2 calls GP-SHAP (up to 2048 calls, "
-    "then KernelSHAP; beyond 100 segments from 12n, below that a LASSO on random halves, or "
-    "GP-SHAP from 2n for a lexicon model), fewer a LASSO on random halves (from 8 calls and "
+    "then KernelSHAP; beyond 64 segments from 12n, below that a LASSO on random halves, or "
+    "GP-SHAP for a lexicon model), fewer a LASSO on random halves (from 8 calls and "
     "n/4), fewer still partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",

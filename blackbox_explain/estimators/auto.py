@@ -28,8 +28,13 @@ KERNELSHAP_CALLS_PER_SEGMENT = 4.0
 #: order 3 or more (where one antithetic pair of permutations is exact) is it behind.  At 2 n + 2
 #: calls on the recorded tables of section 5 (20 texts per model, 4 seeds): rel. L2 0.148 against
 #: permutation sampling's 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM.  On longer texts
-#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at ``LONG_LASSO_CALLS_PER_SEGMENT``.
-GPSHAP_EARLY_MAX_SEGMENTS = 100
+#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at ``LONG_LASSO_CALLS_PER_SEGMENT``:
+#: on the halves of section 17's documents (68-97 segments) MiniLM's rel. L2 at 1.2 / 2 / 3 / 4
+#: calls per segment was 0.68-0.87 / 0.73-1.39 / 0.53-0.84 / 0.45-0.84 with GP-SHAP, 0.61-0.77 /
+#: 0.49-0.67 / 0.43-0.55 / 0.40-0.51 with the LASSO (level at 8, GP-SHAP ahead at 12); on
+#: section 2's paragraphs of 47-54 words the LASSO was ahead at 1.2-2 and level at 4; on
+#: sentences of 11-14 words far behind.
+GPSHAP_EARLY_MAX_SEGMENTS = 64
 GPSHAP_MAX_CALLS = 2048
 #: below KernelSHAP's ``n + 2`` calls, the LASSO on random halves from this many calls and
 #: ``LASSO_CALLS_PER_SEGMENT`` per segment, the partition method below (benchmarks/RESULTS.md,
@@ -47,11 +52,10 @@ LONG_LASSO_CALLS_PER_SEGMENT = 12.0
 #: on documents of 142-181 words: KernelSHAP's rel. L2 0.57 at 12 calls per word against the
 #: LASSO's 0.44 at 8; at 16 0.33 / 0.41 against 0.39 / 0.39, one seed)
 LONG_KERNELSHAP_CALLS_PER_SEGMENT = 16.0
-#: ... unless, from ``LEXICON_PROBE_CALLS_PER_SEGMENT`` calls per segment, one of
-#: ``LEXICON_PROBES`` random segments left out of the whole text changes nothing: a lexicon or
-#: rule-based model (VADER), where GP-SHAP, which pools such words, is ahead (section 17)
+#: ... unless, from GP-SHAP's minimum ``n + 2`` calls, one of ``LEXICON_PROBES`` random
+#: segments left out of the whole text changes nothing: a lexicon or rule-based model (VADER),
+#: where GP-SHAP, which pools such words, is ahead (section 17)
 LEXICON_PROBES = 8
-LEXICON_PROBE_CALLS_PER_SEGMENT = 2.0
 
 
 def choose(n_players: int, budget: int) -> Estimator:
@@ -68,18 +72,19 @@ def choose(n_players: int, budget: int) -> Estimator:
       0.24-0.64, MiniLM 0.38-0.54 against 0.55-0.69, SmolLM2 0.24-0.30 against 0.42-0.50,
       VADER 0.02-0.15 against 0.17-0.64; level on the random-weight tiny LM (1.6-1.7 against
       1.5-1.7, every method worse than answering zero there);
-    - beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, from 2 to ``LONG_LASSO_CALLS_PER_SEGMENT``
-      calls per segment: the LASSO on random halves (below), unless :class:`Auto`'s probe of
-      ``LEXICON_PROBES`` leave-one-outs finds a word that changes nothing (a lexicon model):
-      then GP-SHAP, which pools such words.  Beyond ``GPSHAP_MAX_CALLS`` the LASSO up to
+    - beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, below ``LONG_LASSO_CALLS_PER_SEGMENT``
+      calls per segment: the LASSO on random halves (below), unless, from ``n + 2`` calls,
+      :class:`Auto`'s probe of ``LEXICON_PROBES`` leave-one-outs finds a word that changes
+      nothing (a lexicon model): then GP-SHAP, which pools such words.  Beyond ``GPSHAP_MAX_CALLS`` the LASSO up to
       ``LONG_KERNELSHAP_CALLS_PER_SEGMENT``.  On documents of 142-181 words (benchmarks/
       RESULTS.md, section 17), MiniLM 0.47-0.60 rel. L2 at 2-4 calls per word where one
       antithetic pair of permutations (2-3 per word) had 1.12-1.18 and GP-SHAP's balanced
       design (from 3) 0.71-0.86; VADER, mean over the documents at 2-8 calls per word,
       0.17-0.30 where it had 0.33-0.71;
-    - more calls than that, at least 4 per segment (beyond 100 segments 16): KernelSHAP;
+    - more calls than that, at least 4 per segment (beyond ``GPSHAP_EARLY_MAX_SEGMENTS``
+      segments 16): KernelSHAP;
     - fewer calls than that (below ``n + 2`` on texts of up to ``GPSHAP_EARLY_MAX_SEGMENTS``
-      segments, below ``2 n`` on longer ones), from ``LASSO_MIN_CALLS`` calls and a quarter of
+      segments), from ``LASSO_MIN_CALLS`` calls and a quarter of
       a call per segment: the LASSO on random halves (:mod:`.lasso`; benchmarks/RESULTS.md,
       section 16).  Beyond 100 segments from ``n + 2`` to ``2 n`` it replaced KernelSHAP with
       its cross-validated ridge: rel. L2 0.28-0.43 against 0.62-0.77 on synthetic games of
@@ -126,7 +131,7 @@ class Auto(Estimator):
         n = game.n_players
         chosen = choose(n, budget)
         probed, lexicon = 0, None
-        if isinstance(chosen, LassoHalves) and budget >= LEXICON_PROBE_CALLS_PER_SEGMENT * n:
+        if isinstance(chosen, LassoHalves) and budget >= GPSHAP().min_budget(n):
             probed, lexicon = probe_lexicon(game, rng)
             if lexicon and budget <= GPSHAP_MAX_CALLS:  # GP-SHAP asks every leave-one-out:
                 # the probes are free there

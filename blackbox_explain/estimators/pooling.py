@@ -14,7 +14,7 @@ On VADER, which leaves most words of a text inert, GP-SHAP gave such texts to Ke
 regression alone (exact on sparse games of low order, but a long text's compound score
 saturates: interactions of every order).  Pooled: section 2's paragraphs of 47-54 words, mean
 relative L2 at 110-400 calls 0.071 -> 0.013; documents of 142-181 words, `auto` at 2-12 calls
-per word 0.21-0.30 on average where it had 0.23-0.71; a 12-word lexicon sentence exact from
+per word 0.16-0.30 on average where it had 0.23-0.71; a 12-word lexicon sentence exact from
 40 calls (KernelSHAP's regression 0.03-0.15 max error at 30-100); benchmarks/RESULTS.md,
 section 17.  VADER's inert words are not always dummies (a negation or booster that counts
 once the words between it and a sentiment word are gone): the checks catch some of those.

@@ -239,19 +239,19 @@ def test_auto_picks_by_budget():
     assert run(mid, "auto", 7).meta["chosen_method"] == "partition"
     assert choose(1000, 999).name == "lasso" and choose(1000, 250).name == "lasso"
     assert choose(1000, 249).name == "partition" and choose(20, 7).name == "partition"
-    # beyond 100 segments the LASSO on random halves up to 12 calls per segment (unless a
+    # beyond 64 segments the LASSO on random halves up to 12 calls per segment (unless a
     # probe finds words that change nothing: below), then GP-SHAP up to 2048 calls
-    assert choose(101, 204).name == "lasso" and choose(101, 1211).name == "lasso"
-    assert choose(101, 1212).name == "gpshap" and choose(300, 4800).name == "kernelshap"
+    assert choose(65, 67).name == "lasso" and choose(65, 779).name == "lasso"
+    assert choose(65, 780).name == "gpshap" and choose(300, 4800).name == "kernelshap"
     assert choose(300, 4799).name == "lasso" and choose(181, 2172).name == "lasso"
-    assert choose(100, 102).name == "gpshap" and choose(100, 202).name == "gpshap"
+    assert choose(64, 66).name == "gpshap" and choose(64, 130).name == "gpshap"
     assert choose(101, 150).name == "lasso" and choose(101, 201).name == "lasso"
 
 
 def test_auto_on_a_long_text_of_a_lexicon_model_runs_gpshap():
-    """Beyond 100 segments, from 2 calls per segment, `auto` leaves 8 random segments out of the
-    whole text: if one changes nothing (a word outside a lexicon) it runs GP-SHAP, which pools
-    such words (the probes among its leave-one-outs: free), else the LASSO with 8 calls fewer."""
+    """Beyond 64 segments, from n + 2 calls, `auto` leaves 8 random segments out of the whole
+    text: if one changes nothing (a word outside a lexicon) it runs GP-SHAP, which pools such
+    words (the probes among its leave-one-outs: free), else the LASSO with 8 calls fewer."""
     weights = np.zeros(120)
     weights[::10] = np.linspace(-1, 1, 12)  # 12 words of 120 matter
 
@@ -265,6 +265,8 @@ def test_auto_on_a_long_text_of_a_lexicon_model_runs_gpshap():
     found = bbx.explain(lexicon, text, "auto", 300, seed=0)
     assert found.meta["chosen_method"] == "gpshap" and found.meta["lexicon_probe"] == "inert words"
     assert found.meta["pooled_inert"] is True and found.meta["n_calls"] <= 300
+    low = bbx.explain(lexicon, text, "auto", 150, seed=0)  # below 2n: its leave-one-out design
+    assert low.meta["chosen_method"] == "gpshap" and low.meta["design"] == "leave-one-out"
     neural = bbx.explain(dense, text, "auto", 300, seed=0)
     assert neural.meta["chosen_method"] == "lasso"
     assert neural.meta["lexicon_probe"] == "no inert word" and neural.meta["n_calls"] == 300
