@@ -161,7 +161,8 @@ class GPSHAP(Estimator):
     inert:
         From ``2 n + 2`` calls, what becomes of segments that change nothing alone or left out
         (words outside a lexicon): ``"pool"`` (default) pools them into one segment, whose
-        value they share, and estimates the smaller game (:mod:`.pooling`); ``"kernelshap"``
+        value they share, and estimates the smaller game, once a few pairs of coalitions found
+        them to change nothing in company (else as ``"model"``; :mod:`.pooling`); ``"kernelshap"``
         gives such a game to KernelSHAP's coalitions and regression alone (exact on sparse
         games of low order; behind where a long text's score saturates); ``"model"`` fits
         them like any other segment.
@@ -213,10 +214,8 @@ class GPSHAP(Estimator):
             first = self._first_answers(game)
             inert = inert_players(*first)
             if 0 < inert.sum() < n:
-                return pool_inert(
-                    self._variant("model"), self._variant("model"), game, budget, rng,
-                    first, inert,
-                )  # fmt: skip
+                modelling = self._modelling_inert()
+                return pool_inert(modelling, modelling, game, budget, rng, first, inert)
             if inert.any():  # every segment inert: KernelSHAP's regression (all near 0)
                 first = None
         if design == "balanced":
@@ -239,10 +238,11 @@ class GPSHAP(Estimator):
         segment ``auto``'s design is, and its plan starts with them: the same coalitions)."""
         return self.inert == "pool" and n >= 4 and budget >= 2 * n + 2 and self.design != "kernel"
 
-    def _variant(self, inert: str) -> GPSHAP:
-        """This estimator with another ``inert``: ``"model"`` for the pooled game (whose pool is
-        inert at both ends), ``"kernelshap"`` when the pooled segments are not dummies."""
-        return GPSHAP(self.n_bootstrap, self.max_fit_points, self.design, self.relevance, inert)
+    def _modelling_inert(self) -> GPSHAP:
+        """This estimator with ``inert="model"``: for the pooled game (whose pool is inert at
+        both ends) and for the whole game when the checks find the inert segments are not
+        dummies."""
+        return GPSHAP(self.n_bootstrap, self.max_fit_points, self.design, self.relevance, "model")
 
     def _first_answers(self, game: Game) -> tuple[np.ndarray, np.ndarray]:
         """The two ends, every segment alone and every segment left out, and their answers."""
