@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..game import Game
-from .base import Estimate, Estimator
+from .base import Estimate, Estimator, extremes
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
 from .gpshap import GPSHAP
@@ -152,8 +152,7 @@ def probe_lexicon(game: Game, rng: np.random.Generator) -> tuple[int, bool]:
     n = game.n_players
     left_out = np.ones((LEXICON_PROBES, n), dtype=bool)
     left_out[np.arange(LEXICON_PROBES), rng.choice(n, LEXICON_PROBES, replace=False)] = False
-    ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
-    values = np.asarray(game(np.vstack([ends, left_out])), dtype=np.float64)
+    values = np.asarray(game(np.vstack([extremes(n), left_out])), dtype=np.float64)
     scale = max(float(np.abs(values).max()), 1e-300)
     unchanged = np.abs(values[2:] - values[1]).max(axis=1) <= 1e-12 * scale
     return LEXICON_PROBES, bool(unchanged.any())

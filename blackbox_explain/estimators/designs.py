@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..game import Game
+from .base import extremes
 from .sampling import DistinctMasks
 
 #: bound on the work spent choosing halves (candidates x chosen halves x segments, summed)
@@ -27,7 +28,7 @@ def leave_one_out_answers(game: Game, budget: int) -> tuple[np.ndarray, np.ndarr
     answers most first.  Returns the coalitions and their answers."""
     n = game.n_players
     eye = np.eye(n, dtype=bool)
-    ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
+    ends = extremes(n)
     masks = np.vstack([ends, ~eye])[:budget]
     values = np.asarray(game(masks), dtype=np.float64)
     if budget > len(masks):

@@ -74,7 +74,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..game import Game
-from .base import Estimate, Estimator
+from .base import Estimate, Estimator, extremes
 from .designs import balanced_halves, leave_one_out_answers, singleton_pairs
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
@@ -247,8 +247,7 @@ class GPSHAP(Estimator):
     def _first_answers(self, game: Game) -> tuple[np.ndarray, np.ndarray]:
         """The two ends, every segment alone and every segment left out, and their answers."""
         n = game.n_players
-        ends = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool)])
-        masks = np.vstack([ends, singleton_pairs(n)])
+        masks = np.vstack([extremes(n), singleton_pairs(n)])
         return masks, np.asarray(game(masks), dtype=np.float64)
 
     def _design_for(self, n: int, budget: int) -> str:
@@ -310,8 +309,7 @@ class GPSHAP(Estimator):
         probe_calls = int(min(budget, balanced, probe))
         answers = self._balanced_answers(game, probe_calls, rng, first)
         if answers is None:
-            plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
-            return self._estimate_on_plan(game, plan, rng)
+            return self._estimate_inert_regression(game, budget, rng)
         masks, values = answers
         modelled = varying_outputs(values)
         relevance = self._relevance(masks, values, modelled)
@@ -321,6 +319,15 @@ class GPSHAP(Estimator):
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
         plan = plan_coalitions(n, budget - probe_calls + 2 * n, rng, complete_singletons=True)
         return self._estimate_on_plan(game, plan, rng, known=answers)
+
+    def _estimate_inert_regression(
+        self, game: Game, budget: int, rng: np.random.Generator
+    ) -> Estimate:
+        """Inert segments and ``inert="kernelshap"`` (or every segment inert): KernelSHAP's
+        regression on a plan that completes the singletons and leave-one-outs (asked already:
+        free)."""
+        plan = plan_coalitions(game.n_players, budget - 2, rng, complete_singletons=True)
+        return self._estimate_on_plan(game, plan, rng)
 
     def _estimate_leave_one_out(
         self, game: Game, budget: int, rng: np.random.Generator
@@ -337,12 +344,9 @@ class GPSHAP(Estimator):
         rng: np.random.Generator,
         first: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Estimate:
-        n = game.n_players
         answers = self._balanced_answers(game, budget, rng, first)
         if answers is None:
-            # the singletons and leave-one-outs asked are part of this plan (asked again: free)
-            plan = plan_coalitions(n, budget - 2, rng, complete_singletons=True)
-            return self._estimate_on_plan(game, plan, rng)
+            return self._estimate_inert_regression(game, budget, rng)
         return self._balanced_estimate(answers, rng)
 
     def _balanced_estimate(
