@@ -7,6 +7,8 @@ below KernelSHAP's n + 2 calls, for RESULTS section 16.
     python benchmarks/bench_lasso.py paragraphs   # section 2's paragraphs, VADER and MiniLM
     python benchmarks/bench_lasso.py paragraphs --budgets 64,96 --methods "auto,lasso,kernelshap ridge"
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lasso.py time   # library time, 200-5000
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lasso.py time-long   # up to 16 per segment
+    python benchmarks/bench_lasso.py saturating   # coverage on saturating games, 2-12 per seg.
 
 ``synthetic``: mean relative L2 against exact Shapley values (3 games x 3 seeds per cell) on
 games of which few segments matter (``tests/games.py``'s ``few_matter_game``) and games where
@@ -186,6 +188,60 @@ def paragraphs(budgets: tuple[int, ...], methods: list[str]) -> None:
         print(f"| {name} | mean | | | {overall} |", flush=True)
 
 
+class SparseLinear:
+    """A numpy game of ``n`` segments of which 5 % matter (the library-time modes)."""
+
+    def __init__(self, n: int) -> None:
+        rng = np.random.default_rng(0)
+        matter = rng.random(n) < 0.05
+        self.weights = rng.normal(size=n) * matter + 0.01 * rng.normal(size=n)
+        self.n_players = n
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        return (np.asarray(masks, dtype=np.float64) @ self.weights)[:, None]
+
+
+def library_time_long() -> None:
+    """Library CPU time where ``auto`` runs the LASSO on long texts (up to 16 calls per
+    segment), against KernelSHAP (RESULTS section 17)."""
+    import time
+
+    from blackbox_explain.estimators.kernelshap import KernelSHAP
+    from blackbox_explain.estimators.lasso import LassoHalves
+
+    LassoHalves().estimate(SparseLinear(50), 20, np.random.default_rng(0))  # imports sklearn
+    print("| segments | calls | method | library CPU ms per call | rel. L2 |")
+    print("|---:|---:|---|---:|---:|")
+    for n, budget in ((300, 3600), (1000, 4000), (1000, 12000), (1000, 16000)):
+        game = SparseLinear(n)
+        for estimator in (LassoHalves(), KernelSHAP()):
+            started = time.process_time()
+            values = estimator.estimate(game, budget, np.random.default_rng(0)).values[:, 0]
+            ms = 1000 * (time.process_time() - started) / budget
+            error = rel_l2(values, game.weights)
+            print(f"| {n} | {budget} | {estimator.name} | {ms:.2f} | {error:.3f} |", flush=True)
+
+
+def saturating() -> None:
+    """The LASSO's coverage (+-1.96 sigma) and error on saturating games of 150 segments
+    (``tests/games.py``'s ``saturating_game``, 3 games x 3 seeds) at 2-12 calls per segment."""
+    from games import saturating_game
+
+    print("| calls per segment | coverage | rel. L2 |")
+    print("|---:|---:|---:|")
+    for per_segment in (2, 4, 8, 12):
+        inside, errors = [], []
+        for g in range(3):
+            game = saturating_game(150, seed=g, few=g % 2 == 1)
+            truth = game.shapley()[:, 0]
+            for seed in range(3):
+                exp = bbx.explain(game, game.text, "lasso", 150 * per_segment, seed=seed)
+                values, std = exp.values[:, 0], exp.std[:, 0]
+                inside.append(np.mean(np.abs(values - truth) <= 1.96 * std))
+                errors.append(rel_l2(values, truth))
+        print(f"| {per_segment} | {np.mean(inside):.3f} | {np.mean(errors):.3f} |", flush=True)
+
+
 def library_time() -> None:
     """CPU seconds of the library alone (the game is a numpy product) on long texts whose
     answers depend on 5 % of the segments, the LASSO against the partition method."""
@@ -194,16 +250,6 @@ def library_time() -> None:
     from blackbox_explain.estimators.kernelshap import KernelSHAP
     from blackbox_explain.estimators.lasso import LassoHalves
     from blackbox_explain.estimators.partition import Partition
-
-    class SparseLinear:
-        def __init__(self, n: int) -> None:
-            rng = np.random.default_rng(0)
-            matter = rng.random(n) < 0.05
-            self.weights = rng.normal(size=n) * matter + 0.01 * rng.normal(size=n)
-            self.n_players = n
-
-        def __call__(self, masks: np.ndarray) -> np.ndarray:
-            return (np.asarray(masks, dtype=np.float64) @ self.weights)[:, None]
 
     LassoHalves().estimate(SparseLinear(50), 20, np.random.default_rng(0))  # imports sklearn
     print("| segments | calls | method | library CPU ms per call | rel. L2 |")
@@ -225,7 +271,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["synthetic", "long", "long-text", "paragraphs", "time"])
+    parser.add_argument(
+        "what",
+        choices=["synthetic", "long", "long-text", "paragraphs", "time", "time-long", "saturating"],
+    )
     parser.add_argument(
         "--budgets", default="8,12,16,24,32,40", help="paragraphs: calls, comma-separated"
     )
@@ -239,7 +288,13 @@ def main() -> int:
         budgets = tuple(int(b) for b in args.budgets.split(","))
         paragraphs(budgets, args.methods.split(","))
     else:
-        modes = {"synthetic": synthetic, "long": long_texts, "long-text": long_text}
+        modes = {
+            "synthetic": synthetic,
+            "long": long_texts,
+            "long-text": long_text,
+            "time-long": library_time_long,
+            "saturating": saturating,
+        }
         modes.get(args.what, library_time)()
     return 0
 

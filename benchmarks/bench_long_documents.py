@@ -4,6 +4,7 @@ section 17.
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py references   # slow once
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py compare [--methods ...]
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py halves     # 68-97 segments
+    python benchmarks/bench_long_documents.py checks --models vader   # pooling's dummy checks
 
 Section 16 measured one real text beyond 100 segments (section 2's paragraphs as one text of
 150 words); this adds documents of other kinds and lengths.  Exact Shapley values are out of
@@ -178,9 +179,45 @@ def halves(models: list[str]) -> None:
                 print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
 
 
+def checks(models: list[str]) -> None:
+    """How often each kind of GP-SHAP's pooling checks finds the inert segments are not
+    dummies: of 32 random pairs, a part of them against the rest, and all against none."""
+    import bench_long_texts
+
+    from blackbox_explain.estimators.base import extremes
+    from blackbox_explain.estimators.designs import singleton_pairs
+    from blackbox_explain.estimators.gp_kernel import inert_players
+    from blackbox_explain.game import CoalitionGame
+    from blackbox_explain.segmentation import segment
+
+    texts = {**DOCUMENTS, "section 2's three paragraphs": " ".join(bench_long_texts.PARAGRAPHS)}
+    texts.update(halves_of_documents())
+    texts.update({f"paragraph {i}": p for i, p in enumerate(bench_long_texts.PARAGRAPHS)})
+    print("| model | text | segments | inert | part against rest | all against none |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name in models:
+        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
+        for title, text in texts.items():
+            segmentation = segment(text)
+            n = len(segmentation)
+            game = CoalitionGame(recorded, segmentation)
+            masks = np.vstack([extremes(n), singleton_pairs(n)])
+            inert = inert_players(masks, game(masks))
+            rng = np.random.default_rng(0)
+            split = whole = 0
+            for _ in range(32):
+                active = (rng.random(n) < 0.5) & ~inert
+                part = (rng.random(n) < 0.5) & inert
+                rows = np.vstack([active | part, active | (inert & ~part), active | inert, active])
+                v = game(rows)[:, output]
+                split += abs(v[0] - v[1]) > 1e-12
+                whole += abs(v[2] - v[3]) > 1e-12
+            print(f"| {name} | {title} | {n} | {int(inert.sum())} | {split}/32 | {whole}/32 |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["references", "compare", "halves"])
+    parser.add_argument("what", choices=["references", "compare", "halves", "checks"])
     parser.add_argument("--models", default="vader,minilm")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--per-segment", default=",".join(map(str, PER_SEGMENT)))
@@ -190,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         references(models)
     elif args.what == "halves":
         halves(models)
+    elif args.what == "checks":
+        checks(models)
     else:
         per_segment = tuple(float(p) for p in args.per_segment.split(","))
         compare(models, args.methods.split(","), per_segment)
