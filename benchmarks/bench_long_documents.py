@@ -5,6 +5,7 @@ section 17.
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py compare [--methods ...]
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py halves     # 68-97 segments
     python benchmarks/bench_long_documents.py checks --models vader   # pooling's dummy checks
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py middle     # 16-61 segments
 
 Section 16 measured one real text beyond 100 segments (section 2's paragraphs as one text of
 150 words); this adds documents of other kinds and lengths.  Exact Shapley values are out of
@@ -136,17 +137,59 @@ def compare(models: list[str], methods: list[str], per_segment: tuple[float, ...
                 print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
 
 
-def halves_of_documents() -> dict[str, str]:
-    """Each document cut into its first and second half of sentences (68-97 segments)."""
+def parts_of(text: str, parts: int) -> list[str]:
+    """``text`` cut into ``parts`` runs of whole sentences, as even in count as they come."""
     import re
 
+    sentences = re.split(r"(?<=[.?!])\s+", text)
+    n = len(sentences)
+    return [" ".join(sentences[i * n // parts : (i + 1) * n // parts]) for i in range(parts)]
+
+
+def halves_of_documents() -> dict[str, str]:
+    """Each document cut into its first and second half of sentences (68-97 segments)."""
     texts = {}
     for title, text in DOCUMENTS.items():
-        sentences = re.split(r"(?<=[.?!])\s+", text)
-        middle = len(sentences) // 2
-        texts[f"{title} 1"] = " ".join(sentences[:middle])
-        texts[f"{title} 2"] = " ".join(sentences[middle:])
+        first, second = parts_of(text, 2)
+        texts[f"{title} 1"] = first
+        texts[f"{title} 2"] = second
     return texts
+
+
+def middle_texts() -> dict[str, str]:
+    """Texts of 16-61 segments: section 2's paragraphs cut in two (16-35) and each document's
+    first and last quarter of sentences (27-61)."""
+    import bench_long_texts
+
+    texts = {}
+    for i, paragraph in enumerate(bench_long_texts.PARAGRAPHS):
+        for j, part in enumerate(parts_of(paragraph, 2)):
+            texts[f"paragraph {i}, half {j + 1}"] = part
+    for title, text in DOCUMENTS.items():
+        quarters = parts_of(text, 4)
+        texts[f"{title}, quarter 1"] = quarters[0]
+        texts[f"{title}, quarter 4"] = quarters[3]
+    return texts
+
+
+def middle(models: list[str], per_segment: tuple[float, ...]) -> None:
+    """GP-SHAP's leave-one-out and balanced designs (what `auto` runs up to 64 segments from
+    n + 2 calls) against the LASSO on texts of 16-61 segments, 3 seeds; references of two
+    KernelSHAP runs of half ``REFERENCE_CALLS`` each."""
+    print("| model | text | segments | calls per segment | gpshap | lasso |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name in models:
+        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
+        for title, text in middle_texts().items():
+            truth, spread = reference(recorded, text, output, REFERENCE_CALLS[name] // 2)
+            n = len(truth)
+            print(f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} | | |")
+            for p in per_segment:
+                cells = [
+                    f"{mean_paragraph_error(recorded, text, m, round(p * n), {}, output, truth):.3f}"
+                    for m in ("gpshap", "lasso")
+                ]
+                print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
 
 
 def halves(models: list[str]) -> None:
@@ -217,7 +260,7 @@ def checks(models: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["references", "compare", "halves", "checks"])
+    parser.add_argument("what", choices=["references", "compare", "halves", "checks", "middle"])
     parser.add_argument("--models", default="vader,minilm")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--per-segment", default=",".join(map(str, PER_SEGMENT)))
@@ -229,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         halves(models)
     elif args.what == "checks":
         checks(models)
+    elif args.what == "middle":
+        middle(models, tuple(float(p) for p in args.per_segment.split(",")))
     else:
         per_segment = tuple(float(p) for p in args.per_segment.split(","))
         compare(models, args.methods.split(","), per_segment)

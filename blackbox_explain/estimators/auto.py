@@ -20,8 +20,8 @@ KERNELSHAP_CALLS_PER_SEGMENT = 4.0
 #: GP-SHAP runs from KernelSHAP's minimum ``n + 2`` calls on texts of up to
 #: ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, up to ``GPSHAP_MAX_CALLS`` calls (its cost is cubic
 #: in them).  Below ``2 n + 2`` calls its leave-one-out design (the two ends, every segment left
-#: out, then the segments that mattered most left out asked alone; benchmarks/RESULTS.md,
-#: section 15), from there its balanced design (every segment alone and left out, then nearly
+#: out, then up to a quarter of the segments alone, those that mattered most left out, then
+#: balanced halves; benchmarks/RESULTS.md, sections 15 and 18), from there its balanced design (every segment alone and left out, then nearly
 #: orthogonal halves).  At 2 n and 2 n + 1 calls, where permutation sampling ran before, the
 #: leave-one-out design's rel. L2 is 0.386 against 0.495 on MiniLM, 0.233 against 0.399 on
 #: SmolLM2, 0.017 against 0.030 on VADER sentences; only on games without interactions of

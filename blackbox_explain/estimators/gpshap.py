@@ -35,11 +35,13 @@ its lexicon) are pooled into one and the rest estimated on that smaller game (:m
 
 Below ``2 n + 2`` calls (where not every segment fits alone and left out) the coalitions are
 the two ends, every segment left out and then, in order of how much leaving it out changed the
-answers, segments alone.  Leaving a segment out of the whole text is what a text model's answer
-is most sensitive to, and the segments that matter there are the ones whose value alone is
-worth a call.  At 1.2-2 calls per segment this halves KernelSHAP's coalitions' error on SmolLM2
-prompts (0.24-0.30 against 0.42-0.50 rel. L2) and lowers it by a quarter to a half on MiniLM
-sentences, VADER and synthetic games (benchmarks/RESULTS.md, section 15).
+answers, up to a quarter of the segments alone, then balanced halves
+(:func:`~.designs.leave_one_out_answers`).  Leaving a segment out of the whole text is what a
+text model's answer is most sensitive to, and the segments that matter there are the ones whose
+value alone is worth a call.  At 1.2-2 calls per segment this halves KernelSHAP's coalitions'
+error on SmolLM2 prompts (0.24-0.30 against 0.42-0.50 rel. L2) and lowers it by a quarter to a
+half on MiniLM sentences, VADER and synthetic games (benchmarks/RESULTS.md, section 15); the
+quarter's cap made it better with more calls on texts of 16-61 segments (section 18).
 
 Below ``BALANCED_CALLS_PER_SEGMENT`` calls per segment the coalitions are a fixed design instead:
 every segment alone and every leave-one-out, then complementary pairs of halves chosen to be
@@ -147,12 +149,11 @@ class GPSHAP(Estimator):
         ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, blend up to
         ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on.
         ``"leave-one-out"``: below ``2 n + 2`` calls (where not every segment fits alone and left
-        out), the two ends, every segment left out, then as many segments alone as fit, those
-        whose leave-one-out changed the answers most first; the fit alone gives the values (as
-        the balanced design; the relevance weights from whichever of a segment's two effects
-        was asked).  From ``2 n + 2`` calls it is the balanced design.
-        An odd last call of the balanced design asks the first
-        half of one more pair.
+        out), the two ends, every segment left out, then up to a quarter of the segments alone,
+        those whose leave-one-out changed the answers most first, then balanced halves; the fit
+        alone gives the values (as the balanced design; the relevance weights from whichever of
+        a segment's two effects was asked).  From ``2 n + 2`` calls it is the balanced design.
+        An odd last call of the balanced design asks the first half of one more pair.
     relevance:
         Weight each segment in the kernel's Hamming distance by its effect alone and left out
         (:func:`relevance_weights`; used when every singleton and leave-one-out was asked, on
@@ -332,9 +333,10 @@ class GPSHAP(Estimator):
     def _estimate_leave_one_out(
         self, game: Game, budget: int, rng: np.random.Generator
     ) -> Estimate:
-        """Below ``2 n + 2`` calls: the two ends, every leave-one-out, then as many segments
-        alone as the budget allows; the fit alone gives the values (as the balanced design)."""
-        masks, values = leave_one_out_answers(game, budget)
+        """Below ``2 n + 2`` calls: the two ends, every leave-one-out, then up to a quarter of
+        the segments alone and balanced halves; the fit alone gives the values (as the balanced
+        design)."""
+        masks, values = leave_one_out_answers(game, budget, rng)
         return self._balanced_estimate((masks, values), rng, design="leave-one-out")
 
     def _estimate_balanced(

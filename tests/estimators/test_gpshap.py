@@ -525,6 +525,32 @@ def test_the_leave_one_out_design_asks_alone_the_segments_that_matter_most_left_
     np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
 
 
+def test_the_leave_one_out_design_asks_a_quarter_of_the_segments_alone_then_halves():
+    # beyond a quarter of the segments alone, complementary pairs of balanced halves: asking
+    # every segment alone made the design worse with more calls on texts of 16-61 segments
+    # (benchmarks/RESULTS.md, section 18)
+    calls = []
+    weights = np.arange(20) % 7 + 1.0  # words 6 and 13 matter most left out, then 5, 12, 19
+
+    def model(texts):
+        calls.extend(texts)
+        rows = [sum(weights[int(w[1:])] for w in t.split()) for t in texts]
+        return np.tanh(np.array(rows)[:, None] / 40.0)
+
+    text = " ".join(f"w{i}" for i in range(20))
+    exp = bbx.explain(model, text, "gpshap", 38, design="leave-one-out", seed=0)
+    assert exp.meta["design"] == "leave-one-out" and exp.meta["n_calls"] == 38
+    sizes = [len(t.split()) for t in calls]
+    assert sorted(sizes[:22]) == [0] + [19] * 20 + [20]
+    alone = [t for t in calls if len(t.split()) == 1]
+    assert sorted(alone) == ["w12", "w13", "w19", "w5", "w6"]
+    halves = [set(t.split()) for t in calls[27:]]
+    assert len(halves) == 11 and all(9 <= len(h) <= 11 for h in halves)
+    for first, second in zip(halves[0:10:2], halves[1:10:2], strict=True):
+        assert first | second == set(text.split()) and not first & second
+    np.testing.assert_allclose(exp.efficiency_gap(), 0, atol=1e-9)
+
+
 def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
     # against refitting without each calibration row: the closed form must agree
     from blackbox_explain.estimators.gp_kernel import calibration_factor, hamming_correlation
