@@ -16,8 +16,9 @@ METHOD_HELP = {
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
-    "its effect alone and left out (below 2n + 2 calls every segment left out, then the ones "
-    "that mattered most alone; balanced design below 12 calls per segment; up to 24, more "
+    "its effect alone and left out (below 2n + 2 calls every segment left out, then up to a "
+    "quarter of them alone, the ones that mattered most, then balanced halves; balanced design "
+    "below 12 calls per segment; up to 24, more "
     "halves when the fit reproduces them, else KernelSHAP's coalitions and a regression on the "
     "fit's misses; from 24, KernelSHAP's coalitions); words that change nothing alone or left "
     "out (outside a lexicon) are pooled into one",
