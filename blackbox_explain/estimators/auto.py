@@ -21,9 +21,9 @@ KERNELSHAP_CALLS_PER_SEGMENT = 4.0
 #: ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, up to ``GPSHAP_MAX_CALLS`` calls (its cost is cubic
 #: in them).  Below ``2 n + 2`` calls its leave-one-out design (the two ends, every segment left
 #: out, then up to a quarter of the segments alone, those that mattered most left out, then
-#: balanced halves; benchmarks/RESULTS.md, sections 15 and 18), from there its balanced design (every segment alone and left out, then nearly
-#: orthogonal halves).  At 2 n and 2 n + 1 calls, where permutation sampling ran before, the
-#: leave-one-out design's rel. L2 is 0.386 against 0.495 on MiniLM, 0.233 against 0.399 on
+#: balanced halves; benchmarks/RESULTS.md, sections 15 and 18), from there its balanced design
+#: (every segment alone and left out, then nearly orthogonal halves).  At 2 n and 2 n + 1
+#: calls, where permutation sampling ran before, the leave-one-out design's rel. L2 is 0.386 against 0.495 on MiniLM, 0.233 against 0.399 on
 #: SmolLM2, 0.017 against 0.030 on VADER sentences; only on games without interactions of
 #: order 3 or more (where one antithetic pair of permutations is exact) is it behind.  At 2 n + 2
 #: calls on the recorded tables of section 5 (20 texts per model, 4 seeds): rel. L2 0.148 against

@@ -37,9 +37,10 @@ def leave_one_out_answers(
 
     A segment alone tells most where its leave-one-out mattered; beyond the first quarter, a
     balanced half tells more.  Asking every segment alone before any half made the design
-    worse with more calls on texts of 16-61 segments (MiniLM, mean relative L2 0.652 / 0.675 /
-    0.674 at 1.2 / 1.5 / 1.9 calls per segment; now 0.652 / 0.633 / 0.535), and no better on
-    sentences of 8-12 (benchmarks/RESULTS.md, section 18)."""
+    worse with more calls on texts of 16-61 segments (MiniLM, mean relative L2 0.652 / 0.676 /
+    0.674 at 1.2 / 1.5 / 1.9 calls per segment; now 0.652 / 0.614 / 0.566), level on
+    sentences of 8-12; synthetic games whose substitutes change nothing left out lose up to 3x
+    at 1.8 calls per segment (benchmarks/RESULTS.md, section 18)."""
     n = game.n_players
     eye = np.eye(n, dtype=bool)
     ends = extremes(n)
