@@ -18,22 +18,22 @@ from .partition import Partition
 #: 47-54 segments, on MiniLM and VADER)
 KERNELSHAP_CALLS_PER_SEGMENT = 4.0
 #: GP-SHAP runs from KernelSHAP's minimum ``n + 2`` calls on texts of up to
-#: ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, up to ``GPSHAP_MAX_CALLS`` calls (its cost is cubic
-#: in them).  Below ``2 n + 2`` calls its leave-one-out design (the two ends, every segment left
-#: out, then up to a quarter of the segments alone, those that mattered most left out, then
-#: balanced halves; benchmarks/RESULTS.md, sections 15 and 18), from there its balanced design
-#: (every segment alone and left out, then nearly orthogonal halves).  At 2 n and 2 n + 1
-#: calls, where permutation sampling ran before, the leave-one-out design's rel. L2 is 0.386 against 0.495 on MiniLM, 0.233 against 0.399 on
-#: SmolLM2, 0.017 against 0.030 on VADER sentences; only on games without interactions of
-#: order 3 or more (where one antithetic pair of permutations is exact) is it behind.  At 2 n + 2
-#: calls on the recorded tables of section 5 (20 texts per model, 4 seeds): rel. L2 0.148 against
-#: permutation sampling's 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM.  On longer texts
-#: (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at ``LONG_LASSO_CALLS_PER_SEGMENT``:
-#: on the halves of section 17's documents (68-97 segments) MiniLM's rel. L2 at 1.2 / 2 / 3 / 4
-#: calls per segment was 0.68-0.87 / 0.73-1.39 / 0.53-0.84 / 0.45-0.84 with GP-SHAP, 0.61-0.77 /
-#: 0.49-0.67 / 0.43-0.55 / 0.40-0.51 with the LASSO (level at 8, GP-SHAP ahead at 12); on
-#: section 2's paragraphs of 47-54 words the LASSO was ahead at 1.2-2 and level at 4; on
-#: sentences of 11-14 words far behind.
+#: ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, up to ``GPSHAP_MAX_CALLS`` calls (its cost is cubic in
+#: them).  Below ``2 n + 2`` calls its leave-one-out design (the two ends, every segment left out,
+#: then up to a quarter of the segments alone, those that mattered most left out, then balanced
+#: halves; benchmarks/RESULTS.md, sections 15 and 18), from there its balanced design (every segment
+#: alone and left out, then nearly orthogonal halves).  At 2 n and 2 n + 1 calls, where permutation
+#: sampling ran before, the leave-one-out design's rel. L2 is 0.386 against 0.495 on MiniLM, 0.233
+#: against 0.399 on SmolLM2, 0.017 against 0.030 on VADER sentences; only on games without
+#: interactions of order 3 or more (where one antithetic pair of permutations is exact) is it
+#: behind.  At 2 n + 2 calls on the recorded tables of section 5 (20 texts per model, 4 seeds): rel.
+#: L2 0.148 against permutation sampling's 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM.  On
+#: longer texts (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at
+#: ``LONG_LASSO_CALLS_PER_SEGMENT``: on the halves of section 17's documents (68-97 segments)
+#: MiniLM's rel. L2 at 1.2 / 2 / 3 / 4 calls per segment was 0.68-0.87 / 0.73-1.39 / 0.53-0.84 /
+#: 0.45-0.84 with GP-SHAP, 0.61-0.77 / 0.49-0.67 / 0.43-0.55 / 0.40-0.51 with the LASSO (level at 8,
+#: GP-SHAP ahead at 12); on section 2's paragraphs of 47-54 words the LASSO was ahead at 1.2-2 and
+#: level at 4; on sentences of 11-14 words far behind.
 GPSHAP_EARLY_MAX_SEGMENTS = 64
 GPSHAP_MAX_CALLS = 2048
 #: below KernelSHAP's ``n + 2`` calls, the LASSO on random halves from this many calls and
