@@ -60,16 +60,24 @@ def leave_one_out_answers(
         alone = eye[order[:alone_count]]
         masks = np.vstack([masks, alone])
         values = np.vstack([values, np.asarray(game(alone), dtype=np.float64)])
+    return with_balanced_halves(game, budget, rng, masks, values)
+
+
+def with_balanced_halves(
+    game: Game, budget: int, rng: np.random.Generator, masks: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``masks`` and their answers ``values``, followed by as many complementary pairs of
+    balanced halves not among them as the rest of ``budget`` allows (:func:`balanced_halves`;
+    an odd last call gets the first half of one more pair), asked."""
+    n = masks.shape[1]
+    chosen = DistinctMasks(n)
+    for mask in masks:
+        chosen.add(mask)
     spare = budget - len(masks)
-    if spare > 0:
-        chosen = DistinctMasks(n)
-        for mask in masks:
-            chosen.add(mask)
-        # an odd last call gets the first half of one more pair
-        halves = balanced_halves(n, (spare + 1) // 2, rng, chosen)[:spare]
-        if len(halves):
-            masks = np.vstack([masks, halves])
-            values = np.vstack([values, np.asarray(game(halves), dtype=np.float64)])
+    halves = balanced_halves(n, (spare + 1) // 2, rng, chosen)[: max(spare, 0)]
+    if len(halves):
+        masks = np.vstack([masks, halves])
+        values = np.vstack([values, np.asarray(game(halves), dtype=np.float64)])
     return masks, values
 
 

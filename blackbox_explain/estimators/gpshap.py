@@ -77,7 +77,7 @@ import numpy as np
 from ..errors import InputError
 from ..game import Game
 from .base import Estimate, Estimator, extremes
-from .designs import balanced_halves, leave_one_out_answers, singleton_pairs
+from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halves
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
 from .gp_kernel import (
@@ -274,22 +274,13 @@ class GPSHAP(Estimator):
         """The balanced design's coalitions and answers within ``budget`` calls (extending
         ``known`` ones, checked already); None when some segment is inert (after the
         singletons and leave-one-outs)."""
-        n = game.n_players
         if known is None:
             masks, values = self._first_answers(game)
             if self.inert != "model" and inert_players(masks, values).any():
                 return None
         else:
             masks, values = known
-        chosen = DistinctMasks(n)
-        for mask in masks:
-            chosen.add(mask)
-        spare = budget - len(masks)  # an odd last call gets the first half of one more pair
-        halves = balanced_halves(n, (spare + 1) // 2, rng, chosen)[:spare]
-        if len(halves):
-            masks = np.vstack([masks, halves])
-            values = np.vstack([values, np.asarray(game(halves), dtype=np.float64)])
-        return masks, values
+        return with_balanced_halves(game, budget, rng, masks, values)
 
     def _estimate_blend(
         self,
