@@ -2,11 +2,13 @@
 RESULTS section 11.
 
     python benchmarks/bench_auto_curve.py synthetic --players 10 --games 3 --seeds 4
+    python benchmarks/bench_auto_curve.py saturating --players 12 --games 8 --per-segment 3,6,12
     python benchmarks/bench_auto_curve.py minilm   # 6 sentences of 11-12 segments, 6 seeds
     python benchmarks/bench_auto_curve.py tiny     # the suite's tiny Llama, 5 prompts, 4 seeds
     python benchmarks/bench_auto_curve.py smollm2  # 5 prompts of 8-9 segments, 4 seeds
 
-Synthetic games with interactions of order 3-4 have exact values from their Harsanyi dividends;
+Synthetic games with interactions of order 3-4 have exact values from their Harsanyi dividends,
+saturating ones (a tanh of a sum of integer weights, a fifth of them negative) by counting;
 the models' exact values come from their 2^n tables, asked once and kept in an SQLite cache
 (``--cache``), so a second run (e.g. of another version of the library, from a worktree with
 ``PYTHONPATH``) asks the model nothing again.  ``--design`` forces a GP-SHAP design instead.
@@ -38,6 +40,17 @@ def cases(args: argparse.Namespace) -> tuple[list[tuple[object, str, np.ndarray]
             interaction_game(args.players, k=1, seed=s, order=3 + s % 2) for s in range(args.games)
         ]
         return [(g, g.text, g.shapley()) for g in games], args.seeds
+    if args.model == "saturating":
+        from games import SaturatingGame
+
+        found = []
+        for s in range(args.games):
+            rng = np.random.default_rng(s)
+            signs = np.where(rng.random(args.players) < 0.2, -1, 1)
+            weights = rng.integers(1, 5, size=args.players) * signs
+            game = SaturatingGame(weights, int(rng.integers(-3, 4)), float(rng.uniform(4, 10)))
+            found.append((game, game.text, game.shapley()))
+        return found, args.seeds
     if args.model == "minilm":
         from blackbox_explain.adapters import SentenceSimilarity
         from sentences import SENTENCES
@@ -74,11 +87,15 @@ def cases(args: argparse.Namespace) -> tuple[list[tuple[object, str, np.ndarray]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("model", choices=["synthetic", "minilm", "tiny", "smollm2"])
-    parser.add_argument("--players", type=int, default=10, help="synthetic: players (10)")
-    parser.add_argument("--games", type=int, default=3, help="synthetic: games (3)")
-    parser.add_argument("--seeds", type=int, default=4, help="synthetic: seeds per game (4)")
+    parser.add_argument("model", choices=["synthetic", "saturating", "minilm", "tiny", "smollm2"])
+    parser.add_argument("--players", type=int, default=10, help="synthetic games: players (10)")
+    parser.add_argument("--games", type=int, default=3, help="synthetic games: games (3)")
+    parser.add_argument("--seeds", type=int, default=4, help="synthetic games: seeds per game (4)")
     parser.add_argument("--design", help="run gpshap with this design instead of auto")
+    parser.add_argument(
+        "--per-segment",
+        help=f"calls per segment, comma-separated (default {','.join(map(str, PER_SEGMENT))})",
+    )
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
     args = parser.parse_args()
     Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +103,8 @@ def main() -> int:
     found, seeds = cases(args)
     method, options = ("gpshap", {"design": args.design}) if args.design else ("auto", {})
     row = []
-    for per_segment in PER_SEGMENT:
+    grid = [float(p) for p in args.per_segment.split(",")] if args.per_segment else PER_SEGMENT
+    for per_segment in grid:
         errors = []
         for model, text, exact in found:
             n = len(bbx.segment(text))
@@ -101,7 +119,7 @@ def main() -> int:
                     method,
                     round(per_segment * n),
                     seed=seed,
-                    cache=None if args.model == "synthetic" else args.cache,
+                    cache=None if args.model in ("synthetic", "saturating") else args.cache,
                     progress=False,
                     **options,
                 )

@@ -20,8 +20,9 @@ METHOD_HELP = {
     "quarter of them alone, the ones that mattered most, then balanced halves; balanced design "
     "below 12 calls per segment; up to 24, more "
     "halves when the fit reproduces them, else KernelSHAP's coalitions and a regression on the "
-    "fit's misses; from 24, KernelSHAP's coalitions); words that change nothing alone or left "
-    "out (outside a lexicon) are pooled into one",
+    "fit's misses; from 24, KernelSHAP's coalitions); from 2n + 2 calls its amplitude may "
+    "shrink with the coalition's size (a text model's answer moves less as more of the text is "
+    "there); words that change nothing alone or left out (outside a lexicon) are pooled into one",
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",
     "banzhaf": "Banzhaf values by maximum sample reuse",

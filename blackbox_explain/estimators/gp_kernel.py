@@ -1,5 +1,6 @@
 """The Gaussian process behind GP-SHAP (:mod:`.gpshap`): the kernel ``rho ** d(S, T)`` of a
-(relevance-weighted) Hamming distance between coalitions, the exact Shapley values of its
+(relevance-weighted) Hamming distance between coalitions, scaled by an amplitude that grows or
+shrinks with the coalitions' sizes (:func:`size_factors`), the exact Shapley values of its
 sections and their prior variance (Owen's integral by Gauss-Legendre quadrature), the
 hyperparameters' marginal likelihood, and the posterior."""
 
@@ -15,6 +16,17 @@ NOISE_RATIOS = np.geomspace(1e-8, 1.0, 33)
 #: the smallest per-segment weight of the Hamming distance, as a fraction of the mean
 #: (:func:`relevance_weights`)
 RELEVANCE_FLOOR = 0.2
+#: the prior standard deviation of the answer at the full text over that at the empty one,
+#: averaged over with the length scales and noise levels (:func:`size_factors`).  A text model's
+#: answer moves less as more of the text is there (MiniLM's P(positive): one word flipped moves
+#: it by 0.18-0.23 rms next to the empty text, 0.03-0.09 next to the full one), which a kernel
+#: of the Hamming distance alone cannot say.  A half: MiniLM sentences 0.234 -> 0.219 rel. L2 at
+#: 3 calls per segment, 0.113 -> 0.102 at 6, 0.075 -> 0.069 at 12; a quarter and a sixteenth as
+#: well, the same on MiniLM but worse on synthetic saturating games (tanh of a sum: 0.045 -> 0.053
+#: at 6 calls per player, where a half gives 0.040; a multiplicative tilt makes an additive game
+#: less likely); ratios above 1 worse on synthetic games with interactions (benchmarks/RESULTS.md,
+#: section 19)
+SIZE_RATIOS = (0.5, 1.0)
 #: beyond this many segments the Hamming distance is unweighted: the weighted prior variance
 #: costs n (n/2)^2 per length scale (10 ms at 100 segments, 0.04-0.16 s at 200, 1.2 s and
 #: 130 MB at 400; the weights were measured on 6-54 segments)
@@ -22,11 +34,29 @@ RELEVANCE_MAX_SEGMENTS = 100
 
 
 def hamming_correlation(
-    a: np.ndarray, b: np.ndarray, rho: float, relevance: np.ndarray | None = None
+    a: np.ndarray,
+    b: np.ndarray,
+    rho: float,
+    relevance: np.ndarray | None = None,
+    size_ratio: float = 1.0,
 ) -> np.ndarray:
     """``rho ** (number of segments where coalitions a_r and b_s differ)``, each segment counted
-    ``relevance[i]`` times (default once)."""
-    return np.asarray(rho ** hamming_distances(a, b, relevance))
+    ``relevance[i]`` times (default once), times both coalitions' :func:`size_factors`."""
+    correlation = rho ** hamming_distances(a, b, relevance)
+    if size_ratio != 1.0:
+        correlation = correlation * np.outer(
+            size_factors(a, size_ratio), size_factors(b, size_ratio)
+        )
+    return np.asarray(correlation)
+
+
+def size_factors(masks: np.ndarray, size_ratio: float) -> np.ndarray:
+    """``(m,)``: each coalition's prior standard deviation relative to the empty one's,
+    ``size_ratio ** (|S| / n)``: the kernel ``k(S, T) = f(S) f(T) rho ** d(S, T)`` stays a
+    product over segments (each present segment contributes ``size_ratio ** (1 / n)``), so its
+    sections' Shapley values and their prior variance remain one-dimensional integrals."""
+    masks = np.asarray(masks, dtype=np.float64)
+    return np.asarray(size_ratio ** (masks.sum(axis=1) / masks.shape[1]))
 
 
 def hamming_distances(
@@ -96,52 +126,63 @@ def section_shapley_integrals(n: int, rho: float) -> np.ndarray:
 
 
 def prior_shapley_variance(
-    n: int, rho: float, relevance: np.ndarray | None = None
+    n: int, rho: float, relevance: np.ndarray | None = None, size_ratio: float = 1.0
 ) -> float | np.ndarray:
     """Prior variance of one Shapley value under the unit-amplitude kernel: the same for every
-    player, or with ``relevance`` (the Hamming distance's weights) one per player ``(n,)``."""
+    player, or with ``relevance`` (the Hamming distance's weights) one per player ``(n,)``;
+    ``size_ratio`` as for :func:`size_factors`."""
     q, w = gauss_legendre_01(n // 2 + 2)
     qa, qb = np.meshgrid(q, q)
-    differ = qa + qb - 2.0 * qa * qb  # P(x != x') with x ~ Bern(qa), x' ~ Bern(qb)
     pairs = np.outer(w, w)
-    if relevance is None:
+    if relevance is None and size_ratio == 1.0:
+        differ = qa + qb - 2.0 * qa * qb  # P(x != x') with x ~ Bern(qa), x' ~ Bern(qb)
         inner = (1.0 - (1.0 - rho) * differ) ** (n - 1)
         return float(2.0 * (1.0 - rho) * (pairs * inner).sum())
-    rhos = rho**relevance
-    factors = 1.0 - (1.0 - rhos)[:, None] * differ.ravel()[None, :]  # (n, points^2)
+    rhos = np.full(n, rho) if relevance is None else rho**relevance
+    g = size_ratio ** (1.0 / n)  # each present segment's factor of the amplitude
+    both, neither = (qa * qb).ravel(), ((1.0 - qa) * (1.0 - qb)).ravel()
+    one = 1.0 - both - neither  # x != x'
+    # E[g ** (x + x') rho_j ** [x != x']] for each segment, (n, points^2)
+    factors = neither[None, :] + g * g * both[None, :] + g * rhos[:, None] * one[None, :]
     # the product of all factors, each player's own divided out (as in the sections)
     inner = (1.0 / factors) @ (pairs.ravel() * np.exp(np.log(factors).sum(axis=0)))
-    return np.asarray(2.0 * (1.0 - rhos) * inner)
+    variance = (1.0 + g * g - 2.0 * g * rhos) * inner  # times k(1,1) - 2 k(1,0) + k(0,0)
+    return float(variance[0]) if relevance is None else np.asarray(variance)
 
 
 def section_shapley(
-    masks: np.ndarray, rho: float, relevance: np.ndarray | None = None
+    masks: np.ndarray, rho: float, relevance: np.ndarray | None = None, size_ratio: float = 1.0
 ) -> np.ndarray:
     """``(m, n)``: the Shapley values of each kernel section ``k(., masks[r])``."""
     masks = np.asarray(masks, dtype=bool)
     n = masks.shape[1]
-    if relevance is not None:
-        return _weighted_section_shapley(masks, rho**relevance)
+    if relevance is not None or size_ratio != 1.0:
+        rhos = np.full(n, rho) if relevance is None else rho**relevance
+        return _weighted_section_shapley(masks, rhos, size_ratio)
     integrals = section_shapley_integrals(n, rho)
     inside = masks.astype(np.int64)
     others = inside.sum(axis=1, keepdims=True) - inside
     return np.asarray((1.0 - rho) * (2 * inside - 1) * integrals[others])
 
 
-def _weighted_section_shapley(masks: np.ndarray, rhos: np.ndarray) -> np.ndarray:
-    """:func:`section_shapley` when segment j's factor is ``rhos[j] ** [x_j != t_j]``: the same
-    integral with each of the other segments' own expected factor."""
+def _weighted_section_shapley(masks: np.ndarray, rhos: np.ndarray, size_ratio: float) -> np.ndarray:
+    """:func:`section_shapley` when segment j's factor is ``g ** x_j * rhos[j] ** [x_j != t_j]``
+    (``g ** n = size_ratio``): the same integral with each of the other segments' own expected
+    factor."""
     n = masks.shape[1]
+    g = size_ratio ** (1.0 / n)
     q, w = gauss_legendre_01(n // 2 + 1)
-    present = rhos[None, :] + (1.0 - rhos[None, :]) * q[:, None]  # (points, n)
-    absent = 1.0 - (1.0 - rhos[None, :]) * q[:, None]
+    q = q[:, None]
+    present = (1.0 - q) * rhos[None, :] + q * g  # (points, n): E[factor] for a segment of T
+    absent = (1.0 - q) + q * g * rhos[None, :]  # for a segment outside T
     # the product of every factor at each point, then each segment's own factor divided out
-    # (every factor is at least min(q, 1 - q), so where the product underflows, the product
-    # of the others is below 1e-300 too: nothing is lost)
+    # (every factor is at least min(q, 1 - q) min(g, 1), so where the product underflows, the
+    # product of the others is below 1e-300 too: nothing is lost)
     logs_all = masks @ np.log(present).T + (~masks) @ np.log(absent).T  # (m, points)
     integrand = np.exp(logs_all) * w[None, :]
     shapley = np.where(masks, integrand @ (1.0 / present), integrand @ (1.0 / absent))
-    return np.asarray((1.0 - rhos)[None, :] * (2 * masks - 1) * shapley)
+    own = np.where(masks, g - rhos[None, :], g * rhos[None, :] - 1.0)  # factor(1) - factor(0)
+    return np.asarray(own * shapley * size_factors(masks, size_ratio)[:, None])
 
 
 def _profiled_log_likelihoods(
@@ -163,28 +204,35 @@ def _rho(scale: float) -> float:
 
 
 def fit_hyperparameters(
-    masks: np.ndarray, values: np.ndarray, relevance: np.ndarray | None = None
-) -> list[tuple[float, float]]:
-    """``(rho, noise ratio)`` per output column maximising the marginal likelihood.
+    masks: np.ndarray,
+    values: np.ndarray,
+    relevance: np.ndarray | None = None,
+    size_ratios: tuple[float, ...] = SIZE_RATIOS,
+) -> list[tuple[float, float, float]]:
+    """``(rho, noise ratio, size ratio)`` per output column maximising the marginal likelihood.
 
-    The signal variance is profiled out; each length scale costs one eigendecomposition, shared
-    by every noise level and output.  ``relevance``: the Hamming distance's per-segment weights
-    (:func:`relevance_weights`; default all 1).
+    The signal variance is profiled out; each (length scale, size ratio) costs one
+    eigendecomposition, shared by every noise level and output.  ``relevance``: the Hamming
+    distance's per-segment weights (:func:`relevance_weights`; default all 1); ``size_ratios``:
+    the amplitudes searched (:func:`size_factors`).
     """
     k = values.shape[1]
     centred = values - values.mean(axis=0)
     distances = hamming_distances(masks, masks, relevance)
     best_ll = np.full(k, -np.inf)
-    best: list[tuple[float, float]] = [(0.5, 1e-6)] * k
+    best: list[tuple[float, float, float]] = [(0.5, 1e-6, 1.0)] * k
     for scale in LENGTH_SCALES:
         rho = _rho(scale)
-        eigenvalues, vectors = np.linalg.eigh(rho**distances)
-        ll, _ = _profiled_log_likelihoods(eigenvalues, (vectors.T @ centred) ** 2)
-        rows = ll.argmax(axis=0)
-        for j in range(k):
-            if ll[rows[j], j] > best_ll[j]:
-                best_ll[j] = ll[rows[j], j]
-                best[j] = (rho, float(NOISE_RATIOS[rows[j]]))
+        for ratio in size_ratios:
+            amplitude = size_factors(masks, ratio)
+            gram = rho**distances * np.outer(amplitude, amplitude)
+            eigenvalues, vectors = np.linalg.eigh(gram)
+            ll, _ = _profiled_log_likelihoods(eigenvalues, (vectors.T @ centred) ** 2)
+            rows = ll.argmax(axis=0)
+            for j in range(k):
+                if ll[rows[j], j] > best_ll[j]:
+                    best_ll[j] = ll[rows[j], j]
+                    best[j] = (rho, float(NOISE_RATIOS[rows[j]]), float(ratio))
     return best
 
 
@@ -193,63 +241,113 @@ def averaged_posterior(
     values: np.ndarray,
     relevance: np.ndarray | None = None,
     calibration: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float]]]:
+    size_ratios: tuple[float, ...] = SIZE_RATIOS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
     """The posterior's Shapley values averaged over the hyperparameter grid (Bayesian model
     averaging), for each output column.
 
-    Every (length scale, noise ratio) of ``LENGTH_SCALES`` x ``NOISE_RATIOS`` is weighted by its
-    marginal likelihood (a flat prior on the grid, the signal variance profiled out).  On a few
+    Every (length scale, size ratio, noise ratio) of ``LENGTH_SCALES`` x ``size_ratios`` x
+    ``NOISE_RATIOS`` is weighted by its marginal likelihood (a flat prior on the grid, the signal variance profiled out).  On a few
     calls per segment the likelihood is flat across dozens of pairs, and picking its maximum
     alone overfits: averaging lowers the error by 4-8 % (SmolLM2 prompts at 3-4 calls per
     segment, the tiny LM) and makes the standard errors include the hyperparameters'
-    uncertainty.  Each length scale costs one eigendecomposition; the noise levels are then
-    diagonal.  ``relevance``: the Hamming distance's per-segment weights (:func:`relevance_weights`;
+    uncertainty.  Each length scale and size ratio costs one eigendecomposition; the noise
+    levels are then diagonal.  ``relevance``: the Hamming distance's per-segment weights (:func:`relevance_weights`;
     default all 1).
 
     ``calibration``: rows whose cross-validated errors scale the variance
     (:func:`calibration_factor`; default none).
 
-    Returns ``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise) per
-    column)``; the residuals are the answers minus the averaged posterior mean at the data.
+    Returns ``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise, size
+    ratio) per column)``; the residuals are the answers minus the averaged posterior mean at the data.
     """
     m, k = values.shape
     n = masks.shape[1]
     centred = values - values.mean(axis=0)
     distances = hamming_distances(masks, masks, relevance)
-    shape = (len(LENGTH_SCALES), len(NOISE_RATIOS), k)
+    shape = (len(LENGTH_SCALES), len(size_ratios), len(NOISE_RATIOS), k)
     log_weights = np.empty(shape)
     phi = np.empty((*shape, n))
     variance = np.empty((*shape, n))
     residuals = np.empty((*shape, m))
     for s, scale in enumerate(LENGTH_SCALES):
         rho = _rho(scale)
-        eigenvalues, vectors = np.linalg.eigh(rho**distances)
-        coordinates = vectors.T @ centred  # (m, k)
-        ll, signal = _profiled_log_likelihoods(eigenvalues, coordinates**2)
-        log_weights[s] = ll
-        inverse = 1.0 / (np.maximum(eigenvalues, 0.0)[None, :] + NOISE_RATIOS[:, None])  # (q, m)
-        sections = vectors.T @ section_shapley(masks, rho, relevance)  # (m, n), eigenbasis
-        explained = inverse @ sections**2  # (q, n)
-        prior = prior_shapley_variance(n, rho, relevance)
-        inverse_diagonal = inverse @ (vectors**2).T  # (q, m): the diagonal of (K + noise)^-1
-        for j in range(k):
-            weighted = inverse * coordinates[:, j][None, :]  # (q, m): alpha in the eigenbasis
-            alpha = weighted @ vectors.T
-            factor = calibration_factor(alpha, inverse_diagonal, signal[:, j], calibration)
-            phi[s, :, j] = weighted @ sections
-            variance[s, :, j] = (factor * signal[:, j])[:, None] * np.maximum(
-                prior - explained, 0.0
-            )
-            residuals[s, :, j] = NOISE_RATIOS[:, None] * alpha
+        correlation = rho**distances
+        for g, ratio in enumerate(size_ratios):
+            amplitude = size_factors(masks, ratio)
+            eigenvalues, vectors = np.linalg.eigh(correlation * np.outer(amplitude, amplitude))
+            coordinates = vectors.T @ centred  # (m, k)
+            ll, signal = _profiled_log_likelihoods(eigenvalues, coordinates**2)
+            log_weights[s, g] = ll
+            # (q, m): the inverse of K + noise in the eigenbasis, then its diagonal
+            inverse = 1.0 / (np.maximum(eigenvalues, 0.0)[None, :] + NOISE_RATIOS[:, None])
+            sections = vectors.T @ section_shapley(masks, rho, relevance, ratio)  # eigenbasis
+            explained = inverse @ sections**2  # (q, n)
+            prior = prior_shapley_variance(n, rho, relevance, ratio)
+            inverse_diagonal = inverse @ (vectors**2).T
+            for j in range(k):
+                weighted = inverse * coordinates[:, j][None, :]  # (q, m): alpha, eigenbasis
+                alpha = weighted @ vectors.T
+                factor = calibration_factor(alpha, inverse_diagonal, signal[:, j], calibration)
+                phi[s, g, :, j] = weighted @ sections
+                variance[s, g, :, j] = (factor * signal[:, j])[:, None] * np.maximum(
+                    prior - explained, 0.0
+                )
+                residuals[s, g, :, j] = NOISE_RATIOS[:, None] * alpha
     flat = log_weights.reshape(-1, k)
     weights = np.exp(flat - flat.max(axis=0))
     weights /= weights.sum(axis=0)
     mean_phi = np.einsum("gk,gkn->nk", weights, phi.reshape(-1, k, n))
     second = np.einsum("gk,gkn->nk", weights, (variance + phi**2).reshape(-1, k, n))
     mean_residuals = np.einsum("gk,gkm->mk", weights, residuals.reshape(-1, k, m))
-    modes = [np.unravel_index(int(flat[:, j].argmax()), shape[:2]) for j in range(k)]
-    hyper = [(_rho(LENGTH_SCALES[s]), float(NOISE_RATIOS[q])) for s, q in modes]
+    modes = [np.unravel_index(int(flat[:, j].argmax()), shape[:3]) for j in range(k)]
+    hyper = [
+        (_rho(LENGTH_SCALES[s]), float(NOISE_RATIOS[q]), float(size_ratios[g])) for s, g, q in modes
+    ]
     return mean_phi, np.maximum(second - mean_phi**2, 0.0), mean_residuals, hyper
+
+
+def fit_columns(
+    masks: np.ndarray,
+    values: np.ndarray,
+    modelled: np.ndarray,
+    rng: np.random.Generator,
+    relevance: np.ndarray | None,
+    size_ratios: tuple[float, ...],
+    max_fit_points: int,
+    calibration: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
+    """The posterior's Shapley values, their variance and the residuals for each ``modelled``
+    output column (values, variance 0 and the answers themselves for the others).
+
+    Up to ``max_fit_points`` coalitions the posterior is averaged over the hyperparameter grid
+    (:func:`averaged_posterior`); beyond, the most likely hyperparameters are chosen on that many
+    of them (a random subset always holding the first two rows, the empty and full coalitions)
+    and the fit uses all.  ``size_ratios``: the amplitudes searched (:func:`size_factors`);
+    ``calibration``: rows whose cross-validated errors widen the variance
+    (:func:`calibration_factor`).
+    """
+    m, k = values.shape
+    n = masks.shape[1]
+    phi = np.zeros((n, k))
+    variance = np.zeros((n, k))
+    residuals = values.copy()
+    if not modelled.any():
+        return phi, variance, residuals, []
+    if m <= max_fit_points:
+        phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = averaged_posterior(
+            masks, values[:, modelled], relevance, calibration, size_ratios
+        )
+        return phi, variance, residuals, hyper
+    fit_rows = np.concatenate([[0, 1], 2 + rng.choice(m - 2, max_fit_points - 2, replace=False)])
+    hyper = fit_hyperparameters(
+        masks[fit_rows], values[fit_rows][:, modelled], relevance, size_ratios
+    )
+    for j, (rho, noise, ratio) in zip(np.flatnonzero(modelled), hyper, strict=True):
+        phi[:, j], variance[:, j], residuals[:, j] = posterior(
+            masks, values[:, j], rho, noise, relevance, calibration, ratio
+        )
+    return phi, variance, residuals, hyper
 
 
 def varying_outputs(values: np.ndarray) -> np.ndarray:
@@ -301,14 +399,16 @@ def posterior(
     noise: float,
     relevance: np.ndarray | None = None,
     calibration: np.ndarray | None = None,
+    size_ratio: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Shapley values of the posterior mean, their posterior variance, residuals y - mean);
-    ``calibration`` as for :func:`averaged_posterior`."""
+    ``calibration`` as for :func:`averaged_posterior`, ``size_ratio`` as for
+    :func:`size_factors`."""
     from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
     m = len(y)
     centred = y - y.mean()
-    correlation = hamming_correlation(masks, masks, rho, relevance)
+    correlation = hamming_correlation(masks, masks, rho, relevance, size_ratio)
     while True:  # a near-singular kernel (long length scale, no noise) gets more jitter
         try:
             factor = cho_factor(correlation + noise * np.eye(m), lower=True)
@@ -319,10 +419,10 @@ def posterior(
             noise = min(max(noise * 10.0, 1e-10), 1.0)
     alpha = cho_solve(factor, centred)
     signal = float(centred @ alpha) / m
-    sections = section_shapley(masks, rho, relevance)  # (m, n)
+    sections = section_shapley(masks, rho, relevance, size_ratio)  # (m, n)
     phi = sections.T @ alpha
     whitened = solve_triangular(factor[0], sections, lower=True)
-    prior = prior_shapley_variance(masks.shape[1], rho, relevance)
+    prior = prior_shapley_variance(masks.shape[1], rho, relevance, size_ratio)
     variance = signal * (prior - (whitened**2).sum(axis=0))
     if calibration is not None:
         inverse_diagonal = np.diag(cho_solve(factor, np.eye(m)))

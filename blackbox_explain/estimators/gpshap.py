@@ -4,8 +4,8 @@ on what the fit leaves out.
 The coalitions are KernelSHAP's (complete small sizes, then complementary pairs drawn by the
 Shapley kernel).  A Gaussian process on the coalitions' keep-vectors, with the kernel
 ``k(S, T) = rho ** |S xor T|`` (a squared-exponential kernel of the Hamming distance), is fitted
-to the answers; its length scale and noise level are averaged over a grid, each pair weighted by
-its marginal likelihood (on more than ``max_fit_points`` coalitions: the most likely pair).
+to the answers; its length scale and noise level are averaged over a grid, each weighted by
+its marginal likelihood (on more than ``max_fit_points`` coalitions: the most likely one).
 The Shapley values of the posterior mean are then exact and cheap for any number of segments:
 each kernel section ``k(., T)`` is a product over segments, and the Shapley value of a product
 game is a one-dimensional integral of a polynomial (Owen's multilinear extension), which
@@ -15,23 +15,24 @@ and added, so the result keeps efficiency exactly, equals the exact Shapley valu
 coalitions are asked, and is never further from KernelSHAP than the fit is wrong.
 
 The prior says what real text models do: coalitions that differ in few segments get similar
-answers, with interactions of every order allowed, and the words that matter alone are the ones
-that matter together (effect heredity).  For the latter the Hamming distance weights each segment
-by its effect alone and left out, whenever every singleton and leave-one-out was asked
-(:func:`relevance_weights`; ``relevance=False`` counts every segment once): a segment with a large
-effect is a short length scale away, so its interactions get a larger prior variance too.  On the
-recorded games of section 5 of benchmarks/RESULTS.md (replayed offline, 16 seeds) that lowers the
-error at equal calls by about a tenth: SmolLM2 prompts 0.104 -> 0.092 at 28 calls and 0.092 ->
-0.077 at 30, MiniLM sentences 0.337 -> 0.293 at 32 and 0.100 -> 0.093 at 160 (the kernel
-design); on synthetic games whose interactions are among the segments with large effects it
-halves the error.  Where they are not (a randomly initialised LM), it is level or slightly
-behind at the fewest calls (0.701 -> 0.728 at 24 calls, 0.637 -> 0.602 at 32).  On MiniLM sentences of 12-14 segments its
-error is 0.7-0.9 of KernelSHAP's at equal calls, and it reaches relative L2 0.1 in a quarter
-fewer calls (191 against 255; benchmarks/RESULTS.md, section 5); on 50-segment paragraphs the
-two are level, and on synthetic games with interactions of order 3-4 its error is 0.2-0.7 of
-KernelSHAP's.  Segments that change nothing alone or left out (a lexicon model's words outside
-its lexicon) are pooled into one and the rest estimated on that smaller game (:mod:`.pooling`;
-``inert="kernelshap"``: KernelSHAP's regression alone, as before).
+answers, with interactions of every order allowed; the words that matter alone are the ones that
+matter together (effect heredity); and the answer moves less as more of the text is there.  For
+heredity the Hamming distance weights each segment by its effect alone and left out, whenever
+every singleton and leave-one-out was asked (:func:`relevance_weights`; ``relevance=False``
+counts every segment once): a segment with a large effect is a short length scale away, so its
+interactions get a larger prior variance too (about a tenth less error at equal calls on the
+recorded games of benchmarks/RESULTS.md, section 5: SmolLM2 prompts 0.104 -> 0.092 at 28 calls,
+MiniLM sentences 0.337 -> 0.293 at 32; half on synthetic games whose interactions are among the
+segments with large effects; level on a randomly initialised LM).  For the last, from ``2 n + 2``
+calls the kernel's amplitude may shrink with the coalition's size, to half at the full text
+(:data:`~.gp_kernel.SIZE_RATIOS`, averaged over with the other hyperparameters;
+``size_amplitude=False``: constant): MiniLM sentences 0.113 -> 0.102 at 6 calls per segment
+(RESULTS section 19).  On MiniLM sentences of 12-14 segments the error is 0.7-0.9 of
+KernelSHAP's at equal calls; on 50-segment paragraphs the two are level, and on synthetic games
+with interactions of order 3-4 it is 0.2-0.7 of KernelSHAP's.  Segments that change nothing
+alone or left out (a lexicon model's words outside its lexicon) are pooled into one and the rest
+estimated on that smaller game (:mod:`.pooling`; ``inert="kernelshap"``: KernelSHAP's
+regression alone, as before).
 
 Below ``2 n + 2`` calls (where not every segment fits alone and left out) the coalitions are
 the two ends, every segment left out and then, in order of how much leaving it out changed the
@@ -80,14 +81,7 @@ from .base import Estimate, Estimator, extremes
 from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halves
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
-from .gp_kernel import (
-    averaged_posterior,
-    fit_hyperparameters,
-    inert_players,
-    posterior,
-    relevance_weights,
-    varying_outputs,
-)
+from .gp_kernel import SIZE_RATIOS, fit_columns, inert_players, relevance_weights, varying_outputs
 from .kernelshap import CoalitionPlan, kernel_regression, plan_coalitions
 from .pooling import pool_inert
 from .sampling import DistinctMasks, bootstrap_std
@@ -130,10 +124,9 @@ class GPSHAP(Estimator):
         Bootstrap resamples of the residual regression for the standard errors (0: the
         Gaussian process's posterior standard deviation only).
     max_fit_points:
-        Up to this many coalitions the posterior is averaged over the hyperparameter grid
-        (:func:`averaged_posterior`); beyond, the most likely hyperparameters are chosen on this
-        many of them (a random subset always holding the empty and full ones) and the fit uses
-        all of them.
+        Up to this many coalitions the posterior is averaged over the hyperparameter grid;
+        beyond, the most likely hyperparameters are chosen on this many of them and the fit
+        uses all of them (:func:`~.gp_kernel.fit_columns`).
     design:
         Which coalitions to ask.  ``"kernel"``: KernelSHAP's (complete small sizes, then
         complementary pairs drawn by the Shapley kernel), with KernelSHAP's regression on the
@@ -159,6 +152,10 @@ class GPSHAP(Estimator):
         (:func:`relevance_weights`; used when every singleton and leave-one-out was asked, on
         texts of at most ``RELEVANCE_MAX_SEGMENTS`` segments).  ``False``: every segment counts
         once.
+    size_amplitude:
+        From ``2 n + 2`` calls, let the prior's amplitude shrink with the coalition's size (the
+        full text's answer half as variable as the empty one's; :data:`~.gp_kernel.SIZE_RATIOS`),
+        averaged over with the constant amplitude by the likelihood.  ``False``: constant.
     inert:
         From ``2 n + 2`` calls, what becomes of segments that change nothing alone or left out
         (words outside a lexicon): ``"pool"`` (default) pools them into one segment, whose
@@ -181,12 +178,14 @@ class GPSHAP(Estimator):
         design: str = "auto",
         relevance: bool = True,
         inert: str = "pool",
+        size_amplitude: bool = True,
     ) -> None:
         self.n_bootstrap = n_bootstrap
         self.max_fit_points = max_fit_points
         self.design = design
         self.relevance = relevance
         self.inert = inert
+        self.size_amplitude = size_amplitude
 
     def min_budget(self, n_players: int) -> int:
         return n_players + 2 if n_players > 1 else 2
@@ -198,6 +197,8 @@ class GPSHAP(Estimator):
             raise InputError(f"n_bootstrap must be an integer >= 0, got {self.n_bootstrap!r}")
         if not isinstance(self.relevance, bool):
             raise InputError(f"relevance must be true or false, got {self.relevance!r}")
+        if not isinstance(self.size_amplitude, bool):
+            raise InputError(f"size_amplitude must be true or false, got {self.size_amplitude!r}")
         if self.design not in self.DESIGNS:
             raise InputError(
                 f"design must be one of {', '.join(self.DESIGNS)}, got {self.design!r}"
@@ -243,7 +244,14 @@ class GPSHAP(Estimator):
         """This estimator with ``inert="model"``: for the pooled game (whose pool is inert at
         both ends) and for the whole game when the checks find the inert segments are not
         dummies."""
-        return GPSHAP(self.n_bootstrap, self.max_fit_points, self.design, self.relevance, "model")
+        return GPSHAP(
+            self.n_bootstrap,
+            self.max_fit_points,
+            self.design,
+            self.relevance,
+            "model",
+            self.size_amplitude,
+        )
 
     def _first_answers(self, game: Game) -> tuple[np.ndarray, np.ndarray]:
         """The two ends, every segment alone and every segment left out, and their answers."""
@@ -305,8 +313,9 @@ class GPSHAP(Estimator):
         masks, values = answers
         modelled = varying_outputs(values)
         relevance = self._relevance(masks, values, modelled)
-        hyper = self._fit(masks, values, modelled, rng, relevance)[3]
-        if all(noise <= SMOOTH_NOISE_RATIO for _, noise in hyper):
+        # the threshold was measured on the stationary kernel's noise ratios
+        hyper = fit_columns(masks, values, modelled, rng, relevance, (1.0,), self.max_fit_points)[3]
+        if all(noise <= SMOOTH_NOISE_RATIO for _, noise, _ in hyper):
             return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
         plan = plan_coalitions(n, budget - probe_calls + 2 * n, rng, complete_singletons=True)
@@ -356,8 +365,9 @@ class GPSHAP(Estimator):
         relevance = self._relevance(masks, values, modelled, partial=leave_one_out)
         # the leave-one-out design's few small coalitions check its fit where it extrapolates
         calibration = masks.sum(axis=1) <= 1 if leave_one_out else None
-        phi, variance, residuals, hyper = self._fit(
-            masks, values, modelled, rng, relevance, calibration
+        ratios = self._size_ratios(design)
+        phi, variance, residuals, hyper = fit_columns(
+            masks, values, modelled, rng, relevance, ratios, self.max_fit_points, calibration
         )
         phi = phi + (residuals[1] - residuals[0]) / n  # the fit's misses at the ends, evenly
         info = self._info(masks, hyper, inert=0, design=design, relevance=relevance)
@@ -393,8 +403,10 @@ class GPSHAP(Estimator):
         inert = int(inert_players(masks, values).sum()) if self.inert != "model" else 0
         modelled = varying_outputs(values) if inert == 0 else np.zeros(k, dtype=bool)
         relevance = self._relevance(masks, values, modelled)
-        phi, variance, residuals, hyper = self._fit(masks, values, modelled, rng, relevance)
-
+        ratios = self._size_ratios("kernel")
+        phi, variance, residuals, hyper = fit_columns(
+            masks, values, modelled, rng, relevance, ratios, self.max_fit_points
+        )
         plan_residuals = residuals[:in_plan]
         ridge = 0.0
         if known is not None:
@@ -419,6 +431,13 @@ class GPSHAP(Estimator):
             info["residual_ridge"] = ridge
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
 
+    def _size_ratios(self, design: str) -> tuple[float, ...]:
+        """The prior amplitudes' ratios averaged over (:data:`~.gp_kernel.SIZE_RATIOS`), or 1
+        alone: below ``2 n + 2`` calls (the leave-one-out design) they made VADER sentences
+        worse (rel. L2 0.022 -> 0.028 at 2 calls per segment) and MiniLM's no better."""
+        use = self.size_amplitude and design != "leave-one-out"
+        return SIZE_RATIOS if use else (1.0,)
+
     def _relevance(
         self, masks: np.ndarray, values: np.ndarray, modelled: np.ndarray, partial: bool = False
     ) -> np.ndarray | None:
@@ -426,45 +445,10 @@ class GPSHAP(Estimator):
             return None
         return relevance_weights(masks, values[:, modelled], partial)
 
-    def _fit(
-        self,
-        masks: np.ndarray,
-        values: np.ndarray,
-        modelled: np.ndarray,
-        rng: np.random.Generator,
-        relevance: np.ndarray | None,
-        calibration: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float]]]:
-        """The posterior's Shapley values, their variance and the residuals for each modelled
-        output column (values, variance 0 and the answers themselves for the others);
-        ``calibration``: rows whose cross-validated errors widen the variance
-        (:func:`~.gp_kernel.calibration_factor`)."""
-        m, k = values.shape
-        n = masks.shape[1]
-        phi = np.zeros((n, k))
-        variance = np.zeros((n, k))
-        residuals = values.copy()
-        if not modelled.any():
-            return phi, variance, residuals, []
-        if m <= self.max_fit_points:
-            phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = (
-                averaged_posterior(masks, values[:, modelled], relevance, calibration)
-            )
-            return phi, variance, residuals, hyper
-        fit_rows = np.concatenate(
-            [[0, 1], 2 + rng.choice(m - 2, self.max_fit_points - 2, replace=False)]
-        )
-        hyper = fit_hyperparameters(masks[fit_rows], values[fit_rows][:, modelled], relevance)
-        for j, (rho, noise) in zip(np.flatnonzero(modelled), hyper, strict=True):
-            phi[:, j], variance[:, j], residuals[:, j] = posterior(
-                masks, values[:, j], rho, noise, relevance, calibration
-            )
-        return phi, variance, residuals, hyper
-
     @staticmethod
     def _info(
         masks: np.ndarray,
-        hyper: list[tuple[float, float]],
+        hyper: list[tuple[float, float, float]],
         inert: int,
         design: str,
         relevance: np.ndarray | None,
@@ -473,8 +457,9 @@ class GPSHAP(Estimator):
             "relevance_weights": None if relevance is None else [float(r) for r in relevance],
             "n_coalitions": len(masks),
             "design": design,
-            "length_scales": [float(np.sqrt(-0.5 / np.log(r))) for r, _ in hyper],
-            "noise_ratios": [nz for _, nz in hyper],
+            "length_scales": [float(np.sqrt(-0.5 / np.log(r))) for r, _, _ in hyper],
+            "noise_ratios": [nz for _, nz, _ in hyper],
+            "size_ratios": [ratio for _, _, ratio in hyper],
             "inert_segments": inert,
             "surrogate": bool(hyper),
             "exact": False,

