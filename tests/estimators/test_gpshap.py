@@ -52,9 +52,9 @@ def test_shapley_of_a_kernel_section_matches_enumeration(rho, weighted, size_rat
     centres = np.random.default_rng(0).random((5, n)) < 0.5
     expected = np.stack(
         [
-            shapley_from_table(
-                hamming_correlation(masks, c[None], rho, relevance, size_ratio), n
-            )[:, 0]
+            shapley_from_table(hamming_correlation(masks, c[None], rho, relevance, size_ratio), n)[
+                :, 0
+            ]
             for c in centres
         ]
     )
