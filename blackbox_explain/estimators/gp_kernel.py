@@ -1,6 +1,6 @@
 """The Gaussian process behind GP-SHAP (:mod:`.gpshap`): the kernel ``rho ** d(S, T)`` of a
-(relevance-weighted) Hamming distance between coalitions, scaled by an amplitude that grows or
-shrinks with the coalitions' sizes (:func:`size_factors`), the exact Shapley values of its
+(relevance-weighted) Hamming distance between coalitions, scaled by an amplitude that may
+shrink with the coalitions' sizes (:func:`size_factors`), the exact Shapley values of its
 sections and their prior variance (Owen's integral by Gauss-Legendre quadrature), the
 hyperparameters' marginal likelihood, and the posterior."""
 
@@ -247,19 +247,21 @@ def averaged_posterior(
     averaging), for each output column.
 
     Every (length scale, size ratio, noise ratio) of ``LENGTH_SCALES`` x ``size_ratios`` x
-    ``NOISE_RATIOS`` is weighted by its marginal likelihood (a flat prior on the grid, the signal variance profiled out).  On a few
-    calls per segment the likelihood is flat across dozens of pairs, and picking its maximum
-    alone overfits: averaging lowers the error by 4-8 % (SmolLM2 prompts at 3-4 calls per
-    segment, the tiny LM) and makes the standard errors include the hyperparameters'
-    uncertainty.  Each length scale and size ratio costs one eigendecomposition; the noise
-    levels are then diagonal.  ``relevance``: the Hamming distance's per-segment weights (:func:`relevance_weights`;
-    default all 1).
+    ``NOISE_RATIOS`` is weighted by its marginal likelihood (a flat prior on the grid, the
+    signal variance profiled out).  On a few calls per segment the likelihood is flat across
+    dozens of pairs, and picking its maximum alone overfits: averaging lowers the error by 4-8 %
+    (SmolLM2 prompts at 3-4 calls per segment, the tiny LM) and makes the standard errors
+    include the hyperparameters' uncertainty.  Each length scale and size ratio costs one
+    eigendecomposition; the noise levels are then diagonal.  ``relevance``: the Hamming
+    distance's per-segment weights (:func:`relevance_weights`; default all 1); ``size_ratios``:
+    the amplitudes (:func:`size_factors`).
 
     ``calibration``: rows whose cross-validated errors scale the variance
     (:func:`calibration_factor`; default none).
 
     Returns ``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise, size
-    ratio) per column)``; the residuals are the answers minus the averaged posterior mean at the data.
+    ratio) per column)``; the residuals are the answers minus the averaged posterior mean at the
+    data.
     """
     m, k = values.shape
     n = masks.shape[1]

@@ -483,9 +483,10 @@ def test_the_default_design_switches_at_twelve_and_twenty_four_calls_per_segment
 def test_auto_gets_better_with_more_calls_across_its_design_switches():
     # `auto` on synthetic games with interactions: the mean error at 1.5 times a budget is below
     # the error at the budget, from n + 2 calls to 16 per segment, across the leave-one-out
-    # design (below 2n + 2 calls), the balanced design (below 12 per segment), the blend (12 to 24) and KernelSHAP's coalitions (from 24).  Switching
-    # straight from balanced halves to KernelSHAP's coalitions at 12 per segment failed here:
-    # 8 -> 12 and 10 -> 15 calls per segment got worse
+    # design (below 2n + 2 calls), the balanced design (below 12 per segment), the blend (12 to
+    # 24) and KernelSHAP's coalitions (from 24).  Switching straight from balanced halves to
+    # KernelSHAP's coalitions at 12 per segment failed here: 8 -> 12 and 10 -> 15 calls per
+    # segment got worse
     n = 10
     games = [interaction_game(n, k=1, seed=s, order=3 + s % 2) for s in range(3)]
 
