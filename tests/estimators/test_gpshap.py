@@ -414,6 +414,7 @@ def test_auto_uses_it_from_three_calls_per_segment(budget):
         ({"n_bootstrap": -1}, "n_bootstrap"),
         ({"design": "halves"}, "design must be one of auto, kernel, balanced"),
         ({"relevance": "yes"}, "relevance must be true or false"),
+        ({"size_amplitude": "no"}, "size_amplitude must be true or false"),
     ],
 )
 def test_bad_options_are_named(options, message):
