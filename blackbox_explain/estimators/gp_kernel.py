@@ -223,10 +223,10 @@ def fit_hyperparameters(
     best: list[tuple[float, float, float]] = [(0.5, 1e-6, 1.0)] * k
     for scale in LENGTH_SCALES:
         rho = _rho(scale)
+        correlation = rho**distances
         for ratio in size_ratios:
             amplitude = size_factors(masks, ratio)
-            gram = rho**distances * np.outer(amplitude, amplitude)
-            eigenvalues, vectors = np.linalg.eigh(gram)
+            eigenvalues, vectors = np.linalg.eigh(correlation * np.outer(amplitude, amplitude))
             ll, _ = _profiled_log_likelihoods(eigenvalues, (vectors.T @ centred) ** 2)
             rows = ll.argmax(axis=0)
             for j in range(k):

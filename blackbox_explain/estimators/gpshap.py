@@ -403,9 +403,9 @@ class GPSHAP(Estimator):
         inert = int(inert_players(masks, values).sum()) if self.inert != "model" else 0
         modelled = varying_outputs(values) if inert == 0 else np.zeros(k, dtype=bool)
         relevance = self._relevance(masks, values, modelled)
-        ratios = self._size_ratios("kernel")
+        design = "kernel" if known is None else "blend"
         phi, variance, residuals, hyper = fit_columns(
-            masks, values, modelled, rng, relevance, ratios, self.max_fit_points
+            masks, values, modelled, rng, relevance, self._size_ratios(design), self.max_fit_points
         )
         plan_residuals = residuals[:in_plan]
         ridge = 0.0
@@ -424,7 +424,6 @@ class GPSHAP(Estimator):
         phi = phi + residual_shapley(np.ones(plan.n_draws))
         if self.n_bootstrap > 1 and plan.n_draws > 1:
             variance = variance + bootstrap_std(rng, plan.n_draws, residual_shapley) ** 2
-        design = "kernel" if known is None else "blend"
         info = self._info(masks, hyper, inert, design=design, relevance=relevance)
         info["complete_sizes"] = plan.complete_sizes
         if known is not None:
