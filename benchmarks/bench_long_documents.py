@@ -4,6 +4,8 @@ section 17.
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py references   # slow once
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py compare [--methods ...]
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py halves     # 68-97 segments
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py halves --models minilm \
+        --methods gpshap,lasso,kernelshap --per-segment 13,14,16,22
     python benchmarks/bench_long_documents.py checks --models vader   # pooling's dummy checks
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py middle     # 16-61 segments
 
@@ -192,33 +194,54 @@ def middle(models: list[str], per_segment: tuple[float, ...]) -> None:
                 print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
 
 
-def halves(models: list[str]) -> None:
-    """`auto` against the LASSO on the documents' halves, 2 seeds; references of two KernelSHAP
-    runs of half ``REFERENCE_CALLS`` each."""
-    print("| model | text | segments | calls per segment | auto | lasso |")
-    print("|---|---|---:|---:|---:|---:|")
+HALVES_PER_SEGMENT = (1.2, 2.0, 3.0, 4.0, 8.0, 12.0)
+
+
+def halves(
+    models: list[str],
+    methods: tuple[str, ...] = ("auto", "lasso"),
+    per_segment: tuple[float, ...] = HALVES_PER_SEGMENT,
+) -> None:
+    """``methods`` (labels of ``METHODS``; `auto` by default against the LASSO) on the
+    documents' halves, mean relative L2 over 2 seeds; references of two KernelSHAP runs of half
+    ``REFERENCE_CALLS`` each."""
+    print("| model | text | segments | calls per segment | " + " | ".join(methods) + " |")
+    print("|---|---|---:|---:|" + "---:|" * len(methods))
     for name in models:
         recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
         calls = REFERENCE_CALLS[name] // 2
         for title, text in halves_of_documents().items():
             truth, spread = reference(recorded, text, output, calls)
             n = len(truth)
-            print(f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} | | |")
-            for p in (1.2, 2.0, 3.0, 4.0, 8.0, 12.0):
+            blanks = " | " * (len(methods) - 1)
+            print(
+                f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} |{blanks}|"
+            )
+            for p in per_segment:
                 cells = []
-                for method in ("auto", "lasso"):
+                for label in methods:
+                    method, options = METHODS[label]
                     errors = [
                         rel_l2(
                             bbx.explain(
-                                recorded, text, method, round(p * n), seed=s, progress=False
+                                recorded,
+                                text,
+                                method,
+                                round(p * n),
+                                seed=s,
+                                progress=False,
+                                **options,
                             ).values[:, output],
                             truth,
                         )
                         for s in range(2)
                     ]
                     cells.append(f"{np.mean(errors):.3f}")
-                ran = bbx.explain(recorded, text, "auto", round(p * n), seed=0, progress=False)
-                cells[0] += f" ({ran.meta['chosen_method']})"
+                    if label == "auto":
+                        ran = bbx.explain(
+                            recorded, text, "auto", round(p * n), seed=0, progress=False
+                        )
+                        cells[-1] += f" ({ran.meta['chosen_method']})"
                 print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
 
 
@@ -262,21 +285,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["references", "compare", "halves", "checks", "middle"])
     parser.add_argument("--models", default="vader,minilm")
-    parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--per-segment", default=",".join(map(str, PER_SEGMENT)))
+    parser.add_argument(
+        "--methods", help="comma-separated (default: all for compare, auto,lasso for halves)"
+    )
+    parser.add_argument("--per-segment", help="calls per segment, comma-separated")
     args = parser.parse_args(argv)
     models = args.models.split(",")
+    per_segment = (
+        None if args.per_segment is None else tuple(float(p) for p in args.per_segment.split(","))
+    )
     if args.what == "references":
         references(models)
     elif args.what == "halves":
-        halves(models)
+        methods = tuple((args.methods or "auto,lasso").split(","))
+        halves(models, methods, per_segment or HALVES_PER_SEGMENT)
     elif args.what == "checks":
         checks(models)
     elif args.what == "middle":
-        middle(models, tuple(float(p) for p in args.per_segment.split(",")))
+        middle(models, per_segment or PER_SEGMENT)
     else:
-        per_segment = tuple(float(p) for p in args.per_segment.split(","))
-        compare(models, args.methods.split(","), per_segment)
+        compare(models, (args.methods or ",".join(METHODS)).split(","), per_segment or PER_SEGMENT)
     return 0
 
 

@@ -8,6 +8,7 @@ from ..game import Game
 from .base import Estimate, Estimator, extremes
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
+from .gp_kernel import RELEVANCE_MAX_SEGMENTS
 from .gpshap import GPSHAP
 from .kernelshap import KernelSHAP
 from .lasso import LassoHalves
@@ -28,12 +29,7 @@ KERNELSHAP_CALLS_PER_SEGMENT = 4.0
 #: interactions of order 3 or more (where one antithetic pair of permutations is exact) is it
 #: behind.  At 2 n + 2 calls on the recorded tables of section 5 (20 texts per model, 4 seeds): rel.
 #: L2 0.148 against permutation sampling's 0.261 on SmolLM2, 0.461 against 0.585 on MiniLM.  On
-#: longer texts (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it starts at
-#: ``LONG_LASSO_CALLS_PER_SEGMENT``: on the halves of section 17's documents (68-97 segments)
-#: MiniLM's rel. L2 at 1.2 / 2 / 3 / 4 calls per segment was 0.68-0.87 / 0.73-1.39 / 0.53-0.84 /
-#: 0.45-0.84 with GP-SHAP, 0.61-0.77 / 0.49-0.67 / 0.43-0.55 / 0.40-0.51 with the LASSO (level at 8,
-#: GP-SHAP ahead at 12); on section 2's paragraphs of 47-54 words the LASSO was ahead at 1.2-2 and
-#: level at 4; on sentences of 11-14 words far behind.
+#: longer texts (more than ``GPSHAP_EARLY_MAX_SEGMENTS``) it runs only for a lexicon model (below).
 GPSHAP_EARLY_MAX_SEGMENTS = 64
 GPSHAP_MAX_CALLS = 2048
 #: below KernelSHAP's ``n + 2`` calls, the LASSO on random halves from this many calls and
@@ -44,45 +40,54 @@ GPSHAP_MAX_CALLS = 2048
 #: matter)
 LASSO_MIN_CALLS = 8
 LASSO_CALLS_PER_SEGMENT = 0.25
-#: beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments the LASSO runs up to this many calls per
-#: segment, where one antithetic pair of permutations (2-3 per segment) and GP-SHAP (from 3)
-#: ran before (benchmarks/RESULTS.md, section 17) ...
-LONG_LASSO_CALLS_PER_SEGMENT = 12.0
-#: ... and, beyond ``GPSHAP_MAX_CALLS``, up to this many, where KernelSHAP takes over (MiniLM
-#: on documents of 142-181 words: KernelSHAP's rel. L2 0.57 at 12 calls per word against the
-#: LASSO's 0.44 at 8; at 16 0.33 / 0.41 against 0.39 / 0.39, one seed)
+#: beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments the LASSO runs up to
+#: ``LONG_KERNELSHAP_CALLS_PER_SEGMENT`` calls per segment, then KernelSHAP; on texts of up to
+#: :data:`~.gp_kernel.RELEVANCE_MAX_SEGMENTS` segments GP-SHAP from ``LONG_GPSHAP_CALLS_PER_SEGMENT``
+#: (MiniLM on the halves of section 17's documents, 68-97 segments: 0.27 against the LASSO's 0.39
+#: at 12 calls per segment).  Beyond that many segments GP-SHAP's kernel is unweighted and it is
+#: erratic on a neural model's texts: on MiniLM and documents of 142-181 words its rel. L2 was
+#: 0.25 / 0.29 / 0.93 at 12 calls per word (the LASSO 0.41 / 0.39 / 0.44), 0.88 / 0.69 / 0.82 at
+#: 16 (KernelSHAP 0.37 / 0.38 / 0.42) and 0.67 / 0.67 at 22 (KernelSHAP 0.29 / 0.33): its fit
+#: interpolates the answers it was given, so KernelSHAP's regression on the residuals corrects
+#: nothing, and its Shapley values are the fit's extrapolation (RESULTS section 20).  On the
+#: halves, from 16 calls per segment GP-SHAP and KernelSHAP are level or KernelSHAP ahead
+LONG_GPSHAP_CALLS_PER_SEGMENT = 12.0
 LONG_KERNELSHAP_CALLS_PER_SEGMENT = 16.0
 #: ... unless, from GP-SHAP's minimum ``n + 2`` calls, one of ``LEXICON_PROBES`` random
 #: segments left out of the whole text changes nothing: a lexicon or rule-based model (VADER),
-#: where GP-SHAP, which pools such words, is ahead (section 17)
+#: where GP-SHAP, which pools such words, is ahead, up to ``LEXICON_GPSHAP_MAX_CALLS`` calls
+#: (section 17; VADER on the documents at 16 and 24 calls per word: 0.06-0.19 against
+#: KernelSHAP's 0.10-0.26, and 1 s of library time at 4,000 calls; section 20)
 LEXICON_PROBES = 8
+LEXICON_GPSHAP_MAX_CALLS = 4096
 
 
 def choose(n_players: int, budget: int) -> Estimator:
     """The estimator ``auto`` runs for ``n_players`` segments and ``budget`` calls.
 
     - ``2**n`` fits the budget: exact Shapley values;
-    - from KernelSHAP's minimum ``n + 2`` calls (``LONG_LASSO_CALLS_PER_SEGMENT`` per segment
-      beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments) up to ``GPSHAP_MAX_CALLS``: GP-SHAP, whose design
-      follows the budget (leave-one-out below ``2 n + 2`` calls, then balanced, blended and
-      KernelSHAP's coalitions).  Between ``n + 2`` and ``2 n + 1`` calls, mean relative L2
-      against GP-SHAP on KernelSHAP's coalitions, which ran there before (benchmarks/RESULTS.md,
-      section 15, 1.2-1.8 calls per segment): synthetic games with interactions of 12-32
-      segments 0.24-0.52 against 0.43-0.75, a few segments that matter 0.08-0.34 against
-      0.24-0.64, MiniLM 0.38-0.54 against 0.55-0.69, SmolLM2 0.24-0.30 against 0.42-0.50,
-      VADER 0.02-0.15 against 0.17-0.64; level on the random-weight tiny LM (1.6-1.7 against
-      1.5-1.7, every method worse than answering zero there);
-    - beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, below ``LONG_LASSO_CALLS_PER_SEGMENT``
-      calls per segment: the LASSO on random halves (below), unless, from ``n + 2`` calls,
-      :class:`Auto`'s probe of ``LEXICON_PROBES`` leave-one-outs finds a word that changes
-      nothing (a lexicon model): then GP-SHAP, which pools such words.  Beyond ``GPSHAP_MAX_CALLS`` the LASSO up to
-      ``LONG_KERNELSHAP_CALLS_PER_SEGMENT``.  On documents of 142-181 words (benchmarks/
-      RESULTS.md, section 17), MiniLM 0.47-0.60 rel. L2 at 2-4 calls per word where one
+    - on texts of up to ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, from KernelSHAP's minimum
+      ``n + 2`` calls up to ``GPSHAP_MAX_CALLS``: GP-SHAP, whose design follows the budget
+      (leave-one-out below ``2 n + 2`` calls, then balanced, blended and KernelSHAP's
+      coalitions).  Between ``n + 2`` and ``2 n + 1`` calls, mean relative L2 against GP-SHAP
+      on KernelSHAP's coalitions, which ran there before (benchmarks/RESULTS.md, section 15,
+      1.2-1.8 calls per segment): synthetic games with interactions of 12-32 segments
+      0.24-0.52 against 0.43-0.75, a few segments that matter 0.08-0.34 against 0.24-0.64,
+      MiniLM 0.38-0.54 against 0.55-0.69, SmolLM2 0.24-0.30 against 0.42-0.50, VADER
+      0.02-0.15 against 0.17-0.64; level on the random-weight tiny LM (1.6-1.7 against
+      1.5-1.7, every method worse than answering zero there); more calls than that, at least
+      4 per segment: KernelSHAP;
+    - beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, below ``LONG_KERNELSHAP_CALLS_PER_SEGMENT``
+      calls per segment: the LASSO on random halves (below; on texts of up to
+      ``RELEVANCE_MAX_SEGMENTS`` segments GP-SHAP from ``LONG_GPSHAP_CALLS_PER_SEGMENT`` up to
+      ``GPSHAP_MAX_CALLS``), from there KernelSHAP, unless,
+      from ``n + 2`` calls up to ``LEXICON_GPSHAP_MAX_CALLS``, :class:`Auto`'s probe of
+      ``LEXICON_PROBES`` leave-one-outs finds a word that changes nothing (a lexicon model):
+      then GP-SHAP, which pools such words.  On documents of 142-181 words (benchmarks/
+      RESULTS.md, sections 17 and 20), MiniLM 0.47-0.60 rel. L2 at 2-4 calls per word where one
       antithetic pair of permutations (2-3 per word) had 1.12-1.18 and GP-SHAP's balanced
-      design (from 3) 0.71-0.86; VADER, mean over the documents at 2-8 calls per word,
-      0.17-0.30 where it had 0.33-0.71;
-    - more calls than that, at least 4 per segment (beyond ``GPSHAP_EARLY_MAX_SEGMENTS``
-      segments 16): KernelSHAP;
+      design (from 3) 0.71-0.86, and 0.37-0.42 at 16 where GP-SHAP had 0.69-0.88; VADER, mean
+      over the documents at 2-8 calls per word, 0.17-0.30 where it had 0.33-0.71;
     - fewer calls than that (below ``n + 2`` on texts of up to ``GPSHAP_EARLY_MAX_SEGMENTS``
       segments), from ``LASSO_MIN_CALLS`` calls and a quarter of
       a call per segment: the LASSO on random halves (:mod:`.lasso`; benchmarks/RESULTS.md,
@@ -105,13 +110,15 @@ def choose(n_players: int, budget: int) -> Estimator:
     n = n_players
     if n <= MAX_ENUMERATION_PLAYERS and 2**n <= budget:
         return ExactShapley()
-    early = n <= GPSHAP_EARLY_MAX_SEGMENTS
-    gpshap_from = GPSHAP().min_budget(n) if early else LONG_LASSO_CALLS_PER_SEGMENT * n
-    if gpshap_from <= budget <= GPSHAP_MAX_CALLS:
-        return GPSHAP()
-    kernelshap_from = KERNELSHAP_CALLS_PER_SEGMENT if early else LONG_KERNELSHAP_CALLS_PER_SEGMENT
-    if budget >= kernelshap_from * n:
+    if n <= GPSHAP_EARLY_MAX_SEGMENTS:
+        if GPSHAP().min_budget(n) <= budget <= GPSHAP_MAX_CALLS:
+            return GPSHAP()
+        if budget >= KERNELSHAP_CALLS_PER_SEGMENT * n:
+            return KernelSHAP()
+    elif budget >= LONG_KERNELSHAP_CALLS_PER_SEGMENT * n:
         return KernelSHAP()
+    elif n <= RELEVANCE_MAX_SEGMENTS and budget >= LONG_GPSHAP_CALLS_PER_SEGMENT * n:
+        return GPSHAP()  # below 16 n: at most 1,600 calls
     if budget >= max(LASSO_MIN_CALLS, LASSO_CALLS_PER_SEGMENT * n):
         return LassoHalves()
     return Partition()
@@ -131,10 +138,10 @@ class Auto(Estimator):
         n = game.n_players
         chosen = choose(n, budget)
         probed, lexicon = 0, None
-        if isinstance(chosen, LassoHalves) and budget >= GPSHAP().min_budget(n):
+        if may_be_lexicon(n, budget, chosen):
             probed, lexicon = probe_lexicon(game, rng)
-            if lexicon and budget <= GPSHAP_MAX_CALLS:  # GP-SHAP asks every leave-one-out:
-                # the probes are free there
+            if lexicon and budget <= LEXICON_GPSHAP_MAX_CALLS:  # GP-SHAP asks every
+                # leave-one-out: the probes are free there
                 chosen, probed = GPSHAP(), 0
         result = chosen.estimate(game, budget - probed, rng)
         if lexicon is not None:
@@ -142,6 +149,17 @@ class Auto(Estimator):
         result.info["chosen_method"] = chosen.name
         result.info["chosen_params"] = chosen.get_params()
         return result
+
+
+def may_be_lexicon(n_players: int, budget: int, chosen: Estimator) -> bool:
+    """Whether :class:`Auto` probes for a lexicon model before running ``chosen``: beyond
+    ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, from GP-SHAP's minimum ``n + 2`` calls up to
+    ``LEXICON_GPSHAP_MAX_CALLS``, where the LASSO or KernelSHAP would run."""
+    return (
+        n_players > GPSHAP_EARLY_MAX_SEGMENTS
+        and GPSHAP().min_budget(n_players) <= budget <= LEXICON_GPSHAP_MAX_CALLS
+        and isinstance(chosen, (LassoHalves, KernelSHAP))
+    )
 
 
 def probe_lexicon(game: Game, rng: np.random.Generator) -> tuple[int, bool]:
