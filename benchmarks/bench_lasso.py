@@ -41,7 +41,12 @@ VARIANTS = {
     "lasso bic": ("lasso", {"criterion": "bic"}),
 }
 #: ``paragraphs --methods`` may also name these
-MORE_VARIANTS = {"auto": ("auto", {}), "kernelshap ridge": ("kernelshap", {"ridge": "auto"})}
+MORE_VARIANTS = {
+    "auto": ("auto", {}),
+    "gpshap": ("gpshap", {}),
+    "kernelshap": ("kernelshap", {}),
+    "kernelshap ridge": ("kernelshap", {"ridge": "auto"}),
+}
 
 
 def synthetic() -> None:

@@ -174,23 +174,34 @@ def middle_texts() -> dict[str, str]:
     return texts
 
 
-def middle(models: list[str], per_segment: tuple[float, ...]) -> None:
-    """GP-SHAP's leave-one-out and balanced designs (what `auto` runs up to 64 segments from
-    n + 2 calls) against the LASSO on texts of 16-61 segments, 3 seeds; references of two
-    KernelSHAP runs of half ``REFERENCE_CALLS`` each."""
-    print("| model | text | segments | calls per segment | gpshap | lasso |")
-    print("|---|---|---:|---:|---:|---:|")
+def middle(
+    models: list[str],
+    per_segment: tuple[float, ...],
+    methods: tuple[str, ...] = ("gpshap", "lasso"),
+) -> None:
+    """``methods`` (labels of ``METHODS``; by default GP-SHAP, whose leave-one-out and balanced
+    designs `auto` runs up to 64 segments from n + 2 calls, against the LASSO) on texts of
+    16-61 segments, 3 seeds; references of two KernelSHAP runs of half ``REFERENCE_CALLS``
+    each."""
+    print("| model | text | segments | calls per segment | " + " | ".join(methods) + " |")
+    print("|---|---|---:|---:|" + "---:|" * len(methods))
     for name in models:
         recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
         for title, text in middle_texts().items():
             truth, spread = reference(recorded, text, output, REFERENCE_CALLS[name] // 2)
             n = len(truth)
-            print(f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} | | |")
+            blanks = " | " * (len(methods) - 1)
+            print(
+                f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} |{blanks}|"
+            )
             for p in per_segment:
-                cells = [
-                    f"{mean_paragraph_error(recorded, text, m, round(p * n), {}, output, truth):.3f}"
-                    for m in ("gpshap", "lasso")
-                ]
+                cells = []
+                for label in methods:
+                    method, options = METHODS[label]
+                    error = mean_paragraph_error(
+                        recorded, text, method, round(p * n), options, output, truth
+                    )
+                    cells.append(f"{error:.3f}")
                 print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
 
 
@@ -250,9 +261,9 @@ def checks(models: list[str]) -> None:
     dummies: of 32 random pairs, a part of them against the rest, and all against none."""
     import bench_long_texts
 
+    from blackbox_explain.estimators.answers import inert_players
     from blackbox_explain.estimators.base import extremes
     from blackbox_explain.estimators.designs import singleton_pairs
-    from blackbox_explain.estimators.gp_kernel import inert_players
     from blackbox_explain.game import CoalitionGame
     from blackbox_explain.segmentation import segment
 
@@ -286,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=["references", "compare", "halves", "checks", "middle"])
     parser.add_argument("--models", default="vader,minilm")
     parser.add_argument(
-        "--methods", help="comma-separated (default: all for compare, auto,lasso for halves)"
+        "--methods",
+        help="comma-separated (default: all for compare, auto,lasso for halves, gpshap,lasso "
+        "for middle)",
     )
     parser.add_argument("--per-segment", help="calls per segment, comma-separated")
     args = parser.parse_args(argv)
@@ -302,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "checks":
         checks(models)
     elif args.what == "middle":
-        middle(models, per_segment or PER_SEGMENT)
+        methods = tuple((args.methods or "gpshap,lasso").split(","))
+        middle(models, per_segment or PER_SEGMENT, methods)
     else:
         compare(models, (args.methods or ",".join(METHODS)).split(","), per_segment or PER_SEGMENT)
     return 0

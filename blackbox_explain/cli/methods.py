@@ -11,9 +11,8 @@ from ..estimators import ESTIMATORS, option_defaults
 METHOD_HELP = {
     "auto": "exact when 2^n fits the budget, else from n + 2 calls GP-SHAP (up to 2048 calls, "
     "then KernelSHAP; beyond 64 segments a LASSO on random halves up to 16n, then KernelSHAP, "
-    "with GP-SHAP from 12n up to 100 segments, and GP-SHAP up to 4096 calls for a lexicon "
-    "model), fewer a LASSO on random halves (from 8 calls and n/4), fewer still partition "
-    "(default)",
+    "or GP-SHAP up to 4096 calls for a lexicon model), fewer a LASSO on random halves (from 8 "
+    "calls and n/4), fewer still partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "

@@ -8,7 +8,6 @@ from ..game import Game
 from .base import Estimate, Estimator, extremes
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
-from .gp_kernel import RELEVANCE_MAX_SEGMENTS
 from .gpshap import GPSHAP
 from .kernelshap import KernelSHAP
 from .lasso import LassoHalves
@@ -40,18 +39,16 @@ GPSHAP_MAX_CALLS = 2048
 #: matter)
 LASSO_MIN_CALLS = 8
 LASSO_CALLS_PER_SEGMENT = 0.25
-#: beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments the LASSO runs up to
-#: ``LONG_KERNELSHAP_CALLS_PER_SEGMENT`` calls per segment, then KernelSHAP; on texts of up to
-#: :data:`~.gp_kernel.RELEVANCE_MAX_SEGMENTS` segments GP-SHAP from ``LONG_GPSHAP_CALLS_PER_SEGMENT``
-#: (MiniLM on the halves of section 17's documents, 68-97 segments: 0.27 against the LASSO's 0.39
-#: at 12 calls per segment).  Beyond that many segments GP-SHAP's kernel is unweighted and it is
-#: erratic on a neural model's texts: on MiniLM and documents of 142-181 words its rel. L2 was
-#: 0.25 / 0.29 / 0.93 at 12 calls per word (the LASSO 0.41 / 0.39 / 0.44), 0.88 / 0.69 / 0.82 at
-#: 16 (KernelSHAP 0.37 / 0.38 / 0.42) and 0.67 / 0.67 at 22 (KernelSHAP 0.29 / 0.33): its fit
-#: interpolates the answers it was given, so KernelSHAP's regression on the residuals corrects
-#: nothing, and its Shapley values are the fit's extrapolation (RESULTS section 20).  On the
-#: halves, from 16 calls per segment GP-SHAP and KernelSHAP are level or KernelSHAP ahead
-LONG_GPSHAP_CALLS_PER_SEGMENT = 12.0
+#: beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments the LASSO runs up to this many calls per segment,
+#: then KernelSHAP.  GP-SHAP, which ran from 12 calls per segment up to 2048 calls (and one
+#: antithetic pair of permutations and GP-SHAP from 2-3 before that, section 17), is erratic on
+#: a neural model's long texts: on MiniLM and documents of 142-181 words its rel. L2 was 0.25 /
+#: 0.29 / 0.93 at 12 calls per word (the LASSO 0.41 / 0.39 / 0.44), 0.71-0.86 at 13-14 and 0.69-0.88
+#: at 16 (KernelSHAP 0.37-0.42); beyond 100 segments its kernel is unweighted, its fit
+#: interpolates the answers it was given and its Shapley values are the fit's extrapolation.  On
+#: their halves (68-97 segments, the kernel weighted) 0.21-0.68 at 12, 0.27-0.47 at 14 and
+#: 0.23-0.60 at 16, where the LASSO has 0.30-0.45 and KernelSHAP at 16 0.24-0.32 (RESULTS
+#: section 20)
 LONG_KERNELSHAP_CALLS_PER_SEGMENT = 16.0
 #: ... unless, from GP-SHAP's minimum ``n + 2`` calls, one of ``LEXICON_PROBES`` random
 #: segments left out of the whole text changes nothing: a lexicon or rule-based model (VADER),
@@ -78,9 +75,7 @@ def choose(n_players: int, budget: int) -> Estimator:
       1.5-1.7, every method worse than answering zero there); more calls than that, at least
       4 per segment: KernelSHAP;
     - beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, below ``LONG_KERNELSHAP_CALLS_PER_SEGMENT``
-      calls per segment: the LASSO on random halves (below; on texts of up to
-      ``RELEVANCE_MAX_SEGMENTS`` segments GP-SHAP from ``LONG_GPSHAP_CALLS_PER_SEGMENT`` up to
-      ``GPSHAP_MAX_CALLS``), from there KernelSHAP, unless,
+      calls per segment: the LASSO on random halves (below), from there KernelSHAP, unless,
       from ``n + 2`` calls up to ``LEXICON_GPSHAP_MAX_CALLS``, :class:`Auto`'s probe of
       ``LEXICON_PROBES`` leave-one-outs finds a word that changes nothing (a lexicon model):
       then GP-SHAP, which pools such words.  On documents of 142-181 words (benchmarks/
@@ -117,8 +112,6 @@ def choose(n_players: int, budget: int) -> Estimator:
             return KernelSHAP()
     elif budget >= LONG_KERNELSHAP_CALLS_PER_SEGMENT * n:
         return KernelSHAP()
-    elif n <= RELEVANCE_MAX_SEGMENTS and budget >= LONG_GPSHAP_CALLS_PER_SEGMENT * n:
-        return GPSHAP()  # below 16 n: at most 1,600 calls
     if budget >= max(LASSO_MIN_CALLS, LASSO_CALLS_PER_SEGMENT * n):
         return LassoHalves()
     return Partition()

@@ -39,10 +39,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..game import Game
+from .answers import varying_outputs
 from .base import Estimate, Estimator, extremes, without_standard_error
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
-from .gp_kernel import varying_outputs
 from .sampling import DistinctMasks, bootstrap_std, random_halves, small_sample_factor
 from .selection import CRITERIA, lasso_support
 from .wls import solve_wls

@@ -1,0 +1,48 @@
+"""What the answers themselves say, before any model of them: which output columns vary, each
+segment's effect alone and left out, and which segments change nothing at either end."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def varying_outputs(values: np.ndarray) -> np.ndarray:
+    """``(outputs,)``: which output columns vary across the answers by more than 1e-12 of the
+    answers' scale (a constant output, such as a hosted API's leftover probability mass that
+    went through a log and back, varies by float noise alone: it is not modelled, nor does its
+    noise weigh in the relevance weights)."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = max(float(np.abs(values).max(initial=0.0)), 1e-300)
+    return np.asarray(np.ptp(values, axis=0) > 1e-12 * scale)
+
+
+def inert_players(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Players whose removal changes no output at either end, when both ends were asked:
+    ``v({i}) == v({})`` and ``v(N - i) == v(N)`` to 1e-12 of the answers' scale (e.g. the words
+    outside a lexicon; a neural model's answers are never exactly equal)."""
+    alone, left_out = end_effects(masks, values)
+    scale = max(float(np.abs(values).max()), 1e-300)
+    with np.errstate(invalid="ignore"):  # NaN (not asked) compares False
+        return np.asarray(np.maximum(alone, left_out).max(axis=1) <= 1e-12 * scale)
+
+
+def end_effects(masks: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(|v({i}) - v({})|, |v(N) - v(N - i)|)``, each ``(n, outputs)``: every segment's effect
+    alone and left out, from the coalitions asked (NaN where one of the two was not)."""
+    masks = np.asarray(masks, dtype=bool)
+    values = np.asarray(values, dtype=np.float64)
+    n, k = masks.shape[1], values.shape[1]
+    alone = np.full((n, k), np.nan)
+    left_out = np.full((n, k), np.nan)
+    sizes = masks.sum(axis=1)
+    empty = np.flatnonzero(sizes == 0)
+    full = np.flatnonzero(sizes == n)
+    if n < 2:
+        return alone, left_out
+    if len(empty):
+        for r in np.flatnonzero(sizes == 1):
+            alone[np.flatnonzero(masks[r])[0]] = np.abs(values[r] - values[empty[0]])
+    if len(full):
+        for r in np.flatnonzero(sizes == n - 1):
+            left_out[np.flatnonzero(~masks[r])[0]] = np.abs(values[full[0]] - values[r])
+    return alone, left_out
