@@ -2,7 +2,7 @@
 (relevance-weighted) Hamming distance between coalitions, scaled by an amplitude that may
 shrink with the coalitions' sizes (:func:`size_factors`), the exact Shapley values of its
 sections and their prior variance (Owen's integral by Gauss-Legendre quadrature), the
-hyperparameters' marginal likelihood, and the posterior."""
+hyperparameters' marginal likelihood, the fit's leave-one-out error, and the posterior."""
 
 from __future__ import annotations
 
