@@ -123,7 +123,7 @@ SMOOTH_NOISE_RATIO = 10**-2.5
 #: KernelSHAP's regression fewer coalitions on the models that need it (SmolLM2 at 18 calls per
 #: segment: 0.046 with a probe of 12 per segment, 0.041 with 6, 0.039 with 4; RESULTS section 11)
 PROBE_CALLS_PER_SEGMENT = 4.0
-#: with KernelSHAP's coalitions, a fit whose leave-one-out error (on up to ``max_fit_points``
+#: with KernelSHAP's sampled coalitions, a fit whose leave-one-out error (on up to ``max_fit_points``
 #: coalitions) is above this only remembers the answers: its noise ratio is kept at least
 #: ``EXTRAPOLATION_NOISE_FLOOR``, or it interpolates them (noise 1e-8), the regression on its
 #: residuals corrects nothing and the error stalls (MiniLM paragraphs of 47-54 words at 1,200-2,000
@@ -424,7 +424,7 @@ class GPSHAP(Estimator):
         design = "kernel" if known is None else "blend"
         ratios = self._size_ratios(design)
         floor = 0.0
-        if modelled.any():
+        if modelled.any() and plan.n_draws > 0:  # sampled coalitions for the regression
             # a child generator: the check leaves the fit's random subset as it was
             rows = subset_rows(len(masks), self.max_fit_points, rng.spawn(1)[0])
             error = leave_one_out_error(masks[rows], values[rows][:, modelled], relevance, ratios)
