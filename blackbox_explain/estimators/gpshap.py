@@ -123,12 +123,13 @@ SMOOTH_NOISE_RATIO = 10**-2.5
 #: KernelSHAP's regression fewer coalitions on the models that need it (SmolLM2 at 18 calls per
 #: segment: 0.046 with a probe of 12 per segment, 0.041 with 6, 0.039 with 4; RESULTS section 11)
 PROBE_CALLS_PER_SEGMENT = 4.0
-#: with KernelSHAP's sampled coalitions, a fit whose leave-one-out error (on up to ``max_fit_points``
-#: coalitions) is above this only remembers the answers: its noise ratio is kept at least
-#: ``EXTRAPOLATION_NOISE_FLOOR``, or it interpolates them (noise 1e-8), the regression on its
-#: residuals corrects nothing and the error stalls (MiniLM paragraphs of 47-54 words at 1,200-2,000
-#: calls: mean rel. L2 0.161 -> 0.130, KernelSHAP 0.131; level on the recorded sentences and
-#: VADER's documents; RESULTS section 20).  Synthetic games of low order stay below (0.04-0.07)
+#: with KernelSHAP's sampled coalitions, a fit whose leave-one-out error (on up to
+#: ``max_fit_points`` coalitions) is above this only remembers the answers: its noise ratio is
+#: kept at least ``EXTRAPOLATION_NOISE_FLOOR``, or it interpolates them (noise 1e-8), the
+#: regression on its residuals corrects nothing and the error stalls (MiniLM paragraphs of 47-54
+#: words at 1,200-2,000 calls: mean rel. L2 0.161 -> 0.130, KernelSHAP 0.131; level on the
+#: recorded sentences and VADER's documents; RESULTS section 20).  Low-order synthetic games stay
+#: below (0.04-0.07)
 SMOOTH_LOO_ERROR = 0.1
 EXTRAPOLATION_NOISE_FLOOR = 1e-3
 
