@@ -106,37 +106,9 @@ def references(models: list[str]) -> None:
             print(f"{name} | {title} | {len(values)} segments | two runs differ by {spread:.3f}")
 
 
-def compare(models: list[str], methods: list[str], per_segment: tuple[float, ...]) -> None:
-    print("| model | document | segments | calls per segment | " + " | ".join(methods) + " |")
-    print("|---|---|---:|---:|" + "---:|" * len(methods))
-    for name in models:
-        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
-        means: dict[str, list[float]] = {m: [] for m in methods}
-        for title, text in DOCUMENTS.items():
-            truth, _ = reference(recorded, text, output, REFERENCE_CALLS[name])
-            n = len(truth)
-            for p in per_segment:
-                budget = round(p * n)
-                cells = []
-                for label in methods:
-                    method, options = METHODS[label]
-                    try:
-                        error = mean_paragraph_error(
-                            recorded, text, method, budget, options, output, truth
-                        )
-                    except (
-                        bbx.BudgetTooSmallError,
-                        bbx.TooManySegmentsError,
-                    ):  # below the method's minimum budget
-                        cells.append("–")
-                        continue
-                    means[label].append(error)
-                    shown = f"{error:.3f}"
-                    if label == "auto":  # what ran (its probe may pick GP-SHAP)
-                        ran = bbx.explain(recorded, text, "auto", budget, seed=0, progress=False)
-                        shown += f" ({ran.meta['chosen_method']})"
-                    cells.append(shown)
-                print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
+def compare(models: list[str], methods: tuple[str, ...], per_segment: tuple[float, ...]) -> None:
+    """``methods`` on the documents, 3 seeds, against their references."""
+    method_table(models, DOCUMENTS, methods, per_segment, REFERENCE_CALLS, seeds=3)
 
 
 def parts_of(text: str, parts: int) -> list[str]:
@@ -174,23 +146,25 @@ def middle_texts() -> dict[str, str]:
     return texts
 
 
-def middle(
+def method_table(
     models: list[str],
+    texts: dict[str, str],
+    methods: tuple[str, ...],
     per_segment: tuple[float, ...],
-    methods: tuple[str, ...] = ("gpshap", "lasso"),
+    reference_calls: dict[str, int],
+    seeds: int,
 ) -> None:
-    """``methods`` (labels of ``METHODS``; by default GP-SHAP, whose leave-one-out and balanced
-    designs `auto` runs up to 64 segments from n + 2 calls, against the LASSO) on texts of
-    16-61 segments, 3 seeds; references of two KernelSHAP runs of half ``REFERENCE_CALLS``
-    each."""
+    """Mean relative L2 over ``seeds`` seeds of each of ``methods`` (labels of ``METHODS``) on
+    each of ``texts``, against references of two KernelSHAP runs of ``reference_calls`` calls;
+    `auto`'s cells name what it ran with seed 0."""
     print("| model | text | segments | calls per segment | " + " | ".join(methods) + " |")
     print("|---|---|---:|---:|" + "---:|" * len(methods))
+    blanks = " | " * (len(methods) - 1)
     for name in models:
         recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
-        for title, text in middle_texts().items():
-            truth, spread = reference(recorded, text, output, REFERENCE_CALLS[name] // 2)
+        for title, text in texts.items():
+            truth, spread = reference(recorded, text, output, reference_calls[name])
             n = len(truth)
-            blanks = " | " * (len(methods) - 1)
             print(
                 f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} |{blanks}|"
             )
@@ -198,11 +172,32 @@ def middle(
                 cells = []
                 for label in methods:
                     method, options = METHODS[label]
-                    error = mean_paragraph_error(
-                        recorded, text, method, round(p * n), options, output, truth
-                    )
+                    try:
+                        error = mean_paragraph_error(
+                            recorded, text, method, round(p * n), options, output, truth, seeds
+                        )
+                    except (bbx.BudgetTooSmallError, bbx.TooManySegmentsError):
+                        cells.append("–")  # below the method's minimum budget
+                        continue
                     cells.append(f"{error:.3f}")
+                    if label == "auto":
+                        ran = bbx.explain(
+                            recorded, text, "auto", round(p * n), seed=0, progress=False
+                        )
+                        cells[-1] += f" ({ran.meta['chosen_method']})"
                 print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
+
+
+def middle(
+    models: list[str],
+    per_segment: tuple[float, ...],
+    methods: tuple[str, ...] = ("gpshap", "lasso"),
+) -> None:
+    """``methods`` (by default GP-SHAP, whose leave-one-out and balanced designs `auto` runs up
+    to 64 segments from n + 2 calls, against the LASSO) on texts of 16-61 segments, 3 seeds;
+    references of two KernelSHAP runs of half ``REFERENCE_CALLS`` each."""
+    half = {name: calls // 2 for name, calls in REFERENCE_CALLS.items()}
+    method_table(models, middle_texts(), methods, per_segment, half, seeds=3)
 
 
 HALVES_PER_SEGMENT = (1.2, 2.0, 3.0, 4.0, 8.0, 12.0)
@@ -213,47 +208,10 @@ def halves(
     methods: tuple[str, ...] = ("auto", "lasso"),
     per_segment: tuple[float, ...] = HALVES_PER_SEGMENT,
 ) -> None:
-    """``methods`` (labels of ``METHODS``; `auto` by default against the LASSO) on the
-    documents' halves, mean relative L2 over 2 seeds; references of two KernelSHAP runs of half
-    ``REFERENCE_CALLS`` each."""
-    print("| model | text | segments | calls per segment | " + " | ".join(methods) + " |")
-    print("|---|---|---:|---:|" + "---:|" * len(methods))
-    for name in models:
-        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
-        calls = REFERENCE_CALLS[name] // 2
-        for title, text in halves_of_documents().items():
-            truth, spread = reference(recorded, text, output, calls)
-            n = len(truth)
-            blanks = " | " * (len(methods) - 1)
-            print(
-                f"| {name} | {title} | {n} | reference: two runs differ by {spread:.3f} |{blanks}|"
-            )
-            for p in per_segment:
-                cells = []
-                for label in methods:
-                    method, options = METHODS[label]
-                    errors = [
-                        rel_l2(
-                            bbx.explain(
-                                recorded,
-                                text,
-                                method,
-                                round(p * n),
-                                seed=s,
-                                progress=False,
-                                **options,
-                            ).values[:, output],
-                            truth,
-                        )
-                        for s in range(2)
-                    ]
-                    cells.append(f"{np.mean(errors):.3f}")
-                    if label == "auto":
-                        ran = bbx.explain(
-                            recorded, text, "auto", round(p * n), seed=0, progress=False
-                        )
-                        cells[-1] += f" ({ran.meta['chosen_method']})"
-                print(f"| {name} | {title} | {n} | {p} | {' | '.join(cells)} |", flush=True)
+    """``methods`` (by default `auto` against the LASSO) on the documents' halves, 2 seeds;
+    references of two KernelSHAP runs of half ``REFERENCE_CALLS`` each."""
+    half = {name: calls // 2 for name, calls in REFERENCE_CALLS.items()}
+    method_table(models, halves_of_documents(), methods, per_segment, half, seeds=2)
 
 
 def checks(models: list[str]) -> None:
@@ -318,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         methods = tuple((args.methods or "gpshap,lasso").split(","))
         middle(models, per_segment or PER_SEGMENT, methods)
     else:
-        compare(models, (args.methods or ",".join(METHODS)).split(","), per_segment or PER_SEGMENT)
+        methods = tuple((args.methods or ",".join(METHODS)).split(","))
+        compare(models, methods, per_segment or PER_SEGMENT)
     return 0
 
 

@@ -117,9 +117,17 @@ def mean_errors(
 
 
 def mean_paragraph_error(
-    recorded, text: str, method: str, budget: int, options: dict, output: int, reference
+    recorded,
+    text: str,
+    method: str,
+    budget: int,
+    options: dict,
+    output: int,
+    reference,
+    seeds: int = 3,
 ) -> float:
-    """Mean relative L2 over 3 seeds of ``method`` on a paragraph against its reference."""
+    """Mean relative L2 over ``seeds`` seeds of ``method`` on a paragraph against its
+    reference."""
     errors = [
         rel_l2(
             bbx.explain(recorded, text, method, budget, seed=s, progress=False, **options).values[
@@ -127,7 +135,7 @@ def mean_paragraph_error(
             ],
             reference,
         )
-        for s in range(3)
+        for s in range(seeds)
     ]
     return float(np.mean(errors))
 
