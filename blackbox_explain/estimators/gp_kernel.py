@@ -32,6 +32,7 @@ SIZE_RATIOS = (0.5, 1.0)
 #: costs n (n/2)^2 per length scale (10 ms at 100 segments, 0.04-0.16 s at 200, 1.2 s and
 #: 130 MB at 400; the weights were measured on 6-54 segments)
 RELEVANCE_MAX_SEGMENTS = 100
+LIKELIHOOD_BLOCKS = 8
 
 
 def hamming_correlation(
@@ -204,7 +205,7 @@ def noise_ratios(floor: float = 0.0) -> np.ndarray:
     return np.asarray(NOISE_RATIOS[np.greater_equal(NOISE_RATIOS, floor)])
 
 
-def _profiled_log_likelihoods(
+def profiled_log_likelihoods(
     eigenvalues: np.ndarray, projected: np.ndarray, noises: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(log-likelihood, signal variance)``, each ``(noise ratios, outputs)``, of centred data
@@ -218,44 +219,9 @@ def _profiled_log_likelihoods(
     return np.where(np.isfinite(ll), ll, -np.inf), signal
 
 
-def _rho(scale: float) -> float:
+def length_scale_rho(scale: float) -> float:
+    """The kernel's correlation per flipped segment at a length scale (in flipped segments)."""
     return float(np.exp(-1.0 / (2.0 * scale * scale)))
-
-
-def fit_hyperparameters(
-    masks: np.ndarray,
-    values: np.ndarray,
-    relevance: np.ndarray | None = None,
-    size_ratios: tuple[float, ...] = SIZE_RATIOS,
-    noise_floor: float = 0.0,
-) -> list[tuple[float, float, float]]:
-    """``(rho, noise ratio, size ratio)`` per output column maximising the marginal likelihood.
-
-    The signal variance is profiled out; each (length scale, size ratio) costs one
-    eigendecomposition, shared by every noise level and output.  ``relevance``: the Hamming
-    distance's per-segment weights (:func:`relevance_weights`; default all 1); ``size_ratios``:
-    the amplitudes searched (:func:`size_factors`); ``noise_floor``: the least noise ratio
-    searched (:func:`noise_ratios`).
-    """
-    k = values.shape[1]
-    noises = noise_ratios(noise_floor)
-    centred = values - values.mean(axis=0)
-    distances = hamming_distances(masks, masks, relevance)
-    best_ll = np.full(k, -np.inf)
-    best: list[tuple[float, float, float]] = [(0.5, 1e-6, 1.0)] * k
-    for scale in LENGTH_SCALES:
-        rho = _rho(scale)
-        correlation = rho**distances
-        for ratio in size_ratios:
-            amplitude = size_factors(masks, ratio)
-            eigenvalues, vectors = symmetric_eigh(correlation * np.outer(amplitude, amplitude))
-            ll, _ = _profiled_log_likelihoods(eigenvalues, (vectors.T @ centred) ** 2, noises)
-            rows = ll.argmax(axis=0)
-            for j in range(k):
-                if ll[rows[j], j] > best_ll[j]:
-                    best_ll[j] = ll[rows[j], j]
-                    best[j] = (rho, float(noises[rows[j]]), float(ratio))
-    return best
 
 
 def averaged_posterior(
@@ -297,13 +263,13 @@ def averaged_posterior(
     variance = np.empty((*shape, n))
     residuals = np.empty((*shape, m))
     for s, scale in enumerate(LENGTH_SCALES):
-        rho = _rho(scale)
+        rho = length_scale_rho(scale)
         correlation = rho**distances
         for g, ratio in enumerate(size_ratios):
             amplitude = size_factors(masks, ratio)
             eigenvalues, vectors = symmetric_eigh(correlation * np.outer(amplitude, amplitude))
             coordinates = vectors.T @ centred  # (m, k)
-            ll, signal = _profiled_log_likelihoods(eigenvalues, coordinates**2, noises)
+            ll, signal = profiled_log_likelihoods(eigenvalues, coordinates**2, noises)
             log_weights[s, g] = ll
             # (q, m): the inverse of K + noise in the eigenbasis, then its diagonal
             inverse = 1.0 / (np.maximum(eigenvalues, 0.0)[None, :] + noises[:, None])
@@ -327,84 +293,11 @@ def averaged_posterior(
     second = np.einsum("gk,gkn->nk", weights, (variance + phi**2).reshape(-1, k, n))
     mean_residuals = np.einsum("gk,gkm->mk", weights, residuals.reshape(-1, k, m))
     modes = [np.unravel_index(int(flat[:, j].argmax()), shape[:3]) for j in range(k)]
-    hyper = [(_rho(LENGTH_SCALES[s]), float(noises[q]), float(size_ratios[g])) for s, g, q in modes]
+    hyper = [
+        (length_scale_rho(LENGTH_SCALES[s]), float(noises[q]), float(size_ratios[g]))
+        for s, g, q in modes
+    ]
     return mean_phi, np.maximum(second - mean_phi**2, 0.0), mean_residuals, hyper
-
-
-def fit_columns(
-    masks: np.ndarray,
-    values: np.ndarray,
-    modelled: np.ndarray,
-    rng: np.random.Generator,
-    relevance: np.ndarray | None,
-    size_ratios: tuple[float, ...],
-    max_fit_points: int,
-    calibration: np.ndarray | None = None,
-    noise_floor: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
-    """The posterior's Shapley values, their variance and the residuals for each ``modelled``
-    output column (values, variance 0 and the answers themselves for the others).
-
-    Up to ``max_fit_points`` coalitions the posterior is averaged over the hyperparameter grid
-    (:func:`averaged_posterior`); beyond, the most likely hyperparameters are chosen on that many
-    of them (:func:`subset_rows`) and the fit uses all.  ``size_ratios``: the amplitudes
-    searched (:func:`size_factors`); ``calibration``: rows whose cross-validated errors widen
-    the variance (:func:`calibration_factor`); ``noise_floor``: the least noise ratio searched.
-    """
-    m, k = values.shape
-    n = masks.shape[1]
-    phi = np.zeros((n, k))
-    variance = np.zeros((n, k))
-    residuals = values.copy()
-    if not modelled.any():
-        return phi, variance, residuals, []
-    if m <= max_fit_points:
-        phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = averaged_posterior(
-            masks, values[:, modelled], relevance, calibration, size_ratios, noise_floor
-        )
-        return phi, variance, residuals, hyper
-    rows = subset_rows(m, max_fit_points, rng)
-    hyper = fit_hyperparameters(
-        masks[rows], values[rows][:, modelled], relevance, size_ratios, noise_floor
-    )
-    for j, (rho, noise, ratio) in zip(np.flatnonzero(modelled), hyper, strict=True):
-        phi[:, j], variance[:, j], residuals[:, j] = posterior(
-            masks, values[:, j], rho, noise, relevance, calibration, ratio
-        )
-    return phi, variance, residuals, hyper
-
-
-def subset_rows(m: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``size`` of ``m`` rows: all of them, or the first two (the empty and full
-    coalitions) and a random choice of the others."""
-    if m <= size:
-        return np.arange(m)
-    return np.concatenate([[0, 1], 2 + rng.choice(m - 2, size - 2, replace=False)])
-
-
-def leave_one_out_error(
-    masks: np.ndarray,
-    values: np.ndarray,
-    relevance: np.ndarray | None = None,
-    size_ratios: tuple[float, ...] = SIZE_RATIOS,
-) -> float:
-    """How far the most likely fit of all but one answer is from that answer: the rms over the
-    coalitions of the leave-one-out residual (closed form, ``alpha_r / [K^-1]_rr``) over the
-    rms of the centred answers, the worst output column.  Near 0 when the fit predicts answers
-    it was not given (a polynomial game of low order once it has enough coalitions: 0.04-0.07
-    for the synthetic games with interactions of 10 players on 192 coalitions); 0.2-0.7 where
-    it only remembers them (MiniLM sentences 0.18-0.33, paragraphs of 47-54 words 0.46-0.67;
-    VADER's documents 0.33-0.57)."""
-    worst = 0.0
-    hyper = fit_hyperparameters(masks, values, relevance, size_ratios)
-    for y, (rho, noise, ratio) in zip(values.T, hyper, strict=True):
-        kernel = hamming_correlation(masks, masks, rho, relevance, ratio)
-        inverse = np.linalg.inv(kernel + max(noise, 1e-10) * np.eye(len(y)))
-        centred = y - y.mean()
-        loo = (inverse @ centred) / np.diag(inverse)
-        spread = max(float(np.mean(centred**2)), 1e-300)
-        worst = max(worst, float(np.sqrt(np.mean(loo**2) / spread)))
-    return worst
 
 
 def posterior(

@@ -67,9 +67,10 @@ interpolate them and leave the regression nothing to correct; section 20).
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
 value (including the spread between the hyperparameters averaged over) with a bootstrap of the
 residual regression (the balanced design: the posterior alone).  The cost is cubic in the number
-of calls (one eigendecomposition per length scale on at most ``max_fit_points`` coalitions, then
-one Cholesky factorisation on all of them when there are more): about 0.15 s more than
-KernelSHAP at 256 calls on two CPU cores.
+of calls (one eigendecomposition per length scale on at most ``max_fit_points`` coalitions, or
+on each of up to eight disjoint subsets of that many when there are more than twice as many,
+then one Cholesky factorisation on all of them): about 0.15 s more than KernelSHAP at 256
+calls on two CPU cores.
 """
 
 from __future__ import annotations
@@ -85,13 +86,8 @@ from .base import Estimate, Estimator, extremes
 from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halves
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
-from .gp_kernel import (
-    SIZE_RATIOS,
-    fit_columns,
-    leave_one_out_error,
-    relevance_weights,
-    subset_rows,
-)
+from .gp_fit import fit_columns, leave_one_out_error, subset_rows
+from .gp_kernel import SIZE_RATIOS, relevance_weights
 from .kernelshap import CoalitionPlan, kernel_regression, plan_coalitions
 from .pooling import pool_inert
 from .sampling import DistinctMasks, bootstrap_std
@@ -144,8 +140,9 @@ class GPSHAP(Estimator):
         Gaussian process's posterior standard deviation only).
     max_fit_points:
         Up to this many coalitions the posterior is averaged over the hyperparameter grid;
-        beyond, the most likely hyperparameters are chosen on this many of them and the fit
-        uses all of them (:func:`~.gp_kernel.fit_columns`).
+        beyond, the most likely hyperparameters are chosen on this many of them (on up to
+        eight disjoint subsets of this many, their likelihoods summed, where there are more)
+        and the fit uses all of them (:func:`~.gp_fit.fit_columns`).
     design:
         Which coalitions to ask.  ``"kernel"``: KernelSHAP's (complete small sizes, then
         complementary pairs drawn by the Shapley kernel), with KernelSHAP's regression on the

@@ -120,7 +120,7 @@ class LassoHalves(Estimator):
 def select_segments(X: np.ndarray, y: np.ndarray, criterion: str) -> list[np.ndarray]:
     """For each output column, the segments a LASSO path selects
     (:func:`~.selection.lasso_support`, with an intercept); none for a column that varies by
-    float noise alone (:func:`~.gp_kernel.varying_outputs`: a hosted API's leftover
+    float noise alone (:func:`~.answers.varying_outputs`: a hosted API's leftover
     probability mass after a log and back)."""
     varying = varying_outputs(y)
     return [

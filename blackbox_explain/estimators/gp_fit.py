@@ -1,0 +1,178 @@
+"""Fitting GP-SHAP's Gaussian process (:mod:`.gp_kernel`) to the answers: the most likely
+hyperparameters (on one subset of the coalitions or, for many, on several: a composite
+likelihood), the fit of each output column, and the fit's leave-one-out error."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .gp_kernel import (
+    LENGTH_SCALES,
+    SIZE_RATIOS,
+    averaged_posterior,
+    hamming_correlation,
+    hamming_distances,
+    length_scale_rho,
+    noise_ratios,
+    posterior,
+    profiled_log_likelihoods,
+    size_factors,
+    symmetric_eigh,
+)
+
+#: beyond twice ``max_fit_points`` coalitions the hyperparameters maximise the summed likelihood
+#: of up to this many disjoint subsets of them (a composite likelihood); one subset's picked
+#: another mode now and then: VADER's film review at 20-24 calls per word, one seed in four
+#: (length scale 10.8, noise 0.03: rel. L2 0.31 where the others had 0.11-0.13), MiniLM's
+#: documents half the seeds (an interpolating fit, 0.86); benchmarks/RESULTS.md, section 21
+LIKELIHOOD_BLOCKS = 8
+
+
+def fit_columns(
+    masks: np.ndarray,
+    values: np.ndarray,
+    modelled: np.ndarray,
+    rng: np.random.Generator,
+    relevance: np.ndarray | None,
+    size_ratios: tuple[float, ...],
+    max_fit_points: int,
+    calibration: np.ndarray | None = None,
+    noise_floor: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
+    """The posterior's Shapley values, their variance and the residuals for each ``modelled``
+    output column (values, variance 0 and the answers themselves for the others).
+
+    Up to ``max_fit_points`` coalitions the posterior is averaged over the hyperparameter grid
+    (:func:`~.gp_kernel.averaged_posterior`); beyond, the most likely hyperparameters are
+    chosen on that many of them, or on disjoint subsets of that many (up to
+    ``LIKELIHOOD_BLOCKS``, their likelihoods summed: :func:`likelihood_blocks`), and the fit
+    uses all.  ``size_ratios``: the amplitudes searched (:func:`~.gp_kernel.size_factors`);
+    ``calibration``: rows whose cross-validated errors widen the variance
+    (:func:`~.gp_kernel.calibration_factor`); ``noise_floor``: the least noise ratio searched.
+    """
+    m, k = values.shape
+    n = masks.shape[1]
+    phi = np.zeros((n, k))
+    variance = np.zeros((n, k))
+    residuals = values.copy()
+    if not modelled.any():
+        return phi, variance, residuals, []
+    if m <= max_fit_points:
+        phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = averaged_posterior(
+            masks, values[:, modelled], relevance, calibration, size_ratios, noise_floor
+        )
+        return phi, variance, residuals, hyper
+    blocks = likelihood_blocks(m, max_fit_points, rng)
+    hyper = fit_hyperparameters(
+        masks, values[:, modelled], relevance, size_ratios, noise_floor, blocks
+    )
+    for j, (rho, noise, ratio) in zip(np.flatnonzero(modelled), hyper, strict=True):
+        phi[:, j], variance[:, j], residuals[:, j] = posterior(
+            masks, values[:, j], rho, noise, relevance, calibration, ratio
+        )
+    return phi, variance, residuals, hyper
+
+
+def subset_rows(m: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``size`` of ``m`` rows: all of them, or the first two (the empty and full
+    coalitions) and a random choice of the others."""
+    if m <= size:
+        return np.arange(m)
+    return np.concatenate([[0, 1], 2 + rng.choice(m - 2, size - 2, replace=False)])
+
+
+def likelihood_blocks(
+    m: int, size: int, rng: np.random.Generator, most: int = LIKELIHOOD_BLOCKS
+) -> list[np.ndarray]:
+    """Disjoint subsets of ``m`` rows for a composite likelihood: each of ``size`` rows, the
+    two ends (rows 0 and 1) in every one, as many as the other rows fill and at most ``most``;
+    where they fill only one, :func:`subset_rows`."""
+    count = min(most, (m - 2) // (size - 2))
+    if count <= 1:
+        return [subset_rows(m, size, rng)]
+    order = 2 + rng.permutation(m - 2)
+    return [
+        np.concatenate([[0, 1], order[b * (size - 2) : (b + 1) * (size - 2)]]) for b in range(count)
+    ]
+
+
+def leave_one_out_error(
+    masks: np.ndarray,
+    values: np.ndarray,
+    relevance: np.ndarray | None = None,
+    size_ratios: tuple[float, ...] = SIZE_RATIOS,
+) -> float:
+    """How far the most likely fit of all but one answer is from that answer: the rms over the
+    coalitions of the leave-one-out residual (closed form, ``alpha_r / [K^-1]_rr``) over the
+    rms of the centred answers, the worst output column.  Near 0 when the fit predicts answers
+    it was not given (a polynomial game of low order once it has enough coalitions: 0.04-0.07
+    for the synthetic games with interactions of 10 players on 192 coalitions); 0.2-0.7 where
+    it only remembers them (MiniLM sentences 0.18-0.33, paragraphs of 47-54 words 0.46-0.67;
+    VADER's documents 0.33-0.57)."""
+    worst = 0.0
+    hyper = fit_hyperparameters(masks, values, relevance, size_ratios)
+    for y, (rho, noise, ratio) in zip(values.T, hyper, strict=True):
+        kernel = hamming_correlation(masks, masks, rho, relevance, ratio)
+        inverse = np.linalg.inv(kernel + max(noise, 1e-10) * np.eye(len(y)))
+        centred = y - y.mean()
+        loo = (inverse @ centred) / np.diag(inverse)
+        spread = max(float(np.mean(centred**2)), 1e-300)
+        worst = max(worst, float(np.sqrt(np.mean(loo**2) / spread)))
+    return worst
+
+
+def fit_hyperparameters(
+    masks: np.ndarray,
+    values: np.ndarray,
+    relevance: np.ndarray | None = None,
+    size_ratios: tuple[float, ...] = SIZE_RATIOS,
+    noise_floor: float = 0.0,
+    blocks: list[np.ndarray] | None = None,
+) -> list[tuple[float, float, float]]:
+    """``(rho, noise ratio, size ratio)`` per output column maximising the marginal likelihood.
+
+    The signal variance is profiled out; each (length scale, size ratio) costs one
+    eigendecomposition per block, shared by every noise level and output.  ``relevance``: the
+    Hamming distance's per-segment weights (:func:`~.gp_kernel.relevance_weights`; default all
+    1); ``size_ratios``: the amplitudes searched (:func:`~.gp_kernel.size_factors`);
+    ``noise_floor``: the least noise ratio searched (:func:`~.gp_kernel.noise_ratios`);
+    ``blocks``: subsets of the rows whose log-likelihoods are summed (a composite likelihood,
+    :func:`likelihood_blocks`; default all rows as one).
+    """
+    noises = noise_ratios(noise_floor)
+    every = [np.arange(len(masks))] if blocks is None else blocks
+    total = sum(
+        _log_likelihood_grid(masks[rows], values[rows], relevance, size_ratios, noises)
+        for rows in every
+    )
+    best: list[tuple[float, float, float]] = []
+    for j in range(values.shape[1]):
+        grid = np.asarray(total)[..., j]
+        if not np.isfinite(grid.max()):
+            best.append((0.5, 1e-6, 1.0))
+            continue
+        s, g, q = np.unravel_index(int(grid.argmax()), grid.shape)
+        best.append((length_scale_rho(LENGTH_SCALES[s]), float(noises[q]), float(size_ratios[g])))
+    return best
+
+
+def _log_likelihood_grid(
+    masks: np.ndarray,
+    values: np.ndarray,
+    relevance: np.ndarray | None,
+    size_ratios: tuple[float, ...],
+    noises: np.ndarray,
+) -> np.ndarray:
+    """``(length scales, size ratios, noises, outputs)``: the profiled log-likelihoods."""
+    centred = values - values.mean(axis=0)
+    distances = hamming_distances(masks, masks, relevance)
+    grid = np.empty((len(LENGTH_SCALES), len(size_ratios), len(noises), values.shape[1]))
+    for s, scale in enumerate(LENGTH_SCALES):
+        correlation = length_scale_rho(scale) ** distances
+        for g, ratio in enumerate(size_ratios):
+            amplitude = size_factors(masks, ratio)
+            eigenvalues, vectors = symmetric_eigh(correlation * np.outer(amplitude, amplitude))
+            grid[s, g], _ = profiled_log_likelihoods(
+                eigenvalues, (vectors.T @ centred) ** 2, noises
+            )
+    return grid
