@@ -50,5 +50,5 @@ for n, budget, method in [
     library_cpu = min(r[3] for r in runs)
     calls = e.meta["n_calls"]
     print(
-        f"n={n} budget={budget} {method} -> {e.meta.get('method')} calls={calls} total={total:.2f}s model={model_seconds:.2f}s library={1000 * library / calls:.2f} ms/call (CPU {1000 * library_cpu / calls:.2f})"
+        f"n={n} budget={budget} {method} -> {e.meta.get('chosen_method', e.meta.get('method'))} calls={calls} total={total:.2f}s model={model_seconds:.2f}s library={1000 * library / calls:.2f} ms/call (CPU {1000 * library_cpu / calls:.2f})"
     )
