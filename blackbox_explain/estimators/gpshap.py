@@ -20,14 +20,11 @@ matter together (effect heredity); and the answer moves less as more of the text
 heredity the Hamming distance weights each segment by its effect alone and left out, whenever
 every singleton and leave-one-out was asked (:func:`relevance_weights`; ``relevance=False``
 counts every segment once): a segment with a large effect is a short length scale away, so its
-interactions get a larger prior variance too (about a tenth less error at equal calls on the
-recorded games of benchmarks/RESULTS.md, section 5: SmolLM2 prompts 0.104 -> 0.092 at 28 calls,
-MiniLM sentences 0.337 -> 0.293 at 32; half on synthetic games whose interactions are among the
-segments with large effects; level on a randomly initialised LM).  For the last, from ``2 n + 2``
-calls the kernel's amplitude may shrink with the coalition's size, to half at the full text
+interactions get a larger prior variance too (about a tenth less error at equal calls on real
+models; benchmarks/RESULTS.md, section 5).  For the last, from ``2 n + 2`` calls the kernel's
+amplitude may shrink with the coalition's size, to half at the full text
 (:data:`~.gp_kernel.SIZE_RATIOS`, averaged over with the other hyperparameters;
-``size_amplitude=False``: constant): MiniLM sentences 0.113 -> 0.102 at 6 calls per segment
-(RESULTS section 19).  On MiniLM sentences of 12-14 segments the error is 0.7-0.9 of
+``size_amplitude=False``: constant; section 19).  On MiniLM sentences of 12-14 segments the error is 0.7-0.9 of
 KernelSHAP's at equal calls; on 50-segment paragraphs the two are level, and on synthetic games
 with interactions of order 3-4 it is 0.2-0.7 of KernelSHAP's.  Segments that change nothing
 alone or left out (a lexicon model's words outside its lexicon) are pooled into one and the rest
@@ -39,27 +36,23 @@ the two ends, every segment left out and then, in order of how much leaving it o
 answers, up to a quarter of the segments alone, then balanced halves
 (:func:`~.designs.leave_one_out_answers`).  Leaving a segment out of the whole text is what a
 text model's answer is most sensitive to, and the segments that matter there are the ones whose
-value alone is worth a call.  At 1.2-2 calls per segment this halves KernelSHAP's coalitions'
-error on SmolLM2 prompts (0.24-0.30 against 0.42-0.50 rel. L2) and lowers it by a quarter to a
-half on MiniLM sentences, VADER and synthetic games (benchmarks/RESULTS.md, section 15); the
-quarter's cap made it better with more calls on texts of 16-61 segments (section 18).
+value alone is worth a call.  At 1.2-2 calls per segment this lowers KernelSHAP's coalitions'
+error by a quarter to a half (sections 15 and 18).
 
 Below ``BALANCED_CALLS_PER_SEGMENT`` calls per segment the coalitions are a fixed design instead:
 every segment alone and every leave-one-out, then complementary pairs of halves chosen to be
 nearly orthogonal (:mod:`.designs`).  Under the smooth prior, middle-sized coalitions that split
 every two segments evenly tell the most about the Shapley values, while the Shapley kernel
 spends a small budget on sizes 2 and n - 2; a greedy search for the design minimising the
-posterior variance of the Shapley values picks exactly these.  On SmolLM2 prompts of 6-11
-segments the error at 32 calls drops from 0.133 to 0.093 (rel. L2), on synthetic games with
-order-3 interactions from 0.29 to 0.13 at 40 calls.  The fit alone then gives the values (no
+posterior variance of the Shapley values picks exactly these (SmolLM2 prompts of 6-11
+segments: 0.133 -> 0.093 rel. L2 at 32 calls).  The fit alone then gives the values (no
 KernelSHAP correction: there is no sampling distribution to weight it by); its misses at the
 two ends are spread evenly so efficiency stays exact.  From 12 calls per segment a probe of
 that design decides (12 calls per segment at 12, down to 4 from 16 on): a game the fit
-reproduces (synthetic games with interactions) goes on with balanced halves, any other (MiniLM,
-SmolLM2) gets KernelSHAP's coalitions for the rest of the budget and their regression on the
-residuals, its ridge cross-validated (a small plan's regression is noisy); from 24 calls per
-segment, KernelSHAP's coalitions alone.  Switching straight from the balanced
-to the kernel design made ``auto`` worse with more calls (benchmarks/RESULTS.md, section 11).
+reproduces (low noise and leave-one-out error: synthetic games with interactions) goes on with
+balanced halves, any other (MiniLM, SmolLM2, a random-weight LM) gets KernelSHAP's coalitions
+for the rest of the budget and their regression on the residuals, its ridge cross-validated;
+from 24 calls per segment, KernelSHAP's coalitions alone (sections 11 and 21).
 With KernelSHAP's coalitions, a fit whose leave-one-out error shows it cannot predict an answer
 from the others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it would
 interpolate them and leave the regression nothing to correct; section 20).
@@ -94,13 +87,9 @@ from .sampling import DistinctMasks, bootstrap_std
 from .wls import gcv_ridge
 
 #: below this many calls per segment the ``auto`` design asks every singleton and leave-one-out
-#: and then balanced halves (SmolLM2 prompts of 6-11 segments: rel. L2 0.094 against KernelSHAP's
-#: coalitions' 0.133 at 32 calls).  With the relevance-weighted kernel it stays ahead longer:
-#: replayed on 8 MiniLM sentences' recorded 2^n tables (3 seeds, median rel. L2), balanced
-#: against kernel at 6, 8, 10, 12, 14 and 16 calls per segment: 0.131/0.157, 0.118/0.139,
-#: 0.102/0.112, 0.090/0.092, 0.085/0.086, 0.084/0.081; on synthetic games of 12 players with
-#: interactions it is ahead at every budget tried (0.033 against 0.056 at 12 per segment).  It
-#: switched at 6 before, where ``auto`` got worse with more calls (54 -> 81 calls: 0.084 -> 0.087)
+#: and then balanced halves: on MiniLM sentences' recorded tables ahead of KernelSHAP's coalitions
+#: up to 14 per segment (0.131 against 0.157 at 6, 0.085 / 0.086 at 14, 0.084 / 0.081 at 16), on
+#: synthetic games with interactions at every budget tried (RESULTS sections 10-11)
 BALANCED_CALLS_PER_SEGMENT = 12.0
 #: from here on the ``auto`` design is KernelSHAP's coalitions alone; in between it blends the
 #: two (:meth:`GPSHAP._estimate_blend`).  Switching straight from the balanced design to the
@@ -114,6 +103,12 @@ KERNEL_CALLS_PER_SEGMENT = 24.0
 #: interactions fitted 1e-8 to 0.0032, MiniLM sentences 0.0056 to 0.056, SmolLM2 prompts 0.03 to
 #: 0.1 (at 4 per segment one MiniLM sentence of six fitted 1e-8: the probe is larger below 16)
 SMOOTH_NOISE_RATIO = 10**-2.5
+#: ... and whose leave-one-out error is at most this: a fit can also interpolate answers it cannot
+#: predict.  On probes of 4 calls per segment, the synthetic games with interactions 0.28-0.55,
+#: the random-weight tiny LM 0.68-1.06 (its noise ratio said it reproduced them; now it gets
+#: KernelSHAP's coalitions: rel. L2 at 16 / 20 / 23 calls per segment 0.639 / 0.625 / 0.556 ->
+#: 0.622 / 0.521 / 0.483; RESULTS section 21)
+SMOOTH_PROBE_LOO_ERROR = 0.6
 #: the least balanced probe the blend asks before deciding (12 calls per segment at the switch,
 #: two fewer per call of budget more: 4 from 16 calls per segment on); a larger probe left
 #: KernelSHAP's regression fewer coalitions on the models that need it (SmolLM2 at 18 calls per
@@ -122,10 +117,8 @@ PROBE_CALLS_PER_SEGMENT = 4.0
 #: with KernelSHAP's sampled coalitions, a fit whose leave-one-out error (on up to
 #: ``max_fit_points`` coalitions) is above this only remembers the answers: its noise ratio is
 #: kept at least ``EXTRAPOLATION_NOISE_FLOOR``, or it interpolates them (noise 1e-8), the
-#: regression on its residuals corrects nothing and the error stalls (MiniLM paragraphs of 47-54
-#: words at 1,200-2,000 calls: mean rel. L2 0.161 -> 0.130, KernelSHAP 0.131; level on the
-#: recorded sentences and VADER's documents; RESULTS section 20).  Low-order synthetic games stay
-#: below (0.04-0.07)
+#: regression on its residuals corrects nothing and the error stalls (MiniLM paragraphs at
+#: 1,200-2,000 calls: 0.161 -> 0.130; RESULTS section 20).  Low-order synthetic games: 0.04-0.07
 SMOOTH_LOO_ERROR = 0.1
 EXTRAPOLATION_NOISE_FLOOR = 1e-3
 
@@ -331,11 +324,28 @@ class GPSHAP(Estimator):
         relevance = self._relevance(masks, values, modelled)
         # the threshold was measured on the stationary kernel's noise ratios
         hyper = fit_columns(masks, values, modelled, rng, relevance, (1.0,), self.max_fit_points)[3]
-        if all(noise <= SMOOTH_NOISE_RATIO for _, noise, _ in hyper):
+        if self._reproduces(masks, values, modelled, relevance, hyper, rng):
             return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
         plan = plan_coalitions(n, budget - probe_calls + 2 * n, rng, complete_singletons=True)
         return self._estimate_on_plan(game, plan, rng, known=answers)
+
+    def _reproduces(
+        self,
+        masks: np.ndarray,
+        values: np.ndarray,
+        modelled: np.ndarray,
+        relevance: np.ndarray | None,
+        hyper: list[tuple[float, float, float]],
+        rng: np.random.Generator,
+    ) -> bool:
+        """Whether the fit of the blend's probe reproduces the game: noise ratios at most
+        ``SMOOTH_NOISE_RATIO``, leave-one-out error at most ``SMOOTH_PROBE_LOO_ERROR``."""
+        if not all(noise <= SMOOTH_NOISE_RATIO for _, noise, _ in hyper):
+            return False
+        rows = subset_rows(len(masks), self.max_fit_points, rng.spawn(1)[0])
+        error = leave_one_out_error(masks[rows], values[rows][:, modelled], relevance, (1.0,))
+        return error <= SMOOTH_PROBE_LOO_ERROR
 
     def _estimate_inert_regression(
         self, game: Game, budget: int, rng: np.random.Generator
