@@ -24,12 +24,12 @@ interactions get a larger prior variance too (about a tenth less error at equal 
 models; benchmarks/RESULTS.md, section 5).  For the last, from ``2 n + 2`` calls the kernel's
 amplitude may shrink with the coalition's size, to half at the full text
 (:data:`~.gp_kernel.SIZE_RATIOS`, averaged over with the other hyperparameters;
-``size_amplitude=False``: constant; section 19).  On MiniLM sentences of 12-14 segments the error is 0.7-0.9 of
-KernelSHAP's at equal calls; on 50-segment paragraphs the two are level, and on synthetic games
-with interactions of order 3-4 it is 0.2-0.7 of KernelSHAP's.  Segments that change nothing
-alone or left out (a lexicon model's words outside its lexicon) are pooled into one and the rest
-estimated on that smaller game (:mod:`.pooling`; ``inert="kernelshap"``: KernelSHAP's
-regression alone, as before).
+``size_amplitude=False``: constant; section 19).  On MiniLM sentences of 12-14 segments the
+error is 0.7-0.9 of KernelSHAP's at equal calls; on 50-segment paragraphs the two are level, and
+on synthetic games with interactions of order 3-4 it is 0.2-0.7 of KernelSHAP's.  Segments
+that change nothing alone or left out (a lexicon model's words outside its lexicon) are pooled
+into one and the rest estimated on that smaller game (:mod:`.pooling`; ``inert="kernelshap"``:
+KernelSHAP's regression alone, as before).
 
 Below ``2 n + 2`` calls (where not every segment fits alone and left out) the coalitions are
 the two ends, every segment left out and then, in order of how much leaving it out changed the

@@ -10,7 +10,7 @@ import numpy as np
 CRITERIA = ("aic", "bic")
 #: beyond this many multiply-adds (rows x unknowns^2), the least-squares fit of every column
 #: behind ``LassoLarsIC``'s own noise estimate is too slow (34 s of a 45 s explanation at 10,240
-#: rows and 5,000 unknowns, benchmarks/RESULTS.md section 21): the noise variance comes from a
+#: rows and 5,000 unknowns, benchmarks/RESULTS.md section 12): the noise variance comes from a
 #: first, conservative pass instead (:func:`first_pass_noise`)
 FULL_FIT_NOISE_MAX_WORK = 2e10
 
@@ -39,7 +39,7 @@ def first_pass_noise(X: np.ndarray, y: np.ndarray, criterion: str, intercept: bo
     selects with ``y``'s variance as the noise's (a conservative pass: it selects few).  Its
     residuals are at least those of the fit on every column, so the estimate errs on the side
     of selecting fewer: on synthetic games of 200 segments at 2-16 calls per segment the
-    LASSO's rel. L2 moved by at most 0.011 (RESULTS section 21)."""
+    LASSO's rel. L2 moved by at most 0.011 (RESULTS section 12)."""
     support = _lars_support(X, y, criterion, intercept, float(np.var(y)))
     design = X[:, support]
     if intercept:
