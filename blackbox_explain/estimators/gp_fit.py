@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from .gp_kernel import (
-    LENGTH_SCALES,
     SIZE_RATIOS,
     averaged_posterior,
     hamming_correlation,
     hamming_distances,
     length_scale_rho,
+    length_scales,
     noise_ratios,
     posterior,
     profiled_log_likelihoods,
@@ -152,7 +152,8 @@ def fit_hyperparameters(
             best.append((0.5, 1e-6, 1.0))
             continue
         s, g, q = np.unravel_index(int(grid.argmax()), grid.shape)
-        best.append((length_scale_rho(LENGTH_SCALES[s]), float(noises[q]), float(size_ratios[g])))
+        scale = length_scales(masks.shape[1])[s]
+        best.append((length_scale_rho(scale), float(noises[q]), float(size_ratios[g])))
     return best
 
 
@@ -166,8 +167,9 @@ def _log_likelihood_grid(
     """``(length scales, size ratios, noises, outputs)``: the profiled log-likelihoods."""
     centred = values - values.mean(axis=0)
     distances = hamming_distances(masks, masks, relevance)
-    grid = np.empty((len(LENGTH_SCALES), len(size_ratios), len(noises), values.shape[1]))
-    for s, scale in enumerate(LENGTH_SCALES):
+    scales = length_scales(masks.shape[1])
+    grid = np.empty((len(scales), len(size_ratios), len(noises), values.shape[1]))
+    for s, scale in enumerate(scales):
         correlation = length_scale_rho(scale) ** distances
         for g, ratio in enumerate(size_ratios):
             amplitude = size_factors(masks, ratio)

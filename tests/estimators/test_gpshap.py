@@ -770,6 +770,26 @@ def test_a_probe_the_fit_only_interpolates_is_not_taken_for_a_smooth_game():
         assert np.mean(errors["auto"]) < 0.75 * np.mean(errors["balanced"]), errors
 
 
+def test_beyond_100_segments_halves_of_the_text_stay_correlated():
+    # at the shortest length scale kept, two halves (n / 2 segments apart) correlate at least
+    # HALVES_MIN_CORRELATION, at the next shorter one of the grid less; up to 100 segments
+    # (a weighted distance) the whole grid
+    from blackbox_explain.estimators.gp_kernel import (
+        HALVES_MIN_CORRELATION,
+        length_scale_rho,
+        length_scales,
+    )
+
+    assert list(length_scales(100)) == list(LENGTH_SCALES)
+    for n in (101, 149, 181, 400, 1000):
+        kept = length_scales(n)
+        shortest = int(np.flatnonzero(LENGTH_SCALES == kept[0])[0])
+        assert length_scale_rho(kept[0]) ** (n / 2) >= HALVES_MIN_CORRELATION
+        assert length_scale_rho(LENGTH_SCALES[shortest - 1]) ** (n / 2) < HALVES_MIN_CORRELATION
+        assert list(kept) == list(LENGTH_SCALES[shortest:])
+    assert list(length_scales(10**6)) == [LENGTH_SCALES[-1]]
+
+
 def test_the_likelihoods_of_several_blocks_are_summed():
     # against the Gaussian log-density of each block (signal variance profiled out), summed
     from blackbox_explain.estimators.gp_fit import fit_hyperparameters, likelihood_blocks
