@@ -783,7 +783,7 @@ def test_beyond_100_segments_halves_of_the_text_stay_correlated():
     assert list(length_scales(100)) == list(LENGTH_SCALES)
     for n in (101, 149, 181, 400, 1000):
         kept = length_scales(n)
-        shortest = int(np.flatnonzero(LENGTH_SCALES == kept[0])[0])
+        shortest = int(np.flatnonzero(kept[0] == LENGTH_SCALES)[0])
         assert length_scale_rho(kept[0]) ** (n / 2) >= HALVES_MIN_CORRELATION
         assert length_scale_rho(LENGTH_SCALES[shortest - 1]) ** (n / 2) < HALVES_MIN_CORRELATION
         assert list(kept) == list(LENGTH_SCALES[shortest:])
