@@ -92,7 +92,8 @@ def choose(n_players: int, budget: int) -> Estimator:
       then GP-SHAP, which pools such words.  On documents of 142-181 words (benchmarks/
       RESULTS.md, sections 17 and 20), MiniLM 0.47-0.60 rel. L2 at 2-4 calls per word where one
       antithetic pair of permutations (2-3 per word) had 1.12-1.18 and GP-SHAP's balanced
-      design (from 3) 0.71-0.86, and 0.37-0.42 at 16 where GP-SHAP had 0.69-0.88; VADER, mean
+      design (from 3) 0.71-0.86, and 0.37-0.42 at 16 where GP-SHAP had 0.69-0.88 (before its
+      length scales kept halves of the text correlated: now 0.26-0.33, section 21); VADER, mean
       over the documents at 2-8 calls per word, 0.17-0.30 where it had 0.33-0.71;
     - fewer calls than that (below ``n + 2`` on texts of up to ``GPSHAP_EARLY_MAX_SEGMENTS``
       segments), from ``LASSO_MIN_CALLS`` calls and a quarter of
