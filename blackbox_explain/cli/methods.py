@@ -10,9 +10,9 @@ from ..estimators import ESTIMATORS, option_defaults
 
 METHOD_HELP = {
     "auto": "exact when 2^n fits the budget, else from n + 2 calls GP-SHAP (up to 2048 calls, "
-    "then KernelSHAP; beyond 64 segments a LASSO on random halves up to 16n, then KernelSHAP "
-    "(beyond 100 segments GP-SHAP from 12n up to 4096 calls), or GP-SHAP up to 4096 calls for "
-    "a lexicon model), fewer a LASSO on random halves (from 8 "
+    "then KernelSHAP; beyond 64 segments a LASSO on random halves up to 12n, then GP-SHAP up "
+    "to 4096 calls (beyond, the LASSO below 16n and KernelSHAP from there), or GP-SHAP from "
+    "n + 2 calls for a lexicon model), fewer a LASSO on random halves (from 8 "
     "calls and n/4), fewer still partition (default)",
     "exact": "exact Shapley values by enumerating all 2^n coalitions",
     "kernelshap": "KernelSHAP: weighted regression, paired sampling, exact efficiency",

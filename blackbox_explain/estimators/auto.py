@@ -8,7 +8,6 @@ from ..game import Game
 from .base import Estimate, Estimator, extremes
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
-from .gp_kernel import RELEVANCE_MAX_SEGMENTS
 from .gpshap import GPSHAP
 from .kernelshap import KernelSHAP
 from .lasso import LassoHalves
@@ -51,13 +50,14 @@ LASSO_CALLS_PER_SEGMENT = 0.25
 #: 0.23-0.60 at 16, where the LASSO has 0.30-0.45 and KernelSHAP at 16 0.24-0.32 (RESULTS
 #: section 20)
 LONG_KERNELSHAP_CALLS_PER_SEGMENT = 16.0
-#: ... except that beyond ``gp_kernel.RELEVANCE_MAX_SEGMENTS`` (100) segments GP-SHAP runs from
-#: this many calls per segment up to ``LEXICON_GPSHAP_MAX_CALLS``, since its length scales are
-#: kept where halves of the text correlate (RESULTS section 21): MiniLM's documents of 142-181
-#: words at 12 / 14 / 16 / 22 calls per word, mean rel. L2 0.286 / 0.335 / 0.304 / 0.267 against
-#: the LASSO's and KernelSHAP's 0.415 / 0.409 / 0.397 / 0.314 (section 2's paragraphs as one text
-#: of 150 words: 0.265 / 0.296 against 0.384 / 0.379 at 12 / 14); behind below 12 (6 per word:
-#: 0.49-0.73 against 0.44-0.45)
+#: ... except that GP-SHAP runs from this many calls per segment up to
+#: ``LEXICON_GPSHAP_MAX_CALLS``, since its length scales are kept where halves of the text
+#: correlate (RESULTS section 21): MiniLM's documents of 142-181 words at 12 / 14 / 16 / 22 calls
+#: per word, mean rel. L2 0.286 / 0.335 / 0.304 / 0.267 against the LASSO's and KernelSHAP's
+#: 0.415 / 0.409 / 0.397 / 0.314 (section 2's paragraphs as one text of 150 words: 0.265 / 0.296
+#: against 0.384 / 0.379 at 12 / 14), their halves of 68-97 words at 12 / 16 / 22 0.250 / 0.224
+#: / 0.191 against 0.386 / 0.286 / 0.215; behind below 12 (6 per word: 0.49-0.73 against
+#: 0.44-0.45)
 LONG_GPSHAP_CALLS_PER_SEGMENT = 12.0
 #: ... unless, from GP-SHAP's minimum ``n + 2`` calls, one of ``LEXICON_PROBES`` random
 #: segments left out of the whole text changes nothing: a lexicon or rule-based model (VADER),
@@ -84,9 +84,8 @@ def choose(n_players: int, budget: int) -> Estimator:
       1.5-1.7, every method worse than answering zero there); more calls than that, at least
       4 per segment: KernelSHAP;
     - beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, below ``LONG_KERNELSHAP_CALLS_PER_SEGMENT``
-      calls per segment: the LASSO on random halves (below), from there KernelSHAP (beyond 100
-      segments from ``LONG_GPSHAP_CALLS_PER_SEGMENT`` up to ``LEXICON_GPSHAP_MAX_CALLS``:
-      GP-SHAP), unless,
+      calls per segment: the LASSO on random halves (below), from there KernelSHAP (from
+      ``LONG_GPSHAP_CALLS_PER_SEGMENT`` up to ``LEXICON_GPSHAP_MAX_CALLS``: GP-SHAP), unless,
       from ``n + 2`` calls up to ``LEXICON_GPSHAP_MAX_CALLS``, :class:`Auto`'s probe of
       ``LEXICON_PROBES`` leave-one-outs finds a word that changes nothing (a lexicon model):
       then GP-SHAP, which pools such words.  On documents of 142-181 words (benchmarks/
@@ -122,9 +121,7 @@ def choose(n_players: int, budget: int) -> Estimator:
             return GPSHAP()
         if budget >= KERNELSHAP_CALLS_PER_SEGMENT * n:
             return KernelSHAP()
-    elif n > RELEVANCE_MAX_SEGMENTS and (
-        LONG_GPSHAP_CALLS_PER_SEGMENT * n <= budget <= LEXICON_GPSHAP_MAX_CALLS
-    ):
+    elif LONG_GPSHAP_CALLS_PER_SEGMENT * n <= budget <= LEXICON_GPSHAP_MAX_CALLS:
         return GPSHAP()
     elif budget >= LONG_KERNELSHAP_CALLS_PER_SEGMENT * n:
         return KernelSHAP()
@@ -163,7 +160,7 @@ class Auto(Estimator):
 def may_be_lexicon(n_players: int, budget: int, chosen: Estimator) -> bool:
     """Whether :class:`Auto` probes for a lexicon model before running ``chosen``: beyond
     ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, from GP-SHAP's minimum ``n + 2`` calls up to
-    ``LEXICON_GPSHAP_MAX_CALLS``, where the LASSO or KernelSHAP would run."""
+    ``LEXICON_GPSHAP_MAX_CALLS``, where the LASSO would run (below 12 calls per segment)."""
     return (
         n_players > GPSHAP_EARLY_MAX_SEGMENTS
         and GPSHAP().min_budget(n_players) <= budget <= LEXICON_GPSHAP_MAX_CALLS

@@ -13,11 +13,12 @@ from .sampling import t_over_normal
 
 #: length scales (in flipped segments) and noise-to-signal ratios searched for the likelihood
 LENGTH_SCALES = np.geomspace(0.3, 30.0, 10)
-#: beyond ``RELEVANCE_MAX_SEGMENTS`` segments (an unweighted distance) only length scales at which
-#: two halves of the text (``n / 2`` segments apart) keep a correlation of at least this: at
+#: beyond ``LONG_TEXT_SEGMENTS`` segments only length scales at which two halves of the text
+#: (``n / 2`` segments apart) keep a correlation of at least ``HALVES_MIN_CORRELATION``: at
 #: shorter ones the fit interpolates the answers it was given and says nothing between them
 #: (MiniLM's documents of 142-181 words at 16 calls per word: length scale 1.4, rel. L2 0.85;
-#: RESULTS section 21)
+#: their halves of 68-97 words 0.25-0.70; RESULTS section 21)
+LONG_TEXT_SEGMENTS = 64
 HALVES_MIN_CORRELATION = 0.04
 NOISE_RATIOS = np.geomspace(1e-8, 1.0, 33)
 #: the smallest per-segment weight of the Hamming distance, as a fraction of the mean
@@ -227,9 +228,9 @@ def profiled_log_likelihoods(
 
 def length_scales(n: int) -> np.ndarray:
     """The length scales searched for ``n`` segments: ``LENGTH_SCALES``, beyond
-    ``RELEVANCE_MAX_SEGMENTS`` those at which halves correlate at least
-    ``HALVES_MIN_CORRELATION`` (``rho ** (n / 2)``), and at least the longest."""
-    if n <= RELEVANCE_MAX_SEGMENTS:
+    ``LONG_TEXT_SEGMENTS`` those at which halves correlate at least ``HALVES_MIN_CORRELATION``
+    (``rho ** (n / 2)``; the relevance weights average 1), and at least the longest."""
+    if n <= LONG_TEXT_SEGMENTS:
         return LENGTH_SCALES
     shortest = np.sqrt(n / (4.0 * -np.log(HALVES_MIN_CORRELATION)))
     return np.asarray(LENGTH_SCALES[min(shortest, LENGTH_SCALES[-1]) <= LENGTH_SCALES])

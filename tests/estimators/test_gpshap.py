@@ -770,18 +770,18 @@ def test_a_probe_the_fit_only_interpolates_is_not_taken_for_a_smooth_game():
         assert np.mean(errors["auto"]) < 0.75 * np.mean(errors["balanced"]), errors
 
 
-def test_beyond_100_segments_halves_of_the_text_stay_correlated():
+def test_beyond_64_segments_halves_of_the_text_stay_correlated():
     # at the shortest length scale kept, two halves (n / 2 segments apart) correlate at least
-    # HALVES_MIN_CORRELATION, at the next shorter one of the grid less; up to 100 segments
-    # (a weighted distance) the whole grid
+    # HALVES_MIN_CORRELATION, at the next shorter one of the grid less; up to 64 segments the
+    # whole grid
     from blackbox_explain.estimators.gp_kernel import (
         HALVES_MIN_CORRELATION,
         length_scale_rho,
         length_scales,
     )
 
-    assert list(length_scales(100)) == list(LENGTH_SCALES)
-    for n in (101, 149, 181, 400, 1000):
+    assert list(length_scales(64)) == list(LENGTH_SCALES)
+    for n in (65, 84, 101, 149, 181, 400, 1000):
         kept = length_scales(n)
         shortest = int(np.flatnonzero(kept[0] == LENGTH_SCALES)[0])
         assert length_scale_rho(kept[0]) ** (n / 2) >= HALVES_MIN_CORRELATION
