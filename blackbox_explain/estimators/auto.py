@@ -146,8 +146,7 @@ class Auto(Estimator):
         probed, lexicon = 0, None
         if may_be_lexicon(n, budget, chosen):
             probed, lexicon = probe_lexicon(game, rng)
-            if lexicon and budget <= LEXICON_GPSHAP_MAX_CALLS:  # GP-SHAP asks every
-                # leave-one-out: the probes are free there
+            if lexicon:  # GP-SHAP asks every leave-one-out: the probes are free there
                 chosen, probed = GPSHAP(), 0
         result = chosen.estimate(game, budget - probed, rng)
         if lexicon is not None:

@@ -140,6 +140,7 @@ def fit_hyperparameters(
     :func:`likelihood_blocks`; default all rows as one).
     """
     noises = noise_ratios(noise_floor)
+    scales = length_scales(masks.shape[1])
     every = [np.arange(len(masks))] if blocks is None else blocks
     total = sum(
         _log_likelihood_grid(masks[rows], values[rows], relevance, size_ratios, noises)
@@ -152,8 +153,7 @@ def fit_hyperparameters(
             best.append((0.5, 1e-6, 1.0))
             continue
         s, g, q = np.unravel_index(int(grid.argmax()), grid.shape)
-        scale = length_scales(masks.shape[1])[s]
-        best.append((length_scale_rho(scale), float(noises[q]), float(size_ratios[g])))
+        best.append((length_scale_rho(scales[s]), float(noises[q]), float(size_ratios[g])))
     return best
 
 

@@ -2,7 +2,8 @@
 (relevance-weighted) Hamming distance between coalitions, scaled by an amplitude that may
 shrink with the coalitions' sizes (:func:`size_factors`), the exact Shapley values of its
 sections and their prior variance (Owen's integral by Gauss-Legendre quadrature), the
-hyperparameters' marginal likelihood, the fit's leave-one-out error, and the posterior."""
+hyperparameters' marginal likelihood and the posterior (the search for the most likely
+hyperparameters, the fit of each output column and its leave-one-out error: :mod:`.gp_fit`)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,6 @@ SIZE_RATIOS = (0.5, 1.0)
 #: costs n (n/2)^2 per length scale (10 ms at 100 segments, 0.04-0.16 s at 200, 1.2 s and
 #: 130 MB at 400; the weights were measured on 6-54 segments)
 RELEVANCE_MAX_SEGMENTS = 100
-LIKELIHOOD_BLOCKS = 8
 
 
 def hamming_correlation(
