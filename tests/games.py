@@ -56,6 +56,28 @@ class HarsanyiGame:
         return self.value(set())
 
 
+class TableGame:
+    """A game given by its answer at every coalition: ``values[r]`` for the coalition whose
+    players are the set bits of ``r`` (``(2**n, k)``), as a text scorer."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=float)
+        self.n = int(np.log2(len(self.values)))
+
+    @property
+    def text(self) -> str:
+        return " ".join(f"w{i}" for i in range(self.n))
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        ids = [sum(1 << int(w[1:]) for w in t.split()) for t in texts]
+        return self.values[ids]
+
+    def shapley(self) -> np.ndarray:
+        from blackbox_explain.estimators.enumeration import shapley_from_table
+
+        return shapley_from_table(self.values, self.n)
+
+
 def additive_game(n: int, k: int = 1, seed: int = 0) -> HarsanyiGame:
     rng = np.random.default_rng(seed)
     return HarsanyiGame(

@@ -57,3 +57,30 @@ def banzhaf_from_table(values: np.ndarray, n: int) -> np.ndarray:
         without = ids[(ids & bit) == 0]
         out[i] = (values[without | bit] - values[without]).mean(axis=0)
     return out
+
+
+def shapley_of_partial_table(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``(n, k)``: the exact Shapley values of the game equal to ``values[r]`` at the distinct
+    coalitions ``masks[r]`` and to 0 at every other coalition.
+
+    ``phi_i = sum_r w_i(masks[r]) values[r]`` with ``w_i(S) = (|S| - 1)! (n - |S|)! / n!`` for
+    ``i`` in ``S`` and ``-|S|! (n - |S| - 1)! / n!`` otherwise (each coalition's weight in
+    :func:`shapley_from_table`); linear, for any number of players.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    n = masks.shape[1]
+    sizes = masks.sum(axis=1)
+    log_factorial = np.array([math.lgamma(k + 1) for k in range(n + 1)])
+    # in logs: the factorials of a long text overflow
+    inside = np.exp(
+        log_factorial[np.maximum(sizes - 1, 0)] + log_factorial[n - sizes] - log_factorial[n]
+    )
+    outside = np.exp(
+        log_factorial[sizes] + log_factorial[np.maximum(n - sizes - 1, 0)] - log_factorial[n]
+    )
+    weights = np.where(
+        masks,
+        np.where(sizes >= 1, inside, 0.0)[:, None],
+        -np.where(sizes <= n - 1, outside, 0.0)[:, None],
+    )
+    return np.asarray(weights.T @ np.asarray(values, dtype=np.float64))

@@ -4,6 +4,8 @@ likelihood), the fit of each output column, and the fit's leave-one-out error.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .gp_kernel import (
@@ -178,3 +180,27 @@ def _log_likelihood_grid(
                 eigenvalues, (vectors.T @ centred) ** 2, noises
             )
     return grid
+
+
+def fit_info(
+    masks: np.ndarray,
+    hyper: list[tuple[float, float, float]],
+    inert: int,
+    design: str,
+    relevance: np.ndarray | None,
+) -> dict[str, Any]:
+    """GP-SHAP's account of a fit for an explanation's ``meta``: the coalitions and design, the
+    most likely hyperparameters per output column (``(rho, noise ratio, size ratio)`` as
+    :func:`fit_columns` returns them, the length scales in flipped segments), the relevance
+    weights and how many segments were inert."""
+    return {
+        "relevance_weights": None if relevance is None else [float(r) for r in relevance],
+        "n_coalitions": len(masks),
+        "design": design,
+        "length_scales": [float(np.sqrt(-0.5 / np.log(r))) for r, _, _ in hyper],
+        "noise_ratios": [nz for _, nz, _ in hyper],
+        "size_ratios": [ratio for _, _, ratio in hyper],
+        "inert_segments": inert,
+        "surrogate": bool(hyper),
+        "exact": False,
+    }

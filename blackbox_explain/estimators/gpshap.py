@@ -31,31 +31,23 @@ that change nothing alone or left out (a lexicon model's words outside its lexic
 into one and the rest estimated on that smaller game (:mod:`.pooling`; ``inert="kernelshap"``:
 KernelSHAP's regression alone, as before).
 
-Below ``2 n + 2`` calls (where not every segment fits alone and left out) the coalitions are
-the two ends, every segment left out and then, in order of how much leaving it out changed the
-answers, up to a quarter of the segments alone, then balanced halves
-(:func:`~.designs.leave_one_out_answers`).  Leaving a segment out of the whole text is what a
-text model's answer is most sensitive to, and the segments that matter there are the ones whose
-value alone is worth a call.  At 1.2-2 calls per segment this lowers KernelSHAP's coalitions'
-error by a quarter to a half (sections 15 and 18).
-
-Below ``BALANCED_CALLS_PER_SEGMENT`` calls per segment the coalitions are a fixed design instead:
-every segment alone and every leave-one-out, then complementary pairs of halves chosen to be
-nearly orthogonal (:mod:`.designs`).  Under the smooth prior, middle-sized coalitions that split
-every two segments evenly tell the most about the Shapley values, while the Shapley kernel
-spends a small budget on sizes 2 and n - 2; a greedy search for the design minimising the
-posterior variance of the Shapley values picks exactly these (SmolLM2 prompts of 6-11
-segments: 0.133 -> 0.093 rel. L2 at 32 calls).  The fit alone then gives the values (no
-KernelSHAP correction: there is no sampling distribution to weight it by); its misses at the
-two ends are spread evenly so efficiency stays exact.  From 12 calls per segment a probe of
-that design decides (12 calls per segment at 12, down to 4 from 16 on): a game the fit
-reproduces (low noise and leave-one-out error: synthetic games with interactions) goes on with
-balanced halves, any other (MiniLM, SmolLM2, a random-weight LM) gets KernelSHAP's coalitions
-for the rest of the budget and their regression on the residuals, its ridge cross-validated;
-from 24 calls per segment, KernelSHAP's coalitions alone (sections 11 and 21).
-With KernelSHAP's coalitions, a fit whose leave-one-out error shows it cannot predict an answer
-from the others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it would
-interpolate them and leave the regression nothing to correct; section 20).
+Below ``2 n + 2`` calls the coalitions are the two ends, every segment left out, up to a
+quarter of the segments alone (those whose leave-one-out changed the answers most) and balanced
+halves (:func:`~.designs.leave_one_out_answers`; at 1.2-2 calls per segment a quarter to a half
+less error than KernelSHAP's coalitions, sections 15 and 18).  Below
+``BALANCED_CALLS_PER_SEGMENT`` calls per segment: every segment alone and left out, then
+complementary pairs of nearly orthogonal halves (:mod:`.designs`), the coalitions a greedy
+search for the least posterior variance of the Shapley values picks under the smooth prior
+(SmolLM2 prompts: 0.133 -> 0.093 rel. L2 at 32 calls).  The values are the fit's plus the exact
+Shapley values of its misses where asked (the answers are exact there; zero elsewhere: the
+posterior mean where the fit's noise is a nugget; section 22), so efficiency stays exact.  From
+12 calls per segment a probe of that design decides (all of it at 12, 4 per segment from 16 on):
+a game the fit reproduces (synthetic games with interactions) goes on with balanced halves, any
+other (MiniLM, SmolLM2, a random-weight LM) gets KernelSHAP's coalitions and their regression on
+the residuals, its ridge cross-validated; from 24 calls per segment or ``KERNEL_TABLE_SHARE`` of
+all coalitions, KernelSHAP's coalitions alone (sections 11, 21 and 22).  With those, a fit whose
+leave-one-out error shows it cannot predict an answer from the others keeps a noise ratio of at
+least ``EXTRAPOLATION_NOISE_FLOOR`` (else the regression has nothing to correct; section 20).
 
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
 value (including the spread between the hyperparameters averaged over) with a bootstrap of the
@@ -68,8 +60,6 @@ calls on two CPU cores.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..errors import InputError
@@ -77,9 +67,9 @@ from ..game import Game
 from .answers import inert_players, varying_outputs
 from .base import Estimate, Estimator, extremes
 from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halves
-from .enumeration import MAX_ENUMERATION_PLAYERS
+from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
-from .gp_fit import fit_columns, leave_one_out_error, subset_rows
+from .gp_fit import fit_columns, fit_info, leave_one_out_error, subset_rows
 from .gp_kernel import SIZE_RATIOS, relevance_weights
 from .kernelshap import CoalitionPlan, kernel_regression, plan_coalitions
 from .pooling import pool_inert
@@ -92,11 +82,10 @@ from .wls import gcv_ridge
 #: synthetic games with interactions at every budget tried (RESULTS sections 10-11)
 BALANCED_CALLS_PER_SEGMENT = 12.0
 #: from here on the ``auto`` design is KernelSHAP's coalitions alone; in between it blends the
-#: two (:meth:`GPSHAP._estimate_blend`).  Switching straight from the balanced design to the
-#: kernel design at 12 calls per segment made ``auto`` worse with more calls (synthetic games of
-#: 12 players, mean rel. L2: 0.037 at 10 per segment, 0.049 at 12; MiniLM sentences 0.088 ->
-#: 0.096); blended, 0.030 and 0.075 at 12 (benchmarks/RESULTS.md, section 11, with its cost:
-#: SmolLM2 13-24 % worse at 16-18 calls per segment)
+#: two (:meth:`GPSHAP._estimate_blend`).  Straight from the balanced design to the kernel one
+#: at 12 calls per segment ``auto`` got worse with more calls (synthetic games of 12 players:
+#: 0.037 at 10 per segment, 0.049 at 12; MiniLM 0.088 -> 0.096); blended, 0.030 and 0.075 at
+#: 12 (RESULTS section 11; its cost: SmolLM2 13-24 % worse at 16-18 calls per segment)
 KERNEL_CALLS_PER_SEGMENT = 24.0
 #: a fit of the balanced design's answers with at most this noise ratio reproduces the game: it
 #: goes on with balanced halves.  At 12 calls per segment, synthetic games of 10-12 players with
@@ -121,6 +110,11 @@ PROBE_CALLS_PER_SEGMENT = 4.0
 #: 1,200-2,000 calls: 0.161 -> 0.130; RESULTS section 20).  Low-order synthetic games: 0.04-0.07
 SMOOTH_LOO_ERROR = 0.1
 EXTRAPOLATION_NOISE_FLOOR = 1e-3
+#: from this share of all ``2 ** n`` coalitions ``auto`` asks KernelSHAP's (sizes completed from
+#: both ends in) at any calls per segment: the balanced design has run out of halves there
+#: (SmolLM2's and the tiny LM's tables at 70-75 % of 2^n: 0.024 -> 0.018, 0.200 -> 0.144; §22).
+#: Below 6 segments the two designs ask the same sizes
+KERNEL_TABLE_SHARE = 0.7
 
 
 class GPSHAP(Estimator):
@@ -140,8 +134,8 @@ class GPSHAP(Estimator):
         Which coalitions to ask.  ``"kernel"``: KernelSHAP's (complete small sizes, then
         complementary pairs drawn by the Shapley kernel), with KernelSHAP's regression on the
         fit's residuals.  ``"balanced"``: every singleton and leave-one-out, then complementary
-        pairs of nearly orthogonal halves (:func:`~.designs.balanced_halves`); the fit alone
-        gives the values (its residuals at the two ends are spread evenly, so efficiency stays
+        pairs of nearly orthogonal halves (:func:`~.designs.balanced_halves`); the fit gives the
+        values, plus the exact Shapley values of its residuals where asked (so efficiency stays
         exact; the standard errors are the posterior's alone).  ``"blend"``: the balanced
         design up to ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, then more balanced
         halves when the fit reproduces those answers (noise ratio at most
@@ -149,7 +143,8 @@ class GPSHAP(Estimator):
         all of them and KernelSHAP's regression (ridge cross-validated) on the kernel ones'
         residuals.  ``"auto"`` (default): leave-one-out below ``2 n + 2`` calls, balanced below
         ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, blend up to
-        ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on.
+        ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on or from ``KERNEL_TABLE_SHARE`` of
+        all ``2 ** n`` coalitions.
         ``"leave-one-out"``: below ``2 n + 2`` calls (where not every segment fits alone and left
         out), the two ends, every segment left out, then up to a quarter of the segments alone,
         those whose leave-one-out changed the answers most first, then balanced halves; the fit
@@ -277,6 +272,8 @@ class GPSHAP(Estimator):
             return "kernel"
         if self.design != "auto":
             return self.design
+        if 6 <= n <= MAX_ENUMERATION_PLAYERS and budget >= KERNEL_TABLE_SHARE * 2**n:
+            return "kernel"
         if budget < BALANCED_CALLS_PER_SEGMENT * n:
             return "balanced"
         return "blend" if budget < KERNEL_CALLS_PER_SEGMENT * n else "kernel"
@@ -395,8 +392,11 @@ class GPSHAP(Estimator):
         phi, variance, residuals, hyper = fit_columns(
             masks, values, modelled, rng, relevance, ratios, self.max_fit_points, calibration
         )
-        phi = phi + (residuals[1] - residuals[0]) / n  # the fit's misses at the ends, evenly
-        info = self._info(masks, hyper, inert=0, design=design, relevance=relevance)
+        if leave_one_out:  # the fit's misses at the two ends, evenly (calibrated with them)
+            phi = phi + (residuals[1] - residuals[0]) / n
+        else:  # the answers are exact where asked: the fit's misses there are added back
+            phi[:, modelled] += shapley_of_partial_table(masks, residuals[:, modelled])
+        info = fit_info(masks, hyper, inert=0, design=design, relevance=relevance)
         sizes = np.bincount(masks.sum(axis=1), minlength=n + 1)
         info["complete_sizes"] = [s for s in (1, n - 1) if sizes[s] == n]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
@@ -457,7 +457,7 @@ class GPSHAP(Estimator):
         phi = phi + residual_shapley(np.ones(plan.n_draws))
         if self.n_bootstrap > 1 and plan.n_draws > 1:
             variance = variance + bootstrap_std(rng, plan.n_draws, residual_shapley) ** 2
-        info = self._info(masks, hyper, inert, design=design, relevance=relevance)
+        info = fit_info(masks, hyper, inert, design=design, relevance=relevance)
         info["complete_sizes"] = plan.complete_sizes
         info["noise_floor"] = floor
         if known is not None:
@@ -477,23 +477,3 @@ class GPSHAP(Estimator):
         if not self.relevance or not modelled.any():
             return None
         return relevance_weights(masks, values[:, modelled], partial)
-
-    @staticmethod
-    def _info(
-        masks: np.ndarray,
-        hyper: list[tuple[float, float, float]],
-        inert: int,
-        design: str,
-        relevance: np.ndarray | None,
-    ) -> dict[str, Any]:
-        return {
-            "relevance_weights": None if relevance is None else [float(r) for r in relevance],
-            "n_coalitions": len(masks),
-            "design": design,
-            "length_scales": [float(np.sqrt(-0.5 / np.log(r))) for r, _, _ in hyper],
-            "noise_ratios": [nz for _, nz, _ in hyper],
-            "size_ratios": [ratio for _, _, ratio in hyper],
-            "inert_segments": inert,
-            "surrogate": bool(hyper),
-            "exact": False,
-        }
