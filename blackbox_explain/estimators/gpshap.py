@@ -1,5 +1,5 @@
-"""GP-SHAP: the exact Shapley values of a Gaussian-process fit of the game, corrected by KernelSHAP
-on what the fit leaves out.
+"""GP-SHAP: the exact Shapley values of a Gaussian-process fit of the game, corrected where the
+fit misses the answers.
 
 The coalitions are KernelSHAP's (complete small sizes, then complementary pairs drawn by the
 Shapley kernel).  A Gaussian process on the coalitions' keep-vectors, with the kernel
@@ -10,9 +10,12 @@ The Shapley values of the posterior mean are then exact and cheap for any number
 each kernel section ``k(., T)`` is a product over segments, and the Shapley value of a product
 game is a one-dimensional integral of a polynomial (Owen's multilinear extension), which
 Gauss-Legendre quadrature computes exactly.  That is Bayesian quadrature of the Shapley value.
-The answers the fit does not reproduce (its residuals) are attributed by KernelSHAP's regression
-and added, so the result keeps efficiency exactly, equals the exact Shapley values when all
-coalitions are asked, and is never further from KernelSHAP than the fit is wrong.
+The answers are exact where asked, so the fit's misses there (its residuals) are added back: the
+exact Shapley values of the game equal to them at the coalitions asked and to 0 elsewhere (the
+posterior mean where the fit's noise is a nugget, white roughness; section 22).  Beyond
+``LONG_TEXT_SEGMENTS`` segments KernelSHAP's coalitions' residuals go to KernelSHAP's regression
+instead (on MiniLM's documents, a regression that spreads them did better).  Either way the
+result keeps efficiency exactly and equals the exact Shapley values when all coalitions are asked.
 
 The prior says what real text models do: coalitions that differ in few segments get similar
 answers, with interactions of every order allowed; the words that matter alone are the ones that
@@ -24,12 +27,9 @@ interactions get a larger prior variance too (about a tenth less error at equal 
 models; benchmarks/RESULTS.md, section 5).  For the last, from ``2 n + 2`` calls the kernel's
 amplitude may shrink with the coalition's size, to half at the full text
 (:data:`~.gp_kernel.SIZE_RATIOS`, averaged over with the other hyperparameters;
-``size_amplitude=False``: constant; section 19).  On MiniLM sentences of 12-14 segments the
-error is 0.7-0.9 of KernelSHAP's at equal calls; on 50-segment paragraphs the two are level, and
-on synthetic games with interactions of order 3-4 it is 0.2-0.7 of KernelSHAP's.  Segments
-that change nothing alone or left out (a lexicon model's words outside its lexicon) are pooled
-into one and the rest estimated on that smaller game (:mod:`.pooling`; ``inert="kernelshap"``:
-KernelSHAP's regression alone, as before).
+``size_amplitude=False``: constant; section 19). Segments that change nothing alone or left out (a
+lexicon model's words outside its lexicon) are pooled into one and the rest estimated on that
+smaller game (:mod:`.pooling`; ``inert="kernelshap"``: KernelSHAP's regression alone, as before).
 
 Below ``2 n + 2`` calls the coalitions are the two ends, every segment left out, up to a
 quarter of the segments alone (those whose leave-one-out changed the answers most) and balanced
@@ -38,20 +38,18 @@ less error than KernelSHAP's coalitions, sections 15 and 18).  Below
 ``BALANCED_CALLS_PER_SEGMENT`` calls per segment: every segment alone and left out, then
 complementary pairs of nearly orthogonal halves (:mod:`.designs`), the coalitions a greedy
 search for the least posterior variance of the Shapley values picks under the smooth prior
-(SmolLM2 prompts: 0.133 -> 0.093 rel. L2 at 32 calls).  The values are the fit's plus the exact
-Shapley values of its misses where asked (the answers are exact there; zero elsewhere: the
-posterior mean where the fit's noise is a nugget; section 22), so efficiency stays exact.  From
-12 calls per segment a probe of that design decides (all of it at 12, 4 per segment from 16 on):
-a game the fit reproduces (synthetic games with interactions) goes on with balanced halves, any
-other (MiniLM, SmolLM2, a random-weight LM) gets KernelSHAP's coalitions and their regression on
-the residuals, its ridge cross-validated; from 24 calls per segment or ``KERNEL_TABLE_SHARE`` of
-all coalitions, KernelSHAP's coalitions alone (sections 11, 21 and 22).  With those, a fit whose
-leave-one-out error shows it cannot predict an answer from the others keeps a noise ratio of at
-least ``EXTRAPOLATION_NOISE_FLOOR`` (else the regression has nothing to correct; section 20).
+(SmolLM2 prompts: 0.133 -> 0.093 rel. L2 at 32 calls).  From 12 calls per segment a probe of
+that design decides (all of it at 12, 4 per segment from 16 on): a game the fit reproduces
+(synthetic games with interactions) goes on with balanced halves, any other (MiniLM, SmolLM2, a
+random-weight LM) gets KernelSHAP's coalitions; from 24 calls per segment or
+``KERNEL_TABLE_SHARE`` of all coalitions, KernelSHAP's coalitions alone (sections 11, 21 and
+22).  With those, a fit whose leave-one-out error shows it cannot predict an answer from the
+others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them
+and leaves nothing to correct; section 20).
 
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
 value (including the spread between the hyperparameters averaged over) with a bootstrap of the
-residual regression (the balanced design: the posterior alone).  The cost is cubic in the number
+residual regression where there is one.  The cost is cubic in the number
 of calls (one eigendecomposition per length scale on at most ``max_fit_points`` coalitions, or
 on each of up to eight disjoint subsets of that many when there are more than twice as many,
 then one Cholesky factorisation on all of them): about 0.15 s more than KernelSHAP at 256
@@ -70,7 +68,7 @@ from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halve
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
 from .gp_fit import fit_columns, fit_info, leave_one_out_error, subset_rows
-from .gp_kernel import SIZE_RATIOS, relevance_weights
+from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, relevance_weights
 from .kernelshap import CoalitionPlan, kernel_regression, plan_coalitions
 from .pooling import pool_inert
 from .sampling import DistinctMasks, bootstrap_std
@@ -123,7 +121,8 @@ class GPSHAP(Estimator):
     Parameters
     ----------
     n_bootstrap:
-        Bootstrap resamples of the residual regression for the standard errors (0: the
+        Bootstrap resamples of the residual regression, where there is one (inert segments,
+        texts beyond ``LONG_TEXT_SEGMENTS``), for the standard errors (0, and elsewhere: the
         Gaussian process's posterior standard deviation only).
     max_fit_points:
         Up to this many coalitions the posterior is averaged over the hyperparameter grid;
@@ -132,16 +131,17 @@ class GPSHAP(Estimator):
         and the fit uses all of them (:func:`~.gp_fit.fit_columns`).
     design:
         Which coalitions to ask.  ``"kernel"``: KernelSHAP's (complete small sizes, then
-        complementary pairs drawn by the Shapley kernel), with KernelSHAP's regression on the
-        fit's residuals.  ``"balanced"``: every singleton and leave-one-out, then complementary
-        pairs of nearly orthogonal halves (:func:`~.designs.balanced_halves`); the fit gives the
+        complementary pairs drawn by the Shapley kernel), the fit's residuals added back
+        (beyond ``LONG_TEXT_SEGMENTS`` segments: KernelSHAP's regression on them).
+        ``"balanced"``: every singleton and leave-one-out, then complementary pairs of nearly
+        orthogonal halves (:func:`~.designs.balanced_halves`); the fit gives the
         values, plus the exact Shapley values of its residuals where asked (so efficiency stays
         exact; the standard errors are the posterior's alone).  ``"blend"``: the balanced
         design up to ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, then more balanced
         halves when the fit reproduces those answers (noise ratio at most
-        ``SMOOTH_NOISE_RATIO``), else the kernel design's coalitions for the rest, the fit on
-        all of them and KernelSHAP's regression (ridge cross-validated) on the kernel ones'
-        residuals.  ``"auto"`` (default): leave-one-out below ``2 n + 2`` calls, balanced below
+        ``SMOOTH_NOISE_RATIO``), else the kernel design's coalitions for the rest and the fit on
+        all of them, its residuals added back (beyond ``LONG_TEXT_SEGMENTS`` segments:
+        KernelSHAP's regression, ridge cross-validated, on the kernel ones').  ``"auto"`` (default): leave-one-out below ``2 n + 2`` calls, balanced below
         ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, blend up to
         ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on or from ``KERNEL_TABLE_SHARE`` of
         all ``2 ** n`` coalitions.
@@ -307,8 +307,7 @@ class GPSHAP(Estimator):
         decides (all of it there, shrinking by two calls per call more down to
         ``PROBE_CALLS_PER_SEGMENT``).  A fit that reproduces its answers (noise ratio at most
         ``SMOOTH_NOISE_RATIO``) goes on with balanced halves; otherwise KernelSHAP's coalitions
-        get the rest of the budget, the fit sees every answer and the residual regression (its
-        ridge cross-validated) corrects it on the kernel plan's."""
+        get the rest of the budget and the fit sees every answer (:meth:`_estimate_on_plan`)."""
         n = game.n_players
         balanced = BALANCED_CALLS_PER_SEGMENT * n
         probe = max(PROBE_CALLS_PER_SEGMENT * n, balanced - 2 * (budget - balanced))
@@ -408,9 +407,9 @@ class GPSHAP(Estimator):
         rng: np.random.Generator,
         known: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Estimate:
-        """KernelSHAP's regression on the residuals of a fit of the plan's answers (and of
-        ``known`` ones asked before it: then the residual regression's ridge is chosen by
-        generalised cross-validation, since a small plan's regression is noisy)."""
+        """A fit of the plan's answers (and of ``known`` ones asked before it), its residuals
+        added back; with inert segments or beyond ``LONG_TEXT_SEGMENTS`` segments KernelSHAP's
+        regression on the plan's residuals instead (:meth:`_residual_regression`)."""
         n = game.n_players
         masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks])
         values = np.asarray(game(masks), dtype=np.float64)
@@ -440,29 +439,50 @@ class GPSHAP(Estimator):
         phi, variance, residuals, hyper = fit_columns(
             masks, values, modelled, rng, relevance, ratios, self.max_fit_points, None, floor
         )
-        plan_residuals = residuals[:in_plan]
-        ridge = 0.0
-        if known is not None:
-            keep, w = plan.regression_weights(np.ones(plan.n_draws), True)
-            ridge = gcv_ridge(
-                plan.masks[keep],
-                (plan_residuals[2:] - plan_residuals[0])[keep],
-                w,
-                plan_residuals[1] - plan_residuals[0],
+        regression = None
+        if modelled.any() and n <= LONG_TEXT_SEGMENTS:
+            # the answers are exact where asked: the fit's misses there are added back
+            phi[:, modelled] += shapley_of_partial_table(masks, residuals[:, modelled])
+        else:  # KernelSHAP's regression on the plan's residuals (all of them: inert segments)
+            regression = self._residual_regression(
+                plan, residuals[:in_plan], known is not None, rng
             )
-
-        def residual_shapley(unit_counts: np.ndarray) -> np.ndarray:
-            return kernel_regression(plan, plan_residuals, unit_counts, ridge=ridge)
-
-        phi = phi + residual_shapley(np.ones(plan.n_draws))
-        if self.n_bootstrap > 1 and plan.n_draws > 1:
-            variance = variance + bootstrap_std(rng, plan.n_draws, residual_shapley) ** 2
+            phi, variance = phi + regression[0], variance + regression[1]
         info = fit_info(masks, hyper, inert, design=design, relevance=relevance)
         info["complete_sizes"] = plan.complete_sizes
         info["noise_floor"] = floor
-        if known is not None:
-            info["residual_ridge"] = ridge
+        if regression is not None and known is not None:
+            info["residual_ridge"] = regression[2]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
+
+    def _residual_regression(
+        self,
+        plan: CoalitionPlan,
+        residuals: np.ndarray,
+        cross_validated: bool,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """KernelSHAP's regression on the plan's residuals (ends first): its values, their
+        bootstrap variance and the ridge (chosen by generalised cross-validation when
+        ``cross_validated``: a small plan after the blend's probe is noisy)."""
+        ridge = 0.0
+        if cross_validated:
+            keep, w = plan.regression_weights(np.ones(plan.n_draws), True)
+            ridge = gcv_ridge(
+                plan.masks[keep],
+                (residuals[2:] - residuals[0])[keep],
+                w,
+                residuals[1] - residuals[0],
+            )
+
+        def residual_shapley(unit_counts: np.ndarray) -> np.ndarray:
+            return kernel_regression(plan, residuals, unit_counts, ridge=ridge)
+
+        phi = residual_shapley(np.ones(plan.n_draws))
+        variance = np.zeros_like(phi)
+        if self.n_bootstrap > 1 and plan.n_draws > 1:
+            variance = bootstrap_std(rng, plan.n_draws, residual_shapley) ** 2
+        return phi, variance, ridge
 
     def _size_ratios(self, design: str) -> tuple[float, ...]:
         """The prior amplitudes' ratios averaged over (:data:`~.gp_kernel.SIZE_RATIOS`), or 1
