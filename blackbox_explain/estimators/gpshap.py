@@ -116,7 +116,7 @@ KERNEL_TABLE_SHARE = 0.7
 
 
 class GPSHAP(Estimator):
-    """Shapley values of a Gaussian-process fit of the game, plus KernelSHAP on its residuals.
+    """Shapley values of a Gaussian-process fit of the game, plus those of its misses.
 
     Parameters
     ----------
