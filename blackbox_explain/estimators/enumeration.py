@@ -1,4 +1,5 @@
-"""Exact Shapley and Banzhaf values from a full enumeration of coalitions."""
+"""Exact Shapley and Banzhaf values from a full enumeration of coalitions, and exact Shapley
+values of a game given at some coalitions and 0 at the others."""
 
 from __future__ import annotations
 

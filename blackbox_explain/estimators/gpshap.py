@@ -110,7 +110,7 @@ SMOOTH_LOO_ERROR = 0.1
 EXTRAPOLATION_NOISE_FLOOR = 1e-3
 #: from this share of all ``2 ** n`` coalitions ``auto`` asks KernelSHAP's (sizes completed from
 #: both ends in) at any calls per segment: the balanced design has run out of halves there
-#: (SmolLM2's and the tiny LM's tables at 70-75 % of 2^n: 0.024 -> 0.018, 0.200 -> 0.144; §22).
+#: (SmolLM2's and the tiny LM's tables at 75 % of 2^n: 0.016 -> 0.013, 0.140 -> 0.121; §22).
 #: Below 6 segments the two designs ask the same sizes
 KERNEL_TABLE_SHARE = 0.7
 
