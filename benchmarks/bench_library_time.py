@@ -10,7 +10,7 @@ time, the library's CPU time (``time.process_time``, the model's taken off): wit
 the machine barely moves it.
 """
 
-import sys
+import argparse
 import time
 
 import numpy as np
@@ -32,15 +32,24 @@ def model(texts):
     return out
 
 
+parser = argparse.ArgumentParser(
+    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+)
+parser.add_argument("cases", nargs="?", type=int, default=4, help="how many of the four cases")
+parser.add_argument(
+    "repeats", nargs="?", type=int, default=1, help="runs of each, the fastest kept"
+)
+args = parser.parse_args()
+
 for n, budget, method in [
     (1000, 1024, "auto"),
     (1000, 4096, "auto"),
     (5000, 1024, "auto"),
     (5000, 10240, "auto"),
-][: int(sys.argv[1]) if len(sys.argv) > 1 else 4]:
+][: args.cases]:
     text = " ".join(rng.choice(vocab, size=n))
     runs = []
-    for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 1):
+    for _ in range(args.repeats):
         model_time[0] = model_cpu[0] = 0.0
         t, c = time.perf_counter(), time.process_time()
         e = bbx.explain(model, text, method=method, budget=budget, progress=False)
