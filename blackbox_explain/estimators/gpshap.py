@@ -49,11 +49,10 @@ and leaves nothing to correct; section 20).
 
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
 value (including the spread between the hyperparameters averaged over) with a bootstrap of the
-residual regression where there is one.  The cost is cubic in the number
-of calls (one eigendecomposition per length scale on at most ``max_fit_points`` coalitions, or
-on each of up to eight disjoint subsets of that many when there are more than twice as many,
-then one Cholesky factorisation on all of them): about 0.15 s more than KernelSHAP at 256
-calls on two CPU cores.
+residual regression where there is one.  The cost is cubic in the number of calls (one
+eigendecomposition per length scale on at most ``max_fit_points`` coalitions, or on each of up
+to eight disjoint subsets of that many when there are more than twice as many, then one
+Cholesky factorisation on all of them): about 0.15 s more than KernelSHAP at 256 calls (2 cores).
 """
 
 from __future__ import annotations
@@ -134,14 +133,15 @@ class GPSHAP(Estimator):
         complementary pairs drawn by the Shapley kernel), the fit's residuals added back
         (beyond ``LONG_TEXT_SEGMENTS`` segments: KernelSHAP's regression on them).
         ``"balanced"``: every singleton and leave-one-out, then complementary pairs of nearly
-        orthogonal halves (:func:`~.designs.balanced_halves`); the fit gives the
-        values, plus the exact Shapley values of its residuals where asked (so efficiency stays
-        exact; the standard errors are the posterior's alone).  ``"blend"``: the balanced
+        orthogonal halves (:func:`~.designs.balanced_halves`); the fit gives the values, plus
+        the exact Shapley values of its residuals where asked (so efficiency stays exact; the
+        standard errors are the posterior's alone).  ``"blend"``: the balanced
         design up to ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, then more balanced
         halves when the fit reproduces those answers (noise ratio at most
         ``SMOOTH_NOISE_RATIO``), else the kernel design's coalitions for the rest and the fit on
         all of them, its residuals added back (beyond ``LONG_TEXT_SEGMENTS`` segments:
-        KernelSHAP's regression, ridge cross-validated, on the kernel ones').  ``"auto"`` (default): leave-one-out below ``2 n + 2`` calls, balanced below
+        KernelSHAP's regression, ridge cross-validated, on the kernel ones').  ``"auto"``
+        (default): leave-one-out below ``2 n + 2`` calls, balanced below
         ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, blend up to
         ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on or from ``KERNEL_TABLE_SHARE`` of
         all ``2 ** n`` coalitions.
