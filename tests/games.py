@@ -214,3 +214,8 @@ def saturating_game(
     total = int(weights.sum())
     scale = max(abs(total) / saturation, 2.0)
     return SaturatingGame(weights, bias=0, scale=scale)
+
+
+def rel_l2(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """The relative L2 error ``||estimate - truth|| / ||truth||``."""
+    return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))

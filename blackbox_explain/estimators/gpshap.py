@@ -43,8 +43,8 @@ that design decides (all of it at 12, 4 per segment from 16 on): a game the fit 
 (synthetic games with interactions) goes on with balanced halves, any other (MiniLM, SmolLM2, a
 random-weight LM) gets KernelSHAP's coalitions; from 24 calls per segment or
 ``KERNEL_TABLE_SHARE`` of all coalitions, KernelSHAP's coalitions alone (sections 11, 21 and
-22).  With those, a fit whose leave-one-out error shows it cannot predict an answer from the
-others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them
+22; the thresholds are in :mod:`.gp_design`).  With those, a fit whose leave-one-out error
+shows it cannot predict an answer from the others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them
 and leaves nothing to correct; section 20).
 
 The standard error combines the Gaussian process's posterior standard deviation of each Shapley
@@ -66,24 +66,13 @@ from .base import Estimate, Estimator, extremes
 from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halves
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
+from .gp_design import design_for, probe_calls
 from .gp_fit import fit_columns, fit_info, leave_one_out_error, subset_rows
 from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, relevance_weights
-from .kernelshap import CoalitionPlan, kernel_regression, plan_coalitions
+from .kernelshap import CoalitionPlan, plan_coalitions, residual_regression
 from .pooling import pool_inert
-from .sampling import DistinctMasks, bootstrap_std
-from .wls import gcv_ridge
+from .sampling import DistinctMasks
 
-#: below this many calls per segment the ``auto`` design asks every singleton and leave-one-out
-#: and then balanced halves: on MiniLM sentences' recorded tables ahead of KernelSHAP's coalitions
-#: up to 14 per segment (0.131 against 0.157 at 6, 0.085 / 0.086 at 14, 0.084 / 0.081 at 16), on
-#: synthetic games with interactions at every budget tried (RESULTS sections 10-11)
-BALANCED_CALLS_PER_SEGMENT = 12.0
-#: from here on the ``auto`` design is KernelSHAP's coalitions alone; in between it blends the
-#: two (:meth:`GPSHAP._estimate_blend`).  Straight from the balanced design to the kernel one
-#: at 12 calls per segment ``auto`` got worse with more calls (synthetic games of 12 players:
-#: 0.037 at 10 per segment, 0.049 at 12; MiniLM 0.088 -> 0.096); blended, 0.030 and 0.075 at
-#: 12 (RESULTS section 11; its cost: SmolLM2 13-24 % worse at 16-18 calls per segment)
-KERNEL_CALLS_PER_SEGMENT = 24.0
 #: a fit of the balanced design's answers with at most this noise ratio reproduces the game: it
 #: goes on with balanced halves.  At 12 calls per segment, synthetic games of 10-12 players with
 #: interactions fitted 1e-8 to 0.0032, MiniLM sentences 0.0056 to 0.056, SmolLM2 prompts 0.03 to
@@ -95,11 +84,6 @@ SMOOTH_NOISE_RATIO = 10**-2.5
 #: KernelSHAP's coalitions: rel. L2 at 16 / 20 / 23 calls per segment 0.639 / 0.625 / 0.556 ->
 #: 0.622 / 0.521 / 0.483; RESULTS section 21)
 SMOOTH_PROBE_LOO_ERROR = 0.6
-#: the least balanced probe the blend asks before deciding (12 calls per segment at the switch,
-#: two fewer per call of budget more: 4 from 16 calls per segment on); a larger probe left
-#: KernelSHAP's regression fewer coalitions on the models that need it (SmolLM2 at 18 calls per
-#: segment: 0.046 with a probe of 12 per segment, 0.041 with 6, 0.039 with 4; RESULTS section 11)
-PROBE_CALLS_PER_SEGMENT = 4.0
 #: with KernelSHAP's sampled coalitions, a fit whose leave-one-out error (on up to
 #: ``max_fit_points`` coalitions) is above this only remembers the answers: its noise ratio is
 #: kept at least ``EXTRAPOLATION_NOISE_FLOOR``, or it interpolates them (noise 1e-8), the
@@ -107,11 +91,6 @@ PROBE_CALLS_PER_SEGMENT = 4.0
 #: 1,200-2,000 calls: 0.161 -> 0.130; RESULTS section 20).  Low-order synthetic games: 0.04-0.07
 SMOOTH_LOO_ERROR = 0.1
 EXTRAPOLATION_NOISE_FLOOR = 1e-3
-#: from this share of all ``2 ** n`` coalitions ``auto`` asks KernelSHAP's (sizes completed from
-#: both ends in) at any calls per segment: the balanced design has run out of halves there
-#: (SmolLM2's and the tiny LM's tables at 75 % of 2^n: 0.016 -> 0.013, 0.140 -> 0.121; §22).
-#: Below 6 segments the two designs ask the same sizes
-KERNEL_TABLE_SHARE = 0.7
 
 
 class GPSHAP(Estimator):
@@ -264,19 +243,7 @@ class GPSHAP(Estimator):
         return masks, np.asarray(game(masks), dtype=np.float64)
 
     def _design_for(self, n: int, budget: int) -> str:
-        if self.design == "kernel" or n < 4:
-            return "kernel"
-        if self.design == "leave-one-out" or (self.design == "auto" and budget < 2 * n + 2):
-            return "leave-one-out" if budget < 2 * n + 2 else "balanced"
-        if budget < 2 * n + 2:
-            return "kernel"
-        if self.design != "auto":
-            return self.design
-        if 6 <= n <= MAX_ENUMERATION_PLAYERS and budget >= KERNEL_TABLE_SHARE * 2**n:
-            return "kernel"
-        if budget < BALANCED_CALLS_PER_SEGMENT * n:
-            return "balanced"
-        return "blend" if budget < KERNEL_CALLS_PER_SEGMENT * n else "kernel"
+        return design_for(self.design, n, budget)
 
     def _balanced_answers(
         self,
@@ -309,10 +276,8 @@ class GPSHAP(Estimator):
         ``SMOOTH_NOISE_RATIO``) goes on with balanced halves; otherwise KernelSHAP's coalitions
         get the rest of the budget and the fit sees every answer (:meth:`_estimate_on_plan`)."""
         n = game.n_players
-        balanced = BALANCED_CALLS_PER_SEGMENT * n
-        probe = max(PROBE_CALLS_PER_SEGMENT * n, balanced - 2 * (budget - balanced))
-        probe_calls = int(min(budget, balanced, probe))
-        answers = self._balanced_answers(game, probe_calls, rng, first)
+        probe = probe_calls(n, budget)
+        answers = self._balanced_answers(game, probe, rng, first)
         if answers is None:
             return self._estimate_inert_regression(game, budget, rng)
         masks, values = answers
@@ -323,7 +288,7 @@ class GPSHAP(Estimator):
         if self._reproduces(masks, values, modelled, relevance, hyper, rng):
             return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
-        plan = plan_coalitions(n, budget - probe_calls + 2 * n, rng, complete_singletons=True)
+        plan = plan_coalitions(n, budget - probe + 2 * n, rng, complete_singletons=True)
         return self._estimate_on_plan(game, plan, rng, known=answers)
 
     def _reproduces(
@@ -409,7 +374,7 @@ class GPSHAP(Estimator):
     ) -> Estimate:
         """A fit of the plan's answers (and of ``known`` ones asked before it), its residuals
         added back; with inert segments or beyond ``LONG_TEXT_SEGMENTS`` segments KernelSHAP's
-        regression on the plan's residuals instead (:meth:`_residual_regression`)."""
+        regression on the plan's residuals instead (:func:`~.kernelshap.residual_regression`)."""
         n = game.n_players
         masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks])
         values = np.asarray(game(masks), dtype=np.float64)
@@ -444,8 +409,8 @@ class GPSHAP(Estimator):
             # the answers are exact where asked: the fit's misses there are added back
             phi[:, modelled] += shapley_of_partial_table(masks, residuals[:, modelled])
         else:  # KernelSHAP's regression on the plan's residuals (all of them: inert segments)
-            regression = self._residual_regression(
-                plan, residuals[:in_plan], known is not None, rng
+            regression = residual_regression(
+                plan, residuals[:in_plan], known is not None, self.n_bootstrap, rng
             )
             phi, variance = phi + regression[0], variance + regression[1]
         info = fit_info(masks, hyper, inert, design=design, relevance=relevance)
@@ -454,35 +419,6 @@ class GPSHAP(Estimator):
         if regression is not None and known is not None:
             info["residual_ridge"] = regression[2]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
-
-    def _residual_regression(
-        self,
-        plan: CoalitionPlan,
-        residuals: np.ndarray,
-        cross_validated: bool,
-        rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray, float]:
-        """KernelSHAP's regression on the plan's residuals (ends first): its values, their
-        bootstrap variance and the ridge (chosen by generalised cross-validation when
-        ``cross_validated``: a small plan after the blend's probe is noisy)."""
-        ridge = 0.0
-        if cross_validated:
-            keep, w = plan.regression_weights(np.ones(plan.n_draws), True)
-            ridge = gcv_ridge(
-                plan.masks[keep],
-                (residuals[2:] - residuals[0])[keep],
-                w,
-                residuals[1] - residuals[0],
-            )
-
-        def residual_shapley(unit_counts: np.ndarray) -> np.ndarray:
-            return kernel_regression(plan, residuals, unit_counts, ridge=ridge)
-
-        phi = residual_shapley(np.ones(plan.n_draws))
-        variance = np.zeros_like(phi)
-        if self.n_bootstrap > 1 and plan.n_draws > 1:
-            variance = bootstrap_std(rng, plan.n_draws, residual_shapley) ** 2
-        return phi, variance, ridge
 
     def _size_ratios(self, design: str) -> tuple[float, ...]:
         """The prior amplitudes' ratios averaged over (:data:`~.gp_kernel.SIZE_RATIOS`), or 1

@@ -220,6 +220,35 @@ def kernel_regression(
     return coef
 
 
+def residual_regression(
+    plan: CoalitionPlan,
+    residuals: np.ndarray,
+    cross_validated: bool,
+    n_bootstrap: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """KernelSHAP's regression on a fit's residuals at the plan's coalitions (ends first, as
+    :func:`kernel_regression` takes them): its values, their bootstrap variance over the
+    plan's draws (``n_bootstrap`` resamples; 0 below 2) and the ridge, chosen by generalised
+    cross-validation when ``cross_validated`` (else none).  GP-SHAP's correction of its fit
+    on long texts and inert segments."""
+    ridge = 0.0
+    if cross_validated:
+        keep, w = plan.regression_weights(np.ones(plan.n_draws), True)
+        ridge = gcv_ridge(
+            plan.masks[keep], (residuals[2:] - residuals[0])[keep], w, residuals[1] - residuals[0]
+        )
+
+    def residual_shapley(unit_counts: np.ndarray) -> np.ndarray:
+        return kernel_regression(plan, residuals, unit_counts, ridge=ridge)
+
+    phi = residual_shapley(np.ones(plan.n_draws))
+    variance = np.zeros_like(phi)
+    if n_bootstrap > 1 and plan.n_draws > 1:
+        variance = bootstrap_std(rng, plan.n_draws, residual_shapley, n_bootstrap) ** 2
+    return phi, variance, ridge
+
+
 def selected_regression(
     plan: CoalitionPlan,
     values: np.ndarray,

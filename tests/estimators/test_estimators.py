@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from blackbox_explain.adapters import FunctionScorer
-from games import additive_game, interaction_game
+from games import additive_game, interaction_game, rel_l2
 
 import blackbox_explain as bbx
 from blackbox_explain.estimators.auto import choose
@@ -15,10 +15,6 @@ SAMPLED_SHAPLEY = ["kernelshap", "permutation", "partition"]
 
 def run(game, method, budget, seed=0, **kw):
     return bbx.explain(game, game.text, method=method, budget=budget, seed=seed, **kw)
-
-
-def rel_l2(estimate, truth):
-    return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from games import HarsanyiGame, few_matter_game, interaction_game, saturating_game
+from games import HarsanyiGame, few_matter_game, interaction_game, rel_l2, saturating_game
 
 import blackbox_explain as bbx
 
 
 def explain(game, method: str, budget: int, seed: int = 0, **options):
     return bbx.explain(game, game.text, method, budget, seed=seed, progress=False, **options)
-
-
-def rel_l2(values: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.linalg.norm(values - truth) / np.linalg.norm(truth))
 
 
 def sparse_additive_game(n: int, seed: int) -> HarsanyiGame:

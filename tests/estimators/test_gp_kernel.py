@@ -1,0 +1,359 @@
+"""GP-SHAP's Gaussian process (gp_kernel, gp_fit): the Shapley values of its kernel sections,
+prior and posterior variances, relevance weights and the likelihood search, against enumeration
+and direct computation."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from games import (
+    saturating_game,
+)
+
+from blackbox_explain.estimators.enumeration import all_masks, shapley_from_table
+from blackbox_explain.estimators.gp_kernel import (
+    LENGTH_SCALES,
+    NOISE_RATIOS,
+    SIZE_RATIOS,
+    averaged_posterior,
+    hamming_correlation,
+    posterior,
+    prior_shapley_variance,
+    relevance_weights,
+    section_shapley,
+)
+
+
+def shapley_functional(n: int, player: int) -> np.ndarray:
+    """c with phi_player(v) = c @ v(all_masks(n)), by the Shapley formula."""
+    return shapley_from_table(np.eye(2**n), n)[player]
+
+
+def some_relevance(n: int, weighted: bool) -> np.ndarray | None:
+    """Per-segment weights of the Hamming distance from 0.2 to 3 (mean 1), or None."""
+    if not weighted:
+        return None
+    weights = np.random.default_rng(5).uniform(0.2, 3.0, size=n)
+    return weights / weights.mean()
+
+
+@pytest.mark.parametrize("size_ratio", [1.0, 1 / 16, 5.0])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("rho", [0.05, 0.5, 0.97])
+def test_shapley_of_a_kernel_section_matches_enumeration(rho, weighted, size_ratio):
+    n = 7
+    relevance = some_relevance(n, weighted)
+    masks = all_masks(n)
+    centres = np.random.default_rng(0).random((5, n)) < 0.5
+    expected = np.stack(
+        [
+            shapley_from_table(hamming_correlation(masks, c[None], rho, relevance, size_ratio), n)[
+                :, 0
+            ]
+            for c in centres
+        ]
+    )
+    np.testing.assert_allclose(
+        section_shapley(centres, rho, relevance, size_ratio), expected, rtol=1e-10, atol=1e-13
+    )
+
+
+def test_the_size_amplitude_scales_each_coalitions_prior_standard_deviation():
+    masks = all_masks(6)
+    variance = np.diag(hamming_correlation(masks, masks, 0.3, None, 1 / 16))
+    # the empty text's answer keeps variance 1, the full one's (1/16)^2, in between by size
+    np.testing.assert_allclose(variance, (1 / 16) ** (2 * masks.sum(axis=1) / 6))
+
+
+@pytest.mark.parametrize("size_ratio", [1.0, 1 / 4, 3.0])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("rho", [0.2, 0.8])
+def test_prior_variance_of_a_shapley_value_matches_enumeration(rho, weighted, size_ratio):
+    n = 6
+    relevance = some_relevance(n, weighted)
+    gram = hamming_correlation(all_masks(n), all_masks(n), rho, relevance, size_ratio)
+    prior = prior_shapley_variance(n, rho, relevance, size_ratio)
+    for player in (0, 4):
+        c = shapley_functional(n, player)
+        expected = prior[player] if weighted else prior  # type: ignore[index]
+        assert expected == pytest.approx(c @ gram @ c, rel=1e-10)
+
+
+def test_weighted_kernel_products_of_all_but_one_segment_survive_an_underflow_of_all():
+    # 200 segments at a very short length scale: near q = 0 the product of all 200 factors
+    # underflows to 0 (below e^-745); each segment's value divides its own factor out of that
+    # product, which must lose nothing that matters (summed in logarithms here)
+    from blackbox_explain.estimators import gp_kernel
+
+    n, rho = 200, 1e-4
+    relevance = np.random.default_rng(3).uniform(0.5, 1.5, size=n)
+    relevance /= relevance.mean()
+    masks = np.random.default_rng(2).random((6, n)) < 0.5
+    rhos = rho**relevance
+    q, w = gp_kernel.gauss_legendre_01(n // 2 + 1)
+    present = np.log(rhos + (1 - rhos) * q[:, None])
+    absent = np.log(1 - (1 - rhos) * q[:, None])
+    logs = np.where(masks[:, None, :], present[None], absent[None])  # (rows, points, n)
+    assert logs.sum(axis=2).min() < -745  # the fast route alone would lose these points
+    others = np.exp(logs.sum(axis=2, keepdims=True) - logs)
+    expected = (1 - rhos) * (2 * masks - 1) * np.einsum("rqn,q->rn", others, w)
+    np.testing.assert_allclose(section_shapley(masks, rho, relevance), expected, rtol=1e-9)
+
+    q, w = gp_kernel.gauss_legendre_01(n // 2 + 2)
+    qa, qb = np.meshgrid(q, q)
+    differ = (qa + qb - 2 * qa * qb).ravel()
+    log_factors = np.log(1 - (1 - rhos)[:, None] * differ[None, :])  # (n, points^2)
+    assert log_factors.sum(axis=0).min() < -745
+    inner = np.exp(log_factors.sum(axis=0)[None, :] - log_factors) @ np.outer(w, w).ravel()
+    np.testing.assert_allclose(
+        prior_shapley_variance(n, rho, relevance), 2 * (1 - rhos) * inner, rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("size_ratio", [1.0, 1 / 4])
+def test_posterior_values_are_the_shapley_values_of_the_posterior_mean(weighted, size_ratio):
+    n, rho, noise = 8, 0.7, 1e-3
+    relevance = some_relevance(n, weighted)
+    rng = np.random.default_rng(1)
+    masks = np.unique(rng.random((40, n)) < 0.5, axis=0)
+    y = rng.normal(size=len(masks))
+    phi, variance, residuals = posterior(masks, y, rho, noise, relevance, None, size_ratio)
+
+    def kernel(a, b):
+        return hamming_correlation(a, b, rho, relevance, size_ratio)
+
+    gram = kernel(masks, masks) + noise * np.eye(len(masks))
+    alpha = np.linalg.solve(gram, y - y.mean())
+    mean_everywhere = y.mean() + kernel(all_masks(n), masks) @ alpha
+    np.testing.assert_allclose(phi, shapley_from_table(mean_everywhere[:, None], n)[:, 0])
+    at_data = y.mean() + kernel(masks, masks) @ alpha
+    np.testing.assert_allclose(residuals, y - at_data, atol=1e-10)
+
+    # posterior variance of phi_0: c K c - (K_c)^T (K + noise)^-1 (K_c), with the profiled scale
+    everywhere = all_masks(n)
+    c = shapley_functional(n, 0)
+    cross = kernel(masks, everywhere) @ c
+    prior = c @ kernel(everywhere, everywhere) @ c
+    scale = float((y - y.mean()) @ alpha) / len(y)
+    expected = scale * (prior - cross @ np.linalg.solve(gram, cross))
+    assert variance[0] == pytest.approx(expected, rel=1e-8)
+
+
+def test_relevance_weights_follow_each_segments_effect_alone_and_left_out():
+    # v = 3 x0 + 1 x1 + 0.01 x2 + x0 x3 (x3 does nothing alone, 1 left out), two outputs that
+    # differ only in scale
+    n = 4
+    masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), np.eye(n, dtype=bool)])
+    masks = np.vstack([masks, ~np.eye(n, dtype=bool), [[1, 1, 0, 0]]])
+    x = masks.astype(float)
+    v = 3 * x[:, 0] + x[:, 1] + 0.01 * x[:, 2] + x[:, 0] * x[:, 3]
+    weights = relevance_weights(masks, np.stack([v, 10 * v], axis=1))
+    effects = np.array([(3 + 4) / 2, 1.0, 0.01, (0 + 1) / 2])
+    expected = np.maximum(effects / effects.mean(), 0.2)  # x2 is floored
+    np.testing.assert_allclose(weights, expected / expected.mean())
+    assert weights.mean() == pytest.approx(1.0)
+    # without every leave-one-out (or without the empty coalition) there are none
+    assert relevance_weights(masks[:-2], v[:-2, None]) is None
+    assert relevance_weights(masks[1:], v[1:, None]) is None
+    assert relevance_weights(masks, np.zeros((len(masks), 1))) is None
+
+
+def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likelihood():
+    """Brute force over the grid: each (length scale, size ratio, noise) posterior by direct
+    solves, weighted by its likelihood ``N(y - mean; 0, s^2 (K + noise I))`` with ``s^2``
+    profiled."""
+    n = 7
+    rng = np.random.default_rng(5)
+    masks = np.unique(rng.random((26, n)) < 0.5, axis=0)
+    keep = masks.astype(float)
+    y = np.column_stack([np.tanh(keep @ rng.normal(size=n) + keep[:, 0] * keep[:, 1]), keep[:, 2]])
+    phi, variance, residuals, hyper = averaged_posterior(masks, y)
+
+    m = len(masks)
+    for j in range(y.shape[1]):
+        centred = y[:, j] - y[:, j].mean()
+        log_weights, moments = [], []
+        for scale, ratio in itertools.product(LENGTH_SCALES, SIZE_RATIOS):
+            rho = np.exp(-1.0 / (2.0 * scale**2))
+            correlation = hamming_correlation(masks, masks, rho, None, ratio)
+            sections = section_shapley(masks, rho, None, ratio)
+            prior = prior_shapley_variance(n, rho, None, ratio)
+            for noise in NOISE_RATIOS:
+                gram = correlation + noise * np.eye(m)
+                alpha = np.linalg.solve(gram, centred)
+                signal = centred @ alpha / m
+                log_weights.append(-0.5 * m * np.log(signal) - 0.5 * np.linalg.slogdet(gram)[1])
+                explained = np.einsum("ri,ri->i", sections, np.linalg.solve(gram, sections))
+                var = signal * (prior - explained)
+                moments.append((sections.T @ alpha, var, noise * alpha, (rho, noise, ratio)))
+        weights = np.exp(np.array(log_weights) - max(log_weights))
+        weights /= weights.sum()
+        mean = sum(w * mo[0] for w, mo in zip(weights, moments, strict=True))
+        second = sum(w * (mo[1] + mo[0] ** 2) for w, mo in zip(weights, moments, strict=True))
+        resid = sum(w * mo[2] for w, mo in zip(weights, moments, strict=True))
+        np.testing.assert_allclose(phi[:, j], mean, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(variance[:, j], second - mean**2, rtol=1e-5, atol=1e-10)
+        np.testing.assert_allclose(residuals[:, j], resid, atol=1e-8)
+        assert hyper[j] == pytest.approx(moments[int(np.argmax(weights))][3])
+    # the second output is segment 2's indicator: additive, so its Shapley values are exact
+    np.testing.assert_allclose(phi[:, 1], np.eye(n)[2], atol=1e-3)
+
+
+def test_a_singular_kernel_gets_jitter_instead_of_failing():
+    masks = np.array([[1, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1], [0, 0, 0]], dtype=bool)
+    y = np.array([0.5, 0.5, 0.2, 1.0, 0.0])
+    phi, variance, residuals = posterior(masks, y, 0.5, 0.0)  # two identical rows: singular
+    assert np.all(np.isfinite(phi)) and np.all(np.isfinite(variance))
+    assert np.abs(residuals).max() < 1e-6
+
+
+def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
+    # against refitting without each calibration row: the closed form must agree
+    from blackbox_explain.estimators.gp_kernel import calibration_factor, hamming_correlation
+    from blackbox_explain.estimators.sampling import t_quantile_975
+
+    rng = np.random.default_rng(3)
+    masks = rng.random((14, 6)) < 0.5
+    y = rng.normal(size=14)
+    rho, noise = 0.6, 0.05
+    kernel = hamming_correlation(masks, masks, rho) + noise * np.eye(14)
+    inverse = np.linalg.inv(kernel)
+    alpha = inverse @ y
+    signal = float(y @ alpha) / 14
+    rows = np.zeros(14, dtype=bool)
+    rows[[0, 5, 9]] = True
+    z2 = []
+    for r in np.flatnonzero(rows):
+        rest = np.arange(14) != r
+        k_rest = kernel[np.ix_(rest, rest)]
+        mean = kernel[r, rest] @ np.linalg.solve(k_rest, y[rest])
+        var = kernel[r, r] - kernel[r, rest] @ np.linalg.solve(k_rest, kernel[rest, r])
+        z2.append((y[r] - mean) ** 2 / (signal * var))
+    expected = max(np.mean(z2), 1.0) * (t_quantile_975(3) / 1.959964) ** 2
+    got = calibration_factor(alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), rows)
+    np.testing.assert_allclose(got, [expected], rtol=1e-8)
+    assert calibration_factor(alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), None)[
+        0
+    ] == pytest.approx(1.0)
+
+
+def test_the_leave_one_out_error_is_that_of_refits_without_each_answer():
+    # against refitting the most likely fit's posterior mean without each coalition
+    from blackbox_explain.estimators.gp_fit import fit_hyperparameters, leave_one_out_error
+
+    rng = np.random.default_rng(4)
+    masks = np.unique(rng.random((40, 8)) < 0.5, axis=0)
+    values = np.column_stack([rng.normal(size=len(masks)), masks @ rng.normal(size=8)])
+    worst = 0.0
+    for y, (rho, noise, ratio) in zip(values.T, fit_hyperparameters(masks, values), strict=True):
+        kernel = hamming_correlation(masks, masks, rho, None, ratio)
+        kernel = kernel + max(noise, 1e-10) * np.eye(len(y))
+        centred = y - y.mean()
+        misses = []
+        for r in range(len(y)):
+            rest = np.arange(len(y)) != r
+            fit = kernel[r, rest] @ np.linalg.solve(kernel[np.ix_(rest, rest)], centred[rest])
+            misses.append(centred[r] - fit)
+        worst = max(worst, float(np.sqrt(np.mean(np.square(misses)) / np.mean(centred**2))))
+    assert leave_one_out_error(masks, values) == pytest.approx(worst, rel=1e-4)
+    # an additive game is predicted from the others, answers of noise are not
+    assert (
+        leave_one_out_error(masks, values[:, 1:]) < 0.1 < leave_one_out_error(masks, values[:, :1])
+    )
+
+
+def test_beyond_64_segments_halves_of_the_text_stay_correlated():
+    # at the shortest length scale kept, two halves (n / 2 segments apart) correlate at least
+    # HALVES_MIN_CORRELATION, at the next shorter one of the grid less; up to 64 segments the
+    # whole grid
+    from blackbox_explain.estimators.gp_kernel import (
+        HALVES_MIN_CORRELATION,
+        length_scale_rho,
+        length_scales,
+    )
+
+    assert list(length_scales(64)) == list(LENGTH_SCALES)
+    for n in (65, 84, 101, 149, 181, 400, 1000):
+        kept = length_scales(n)
+        shortest = int(np.flatnonzero(kept[0] == LENGTH_SCALES)[0])
+        assert length_scale_rho(kept[0]) ** (n / 2) >= HALVES_MIN_CORRELATION
+        assert length_scale_rho(LENGTH_SCALES[shortest - 1]) ** (n / 2) < HALVES_MIN_CORRELATION
+        assert list(kept) == list(LENGTH_SCALES[shortest:])
+    assert list(length_scales(10**6)) == [LENGTH_SCALES[-1]]
+
+
+def test_the_likelihoods_of_several_blocks_are_summed():
+    # against the Gaussian log-density of each block (signal variance profiled out), summed
+    from blackbox_explain.estimators.gp_fit import fit_hyperparameters, likelihood_blocks
+
+    rng = np.random.default_rng(7)
+    masks = np.unique(rng.random((130, 9)) < 0.5, axis=0)
+    values = np.column_stack([np.tanh(masks @ rng.normal(size=9)), rng.normal(size=len(masks))])
+    blocks = likelihood_blocks(len(masks), 40, np.random.default_rng(0))
+    rows = np.concatenate([b[2:] for b in blocks])
+    assert len(blocks) == (len(masks) - 2) // 38 and len(np.unique(rows)) == len(rows)
+    assert all(b[0] == 0 and b[1] == 1 and len(b) == 40 for b in blocks)
+    for j, chosen in enumerate(fit_hyperparameters(masks, values, blocks=blocks)):
+        best, best_ll = None, -np.inf
+        for scale in LENGTH_SCALES:
+            rho = float(np.exp(-1.0 / (2.0 * scale * scale)))
+            for ratio in SIZE_RATIOS:
+                for noise in NOISE_RATIOS:
+                    ll = 0.0
+                    for b in blocks:
+                        kernel = hamming_correlation(masks[b], masks[b], rho, None, ratio)
+                        kernel = kernel + noise * np.eye(len(b))
+                        y = values[b, j] - values[b, j].mean()
+                        signal = y @ np.linalg.solve(kernel, y) / len(b)
+                        ll -= 0.5 * len(b) * np.log(signal) + 0.5 * np.linalg.slogdet(kernel)[1]
+                    if ll > best_ll + 1e-9:
+                        best, best_ll = (rho, float(noise), float(ratio)), ll
+        assert chosen == pytest.approx(best, rel=1e-9)
+    one = fit_hyperparameters(masks, values)
+    assert fit_hyperparameters(masks, values, blocks=[np.arange(len(masks))]) == one
+
+
+def test_many_coalitions_pick_the_same_hyperparameters_whatever_the_subset():
+    # one subset of 192 coalitions picked another mode now and then (VADER's film review at
+    # 20-24 calls per word: one seed in four 0.31 rel. L2 where the others had 0.11-0.13);
+    # the summed likelihood of eight disjoint ones varies far less with the draw
+    from blackbox_explain.estimators.gp_fit import (
+        fit_hyperparameters,
+        likelihood_blocks,
+        subset_rows,
+    )
+
+    game = saturating_game(40, seed=1)
+    rng = np.random.default_rng(0)
+    masks = np.vstack([np.zeros((2, 40), bool), rng.random((1498, 40)) < 0.5])
+    masks[1] = True
+    values = np.array([game.value(set(np.flatnonzero(row))) for row in masks]).reshape(1500, -1)
+    single, summed = set(), set()
+    for seed in range(8):
+        rows = subset_rows(1500, 192, np.random.default_rng(seed))
+        single.add(fit_hyperparameters(masks[rows], values[rows])[0])
+        blocks = likelihood_blocks(1500, 192, np.random.default_rng(seed))
+        assert len(blocks) == 7
+        summed.add(fit_hyperparameters(masks, values, blocks=blocks)[0])
+    assert len(summed) < len(single) and len(summed) <= 2, (summed, single)
+
+
+def test_an_eigendecomposition_that_does_not_converge_goes_to_scipys_driver(monkeypatch):
+    # LAPACK's divide and conquer failed once on a 192 x 192 kernel of a paragraph (entries
+    # from 1e-43 to 1); the likelihood's eigendecompositions then take SciPy's other driver
+    from blackbox_explain.estimators.gp_kernel import symmetric_eigh
+
+    masks = np.random.default_rng(5).random((30, 12)) < 0.5
+    matrix = hamming_correlation(masks, masks, 0.3) + 1e-6 * np.eye(30)
+    expected = np.linalg.eigh(matrix)[0]
+
+    def no_convergence(_matrix):
+        raise np.linalg.LinAlgError("Eigenvalues did not converge")
+
+    monkeypatch.setattr(np.linalg, "eigh", no_convergence)
+    values, vectors = symmetric_eigh(matrix)
+    np.testing.assert_allclose(values, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose((vectors * values) @ vectors.T, matrix, atol=1e-10)
