@@ -159,11 +159,12 @@ class Auto(Estimator):
 def may_be_lexicon(n_players: int, budget: int, chosen: Estimator) -> bool:
     """Whether :class:`Auto` probes for a lexicon model before running ``chosen``: beyond
     ``GPSHAP_EARLY_MAX_SEGMENTS`` segments, from GP-SHAP's minimum ``n + 2`` calls up to
-    ``LEXICON_GPSHAP_MAX_CALLS``, where the LASSO would run (below 12 calls per segment)."""
+    ``LEXICON_GPSHAP_MAX_CALLS``, where the LASSO would run (below 12 calls per segment; from
+    there up to that many calls :func:`choose` gives GP-SHAP already, KernelSHAP only beyond)."""
     return (
         n_players > GPSHAP_EARLY_MAX_SEGMENTS
         and GPSHAP().min_budget(n_players) <= budget <= LEXICON_GPSHAP_MAX_CALLS
-        and isinstance(chosen, (LassoHalves, KernelSHAP))
+        and isinstance(chosen, LassoHalves)
     )
 
 
