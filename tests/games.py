@@ -216,6 +216,18 @@ def saturating_game(
     return SaturatingGame(weights, bias=0, scale=scale)
 
 
+def smooth_and_rough_game(n: int, seed: int, roughness: float = 0.1) -> TableGame:
+    """A smooth answer (tanh of a random weighted sum of the players and of players 0 and 1
+    together) plus independent Gaussian roughness of standard deviation ``roughness`` at every
+    coalition: the kind of game GP-SHAP's Gaussian process with a nugget describes."""
+    from blackbox_explain.estimators.enumeration import all_masks
+
+    rng = np.random.default_rng(seed)
+    keep = all_masks(n).astype(float)
+    smooth = np.tanh(0.5 * keep @ rng.normal(size=n) + 0.5 * keep[:, 0] * keep[:, 1])
+    return TableGame((smooth + roughness * rng.normal(size=2**n))[:, None])
+
+
 def rel_l2(estimate: np.ndarray, truth: np.ndarray) -> float:
     """The relative L2 error ``||estimate - truth|| / ||truth||``."""
     return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))

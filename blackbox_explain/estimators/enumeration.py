@@ -64,10 +64,16 @@ def shapley_of_partial_table(masks: np.ndarray, values: np.ndarray) -> np.ndarra
     """``(n, k)``: the exact Shapley values of the game equal to ``values[r]`` at the distinct
     coalitions ``masks[r]`` and to 0 at every other coalition.
 
-    ``phi_i = sum_r w_i(masks[r]) values[r]`` with ``w_i(S) = (|S| - 1)! (n - |S|)! / n!`` for
-    ``i`` in ``S`` and ``-|S|! (n - |S| - 1)! / n!`` otherwise (each coalition's weight in
-    :func:`shapley_from_table`); linear, for any number of players.
+    ``phi_i = sum_r w_i(masks[r]) values[r]`` (:func:`shapley_weights`); linear, for any number
+    of players.
     """
+    return np.asarray(shapley_weights(masks).T @ np.asarray(values, dtype=np.float64))
+
+
+def shapley_weights(masks: np.ndarray) -> np.ndarray:
+    """``(m, n)``: each coalition's weight in each player's Shapley value, ``w_i(S) = (|S| - 1)!
+    (n - |S|)! / n!`` for ``i`` in ``S`` and ``-|S|! (n - |S| - 1)! / n!`` otherwise (as in
+    :func:`shapley_from_table`)."""
     masks = np.asarray(masks, dtype=bool)
     n = masks.shape[1]
     sizes = masks.sum(axis=1)
@@ -79,9 +85,17 @@ def shapley_of_partial_table(masks: np.ndarray, values: np.ndarray) -> np.ndarra
     outside = np.exp(
         log_factorial[sizes] + log_factorial[np.maximum(n - sizes - 1, 0)] - log_factorial[n]
     )
-    weights = np.where(
+    return np.where(
         masks,
         np.where(sizes >= 1, inside, 0.0)[:, None],
         -np.where(sizes <= n - 1, outside, 0.0)[:, None],
     )
-    return np.asarray(weights.T @ np.asarray(values, dtype=np.float64))
+
+
+def total_squared_shapley_weight(n: int) -> float:
+    """``sum_S w_i(S) ** 2`` over all ``2 ** n`` coalitions (the same for every player): the
+    variance of a Shapley value of a game of independent unit-variance answers.  Each size ``s``
+    of the coalitions without ``i`` contributes ``C(n - 1, s)`` of them, with their sizes
+    ``s + 1`` with ``i``, each weighing ``1 / (n C(n - 1, s))``."""
+    log_comb = [math.lgamma(n) - math.lgamma(s + 1) - math.lgamma(n - s) for s in range(n)]
+    return float(sum(math.exp(math.log(2.0 / (n * n)) - c) for c in log_comb))

@@ -40,6 +40,7 @@ def fit_columns(
     max_fit_points: int,
     calibration: np.ndarray | None = None,
     noise_floor: float = 0.0,
+    exact_answers: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
     """The posterior's Shapley values, their variance and the residuals for each ``modelled``
     output column (values, variance 0 and the answers themselves for the others).
@@ -50,7 +51,9 @@ def fit_columns(
     ``LIKELIHOOD_BLOCKS``, their likelihoods summed: :func:`likelihood_blocks`), and the fit
     uses all.  ``size_ratios``: the amplitudes searched (:func:`~.gp_kernel.size_factors`);
     ``calibration``: rows whose cross-validated errors widen the variance
-    (:func:`~.gp_kernel.calibration_factor`); ``noise_floor``: the least noise ratio searched.
+    (:func:`~.gp_kernel.calibration_factor`); ``noise_floor``: the least noise ratio searched;
+    ``exact_answers``: the variance given that the answers are exact where asked (for values the
+    fit's residuals are added back to; :func:`~.gp_kernel.exact_answers_variance`).
     """
     m, k = values.shape
     n = masks.shape[1]
@@ -61,7 +64,13 @@ def fit_columns(
         return phi, variance, residuals, []
     if m <= max_fit_points:
         phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = averaged_posterior(
-            masks, values[:, modelled], relevance, calibration, size_ratios, noise_floor
+            masks,
+            values[:, modelled],
+            relevance,
+            calibration,
+            size_ratios,
+            noise_floor,
+            exact_answers,
         )
         return phi, variance, residuals, hyper
     blocks = likelihood_blocks(m, max_fit_points, rng)
@@ -70,7 +79,7 @@ def fit_columns(
     )
     for j, (rho, noise, ratio) in zip(np.flatnonzero(modelled), hyper, strict=True):
         phi[:, j], variance[:, j], residuals[:, j] = posterior(
-            masks, values[:, j], rho, noise, relevance, calibration, ratio
+            masks, values[:, j], rho, noise, relevance, calibration, ratio, exact_answers
         )
     return phi, variance, residuals, hyper
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .answers import end_effects
+from .enumeration import shapley_weights, total_squared_shapley_weight
 from .sampling import t_over_normal
 
 #: length scales (in flipped segments) and noise-to-signal ratios searched for the likelihood
@@ -248,6 +249,7 @@ def averaged_posterior(
     calibration: np.ndarray | None = None,
     size_ratios: tuple[float, ...] = SIZE_RATIOS,
     noise_floor: float = 0.0,
+    exact_answers: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
     """The posterior's Shapley values averaged over the hyperparameter grid (Bayesian model
     averaging), for each output column.
@@ -263,7 +265,9 @@ def averaged_posterior(
     the amplitudes (:func:`size_factors`); ``noise_floor``: the least noise ratio averaged over.
 
     ``calibration``: rows whose cross-validated errors scale the variance
-    (:func:`calibration_factor`; default none).
+    (:func:`calibration_factor`; default none).  ``exact_answers``: the variance of the game's
+    Shapley values given that the answers are exact where asked (:func:`exact_answers_variance`;
+    GP-SHAP adds the fit's misses there back), else of the posterior mean's.
 
     Returns ``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise, size
     ratio) per column)``; the residuals are the answers minus the averaged posterior mean at the
@@ -280,6 +284,7 @@ def averaged_posterior(
     phi = np.empty((*shape, n))
     variance = np.empty((*shape, n))
     residuals = np.empty((*shape, m))
+    weights = shapley_weights(masks) if exact_answers else None
     for s, scale in enumerate(scales):
         rho = length_scale_rho(scale)
         correlation = rho**distances
@@ -294,6 +299,11 @@ def averaged_posterior(
             sections = vectors.T @ section_shapley(masks, rho, relevance, ratio)  # eigenbasis
             explained = inverse @ sections**2  # (q, n)
             prior = prior_shapley_variance(n, rho, relevance, ratio)
+            if weights is not None:  # (q, n)
+                own = vectors.T @ weights  # the answers' Shapley weights in the eigenbasis
+                explained = explained - exact_answers_variance(
+                    noises, inverse @ own**2, inverse @ (own * sections), n
+                )
             inverse_diagonal = inverse @ (vectors**2).T
             for j in range(k):
                 weighted = inverse * coordinates[:, j][None, :]  # (q, m): alpha, eigenbasis
@@ -325,10 +335,11 @@ def posterior(
     relevance: np.ndarray | None = None,
     calibration: np.ndarray | None = None,
     size_ratio: float = 1.0,
+    exact_answers: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Shapley values of the posterior mean, their posterior variance, residuals y - mean);
-    ``calibration`` as for :func:`averaged_posterior`, ``size_ratio`` as for
-    :func:`size_factors`."""
+    ``calibration`` and ``exact_answers`` as for :func:`averaged_posterior`, ``size_ratio`` as
+    for :func:`size_factors`."""
     from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
     m = len(y)
@@ -348,7 +359,14 @@ def posterior(
     phi = sections.T @ alpha
     whitened = solve_triangular(factor[0], sections, lower=True)
     prior = prior_shapley_variance(masks.shape[1], rho, relevance, size_ratio)
-    variance = signal * (prior - (whitened**2).sum(axis=0))
+    explained = (whitened**2).sum(axis=0)
+    if exact_answers:
+        own = solve_triangular(factor[0], shapley_weights(masks), lower=True)
+        own_term = (own**2).sum(axis=0)[None, :]
+        cross_term = (own * whitened).sum(axis=0)[None, :]
+        gain = exact_answers_variance(np.array([noise]), own_term, cross_term, len(phi))
+        explained = explained - gain[0]
+    variance = signal * (prior - explained)
     if calibration is not None:
         inverse_diagonal = np.diag(cho_solve(factor, np.eye(m)))
         variance = variance * float(
@@ -358,6 +376,28 @@ def posterior(
         )
     # the posterior mean at the data is y - noise * alpha
     return phi, np.maximum(variance, 0.0), noise * alpha
+
+
+def exact_answers_variance(
+    noises: np.ndarray, own: np.ndarray, cross: np.ndarray, n: int
+) -> np.ndarray:
+    """``(q, n)``: what the variance of each Shapley value (in units of the signal variance)
+    gains, for each noise ratio ``sigma2`` of ``noises``, once the answers are taken as exact
+    where asked and the fit's noise as part of the game (a white roughness, independent at
+    every coalition) rather than of the answers.
+
+    With ``u`` a value's weights at the coalitions asked (:func:`~.enumeration.shapley_weights`),
+    ``s`` its covariances with the answers (the kernel sections' Shapley values) and ``M`` the
+    inverse of ``K + sigma2 I``: the part at the coalitions asked is known, so the posterior
+    variance of ``phi(f)`` loses ``sigma2 (|u|^2 - sigma2 u'Mu) - 2 sigma2 s'Mu`` (the
+    posterior variance of ``f`` there and its covariance with ``phi(f)``), and the roughness at
+    the coalitions not asked adds ``sigma2 (W - |u|^2)`` (``W``:
+    :func:`~.enumeration.total_squared_shapley_weight`).  ``own``: ``u'Mu``, ``cross``: ``s'Mu``,
+    each ``(q, n)``.  All coalitions asked: the variance is 0; a noise ratio near 0: nothing
+    changes.
+    """
+    sigma2 = noises[:, None]
+    return sigma2 * total_squared_shapley_weight(n) - sigma2**2 * own - 2.0 * sigma2 * cross
 
 
 def calibration_factor(

@@ -47,9 +47,14 @@ random-weight LM) gets KernelSHAP's coalitions; from 24 calls per segment or
 shows it cannot predict an answer from the others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them
 and leaves nothing to correct; section 20).
 
-The standard error combines the Gaussian process's posterior standard deviation of each Shapley
-value (including the spread between the hyperparameters averaged over) with a bootstrap of the
-residual regression where there is one.  The cost is cubic in the number of calls (one
+The standard error is the Gaussian process's posterior standard deviation of each Shapley value
+(including the spread between the hyperparameters averaged over).  Where the fit's misses are
+added back it is that of the game's Shapley values given exact answers where asked, the fit's
+noise a roughness of the game at the coalitions not asked
+(:func:`~.gp_kernel.exact_answers_variance`; the posterior mean's own variance covered 0.98-1.00
+of MiniLM's true values from 16 calls per segment, 0.95-0.97 now), widened by the fit's
+leave-one-out z-scores up to ``max_fit_points`` coalitions (:meth:`GPSHAP._calibration`;
+section 23).  A bootstrap of the residual regression adds to it where there is one.  The cost is cubic in the number of calls (one
 eigendecomposition per length scale on at most ``max_fit_points`` coalitions, or on each of up
 to eight disjoint subsets of that many when there are more than twice as many, then one
 Cholesky factorisation on all of them): about 0.15 s more than KernelSHAP at 256 calls (2 cores).
@@ -351,10 +356,18 @@ class GPSHAP(Estimator):
         leave_one_out = design == "leave-one-out"
         relevance = self._relevance(masks, values, modelled, partial=leave_one_out)
         # the leave-one-out design's few small coalitions check its fit where it extrapolates
-        calibration = masks.sum(axis=1) <= 1 if leave_one_out else None
+        calibration = masks.sum(axis=1) <= 1 if leave_one_out else self._calibration(masks)
         ratios = self._size_ratios(design)
         phi, variance, residuals, hyper = fit_columns(
-            masks, values, modelled, rng, relevance, ratios, self.max_fit_points, calibration
+            masks,
+            values,
+            modelled,
+            rng,
+            relevance,
+            ratios,
+            self.max_fit_points,
+            calibration,
+            exact_answers=not leave_one_out,
         )
         if leave_one_out:  # the fit's misses at the two ends, evenly (calibrated with them)
             phi = phi + (residuals[1] - residuals[0]) / n
@@ -401,11 +414,21 @@ class GPSHAP(Estimator):
             rows = subset_rows(len(masks), self.max_fit_points, rng.spawn(1)[0])
             error = leave_one_out_error(masks[rows], values[rows][:, modelled], relevance, ratios)
             floor = EXTRAPOLATION_NOISE_FLOOR if error > SMOOTH_LOO_ERROR else 0.0
+        added_back = bool(modelled.any()) and n <= LONG_TEXT_SEGMENTS
         phi, variance, residuals, hyper = fit_columns(
-            masks, values, modelled, rng, relevance, ratios, self.max_fit_points, None, floor
+            masks,
+            values,
+            modelled,
+            rng,
+            relevance,
+            ratios,
+            self.max_fit_points,
+            self._calibration(masks) if added_back else None,
+            floor,
+            exact_answers=added_back,
         )
         regression = None
-        if modelled.any() and n <= LONG_TEXT_SEGMENTS:
+        if added_back:
             # the answers are exact where asked: the fit's misses there are added back
             phi[:, modelled] += shapley_of_partial_table(masks, residuals[:, modelled])
         else:  # KernelSHAP's regression on the plan's residuals (all of them: inert segments)
@@ -419,6 +442,16 @@ class GPSHAP(Estimator):
         if regression is not None and known is not None:
             info["residual_ridge"] = regression[2]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
+
+    def _calibration(self, masks: np.ndarray) -> np.ndarray | None:
+        """The coalitions whose leave-one-out z-scores may widen the variance of a fit whose
+        misses are added back: all of them, up to ``max_fit_points`` (where the posterior is
+        averaged over the grid and the z-scores cost nothing; beyond, none).  On few coalitions
+        the likelihood's noise ratio comes out low (smooth games with white roughness of
+        variance 0.03 of the answers': 0.006 at 4 calls per segment, 0.03 at 24), and with it
+        the variance of the roughness at the coalitions not asked: coverage 0.877-0.898 at 4-16
+        calls per segment, 0.906-0.912 widened (benchmarks/RESULTS.md, section 23)."""
+        return np.ones(len(masks), dtype=bool) if len(masks) <= self.max_fit_points else None
 
     def _size_ratios(self, design: str) -> tuple[float, ...]:
         """The prior amplitudes' ratios averaged over (:data:`~.gp_kernel.SIZE_RATIOS`), or 1

@@ -12,7 +12,12 @@ from games import (
     saturating_game,
 )
 
-from blackbox_explain.estimators.enumeration import all_masks, shapley_from_table
+from blackbox_explain.estimators.enumeration import (
+    all_masks,
+    shapley_from_table,
+    shapley_weights,
+    total_squared_shapley_weight,
+)
 from blackbox_explain.estimators.gp_kernel import (
     LENGTH_SCALES,
     NOISE_RATIOS,
@@ -200,6 +205,87 @@ def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likeliho
         assert hyper[j] == pytest.approx(moments[int(np.argmax(weights))][3])
     # the second output is segment 2's indicator: additive, so its Shapley values are exact
     np.testing.assert_allclose(phi[:, 1], np.eye(n)[2], atol=1e-3)
+
+
+def conditional_shapley_variance(masks, n, rho, noise, relevance, ratio) -> np.ndarray:
+    """Brute force over all 2^n coalitions: the variance of each Shapley value of the game
+    f + e (f the unit-amplitude Gaussian process, e white noise of variance ``noise`` at every
+    coalition) given its exact answers at ``masks``."""
+    every = all_masks(n)
+    rows = [int(np.flatnonzero((every == mask).all(axis=1))[0]) for mask in masks]
+    joint = hamming_correlation(every, every, rho, relevance, ratio) + noise * np.eye(2**n)
+    given = joint[:, rows] @ np.linalg.solve(joint[np.ix_(rows, rows)], joint[rows, :])
+    weights = shapley_weights(every)
+    return np.diag(weights.T @ (joint - given) @ weights)
+
+
+@pytest.mark.parametrize(
+    ("rho", "noise", "size_ratio", "weighted"),
+    [
+        (0.5, 0.1, 1.0, False),
+        (0.8, 0.03, 0.5, True),
+        (0.3, 1e-6, 1.0, True),
+        (0.95, 0.5, 0.5, False),
+    ],
+)
+def test_given_exact_answers_the_variance_is_the_games_own(rho, noise, size_ratio, weighted):
+    """GP-SHAP adds the fit's misses back where asked: its values are the posterior mean of the
+    game's Shapley values given exact answers there, and their variance is that game's."""
+    n = 6
+    rng = np.random.default_rng(11)
+    masks = all_masks(n)[rng.choice(2**n, 30, replace=False)]
+    y = rng.normal(size=30)
+    relevance = some_relevance(n, weighted)
+    variance = posterior(masks, y, rho, noise, relevance, None, size_ratio, exact_answers=True)[1]
+    centred = y - y.mean()
+    gram = hamming_correlation(masks, masks, rho, relevance, size_ratio) + noise * np.eye(30)
+    signal = centred @ np.linalg.solve(gram, centred) / 30
+    truth = conditional_shapley_variance(masks, n, rho, noise, relevance, size_ratio)
+    np.testing.assert_allclose(variance / signal, truth, rtol=1e-6, atol=1e-12)
+    # the posterior mean's own variance (without exact answers) differs where the noise counts
+    plain = posterior(masks, y, rho, noise, relevance, None, size_ratio)[1]
+    assert noise < 1e-3 or np.abs(plain / signal - truth).max() > 1e-3
+
+
+def test_given_exact_answers_the_averaged_variance_weighs_each_grid_pairs_own():
+    n = 6
+    rng = np.random.default_rng(3)
+    masks = all_masks(n)[rng.choice(2**n, 24, replace=False)]
+    keep = masks.astype(float)
+    y = np.tanh(keep @ rng.normal(size=n) + keep[:, 0] * keep[:, 1])[:, None]
+    phi, variance, _, _ = averaged_posterior(masks, y, exact_answers=True)
+    centred = y[:, 0] - y[:, 0].mean()
+    log_weights, moments = [], []
+    for scale, ratio in itertools.product(LENGTH_SCALES, SIZE_RATIOS):
+        rho = np.exp(-1.0 / (2.0 * scale**2))
+        correlation = hamming_correlation(masks, masks, rho, None, ratio)
+        sections = section_shapley(masks, rho, None, ratio)
+        for noise in NOISE_RATIOS:
+            gram = correlation + noise * np.eye(len(masks))
+            alpha = np.linalg.solve(gram, centred)
+            signal = centred @ alpha / len(masks)
+            log_weights.append(
+                -0.5 * len(masks) * np.log(signal) - 0.5 * np.linalg.slogdet(gram)[1]
+            )
+            own = conditional_shapley_variance(masks, n, rho, noise, None, ratio)
+            moments.append((sections.T @ alpha, signal * own))
+    weights = np.exp(np.array(log_weights) - max(log_weights))
+    weights /= weights.sum()
+    mean = sum(w * mo[0] for w, mo in zip(weights, moments, strict=True))
+    second = sum(w * (mo[1] + mo[0] ** 2) for w, mo in zip(weights, moments, strict=True))
+    np.testing.assert_allclose(phi[:, 0], mean, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(variance[:, 0], second - mean**2, rtol=1e-5, atol=1e-10)
+
+
+def test_every_coalition_asked_leaves_no_variance():
+    n = 5
+    masks = all_masks(n)
+    y = np.random.default_rng(0).normal(size=2**n)
+    variance = posterior(masks, y, 0.6, 0.2, None, None, 0.5, exact_answers=True)[1]
+    np.testing.assert_allclose(variance, 0.0, atol=1e-10)
+    # a game of independent unit-variance answers: its Shapley values' variance, by brute force
+    weights = shapley_weights(masks)
+    np.testing.assert_allclose((weights**2).sum(axis=0), total_squared_shapley_weight(n))
 
 
 def test_a_singular_kernel_gets_jitter_instead_of_failing():
