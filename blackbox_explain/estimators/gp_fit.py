@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from .gp_grid import PosteriorGrid, posterior_grid
 from .gp_kernel import (
     SIZE_RATIOS,
-    averaged_posterior,
     hamming_correlation,
     hamming_distances,
     length_scale_rho,
@@ -41,13 +41,15 @@ def fit_columns(
     calibration: np.ndarray | None = None,
     noise_floor: float = 0.0,
     exact_answers: bool = False,
+    grid: PosteriorGrid | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
     """The posterior's Shapley values, their variance and the residuals for each ``modelled``
     output column (values, variance 0 and the answers themselves for the others).
 
     Up to ``max_fit_points`` coalitions the posterior is averaged over the hyperparameter grid
-    (:func:`~.gp_kernel.averaged_posterior`); beyond, the most likely hyperparameters are
-    chosen on that many of them, or on disjoint subsets of that many (up to
+    (:func:`~.gp_grid.averaged_posterior`; ``grid``: that of :func:`fit_leave_one_out_error`,
+    computed already); beyond, the most likely hyperparameters are chosen on that many of them,
+    or on disjoint subsets of that many (up to
     ``LIKELIHOOD_BLOCKS``, their likelihoods summed: :func:`likelihood_blocks`), and the fit
     uses all.  ``size_ratios``: the amplitudes searched (:func:`~.gp_kernel.size_factors`);
     ``calibration``: rows whose cross-validated errors widen the variance
@@ -63,14 +65,12 @@ def fit_columns(
     if not modelled.any():
         return phi, variance, residuals, []
     if m <= max_fit_points:
-        phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = averaged_posterior(
-            masks,
-            values[:, modelled],
-            relevance,
-            calibration,
-            size_ratios,
-            noise_floor,
-            exact_answers,
+        if grid is None:
+            grid = posterior_grid(
+                masks, values[:, modelled], relevance, calibration, size_ratios, exact_answers
+            )
+        phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = grid.average(
+            noise_floor
         )
         return phi, variance, residuals, hyper
     blocks = likelihood_blocks(m, max_fit_points, rng)
@@ -82,6 +82,32 @@ def fit_columns(
             masks, values[:, j], rho, noise, relevance, calibration, ratio, exact_answers
         )
     return phi, variance, residuals, hyper
+
+
+def fit_leave_one_out_error(
+    masks: np.ndarray,
+    values: np.ndarray,
+    relevance: np.ndarray | None,
+    size_ratios: tuple[float, ...],
+    max_fit_points: int,
+    rng: np.random.Generator,
+    calibration: np.ndarray | None = None,
+    exact_answers: bool = False,
+    grid: PosteriorGrid | None = None,
+) -> tuple[float, PosteriorGrid | None]:
+    """The leave-one-out error of the most likely fit of ``values`` (the columns to model), and
+    the posterior grid it came from where :func:`fit_columns` would average one (at most
+    ``max_fit_points`` coalitions; ``grid`` if given, else computed: pass it on to
+    :func:`fit_columns` with the same ``calibration`` and ``exact_answers``); beyond,
+    :func:`leave_one_out_error` on a random subset of that many (drawn from a child of ``rng``,
+    spawned either way so that the parent's next children are the same)."""
+    child = rng.spawn(1)[0]
+    if len(masks) <= max_fit_points:
+        if grid is None:
+            grid = posterior_grid(masks, values, relevance, calibration, size_ratios, exact_answers)
+        return grid.leave_one_out_error(), grid
+    rows = subset_rows(len(masks), max_fit_points, child)
+    return leave_one_out_error(masks[rows], values[rows], relevance, size_ratios), None
 
 
 def subset_rows(m: int, size: int, rng: np.random.Generator) -> np.ndarray:

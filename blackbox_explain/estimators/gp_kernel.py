@@ -7,6 +7,8 @@ hyperparameters, the fit of each output column and its leave-one-out error: :mod
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .answers import end_effects
@@ -114,10 +116,15 @@ def relevance_weights(
     return np.asarray(weights / weights.mean())
 
 
+@functools.lru_cache(maxsize=64)
 def gauss_legendre_01(points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights on [0, 1], exact for polynomials of degree < 2 * points."""
+    """Gauss-Legendre nodes and weights on [0, 1], exact for polynomials of degree < 2 * points
+    (kept once computed, read-only: each posterior asked for them once per grid point, 9 % of
+    GP-SHAP's time at 180 calls on 12 segments)."""
     x, w = np.polynomial.legendre.leggauss(max(points, 1))
-    return (x + 1.0) / 2.0, w / 2.0
+    nodes, weights = (x + 1.0) / 2.0, w / 2.0
+    nodes.flags.writeable = weights.flags.writeable = False
+    return nodes, weights
 
 
 def section_shapley_integrals(n: int, rho: float) -> np.ndarray:
@@ -242,91 +249,6 @@ def length_scale_rho(scale: float) -> float:
     return float(np.exp(-1.0 / (2.0 * scale * scale)))
 
 
-def averaged_posterior(
-    masks: np.ndarray,
-    values: np.ndarray,
-    relevance: np.ndarray | None = None,
-    calibration: np.ndarray | None = None,
-    size_ratios: tuple[float, ...] = SIZE_RATIOS,
-    noise_floor: float = 0.0,
-    exact_answers: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
-    """The posterior's Shapley values averaged over the hyperparameter grid (Bayesian model
-    averaging), for each output column.
-
-    Every (length scale, size ratio, noise ratio) of :func:`length_scales` x ``size_ratios`` x
-    ``NOISE_RATIOS`` is weighted by its marginal likelihood (a flat prior on the grid, the
-    signal variance profiled out).  On a few calls per segment the likelihood is flat across
-    dozens of pairs, and picking its maximum alone overfits: averaging lowers the error by 4-8 %
-    (SmolLM2 prompts at 3-4 calls per segment, the tiny LM) and makes the standard errors
-    include the hyperparameters' uncertainty.  Each length scale and size ratio costs one
-    eigendecomposition; the noise levels are then diagonal.  ``relevance``: the Hamming
-    distance's per-segment weights (:func:`relevance_weights`; default all 1); ``size_ratios``:
-    the amplitudes (:func:`size_factors`); ``noise_floor``: the least noise ratio averaged over.
-
-    ``calibration``: rows whose cross-validated errors scale the variance
-    (:func:`calibration_factor`; default none).  ``exact_answers``: the variance of the game's
-    Shapley values given that the answers are exact where asked (:func:`exact_answers_variance`;
-    GP-SHAP adds the fit's misses there back), else of the posterior mean's.
-
-    Returns ``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise, size
-    ratio) per column)``; the residuals are the answers minus the averaged posterior mean at the
-    data.
-    """
-    m, k = values.shape
-    n = masks.shape[1]
-    centred = values - values.mean(axis=0)
-    distances = hamming_distances(masks, masks, relevance)
-    noises = noise_ratios(noise_floor)
-    scales = length_scales(n)
-    shape = (len(scales), len(size_ratios), len(noises), k)
-    log_weights = np.empty(shape)
-    phi = np.empty((*shape, n))
-    variance = np.empty((*shape, n))
-    residuals = np.empty((*shape, m))
-    weights = shapley_weights(masks) if exact_answers else None
-    for s, scale in enumerate(scales):
-        rho = length_scale_rho(scale)
-        correlation = rho**distances
-        for g, ratio in enumerate(size_ratios):
-            amplitude = size_factors(masks, ratio)
-            eigenvalues, vectors = symmetric_eigh(correlation * np.outer(amplitude, amplitude))
-            coordinates = vectors.T @ centred  # (m, k)
-            ll, signal = profiled_log_likelihoods(eigenvalues, coordinates**2, noises)
-            log_weights[s, g] = ll
-            # (q, m): the inverse of K + noise in the eigenbasis, then its diagonal
-            inverse = 1.0 / (np.maximum(eigenvalues, 0.0)[None, :] + noises[:, None])
-            sections = vectors.T @ section_shapley(masks, rho, relevance, ratio)  # eigenbasis
-            explained = inverse @ sections**2  # (q, n)
-            prior = prior_shapley_variance(n, rho, relevance, ratio)
-            if weights is not None:  # (q, n)
-                own = vectors.T @ weights  # the answers' Shapley weights in the eigenbasis
-                explained = explained - exact_answers_variance(
-                    noises, inverse @ own**2, inverse @ (own * sections), n
-                )
-            inverse_diagonal = inverse @ (vectors**2).T
-            for j in range(k):
-                weighted = inverse * coordinates[:, j][None, :]  # (q, m): alpha, eigenbasis
-                alpha = weighted @ vectors.T
-                factor = calibration_factor(alpha, inverse_diagonal, signal[:, j], calibration)
-                phi[s, g, :, j] = weighted @ sections
-                variance[s, g, :, j] = (factor * signal[:, j])[:, None] * np.maximum(
-                    prior - explained, 0.0
-                )
-                residuals[s, g, :, j] = noises[:, None] * alpha
-    flat = log_weights.reshape(-1, k)
-    weights = np.exp(flat - flat.max(axis=0))
-    weights /= weights.sum(axis=0)
-    mean_phi = np.einsum("gk,gkn->nk", weights, phi.reshape(-1, k, n))
-    second = np.einsum("gk,gkn->nk", weights, (variance + phi**2).reshape(-1, k, n))
-    mean_residuals = np.einsum("gk,gkm->mk", weights, residuals.reshape(-1, k, m))
-    modes = [np.unravel_index(int(flat[:, j].argmax()), shape[:3]) for j in range(k)]
-    hyper = [
-        (length_scale_rho(scales[s]), float(noises[q]), float(size_ratios[g])) for s, g, q in modes
-    ]
-    return mean_phi, np.maximum(second - mean_phi**2, 0.0), mean_residuals, hyper
-
-
 def posterior(
     masks: np.ndarray,
     y: np.ndarray,
@@ -338,7 +260,7 @@ def posterior(
     exact_answers: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Shapley values of the posterior mean, their posterior variance, residuals y - mean);
-    ``calibration`` and ``exact_answers`` as for :func:`averaged_posterior`, ``size_ratio`` as
+    ``calibration`` and ``exact_answers`` as for :func:`~.gp_grid.posterior_grid`, ``size_ratio`` as
     for :func:`size_factors`."""
     from scipy.linalg import cho_factor, cho_solve, solve_triangular
 

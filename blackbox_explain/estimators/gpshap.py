@@ -44,8 +44,9 @@ that design decides (all of it at 12, 4 per segment from 16 on): a game the fit 
 random-weight LM) gets KernelSHAP's coalitions; from 24 calls per segment or
 ``KERNEL_TABLE_SHARE`` of all coalitions, KernelSHAP's coalitions alone (sections 11, 21 and
 22; the thresholds are in :mod:`.gp_design`).  With those, a fit whose leave-one-out error
-shows it cannot predict an answer from the others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them
-and leaves nothing to correct; section 20).
+shows it cannot predict an answer from the others keeps a noise ratio of at least
+``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them and leaves nothing to correct; section
+20).
 
 The standard error is the Gaussian process's posterior standard deviation of each Shapley value
 (including the spread between the hyperparameters averaged over).  Where the fit's misses are
@@ -72,7 +73,8 @@ from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halve
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
 from .gp_design import design_for, probe_calls
-from .gp_fit import fit_columns, fit_info, leave_one_out_error, subset_rows
+from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
+from .gp_grid import PosteriorGrid, posterior_grid
 from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, relevance_weights
 from .kernelshap import CoalitionPlan, plan_coalitions, residual_regression
 from .pooling import pool_inert
@@ -289,8 +291,13 @@ class GPSHAP(Estimator):
         modelled = varying_outputs(values)
         relevance = self._relevance(masks, values, modelled)
         # the threshold was measured on the stationary kernel's noise ratios
-        hyper = fit_columns(masks, values, modelled, rng, relevance, (1.0,), self.max_fit_points)[3]
-        if self._reproduces(masks, values, modelled, relevance, hyper, rng):
+        grid = None
+        if modelled.any() and len(masks) <= self.max_fit_points:  # shared with the check
+            grid = posterior_grid(masks, values[:, modelled], relevance, size_ratios=(1.0,))
+        hyper = fit_columns(
+            masks, values, modelled, rng, relevance, (1.0,), self.max_fit_points, grid=grid
+        )[3]
+        if self._reproduces(masks, values, modelled, relevance, hyper, rng, grid):
             return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
         plan = plan_coalitions(n, budget - probe + 2 * n, rng, complete_singletons=True)
@@ -304,13 +311,16 @@ class GPSHAP(Estimator):
         relevance: np.ndarray | None,
         hyper: list[tuple[float, float, float]],
         rng: np.random.Generator,
+        grid: PosteriorGrid | None,
     ) -> bool:
         """Whether the fit of the blend's probe reproduces the game: noise ratios at most
-        ``SMOOTH_NOISE_RATIO``, leave-one-out error at most ``SMOOTH_PROBE_LOO_ERROR``."""
+        ``SMOOTH_NOISE_RATIO``, leave-one-out error at most ``SMOOTH_PROBE_LOO_ERROR`` (from the
+        fit's ``grid`` where there is one)."""
         if not all(noise <= SMOOTH_NOISE_RATIO for _, noise, _ in hyper):
             return False
-        rows = subset_rows(len(masks), self.max_fit_points, rng.spawn(1)[0])
-        error = leave_one_out_error(masks[rows], values[rows][:, modelled], relevance, (1.0,))
+        error = fit_leave_one_out_error(
+            masks, values[:, modelled], relevance, (1.0,), self.max_fit_points, rng, grid=grid
+        )[0]
         return error <= SMOOTH_PROBE_LOO_ERROR
 
     def _estimate_inert_regression(
@@ -408,13 +418,22 @@ class GPSHAP(Estimator):
         relevance = self._relevance(masks, values, modelled)
         design = "kernel" if known is None else "blend"
         ratios = self._size_ratios(design)
-        floor = 0.0
-        if modelled.any() and plan.n_draws > 0:  # sampled coalitions for the regression
-            # a child generator: the check leaves the fit's random subset as it was
-            rows = subset_rows(len(masks), self.max_fit_points, rng.spawn(1)[0])
-            error = leave_one_out_error(masks[rows], values[rows][:, modelled], relevance, ratios)
-            floor = EXTRAPOLATION_NOISE_FLOOR if error > SMOOTH_LOO_ERROR else 0.0
         added_back = bool(modelled.any()) and n <= LONG_TEXT_SEGMENTS
+        calibration = self._calibration(masks) if added_back else None
+        floor, grid = 0.0, None
+        if modelled.any() and plan.n_draws > 0:  # sampled coalitions for the regression
+            # on a child generator: the check leaves the fit's random subset as it was
+            error, grid = fit_leave_one_out_error(
+                masks,
+                values[:, modelled],
+                relevance,
+                ratios,
+                self.max_fit_points,
+                rng,
+                calibration,
+                added_back,
+            )
+            floor = EXTRAPOLATION_NOISE_FLOOR if error > SMOOTH_LOO_ERROR else 0.0
         phi, variance, residuals, hyper = fit_columns(
             masks,
             values,
@@ -423,9 +442,10 @@ class GPSHAP(Estimator):
             relevance,
             ratios,
             self.max_fit_points,
-            self._calibration(masks) if added_back else None,
+            calibration,
             floor,
-            exact_answers=added_back,
+            added_back,
+            grid,
         )
         regression = None
         if added_back:

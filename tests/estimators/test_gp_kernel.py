@@ -18,11 +18,11 @@ from blackbox_explain.estimators.enumeration import (
     shapley_weights,
     total_squared_shapley_weight,
 )
+from blackbox_explain.estimators.gp_grid import averaged_posterior, posterior_grid
 from blackbox_explain.estimators.gp_kernel import (
     LENGTH_SCALES,
     NOISE_RATIOS,
     SIZE_RATIOS,
-    averaged_posterior,
     hamming_correlation,
     posterior,
     prior_shapley_variance,
@@ -328,7 +328,11 @@ def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
 
 def test_the_leave_one_out_error_is_that_of_refits_without_each_answer():
     # against refitting the most likely fit's posterior mean without each coalition
-    from blackbox_explain.estimators.gp_fit import fit_hyperparameters, leave_one_out_error
+    from blackbox_explain.estimators.gp_fit import (
+        fit_hyperparameters,
+        fit_leave_one_out_error,
+        leave_one_out_error,
+    )
 
     rng = np.random.default_rng(4)
     masks = np.unique(rng.random((40, 8)) < 0.5, axis=0)
@@ -345,6 +349,13 @@ def test_the_leave_one_out_error_is_that_of_refits_without_each_answer():
             misses.append(centred[r] - fit)
         worst = max(worst, float(np.sqrt(np.mean(np.square(misses)) / np.mean(centred**2))))
     assert leave_one_out_error(masks, values) == pytest.approx(worst, rel=1e-4)
+    # the same from the posterior grid GP-SHAP averages (shared with its fit); on a random subset
+    # where that many coalitions would not be averaged over (no grid)
+    assert posterior_grid(masks, values).leave_one_out_error() == pytest.approx(worst, rel=1e-4)
+    error, grid = fit_leave_one_out_error(masks, values, None, SIZE_RATIOS, 192, rng)
+    assert error == pytest.approx(worst, rel=1e-4) and grid is not None
+    error, grid = fit_leave_one_out_error(masks, values, None, SIZE_RATIOS, 20, rng)
+    assert grid is None and error > 0.5  # the answers of noise are not predicted on 20 either
     # an additive game is predicted from the others, answers of noise are not
     assert (
         leave_one_out_error(masks, values[:, 1:]) < 0.1 < leave_one_out_error(masks, values[:, :1])
