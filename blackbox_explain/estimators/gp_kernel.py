@@ -289,8 +289,11 @@ def posterior(
         gain = exact_answers_variance(np.array([noise]), own_term, cross_term, len(phi))
         explained = explained - gain[0]
     variance = signal * (prior - explained)
-    if calibration is not None:
-        inverse_diagonal = np.diag(cho_solve(factor, np.eye(m)))
+    if calibration is not None and np.any(calibration):
+        # [K^-1]_rr at the calibration rows only (m^2 per row, not m^3)
+        rows = np.flatnonzero(calibration)
+        inverse_diagonal = np.ones(m)
+        inverse_diagonal[rows] = cho_solve(factor, np.eye(m)[:, rows])[rows, np.arange(len(rows))]
         variance = variance * float(
             calibration_factor(
                 alpha[None, :], inverse_diagonal[None, :], np.array([signal]), calibration

@@ -53,12 +53,16 @@ The standard error is the Gaussian process's posterior standard deviation of eac
 added back it is that of the game's Shapley values given exact answers where asked, the fit's
 noise a roughness of the game at the coalitions not asked
 (:func:`~.gp_kernel.exact_answers_variance`; the posterior mean's own variance covered 0.98-1.00
-of MiniLM's true values from 16 calls per segment, 0.95-0.97 now), widened by the fit's
-leave-one-out z-scores up to ``max_fit_points`` coalitions (:meth:`GPSHAP._calibration`;
-section 23).  A bootstrap of the residual regression adds to it where there is one.  The cost is cubic in the number of calls (one
-eigendecomposition per length scale on at most ``max_fit_points`` coalitions, or on each of up
-to eight disjoint subsets of that many when there are more than twice as many, then one
-Cholesky factorisation on all of them): about 0.15 s more than KernelSHAP at 256 calls (2 cores).
+of MiniLM's true values from 16 calls per segment), widened by the leave-one-out z-scores of the
+ends, singletons and leave-one-outs, which tell how well the fit extrapolates to the small and
+large coalitions the Shapley values weigh most (:func:`~.designs.extreme_coalitions`; once
+KernelSHAP's plan completes sizes 2 and n - 2, every coalition's, up to ``max_fit_points``:
+:meth:`GPSHAP._calibration`; MiniLM's paragraphs 0.73 -> 0.88 at 8 calls per word; section 23).
+A bootstrap of the residual regression adds to it where there is one.  The cost is cubic in the
+number of calls (one eigendecomposition per length scale on at most ``max_fit_points``
+coalitions, or on each of up to eight disjoint subsets of that many when there are more than
+twice as many, then one Cholesky factorisation on all of them): about 0.15 s more than
+KernelSHAP at 256 calls (2 cores).
 """
 
 from __future__ import annotations
@@ -69,7 +73,12 @@ from ..errors import InputError
 from ..game import Game
 from .answers import inert_players, varying_outputs
 from .base import Estimate, Estimator, extremes
-from .designs import leave_one_out_answers, singleton_pairs, with_balanced_halves
+from .designs import (
+    extreme_coalitions,
+    leave_one_out_answers,
+    singleton_pairs,
+    with_balanced_halves,
+)
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
 from .gp_design import design_for, probe_calls
@@ -366,7 +375,7 @@ class GPSHAP(Estimator):
         leave_one_out = design == "leave-one-out"
         relevance = self._relevance(masks, values, modelled, partial=leave_one_out)
         # the leave-one-out design's few small coalitions check its fit where it extrapolates
-        calibration = masks.sum(axis=1) <= 1 if leave_one_out else self._calibration(masks)
+        calibration = masks.sum(axis=1) <= 1 if leave_one_out else extreme_coalitions(masks)
         ratios = self._size_ratios(design)
         phi, variance, residuals, hyper = fit_columns(
             masks,
@@ -419,7 +428,7 @@ class GPSHAP(Estimator):
         design = "kernel" if known is None else "blend"
         ratios = self._size_ratios(design)
         added_back = bool(modelled.any()) and n <= LONG_TEXT_SEGMENTS
-        calibration = self._calibration(masks) if added_back else None
+        calibration = self._calibration(masks, plan) if added_back else None
         floor, grid = 0.0, None
         if modelled.any() and plan.n_draws > 0:  # sampled coalitions for the regression
             # on a child generator: the check leaves the fit's random subset as it was
@@ -463,14 +472,14 @@ class GPSHAP(Estimator):
             info["residual_ridge"] = regression[2]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
 
-    def _calibration(self, masks: np.ndarray) -> np.ndarray | None:
-        """The coalitions whose leave-one-out z-scores may widen the variance of a fit whose
-        misses are added back: all of them, up to ``max_fit_points`` (where the posterior is
-        averaged over the grid and the z-scores cost nothing; beyond, none).  On few coalitions
-        the likelihood's noise ratio comes out low (smooth games with white roughness of
-        variance 0.03 of the answers': 0.006 at 4 calls per segment, 0.03 at 24), and with it
-        the variance of the roughness at the coalitions not asked: coverage 0.877-0.898 at 4-16
-        calls per segment, 0.906-0.912 widened (benchmarks/RESULTS.md, section 23)."""
+    def _calibration(self, masks: np.ndarray, plan: CoalitionPlan) -> np.ndarray | None:
+        """The rows whose leave-one-out z-scores widen the variance of a fit of KernelSHAP's
+        coalitions: while the plan completes no size but 1 and n - 1, the extreme ones
+        (MiniLM's paragraphs at 12 calls per word: coverage 0.70 without, 0.91 with); once sizes
+        2 and n - 2 are asked too, every one up to ``max_fit_points`` (free there; the extremes
+        made MiniLM's sentences wide: 0.993 at 48 calls per segment; RESULTS section 23)."""
+        if not set(plan.complete_sizes) - {1, masks.shape[1] - 1}:
+            return extreme_coalitions(masks)
         return np.ones(len(masks), dtype=bool) if len(masks) <= self.max_fit_points else None
 
     def _size_ratios(self, design: str) -> tuple[float, ...]:

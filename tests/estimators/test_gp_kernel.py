@@ -304,6 +304,7 @@ def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
     rng = np.random.default_rng(3)
     masks = rng.random((14, 6)) < 0.5
     y = rng.normal(size=14)
+    y -= y.mean()  # as the fits centre them
     rho, noise = 0.6, 0.05
     kernel = hamming_correlation(masks, masks, rho) + noise * np.eye(14)
     inverse = np.linalg.inv(kernel)
@@ -324,6 +325,11 @@ def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
     assert calibration_factor(alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), None)[
         0
     ] == pytest.approx(1.0)
+    # one fit (on many coalitions) widens its variance by the same factor, from the calibration
+    # rows' entries of the inverse alone
+    plain = posterior(masks, y + 3.0, rho, noise)[1]
+    widened = posterior(masks, y + 3.0, rho, noise, calibration=rows)[1]
+    np.testing.assert_allclose(widened, plain * expected, rtol=1e-8)
 
 
 def test_the_leave_one_out_error_is_that_of_refits_without_each_answer():

@@ -15,6 +15,7 @@ from games import (
     additive_game,
     interaction_game,
     rel_l2,
+    saturating_game,
     smooth_and_rough_game,
 )
 
@@ -118,6 +119,22 @@ def test_many_calls_on_a_rough_game_keep_the_intervals_near_nominal():
                 exp = _gpshap(game, per_segment * 10, seed)
                 covered.extend(np.abs(exp.values - exact).ravel() <= 1.96 * exp.std.ravel())
         assert 0.9 <= np.mean(covered) <= 0.98, (per_segment, np.mean(covered))
+
+
+def test_the_ends_singletons_and_leave_one_outs_widen_an_extrapolating_fit():
+    """A long text's saturating score: the balanced halves and KernelSHAP's sampled pairs are
+    mostly middle-sized, where the score has saturated, while the Shapley values weigh the small
+    and large coalitions most.  How well the fit predicts the ends, singletons and
+    leave-one-outs from the other answers widens the intervals: 0.839 covered at 12 calls per
+    player before, 0.931 now."""
+    covered = []
+    for table in range(4):
+        game = saturating_game(30, seed=table)
+        exact = game.shapley()
+        for seed in range(3):
+            exp = bbx.explain(game, game.text, method="gpshap", budget=360, seed=seed)
+            covered.extend(np.abs(exp.values - exact).ravel() <= 1.96 * exp.std.ravel())
+    assert 0.9 <= np.mean(covered) <= 0.98, np.mean(covered)
 
 
 def test_a_constant_output_gets_zero_and_the_other_its_values():
