@@ -290,10 +290,11 @@ def posterior(
         explained = explained - gain[0]
     variance = signal * (prior - explained)
     if calibration is not None and np.any(calibration):
-        # [K^-1]_rr at the calibration rows only (m^2 per row, not m^3)
+        # [K^-1]_rr = |L^-1 e_r|^2 at the calibration rows only (m^2 / 2 per row, not m^3)
         rows = np.flatnonzero(calibration)
         inverse_diagonal = np.ones(m)
-        inverse_diagonal[rows] = cho_solve(factor, np.eye(m)[:, rows])[rows, np.arange(len(rows))]
+        unit = solve_triangular(factor[0], np.eye(m)[:, rows], lower=True)
+        inverse_diagonal[rows] = (unit**2).sum(axis=0)
         variance = variance * float(
             calibration_factor(
                 alpha[None, :], inverse_diagonal[None, :], np.array([signal]), calibration
