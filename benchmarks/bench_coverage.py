@@ -6,6 +6,7 @@
     python benchmarks/bench_coverage.py smollm2
     python benchmarks/bench_coverage.py tiny
     python benchmarks/bench_coverage.py paragraphs  # MiniLM, section 2's paragraphs of 47-54 words
+    python benchmarks/bench_coverage.py saturating  # 30 players, 4 saturating games x 3 seeds
     python benchmarks/bench_coverage.py minilm --methods gpshap --per-segment 1.2,1.5,1.8,2
 
 The share of values within +-1.96 standard errors of the exact ones (nominal 95 %), by calls per
@@ -101,7 +102,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "model", choices=["synthetic", "rough", "minilm", "smollm2", "tiny", "paragraphs"]
+        "model",
+        choices=["synthetic", "rough", "saturating", "minilm", "smollm2", "tiny", "paragraphs"],
     )
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
     parser.add_argument("--per-segment", help="calls per segment, comma-separated")
@@ -119,6 +121,12 @@ def main() -> int:
         tables = [smooth_and_rough_game(10, seed=g) for g in range(8)]
         cases = [(g, g.text, g.shapley()) for g in tables]
         seeds, per_segments, methods, kw = 6, SYNTHETIC_PER_SEGMENT, list(METHODS), {}
+    elif args.model == "saturating":
+        from games import saturating_game
+
+        tables = [saturating_game(30, seed=g) for g in range(4)]
+        cases = [(g, g.text, g.shapley()) for g in tables]
+        seeds, per_segments, methods, kw = 3, (4, 8, 12), list(METHODS), {}
     elif args.model == "paragraphs":
         cases = paragraph_cases()
         per_segments, methods, kw, seeds = (4, 8, 12, 16), RECORDED_METHODS, {}, 4
