@@ -11,7 +11,11 @@ and 22).
 
 from __future__ import annotations
 
+import numpy as np
+
+from .designs import extreme_coalitions
 from .enumeration import MAX_ENUMERATION_PLAYERS
+from .gp_kernel import Calibration
 
 #: below this many calls per segment the ``auto`` design asks every singleton and leave-one-out
 #: and then balanced halves: on MiniLM sentences' recorded tables ahead of KernelSHAP's coalitions
@@ -62,3 +66,33 @@ def probe_calls(n: int, budget: int) -> int:
     balanced = BALANCED_CALLS_PER_SEGMENT * n
     probe = max(PROBE_CALLS_PER_SEGMENT * n, balanced - 2 * (budget - balanced))
     return int(min(budget, balanced, probe))
+
+
+def plan_calibration(
+    masks: np.ndarray, complete_sizes: list[int], in_plan: int, max_fit_points: int
+) -> Calibration | None:
+    """The rows whose leave-one-out z-scores widen the variance of GP-SHAP's fit of KernelSHAP's
+    coalitions (``masks[:in_plan]``: the ends and the plan's, whose ``complete_sizes`` are
+    asked in full; the balanced design's answers before the plan follow them).
+
+    While the plan completes no size but 1 and n - 1: the extreme ones
+    (:func:`~.designs.extreme_coalitions`), the widening in proportion to the balanced halves'
+    share of the middle-sized coalitions, none without halves.  It is the halves'
+    extrapolation they check; KernelSHAP's coalitions ask near the ends themselves.  MiniLM's
+    paragraphs of 47-54 words at 12 calls per word (the blend's halves nearly all its
+    coalitions): 0.70 of the true values within +-1.96 standard errors without, 0.91 with; at
+    14-48, where the plan's coalitions are as many as the halves or more, 0.98-1.00 with the
+    whole widening, 0.95-0.97 in proportion (benchmarks/RESULTS.md, sections 23 and 24).  Once sizes 2 and
+    n - 2 are complete too, every row up to ``max_fit_points`` (free there; the extremes alone
+    made MiniLM's sentences wide: 0.993 at 48 calls per segment)."""
+    n = masks.shape[1]
+    if not set(complete_sizes) - {1, n - 1}:
+        sizes = masks.sum(axis=1)
+        middle = (sizes >= 2) & (sizes <= n - 2)
+        sampled, halves = int(middle[:in_plan].sum()), int(middle[in_plan:].sum())
+        if halves == 0:
+            return None
+        return Calibration(extreme_coalitions(masks), halves / (halves + sampled))
+    if len(masks) > max_fit_points:
+        return None
+    return Calibration(np.ones(len(masks), dtype=bool))

@@ -11,6 +11,7 @@ import numpy as np
 from .gp_grid import PosteriorGrid, posterior_grid
 from .gp_kernel import (
     SIZE_RATIOS,
+    Calibration,
     hamming_correlation,
     hamming_distances,
     length_scale_rho,
@@ -38,7 +39,7 @@ def fit_columns(
     relevance: np.ndarray | None,
     size_ratios: tuple[float, ...],
     max_fit_points: int,
-    calibration: np.ndarray | None = None,
+    calibration: Calibration | None = None,
     noise_floor: float = 0.0,
     exact_answers: bool = False,
     grid: PosteriorGrid | None = None,
@@ -91,7 +92,7 @@ def fit_leave_one_out_error(
     size_ratios: tuple[float, ...],
     max_fit_points: int,
     rng: np.random.Generator,
-    calibration: np.ndarray | None = None,
+    calibration: Calibration | None = None,
     exact_answers: bool = False,
     grid: PosteriorGrid | None = None,
 ) -> tuple[float, PosteriorGrid | None]:

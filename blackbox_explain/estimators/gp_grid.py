@@ -12,6 +12,7 @@ import numpy as np
 from .enumeration import shapley_weights
 from .gp_kernel import (
     SIZE_RATIOS,
+    Calibration,
     calibration_factor,
     exact_answers_variance,
     hamming_distances,
@@ -87,7 +88,7 @@ def posterior_grid(
     masks: np.ndarray,
     values: np.ndarray,
     relevance: np.ndarray | None = None,
-    calibration: np.ndarray | None = None,
+    calibration: Calibration | None = None,
     size_ratios: tuple[float, ...] = SIZE_RATIOS,
     exact_answers: bool = False,
 ) -> PosteriorGrid:
@@ -155,7 +156,7 @@ def averaged_posterior(
     masks: np.ndarray,
     values: np.ndarray,
     relevance: np.ndarray | None = None,
-    calibration: np.ndarray | None = None,
+    calibration: Calibration | None = None,
     size_ratios: tuple[float, ...] = SIZE_RATIOS,
     noise_floor: float = 0.0,
     exact_answers: bool = False,

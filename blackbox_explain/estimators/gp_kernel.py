@@ -8,6 +8,7 @@ hyperparameters, the fit of each output column and its leave-one-out error: :mod
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -255,7 +256,7 @@ def posterior(
     rho: float,
     noise: float,
     relevance: np.ndarray | None = None,
-    calibration: np.ndarray | None = None,
+    calibration: Calibration | None = None,
     size_ratio: float = 1.0,
     exact_answers: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -289,9 +290,9 @@ def posterior(
         gain = exact_answers_variance(np.array([noise]), own_term, cross_term, len(phi))
         explained = explained - gain[0]
     variance = signal * (prior - explained)
-    if calibration is not None and np.any(calibration):
+    if calibration is not None and np.any(calibration.rows):
         # [K^-1]_rr = |L^-1 e_r|^2 at the calibration rows only (m^2 / 2 per row, not m^3)
-        rows = np.flatnonzero(calibration)
+        rows = np.flatnonzero(calibration.rows)
         inverse_diagonal = np.ones(m)
         unit = solve_triangular(factor[0], np.eye(m)[:, rows], lower=True)
         inverse_diagonal[rows] = (unit**2).sum(axis=0)
@@ -326,17 +327,28 @@ def exact_answers_variance(
     return sigma2 * total_squared_shapley_weight(n) - sigma2**2 * own - 2.0 * sigma2 * cross
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """The coalitions whose leave-one-out z-scores widen GP-SHAP's posterior variance
+    (:func:`calibration_factor`): ``rows``, a boolean mask over the coalitions asked, and
+    ``weight``, the share of the widening (its excess over 1) that counts, in [0, 1]."""
+
+    rows: np.ndarray
+    weight: float = 1.0
+
+
 def calibration_factor(
     alpha: np.ndarray,
     inverse_diagonal: np.ndarray,
     signal: np.ndarray,
-    rows: np.ndarray | None,
+    calibration: Calibration | None,
 ) -> np.ndarray:
     """How much to widen the posterior variance, ``(q,)`` for ``q`` fits: the mean squared
-    z-score of the leave-one-out predictions at ``rows`` (closed form: the residual
+    z-score of the leave-one-out predictions at the calibration rows (closed form: the residual
     ``alpha_r / [K^-1]_rr`` against the predictive variance ``signal / [K^-1]_rr``), at least
-    1, times the square of Student's t quantile over the normal's for as many degrees of freedom
-    as rows (so a factor from few rows is widened for its own noise).  1 without ``rows``.
+    1, its excess over 1 times the calibration's weight, times the square of Student's t
+    quantile over the normal's for as many degrees of freedom as rows (so a factor from few rows
+    is widened for its own noise).  1 without ``calibration``.
 
     GP-SHAP's leave-one-out design asks few coalitions far from the full text (the empty one
     and some segments alone): how well the fit predicts those from the others is what its
@@ -344,10 +356,12 @@ def calibration_factor(
     posterior alone covered 51-75 % of MiniLM's true values (benchmarks/RESULTS.md, section 15).
     """
     q = len(signal)
-    if rows is None or not np.any(rows):
+    if calibration is None or not np.any(calibration.rows):
         return np.ones(q)
+    rows = calibration.rows
     with np.errstate(divide="ignore", invalid="ignore"):
         z2 = alpha[:, rows] ** 2 / inverse_diagonal[:, rows] / signal[:, None]
         factor = z2.mean(axis=1)
     factor = np.where(np.isfinite(factor), np.maximum(factor, 1.0), 1.0)
+    factor = 1.0 + calibration.weight * (factor - 1.0)
     return np.asarray(factor * t_over_normal(int(np.sum(rows))) ** 2)

@@ -54,10 +54,13 @@ added back it is that of the game's Shapley values given exact answers where ask
 noise a roughness of the game at the coalitions not asked
 (:func:`~.gp_kernel.exact_answers_variance`; the posterior mean's own variance covered 0.98-1.00
 of MiniLM's true values from 16 calls per segment), widened by the leave-one-out z-scores of the
-ends, singletons and leave-one-outs, which tell how well the fit extrapolates to the small and
-large coalitions the Shapley values weigh most (:func:`~.designs.extreme_coalitions`; once
-KernelSHAP's plan completes sizes 2 and n - 2, every coalition's, up to ``max_fit_points``:
-:meth:`GPSHAP._calibration`; MiniLM's paragraphs 0.73 -> 0.88 at 8 calls per word; section 23).
+ends, singletons and leave-one-outs, which tell how well the balanced halves' fit
+extrapolates to the small and large coalitions the Shapley values weigh most
+(:func:`~.designs.extreme_coalitions`; MiniLM's paragraphs 0.73 -> 0.88 at 8 calls per word,
+section 23).  With KernelSHAP's
+coalitions, which ask near the ends themselves, the widening counts in proportion to the halves'
+share, and once the plan completes sizes 2 and n - 2 every coalition's z-scores give it, up to
+``max_fit_points`` (:func:`~.gp_design.plan_calibration`; section 24).
 A bootstrap of the residual regression adds to it where there is one.  The cost is cubic in the
 number of calls (one eigendecomposition per length scale on at most ``max_fit_points``
 coalitions, or on each of up to eight disjoint subsets of that many when there are more than
@@ -81,10 +84,10 @@ from .designs import (
 )
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
-from .gp_design import design_for, probe_calls
+from .gp_design import design_for, plan_calibration, probe_calls
 from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
 from .gp_grid import PosteriorGrid, posterior_grid
-from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, relevance_weights
+from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, Calibration, relevance_weights
 from .kernelshap import CoalitionPlan, plan_coalitions, residual_regression
 from .pooling import pool_inert
 from .sampling import DistinctMasks
@@ -375,7 +378,9 @@ class GPSHAP(Estimator):
         leave_one_out = design == "leave-one-out"
         relevance = self._relevance(masks, values, modelled, partial=leave_one_out)
         # the leave-one-out design's few small coalitions check its fit where it extrapolates
-        calibration = masks.sum(axis=1) <= 1 if leave_one_out else extreme_coalitions(masks)
+        calibration = Calibration(
+            masks.sum(axis=1) <= 1 if leave_one_out else extreme_coalitions(masks)
+        )
         ratios = self._size_ratios(design)
         phi, variance, residuals, hyper = fit_columns(
             masks,
@@ -428,7 +433,9 @@ class GPSHAP(Estimator):
         design = "kernel" if known is None else "blend"
         ratios = self._size_ratios(design)
         added_back = bool(modelled.any()) and n <= LONG_TEXT_SEGMENTS
-        calibration = self._calibration(masks, plan) if added_back else None
+        calibration = None
+        if added_back:  # (RESULTS sections 23 and 24)
+            calibration = plan_calibration(masks, plan.complete_sizes, in_plan, self.max_fit_points)
         floor, grid = 0.0, None
         if modelled.any() and plan.n_draws > 0:  # sampled coalitions for the regression
             # on a child generator: the check leaves the fit's random subset as it was
@@ -471,16 +478,6 @@ class GPSHAP(Estimator):
         if regression is not None and known is not None:
             info["residual_ridge"] = regression[2]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
-
-    def _calibration(self, masks: np.ndarray, plan: CoalitionPlan) -> np.ndarray | None:
-        """The rows whose leave-one-out z-scores widen the variance of a fit of KernelSHAP's
-        coalitions: while the plan completes no size but 1 and n - 1, the extreme ones
-        (MiniLM's paragraphs at 12 calls per word: coverage 0.70 without, 0.91 with); once sizes
-        2 and n - 2 are asked too, every one up to ``max_fit_points`` (free there; the extremes
-        made MiniLM's sentences wide: 0.993 at 48 calls per segment; RESULTS section 23)."""
-        if not set(plan.complete_sizes) - {1, masks.shape[1] - 1}:
-            return extreme_coalitions(masks)
-        return np.ones(len(masks), dtype=bool) if len(masks) <= self.max_fit_points else None
 
     def _size_ratios(self, design: str) -> tuple[float, ...]:
         """The prior amplitudes' ratios averaged over (:data:`~.gp_kernel.SIZE_RATIOS`), or 1

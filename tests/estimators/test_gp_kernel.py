@@ -298,7 +298,11 @@ def test_a_singular_kernel_gets_jitter_instead_of_failing():
 
 def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
     # against refitting without each calibration row: the closed form must agree
-    from blackbox_explain.estimators.gp_kernel import calibration_factor, hamming_correlation
+    from blackbox_explain.estimators.gp_kernel import (
+        Calibration,
+        calibration_factor,
+        hamming_correlation,
+    )
     from blackbox_explain.estimators.sampling import t_quantile_975
 
     rng = np.random.default_rng(3)
@@ -320,7 +324,9 @@ def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
         var = kernel[r, r] - kernel[r, rest] @ np.linalg.solve(k_rest, kernel[rest, r])
         z2.append((y[r] - mean) ** 2 / (signal * var))
     expected = max(np.mean(z2), 1.0) * (t_quantile_975(3) / 1.959964) ** 2
-    got = calibration_factor(alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), rows)
+    got = calibration_factor(
+        alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), Calibration(rows)
+    )
     np.testing.assert_allclose(got, [expected], rtol=1e-8)
     assert calibration_factor(alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), None)[
         0
@@ -328,8 +334,15 @@ def test_the_calibration_factor_is_the_mean_squared_leave_one_out_z_score():
     # one fit (on many coalitions) widens its variance by the same factor, from the calibration
     # rows' entries of the inverse alone
     plain = posterior(masks, y + 3.0, rho, noise)[1]
-    widened = posterior(masks, y + 3.0, rho, noise, calibration=rows)[1]
+    widened = posterior(masks, y + 3.0, rho, noise, calibration=Calibration(rows))[1]
     np.testing.assert_allclose(widened, plain * expected, rtol=1e-8)
+    # a weight counts that share of the widening's excess over 1 (the t factor whole)
+    t2 = (t_quantile_975(3) / 1.959964) ** 2
+    quarter = calibration_factor(
+        alpha[None, :], np.diag(inverse)[None, :], np.array([signal]), Calibration(rows, 0.25)
+    )
+    np.testing.assert_allclose(quarter, [(1.0 + 0.25 * (expected / t2 - 1.0)) * t2], rtol=1e-8)
+    assert expected / t2 > 1.5  # the rows' z-scores do widen: the weight is tested
 
 
 def test_the_leave_one_out_error_is_that_of_refits_without_each_answer():
