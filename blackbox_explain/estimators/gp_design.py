@@ -82,9 +82,9 @@ def plan_calibration(
     paragraphs of 47-54 words at 12 calls per word (the blend's halves nearly all its
     coalitions): 0.70 of the true values within +-1.96 standard errors without, 0.91 with; at
     14-48, where the plan's coalitions are as many as the halves or more, 0.98-1.00 with the
-    whole widening, 0.95-0.97 in proportion (benchmarks/RESULTS.md, sections 23 and 24).  Once sizes 2 and
-    n - 2 are complete too, every row up to ``max_fit_points`` (free there; the extremes alone
-    made MiniLM's sentences wide: 0.993 at 48 calls per segment)."""
+    whole widening, 0.95-0.97 in proportion (benchmarks/RESULTS.md, sections 23 and 24).
+    Once sizes 2 and n - 2 are complete too, every row up to ``max_fit_points`` (free there;
+    the extremes alone made MiniLM's sentences wide: 0.993 at 48 calls per segment)."""
     n = masks.shape[1]
     if not set(complete_sizes) - {1, n - 1}:
         sizes = masks.sum(axis=1)
