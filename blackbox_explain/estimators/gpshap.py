@@ -38,13 +38,14 @@ less error than KernelSHAP's coalitions, sections 15 and 18).  Below
 ``BALANCED_CALLS_PER_SEGMENT`` calls per segment: every segment alone and left out, then
 complementary pairs of nearly orthogonal halves (:mod:`.designs`), the coalitions a greedy
 search for the least posterior variance of the Shapley values picks under the smooth prior
-(SmolLM2 prompts: 0.133 -> 0.093 rel. L2 at 32 calls); every other pair is of quarters where
-a score saturates and so sits flat around the halves (:func:`~.designs.flat_middle`; section
-25).  From 12 calls per segment a probe of that design decides (all of it at 12, 4 per segment
-from 16 on): a game the fit reproduces (synthetic games with interactions) goes on with balanced
-halves, any other (MiniLM, SmolLM2, a random-weight LM) gets KernelSHAP's coalitions; from 24
-calls per segment or ``KERNEL_TABLE_SHARE`` of all coalitions, KernelSHAP's coalitions alone
-(sections 11, 21 and 22; the thresholds are in :mod:`.gp_design`).  With those, a fit whose
+(SmolLM2 prompts: 0.133 -> 0.093 rel. L2 at 32 calls); from 4 calls per segment every other
+pair is of quarters where a score saturates and sits flat around the halves
+(:func:`~.designs.flat_middle`; section 25).  From 12 calls per segment a probe of that design
+decides (all of it at 12, 4 per segment from 16 on): a game the fit reproduces (synthetic games
+with interactions) goes on with balanced halves, any other (MiniLM, SmolLM2, a random-weight LM)
+gets KernelSHAP's coalitions; from 24 calls per segment or ``KERNEL_TABLE_SHARE`` of all
+coalitions, KernelSHAP's coalitions alone (sections 11, 21 and 22; the thresholds are in
+:mod:`.gp_design`).  With those, a fit whose
 leave-one-out error shows it cannot predict an answer from the others keeps a noise ratio of at
 least ``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them and leaves nothing to correct;
 section 20).
