@@ -45,10 +45,9 @@ decides (all of it at 12, 4 per segment from 16 on): a game the fit reproduces (
 with interactions) goes on with balanced halves, any other (MiniLM, SmolLM2, a random-weight LM)
 gets KernelSHAP's coalitions; from 24 calls per segment or ``KERNEL_TABLE_SHARE`` of all
 coalitions, KernelSHAP's coalitions alone (sections 11, 21 and 22; the thresholds are in
-:mod:`.gp_design`).  With those, a fit whose
-leave-one-out error shows it cannot predict an answer from the others keeps a noise ratio of at
-least ``EXTRAPOLATION_NOISE_FLOOR`` (else it interpolates them and leaves nothing to correct;
-section 20).
+:mod:`.gp_design`).  With those, a fit whose leave-one-out error shows it cannot predict an
+answer from the others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it
+interpolates them and leaves nothing to correct; section 20).
 
 The standard error is the Gaussian process's posterior standard deviation of each Shapley value
 (including the spread between the hyperparameters averaged over).  Where the fit's misses are

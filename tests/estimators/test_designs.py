@@ -76,7 +76,7 @@ def test_a_saturating_score_sits_flat_in_the_middle_and_interactions_do_not():
     """A score that saturates turns near one end: its segments alone move it far more than left
     out (or, for the game of the complements, far less); games with interactions of order 2-3
     and additive ones do not, nor any game of fewer than 16 segments, nor one whose singletons
-    were not all asked."""
+    and leave-one-outs were not all asked."""
     for seed in (0, 2, 3):  # seed 1's weights sum to 2: it barely saturates (ratio 1/1.5)
         game = saturating_game(30, seed=seed)
         assert flat_middle(*first_answers(game, 30))
