@@ -69,15 +69,14 @@ def with_balanced_halves(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``masks`` and their answers ``values``, followed by as many complementary pairs of
     balanced halves not among them as the rest of ``budget`` allows (:func:`balanced_halves`;
-    an odd last call gets the first half of one more pair), asked.  From
-    ``QUARTER_PAIRS_MIN_CALLS_PER_SEGMENT`` calls per segment every other pair is one of
-    quarters where the answers sit flat in the middle (:func:`flat_middle`)."""
+    an odd last call gets the first half of one more pair), asked.  Every other pair is one of
+    quarters where the answers sit flat in the middle (:func:`wants_quarters`)."""
     n = masks.shape[1]
     chosen = DistinctMasks(n)
     for mask in masks:
         chosen.add(mask)
     spare = budget - len(masks)
-    quarters = budget >= QUARTER_PAIRS_MIN_CALLS_PER_SEGMENT * n and flat_middle(masks, values)
+    quarters = wants_quarters(masks, values, budget)
     halves = balanced_halves(n, (spare + 1) // 2, rng, chosen, quarters)[: max(spare, 0)]
     if len(halves):
         masks = np.vstack([masks, halves])
@@ -85,45 +84,58 @@ def with_balanced_halves(
     return masks, values
 
 
-#: the answers sit flat in the middle when the segments' effects alone and left out, summed,
-#: differ by this factor or more: a score that saturates (a classifier sure of a long text
-#: long before half of it is there) turns near one end, where halves never look
-FLAT_MIDDLE_RATIO = 8.0
+#: ``(calls per segment, least flatness)``: from 4 calls per segment pairs of quarters go among
+#: the halves where the answers sit flat in the middle 8-fold (:func:`middle_flatness`), from 6
+#: where 4.5-fold.  A saturating score (a classifier sure of a long text long before half of it
+#: is there) turns near one end, where halves never look.  With fewer calls, fewer than n pairs
+#: follow the singletons and leave-one-outs and a quarter takes the place of a half the fit
+#: needs more (a support e-mail's last quarter, 46 words, flat 9.5-fold: 0.508 -> 0.669 rel. L2
+#: at 2.5 calls per word; MiniLM's texts of 16-61 words flat 4.5-7-fold lost up to 30 % at 4
+#: calls per word and gained 3-27 % at 6 and 8; RESULTS section 25)
+QUARTER_PAIRS_FROM = ((4, 8.0), (6, 4.5))
 #: ... on texts of at least this many segments (a quarter of fewer is nearly a segment alone:
 #: MiniLM's sentences of 12 words and synthetic games of 10 players lost 10-50 % with quarters)
 QUARTER_PAIRS_MIN_SEGMENTS = 16
-#: ... and from this many calls per segment: below, fewer than n pairs follow the singletons and
-#: leave-one-outs, and a quarter takes the place of a half the fit needs more (a support
-#: e-mail's last quarter, 46 words: 0.508 -> 0.669 rel. L2 at 2.5 calls per word; RESULTS 25)
-QUARTER_PAIRS_MIN_CALLS_PER_SEGMENT = 4
 
 
-def flat_middle(masks: np.ndarray, values: np.ndarray) -> bool:
-    """Whether the answers turn near an end and sit flat in the middle, from the two ends,
-    every segment alone and every segment left out among ``masks``: the median over the
-    answers' varying outputs of the summed effects left out over those alone is beyond
-    ``FLAT_MIDDLE_RATIO`` either way, on at least ``QUARTER_PAIRS_MIN_SEGMENTS`` segments.
+def wants_quarters(masks: np.ndarray, values: np.ndarray, budget: int) -> bool:
+    """Whether the balanced design's pairs within ``budget`` calls take quarters in turn with
+    halves: on at least ``QUARTER_PAIRS_MIN_SEGMENTS`` segments, where the answers so far are
+    as flat in the middle as ``QUARTER_PAIRS_FROM`` asks at this many calls per segment."""
+    n = masks.shape[1]
+    if n < QUARTER_PAIRS_MIN_SEGMENTS:
+        return False
+    flatness = middle_flatness(masks, values)
+    return any(budget >= calls * n and flatness >= least for calls, least in QUARTER_PAIRS_FROM)
 
-    Saturating games of 16-40 players came out at 1/90 to 1/13 (one of 30 players at 1/1.5),
-    MiniLM's paragraphs of 47-54 words at 1/11 to 1/6, games with interactions up to order 3
-    at 1.7-4, smooth games with roughness at 1/2.4 to 1.2, MiniLM's sentences at 1/7 to 1/1.2,
-    SmolLM2's prompts at 0.6-1.2, a random-weight LM's at 2-15 (RESULTS section 25).  False
-    when a segment alone or left out is missing."""
+
+def middle_flatness(masks: np.ndarray, values: np.ndarray) -> float:
+    """How flat the answers sit in the middle, from the two ends, every segment alone and every
+    segment left out among ``masks``: how many times the segments' effects alone, summed, exceed
+    their effects left out, or the reverse (at least 1; the median over the answers' varying
+    outputs of the log ratio).  A score that turns near an end moves with a segment there and
+    not in the middle.  1 when an end, a segment alone or one left out is missing.
+
+    Saturating games of 16-40 players came out at 13-90 (one of 30 players at 1.5), MiniLM's
+    paragraphs of 47-54 words at 6-11 and its texts of 16-61 words at 2.6-9.5, ContextCite's
+    contexts (SmolLM2, the answer's tokens) at 4.5-24, games with interactions up to order 3 at
+    1.7-4, smooth games with roughness at 1-2.7, MiniLM's sentences at 1.2-7, SmolLM2's prompts
+    at 1-1.6, a random-weight LM's at 2-15 (RESULTS section 25)."""
     n = masks.shape[1]
     sizes = masks.sum(axis=1)
     alone, left_out = sizes == 1, sizes == n - 1
-    if n < QUARTER_PAIRS_MIN_SEGMENTS or alone.sum() != n or left_out.sum() != n:
-        return False
+    if alone.sum() != n or left_out.sum() != n:
+        return 1.0
     if not (sizes == 0).any() or not (sizes == n).any():
-        return False
+        return 1.0
     used = varying_outputs(values)
     if not used.any():
-        return False
+        return 1.0
     empty, full = values[sizes == 0][0, used], values[sizes == n][0, used]
     gained = np.abs(values[alone][:, used] - empty).sum(axis=0)
     lost = np.abs(full - values[left_out][:, used]).sum(axis=0)
     ratio = np.log(np.maximum(lost, 1e-300)) - np.log(np.maximum(gained, 1e-300))
-    return bool(abs(float(np.median(ratio))) >= np.log(FLAT_MIDDLE_RATIO))
+    return float(np.exp(min(abs(float(np.median(ratio))), 700.0)))
 
 
 def balanced_halves(

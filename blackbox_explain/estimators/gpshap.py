@@ -40,7 +40,7 @@ complementary pairs of nearly orthogonal halves (:mod:`.designs`), the coalition
 search for the least posterior variance of the Shapley values picks under the smooth prior
 (SmolLM2 prompts: 0.133 -> 0.093 rel. L2 at 32 calls); from 4 calls per segment every other
 pair is of quarters where a score saturates and sits flat around the halves
-(:func:`~.designs.flat_middle`; section 25).  From 12 calls per segment a probe of that design
+(:func:`~.designs.wants_quarters`; section 25).  From 12 calls per segment a probe of that design
 decides (all of it at 12, 4 per segment from 16 on): a game the fit reproduces (synthetic games
 with interactions) goes on with balanced halves, any other (MiniLM, SmolLM2, a random-weight LM)
 gets KernelSHAP's coalitions; from 24 calls per segment or ``KERNEL_TABLE_SHARE`` of all

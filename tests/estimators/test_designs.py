@@ -9,7 +9,12 @@ import numpy as np
 from games import SaturatingGame, additive_game, interaction_game, saturating_game
 
 import blackbox_explain as bbx
-from blackbox_explain.estimators.designs import balanced_halves, flat_middle, singleton_pairs
+from blackbox_explain.estimators.designs import (
+    balanced_halves,
+    middle_flatness,
+    singleton_pairs,
+    wants_quarters,
+)
 from blackbox_explain.estimators.sampling import DistinctMasks
 
 
@@ -75,19 +80,30 @@ def first_answers(game, n: int) -> tuple[np.ndarray, np.ndarray]:
 def test_a_saturating_score_sits_flat_in_the_middle_and_interactions_do_not():
     """A score that saturates turns near one end: its segments alone move it far more than left
     out (or, for the game of the complements, far less); games with interactions of order 2-3
-    and additive ones do not, nor any game of fewer than 16 segments, nor one whose singletons
-    and leave-one-outs were not all asked."""
+    and additive ones do not.  Quarters go among the halves from 4 calls per segment where the
+    middle is flat 8-fold, from 6 where 4.5-fold, never below 16 segments nor where a segment
+    alone or left out was not asked."""
     for seed in (0, 2, 3):  # seed 1's weights sum to 2: it barely saturates (ratio 1/1.5)
         game = saturating_game(30, seed=seed)
-        assert flat_middle(*first_answers(game, 30))
+        masks, values = first_answers(game, 30)
+        assert middle_flatness(masks, values) >= 8
+        assert wants_quarters(masks, values, 120) and not wants_quarters(masks, values, 119)
         # v'(S) = v(N - S) = tanh((bias + sum w - sum_S w) / scale)
         complement = SaturatingGame(-game.weights, game.bias + int(game.weights.sum()), game.scale)
         masks, values = first_answers(complement, 30)
-        assert flat_middle(masks, values)
-        assert not flat_middle(masks[:-1], values[:-1])  # one segment left out is missing
-        assert not flat_middle(*first_answers(saturating_game(12, seed=seed), 12))
-        assert not flat_middle(*first_answers(interaction_game(24, seed=seed), 24))
-        assert not flat_middle(*first_answers(additive_game(30, seed=seed), 30))
+        assert middle_flatness(masks, values) >= 8
+        assert middle_flatness(masks[:-1], values[:-1]) == 1  # one segment left out is missing
+        short = saturating_game(12, seed=seed)
+        assert not wants_quarters(*first_answers(short, 12), budget=4000)
+        for other in (interaction_game(24, seed=seed), additive_game(30, seed=seed)):
+            masks, values = first_answers(other, other.n)
+            assert middle_flatness(masks, values) < 4.5
+            assert not wants_quarters(masks, values, budget=100 * other.n)
+    # between 4.5- and 8-fold flat (a saturating score with a bias): quarters from 6 calls on
+    moderate = SaturatingGame(saturating_game(30, seed=0).weights, bias=-20, scale=12.0)
+    masks, values = first_answers(moderate, 30)
+    assert 4.5 <= middle_flatness(masks, values) < 8, middle_flatness(masks, values)
+    assert wants_quarters(masks, values, 180) and not wants_quarters(masks, values, 179)
 
 
 def test_quarters_bring_a_saturating_scores_intervals_to_their_nominal_coverage():
