@@ -231,3 +231,19 @@ def smooth_and_rough_game(n: int, seed: int, roughness: float = 0.1) -> TableGam
 def rel_l2(estimate: np.ndarray, truth: np.ndarray) -> float:
     """The relative L2 error ``||estimate - truth|| / ||truth||``."""
     return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))
+
+
+def saturating_gpshap_coverage(budget: int) -> tuple[float, set[str]]:
+    """GP-SHAP on ``saturating_game(30, seed=0..3)`` at ``budget`` calls, 3 seeds each: the
+    share of the true Shapley values within +-1.96 standard errors, and the designs it ran."""
+    import blackbox_explain as bbx
+
+    covered, designs = [], set()
+    for table in range(4):
+        game = saturating_game(30, seed=table)
+        exact = game.shapley()
+        for seed in range(3):
+            exp = bbx.explain(game, game.text, method="gpshap", budget=budget, seed=seed)
+            covered.extend(np.abs(exp.values - exact).ravel() <= 1.96 * exp.std.ravel())
+            designs.add(exp.meta["design"])
+    return float(np.mean(covered)), designs
