@@ -31,6 +31,7 @@ def test_wheel_has_one_top_level_package(tmp_path):
     assert top_level == {"blackbox_explain"}
     assert "blackbox_explain/adapters/function.py" in names
     assert "blackbox_explain/py.typed" in names
+    assert "blackbox_explain/estimators/variance_orders.json" in names  # GP-SHAP's design
 
 
 def test_core_import_needs_numpy_only():

@@ -33,21 +33,17 @@ smaller game (:mod:`.pooling`; ``inert="kernelshap"``: KernelSHAP's regression a
 
 Below ``2 n + 2`` calls the coalitions are the two ends, every segment left out, up to a
 quarter of the segments alone (those whose leave-one-out changed the answers most) and balanced
-halves (:func:`~.designs.leave_one_out_answers`; at 1.2-2 calls per segment a quarter to a half
-less error than KernelSHAP's coalitions, sections 15 and 18).  Below
+halves (:func:`~.designs.leave_one_out_answers`; sections 15 and 18).  Below
 ``BALANCED_CALLS_PER_SEGMENT`` calls per segment: every segment alone and left out, then
-complementary pairs of nearly orthogonal halves (:mod:`.designs`), the coalitions a greedy
-search for the least posterior variance of the Shapley values picks under the smooth prior
-(SmolLM2 prompts: 0.133 -> 0.093 rel. L2 at 32 calls); from 4 calls per segment every other
-pair is of quarters where a score saturates and sits flat around the halves
-(:func:`~.designs.wants_quarters`; section 25).  From 12 calls per segment a probe of that design
-decides (all of it at 12, 4 per segment from 16 on): a game the fit reproduces (synthetic games
-with interactions) goes on with balanced halves, any other (MiniLM, SmolLM2, a random-weight LM)
-gets KernelSHAP's coalitions; from 24 calls per segment or ``KERNEL_TABLE_SHARE`` of all
-coalitions, KernelSHAP's coalitions alone (sections 11, 21 and 22; the thresholds are in
-:mod:`.gp_design`).  With those, a fit whose leave-one-out error shows it cannot predict an
-answer from the others keeps a noise ratio of at least ``EXTRAPOLATION_NOISE_FLOOR`` (else it
-interpolates them and leaves nothing to correct; section 20).
+complementary pairs of nearly orthogonal halves (:mod:`.designs`; every other pair of quarters
+where a score saturates, section 25).  From there, on 7-14 segments, the coalitions that one at
+a time most reduce the Shapley values' posterior variance under a fixed prior
+(:mod:`.variance_design`; section 26); on other texts a probe of the balanced design decides
+between more halves (a game the fit reproduces) and KernelSHAP's coalitions, which are asked
+alone from 24 calls per segment or ``KERNEL_TABLE_SHARE`` of all coalitions (sections 11, 21
+and 22; the thresholds are in :mod:`.gp_design`).  With those, a fit whose leave-one-out error
+shows it cannot predict an answer from the others keeps a noise ratio of at least
+``EXTRAPOLATION_NOISE_FLOOR`` (section 20).
 
 The standard error is the Gaussian process's posterior standard deviation of each Shapley value
 (including the spread between the hyperparameters averaged over).  Where the fit's misses are
@@ -85,25 +81,15 @@ from .designs import (
 )
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
-from .gp_design import design_for, plan_calibration, probe_calls
+from .gp_design import design_for, plan_calibration, probe_calls, reproduces
 from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
-from .gp_grid import PosteriorGrid, posterior_grid
+from .gp_grid import posterior_grid
 from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, Calibration, relevance_weights
 from .kernelshap import CoalitionPlan, plan_coalitions, residual_regression
 from .pooling import pool_inert
 from .sampling import DistinctMasks
+from .variance_design import variance_coalitions
 
-#: a fit of the balanced design's answers with at most this noise ratio reproduces the game: it
-#: goes on with balanced halves.  At 12 calls per segment, synthetic games of 10-12 players with
-#: interactions fitted 1e-8 to 0.0032, MiniLM sentences 0.0056 to 0.056, SmolLM2 prompts 0.03 to
-#: 0.1 (at 4 per segment one MiniLM sentence of six fitted 1e-8: the probe is larger below 16)
-SMOOTH_NOISE_RATIO = 10**-2.5
-#: ... and whose leave-one-out error is at most this: a fit can also interpolate answers it cannot
-#: predict.  On probes of 4 calls per segment, the synthetic games with interactions 0.28-0.55,
-#: the random-weight tiny LM 0.68-1.06 (its noise ratio said it reproduced them; now it gets
-#: KernelSHAP's coalitions: rel. L2 at 16 / 20 / 23 calls per segment 0.639 / 0.625 / 0.556 ->
-#: 0.622 / 0.521 / 0.483; RESULTS section 21)
-SMOOTH_PROBE_LOO_ERROR = 0.6
 #: with KernelSHAP's sampled coalitions, a fit whose leave-one-out error (on up to
 #: ``max_fit_points`` coalitions) is above this only remembers the answers: its noise ratio is
 #: kept at least ``EXTRAPOLATION_NOISE_FLOOR``, or it interpolates them (noise 1e-8), the
@@ -140,9 +126,12 @@ class GPSHAP(Estimator):
         halves when the fit reproduces those answers (noise ratio at most
         ``SMOOTH_NOISE_RATIO``), else the kernel design's coalitions for the rest and the fit on
         all of them, its residuals added back (beyond ``LONG_TEXT_SEGMENTS`` segments:
-        KernelSHAP's regression, ridge cross-validated, on the kernel ones').  ``"auto"``
-        (default): leave-one-out below ``2 n + 2`` calls, balanced below
-        ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, blend up to
+        KernelSHAP's regression, ridge cross-validated, on the kernel ones').  ``"variance"``:
+        on 7-14 segments, the first coalitions of a fixed order picked for the least posterior
+        variance of the Shapley values (:mod:`.variance_design`), fitted as the balanced
+        design's.  ``"auto"`` (default): leave-one-out below ``2 n + 2`` calls, balanced below
+        ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, then variance where an order covers
+        the budget (7-14 segments, up to 64 calls per segment), else blend up to
         ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on or from ``KERNEL_TABLE_SHARE`` of
         all ``2 ** n`` coalitions.
         ``"leave-one-out"``: below ``2 n + 2`` calls (where not every segment fits alone and left
@@ -172,7 +161,7 @@ class GPSHAP(Estimator):
 
     name = "gpshap"
     efficient = True
-    DESIGNS = ("auto", "kernel", "balanced", "blend", "leave-one-out")
+    DESIGNS = ("auto", "kernel", "balanced", "blend", "variance", "leave-one-out")
     INERT = ("pool", "kernelshap", "model")
 
     def __init__(
@@ -226,6 +215,8 @@ class GPSHAP(Estimator):
                 first = None
         if design == "balanced":
             return self._estimate_balanced(game, budget, rng, first)
+        if design == "variance":
+            return self._estimate_variance(game, budget, rng, first)
         if design == "blend":
             return self._estimate_blend(game, budget, rng, first)
         return self._estimate_on_plan(game, plan_coalitions(n, budget - 2, rng), rng)
@@ -276,13 +267,35 @@ class GPSHAP(Estimator):
         """The balanced design's coalitions and answers within ``budget`` calls (extending
         ``known`` ones, checked already); None when some segment is inert (after the
         singletons and leave-one-outs)."""
-        if known is None:
-            masks, values = self._first_answers(game)
-            if self.inert != "model" and inert_players(masks, values).any():
-                return None
-        else:
-            masks, values = known
-        return with_balanced_halves(game, budget, rng, masks, values)
+        first = self._checked_first_answers(game, known)
+        return None if first is None else with_balanced_halves(game, budget, rng, *first)
+
+    def _checked_first_answers(
+        self, game: Game, known: tuple[np.ndarray, np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``known`` (checked already), else the ends, singletons and leave-one-outs asked now;
+        None when some segment is inert (unless ``inert="model"``)."""
+        if known is not None:
+            return known
+        first = self._first_answers(game)
+        return None if self.inert != "model" and inert_players(*first).any() else first
+
+    def _estimate_variance(
+        self,
+        game: Game,
+        budget: int,
+        rng: np.random.Generator,
+        first: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Estimate:
+        """The first ``budget`` coalitions of the shipped variance order, the segments relabelled
+        at random (:func:`~.variance_design.variance_coalitions`), fitted as the balanced
+        design's."""
+        masks = variance_coalitions(game.n_players, budget, rng)
+        first = self._checked_first_answers(game, first)
+        if first is None:
+            return self._estimate_inert_regression(game, budget, rng)
+        rest = np.asarray(game(masks[len(first[0]) :]), dtype=np.float64)
+        return self._balanced_estimate((masks, np.vstack([first[1], rest])), rng, "variance")
 
     def _estimate_blend(
         self,
@@ -311,31 +324,12 @@ class GPSHAP(Estimator):
         hyper = fit_columns(
             masks, values, modelled, rng, relevance, (1.0,), self.max_fit_points, grid=grid
         )[3]
-        if self._reproduces(masks, values, modelled, relevance, hyper, rng, grid):
+        fitted = (masks, values[:, modelled], relevance, self.max_fit_points)
+        if reproduces(*fitted, [noise for _, noise, _ in hyper], rng, grid):
             return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
         plan = plan_coalitions(n, budget - probe + 2 * n, rng, complete_singletons=True)
         return self._estimate_on_plan(game, plan, rng, known=answers)
-
-    def _reproduces(
-        self,
-        masks: np.ndarray,
-        values: np.ndarray,
-        modelled: np.ndarray,
-        relevance: np.ndarray | None,
-        hyper: list[tuple[float, float, float]],
-        rng: np.random.Generator,
-        grid: PosteriorGrid | None,
-    ) -> bool:
-        """Whether the fit of the blend's probe reproduces the game: noise ratios at most
-        ``SMOOTH_NOISE_RATIO``, leave-one-out error at most ``SMOOTH_PROBE_LOO_ERROR`` (from the
-        fit's ``grid`` where there is one)."""
-        if not all(noise <= SMOOTH_NOISE_RATIO for _, noise, _ in hyper):
-            return False
-        error = fit_leave_one_out_error(
-            masks, values[:, modelled], relevance, (1.0,), self.max_fit_points, rng, grid=grid
-        )[0]
-        return error <= SMOOTH_PROBE_LOO_ERROR
 
     def _estimate_inert_regression(
         self, game: Game, budget: int, rng: np.random.Generator

@@ -234,27 +234,33 @@ def test_the_balanced_design_spends_the_whole_budget_even_or_odd(budget):
 def test_the_default_design_switches_at_twelve_and_twenty_four_calls_per_segment():
     game = interaction_game(10, k=1, seed=7)
 
-    def design(model, budget):
-        return bbx.explain(model, game.text, method="gpshap", budget=budget).meta["design"]
+    def design(model, budget, text=game.text):
+        return bbx.explain(model, text, method="gpshap", budget=budget).meta["design"]
 
     # below 2n + 2 not every singleton fits: the ends, the leave-one-outs and the singletons
-    # that fit; from 12 calls per segment a game the fit reproduces keeps balanced halves, up
-    # to 24 per segment
-    designs = {budget: design(game, budget) for budget in (21, 22, 119, 120, 239, 240)}
+    # that fit; from 12 calls per segment the variance design on 7-14 segments, up to the end
+    # of its shipped order (64 calls per segment)
+    designs = {budget: design(game, budget) for budget in (21, 22, 119, 120, 640, 641)}
     assert designs == {
         21: "leave-one-out",
         22: "balanced",
         119: "balanced",
-        120: "balanced",
-        239: "balanced",
-        240: "kernel",
+        120: "variance",
+        640: "variance",
+        641: "kernel",
     }
+    # beyond 14 segments, from 12 calls per segment a game the fit reproduces keeps balanced
+    # halves, up to 24 per segment
+    longer = interaction_game(16, k=1, seed=7)
+    designs = {budget: design(longer, budget, longer.text) for budget in (191, 192, 383, 384)}
+    assert designs == {191: "balanced", 192: "balanced", 383: "balanced", 384: "kernel"}
 
     def rough(texts):  # every coalition its own answer: no smooth fit reproduces it
         noise = [np.random.default_rng(zlib.crc32(t.encode())).normal(scale=0.3) for t in texts]
         return np.array([[0.1 * len(t.split()) + e] for t, e in zip(texts, noise, strict=True)])
 
-    assert design(rough, 119) == "balanced" and design(rough, 120) == "blend"
+    assert design(rough, 191, longer.text) == "balanced"
+    assert design(rough, 192, longer.text) == "blend"
 
 
 def _noisy_table(n: int, seed: int) -> TableGame:
@@ -279,7 +285,7 @@ def test_from_seventy_percent_of_every_coalition_the_design_is_kernelshaps():
             errors[design].append(rel_l2(_gpshap(game, 96, seed, design).values, game.shapley()))
     assert np.mean(errors["auto"]) < 0.75 * np.mean(errors["balanced"]), errors
     designs = [_gpshap(game, budget).meta["design"] for budget in (89, 90)]
-    assert designs == ["blend", "kernel"]  # 0.7 * 128 = 89.6; 12 calls per segment from 84
+    assert designs == ["variance", "kernel"]  # 0.7 * 128 = 89.6; 12 calls per segment from 84
     # below 6 segments both designs ask the same sizes: the balanced one stays
     assert _gpshap(_noisy_table(5, 0), 30).meta["design"] == "balanced"
 
@@ -442,7 +448,7 @@ def test_a_fit_that_only_remembers_the_answers_keeps_some_noise():
     assert min(exp.meta["noise_ratios"]) >= 1e-3  # 1e-8 before
     game = interaction_game(10, k=1, seed=20)
     for budget in (240, 320):
-        smooth = bbx.explain(game, game.text, method="gpshap", budget=budget, seed=1)
+        smooth = bbx.explain(game, game.text, "gpshap", budget, seed=1, design="kernel")
         assert smooth.meta["design"] == "kernel" and smooth.meta["noise_floor"] == 0.0
         assert rel_l2(smooth.values, game.shapley()) < 0.01
 
@@ -469,11 +475,10 @@ def test_a_probe_the_fit_only_interpolates_is_not_taken_for_a_smooth_game():
     text = " ".join(f"w{i}" for i in range(10))
     exact = bbx.explain(scorer, text, method="exact", budget=2**10).values
     for budget in (160, 200):
-        errors: dict[str, list[float]] = {"auto": [], "balanced": []}
+        errors: dict[str, list[float]] = {"blend": [], "balanced": []}
         for seed in range(6):
             for design in errors:
                 exp = bbx.explain(scorer, text, "gpshap", budget, seed=seed, design=design)
                 errors[design].append(rel_l2(exp.values, exact))
-                if design == "auto":
-                    assert exp.meta["design"] == "blend"
-        assert np.mean(errors["auto"]) < 0.75 * np.mean(errors["balanced"]), errors
+                assert exp.meta["design"] == design
+        assert np.mean(errors["blend"]) < 0.75 * np.mean(errors["balanced"]), errors
