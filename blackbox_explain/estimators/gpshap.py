@@ -131,7 +131,7 @@ class GPSHAP(Estimator):
         variance of the Shapley values (:mod:`.variance_design`), fitted as the balanced
         design's.  ``"auto"`` (default): leave-one-out below ``2 n + 2`` calls, balanced below
         ``BALANCED_CALLS_PER_SEGMENT`` calls per segment, then variance where an order covers
-        the budget (7-14 segments, up to 64 calls per segment), else blend up to
+        the budget (7-14 segments, up to 128 calls per segment), else blend up to
         ``KERNEL_CALLS_PER_SEGMENT``, kernel from there on or from ``KERNEL_TABLE_SHARE`` of
         all ``2 ** n`` coalitions.
         ``"leave-one-out"``: below ``2 n + 2`` calls (where not every segment fits alone and left

@@ -5,14 +5,14 @@ posterior variance of the Shapley values under a fixed prior.
 The prior is ``k(S, T) = DESIGN_CONSTANT + DESIGN_RHO ** |S xor T|`` plus a white roughness of
 variance ``DESIGN_ROUGHNESS`` at each coalition: the same for every text, so the order in which
 the search picks coalitions depends on the number of segments alone.  The orders are computed
-once (:func:`greedy_order`, 6 s for 7-14 segments) and shipped in ``variance_orders.json``
+once (:func:`greedy_order`, 17 s for 7-14 segments) and shipped in ``variance_orders.json``
 (:func:`write_orders` writes it); each explanation relabels the segments by a random
 permutation (the prior does not tell them apart), asks the first ``budget`` coalitions of the
 order and fits GP-SHAP to them.  Every order starts with the two ends, every segment alone and
 every segment left out (what the balanced design asks first), then mixes near-halves with
 coalitions of 2-4 segments and their complements, which weigh more in the Shapley values.
 Against the blend of balanced halves and KernelSHAP's coalitions it replaces, mean rel. L2 on
-recorded tables at 12-48 calls per segment: MiniLM 8-42 % less, SmolLM2 6-43 %, a random-weight
+recorded tables at 12-112 calls per segment: MiniLM 8-42 % less, SmolLM2 6-43 %, a random-weight
 LM 2-20 % (level from 40), saturating games 18-50 %; synthetic games with interactions lose
 14-29 % at 12-16 calls per player and gain 2-10x from 24 (benchmarks/RESULTS.md, section 26).
 """
@@ -46,7 +46,7 @@ MAX_SEGMENTS = 14
 MIN_SEGMENTS = 7
 #: the orders go up to this many calls per segment, or to the share of all coalitions from
 #: which ``auto`` asks KernelSHAP's (:data:`~.gp_design.KERNEL_TABLE_SHARE`)
-CALLS_PER_SEGMENT = 64
+CALLS_PER_SEGMENT = 128
 ORDERS_FILE = "variance_orders.json"
 
 

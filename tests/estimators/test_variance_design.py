@@ -91,8 +91,10 @@ def test_the_coalitions_are_the_order_relabelled_at_random():
 def test_auto_runs_the_variance_design_from_12_calls_per_segment_where_an_order_covers_it():
     assert design_for("auto", 10, 119) == "balanced"
     assert design_for("auto", 10, 120) == "variance"
-    assert design_for("auto", 10, 640) == "variance"  # 64 calls per segment: the order's end
-    assert design_for("auto", 10, 641) == "kernel"
+    assert design_for("auto", 10, 716) == "variance"  # the order's end: 70 % of the table
+    assert design_for("auto", 10, 717) == "kernel"
+    assert design_for("auto", 12, 1536) == "variance"  # 128 calls per segment: the order's end
+    assert design_for("auto", 12, 1537) == "kernel"  # KernelSHAP's coalitions, as before
     assert design_for("auto", 8, 180) == "kernel"  # 70 % of the table
     assert design_for("auto", 16, 200) == "blend"  # beyond the shipped orders
     assert design_for("variance", 20, 400) == "kernel"
