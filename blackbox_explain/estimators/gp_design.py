@@ -41,8 +41,8 @@ PROBE_CALLS_PER_SEGMENT = 4.0
 #: (SmolLM2's and the tiny LM's tables at 75 % of 2^n: 0.016 -> 0.013, 0.140 -> 0.121; §22).
 #: Below 6 segments the two designs ask the same sizes
 KERNEL_TABLE_SHARE = 0.7
-#: (the blend) a fit of the balanced design's answers with at most this noise ratio reproduces the game: it
-#: goes on with balanced halves.  At 12 calls per segment, synthetic games of 10-12 players with
+#: (the blend) a fit of the balanced design's answers with at most this noise ratio reproduces
+#: the game: it goes on with balanced halves.  At 12 calls per segment, synthetic games of 10-12 players with
 #: interactions fitted 1e-8 to 0.0032, MiniLM sentences 0.0056 to 0.056, SmolLM2 prompts 0.03 to
 #: 0.1 (at 4 per segment one MiniLM sentence of six fitted 1e-8: the probe is larger below 16)
 SMOOTH_NOISE_RATIO = 10**-2.5

@@ -94,19 +94,21 @@ class GreedySearch:
         # Cov(phi_i, v(S)): the Shapley values of the kernel's sections (the constant has none;
         # a coalition's own roughness enters its Shapley values with its weight there)
         covariance = section_shapley(masks, rho) + roughness * shapley_weights(masks)
-        ids = np.arange(size, dtype=np.int64)
-        popcount = np.zeros(size, dtype=np.int64)  # segments in each coalition
-        for i in range(n):
-            popcount += (ids >> i) & 1
+        popcount = masks.sum(axis=1)  # segments in each coalition, by id
         variance = np.full(size, constant + 1.0 + roughness)
         whitened = np.empty((length, size))
         return cls(rho, constant, roughness, covariance, variance, whitened, popcount)
 
+    @property
+    def jitter(self) -> float:
+        """The least variance a coalition's answer keeps (numerical room, ``1e-10`` of the
+        prior's)."""
+        return 1e-10 * (self.constant + 1.0)
+
     def scores(self) -> np.ndarray:
         """``(2 ** n,)``: how much each coalition's answer would reduce the summed variance of
         the Shapley values, ``sum_i Cov(phi_i, v(S))^2 / Var(v(S))`` (-inf where asked)."""
-        jitter = 1e-10 * (self.constant + 1.0)
-        out = (self.covariance**2).sum(axis=1) / np.maximum(self.variance, jitter)
+        out = (self.covariance**2).sum(axis=1) / np.maximum(self.variance, self.jitter)
         out[self.order] = -np.inf
         return np.asarray(out)
 
@@ -116,7 +118,7 @@ class GreedySearch:
         ids = np.arange(len(self.variance), dtype=np.int64)
         prior = self.constant + self.rho ** self.popcount[pick ^ ids].astype(np.float64)
         prior[pick] += self.roughness
-        scale = math.sqrt(max(self.variance[pick], 0.0) + 1e-10 * (self.constant + 1.0))
+        scale = math.sqrt(max(self.variance[pick], 0.0) + self.jitter)
         done = self.whitened[:row]
         new = (prior - done.T @ done[:, pick]) / scale
         self.covariance -= np.outer(new, self.covariance[pick] / scale)
