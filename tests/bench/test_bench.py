@@ -45,6 +45,16 @@ def test_peers_see_our_segments_and_deletion_baseline(peer):
     np.testing.assert_allclose(values, game.shapley()[:, 0], atol=1e-6)  # Captum sums in float32
 
 
+def test_shapiq_peers_keep_quiet_about_budgets_beyond_the_table(recwarn):
+    # shapiq warns "Not all budget is required due to the border-trick" on every run whose
+    # budget exceeds the coalitions it needs (the suite's short prompts): hundreds of lines
+    pytest.importorskip("shapiq")
+    game = additive_game(6, k=1, seed=2)
+    for peer in ("shapiq.kernelshap", "shapiq.svarm"):
+        run_peer(peer, game, Segmentation.words(game.text), 0, 128, 0)
+    assert [str(w.message) for w in recwarn if "budget" in str(w.message)] == []
+
+
 @pytest.mark.parametrize("peer", [p for p in PEERS if not p.startswith("captum.llm")])
 def test_every_peer_asks_only_for_texts_our_masker_renders(peer):
     # shap joins its tokens and collapses whitespace ("good, ."), lime keeps the spaces around a
