@@ -157,7 +157,7 @@ def main() -> int:
     budgets = [int(b) for b in args.budgets.split(",")]
     found, _ = cases(args)
     rows: dict[int, dict[str, list[float]]] = {
-        b: {"oracle": [], "fit": [], "auto": []} for b in budgets
+        b: {"auto": [], "oracle": [], "fit": []} for b in budgets
     }
     for model, text, exact in found:
         n = len(bbx.segment(text))
@@ -188,8 +188,7 @@ def main() -> int:
         cells = [
             f"{np.mean(v):.3f} / {np.median(v):.3f}" if v else "-" for v in rows[budget].values()
         ]
-        auto, oracle, fit = cells[2], cells[0], cells[1]
-        print(f"| {budget} | {auto} | {oracle} | {fit} |", flush=True)
+        print(f"| {budget} | {' | '.join(cells)} |", flush=True)
     return 0
 
 
