@@ -70,6 +70,8 @@ def explain(
         that matter), ``sparse`` (exact in few calls when few segments matter at all, as in
         lexicon models) or ``auto`` (exact when ``2**n`` fits the budget, otherwise the most
         accurate sampled estimator); or an :class:`~blackbox_explain.estimators.Estimator` instance.
+        Options may follow the name as on the command line, ``"gpshap:design=kernel"``
+        (keyword options take precedence).
     budget:
         Maximum distinct texts sent to the model for this explanation (the full and the empty
         input included).  Cache hits are free; ``meta['n_calls']`` never exceeds it.

@@ -115,3 +115,22 @@ def test_an_option_the_method_does_not_have_is_named_with_its_options():
         bbx.explain(ones, "a b c", output="positive")
     with pytest.raises(bbx.UnknownNameError, match="valid granularities are"):
         bbx.explain(ones, "a b c", granularity="words")
+
+
+def test_a_method_name_may_carry_its_options_as_on_the_command_line():
+    def lengths(texts):
+        return np.array([[len(t) ** 1.5] for t in texts])
+
+    text = "a bb ccc dddd eeeee ffffff"
+    by_spec = bbx.explain(lengths, text, method="gpshap:design=kernel:n_bootstrap=0", budget=24)
+    by_keywords = bbx.explain(lengths, text, method="gpshap", budget=24, design="kernel")
+    assert by_spec.meta["design"] == "kernel"
+    np.testing.assert_array_equal(by_spec.values, by_keywords.values)
+    overridden = bbx.explain(
+        lengths, text, method="gpshap:design=kernel", budget=24, design="balanced"
+    )
+    assert overridden.meta["design"] == "balanced"
+    with pytest.raises(bbx.InputError, match="method 'gpshap' has no option 'bogus'"):
+        bbx.explain(ones, "a b c", method="gpshap:bogus=1", budget=16)
+    with pytest.raises(bbx.UnknownNameError, match="unknown method 'gpshp'"):
+        bbx.explain(ones, "a b c", method="gpshp:design=kernel", budget=16)

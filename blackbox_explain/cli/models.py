@@ -24,9 +24,9 @@ MODEL_HELP = """model specs:
   openai-completions:MODEL  the log-prob of --target (or of the greedy completion), via echo
   anthropic:MODEL      Anthropic Messages: label parsing with --labels, else answer similarity
   http-json:URL        any JSON endpoint (--request-template, --scores-path, --output-names)
+  python:MODULE:NAME   a Python callable list[str] -> array, or a Scorer object / class
 API keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY / HTTPJSON_API_KEY; they are never written
 to the cache, the JSON or the report.
-  python:MODULE:NAME   a Python callable list[str] -> array, or a Scorer object / class
 """
 
 

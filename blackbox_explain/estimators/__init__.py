@@ -73,9 +73,15 @@ def parse_method_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def get_estimator(method: str | Estimator, **options: Any) -> Estimator:
-    """An estimator from its method name (options go to its constructor) or an instance."""
+    """An estimator from its method name (options go to its constructor) or an instance.
+
+    The name may carry options as on the command line, ``"gpshap:design=kernel"``
+    (:func:`parse_method_spec`); keyword ``options`` take precedence over them."""
     if isinstance(method, Estimator):
         return method
+    if isinstance(method, str) and ":" in method:
+        method, from_spec = parse_method_spec(method)
+        options = {**from_spec, **options}
     if method not in ESTIMATORS:
         raise UnknownNameError("method", method, ESTIMATORS)
     _check_options(method, options)
