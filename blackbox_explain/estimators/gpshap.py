@@ -71,7 +71,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..game import Game
-from .answers import inert_players, varying_outputs
+from .answers import dummy_candidates, varying_outputs
 from .base import Estimate, Estimator, extremes
 from .designs import (
     extreme_coalitions,
@@ -207,7 +207,7 @@ class GPSHAP(Estimator):
         first = None
         if self._pools(n, budget):
             first = self._first_answers(game)
-            inert = inert_players(*first)
+            inert = dummy_candidates(*first)
             if 0 < inert.sum() < n:
                 modelling = self._modelling_inert()
                 return pool_inert(modelling, modelling, game, budget, rng, first, inert)
@@ -278,7 +278,7 @@ class GPSHAP(Estimator):
         if known is not None:
             return known
         first = self._first_answers(game)
-        return None if self.inert != "model" and inert_players(*first).any() else first
+        return None if self.inert != "model" and dummy_candidates(*first).any() else first
 
     def _estimate_variance(
         self,
@@ -423,7 +423,7 @@ class GPSHAP(Estimator):
         # a segment that changes nothing at either end (a word outside a lexicon) marks a sparse,
         # low-order game: KernelSHAP's regression alone is exact on those, and a smooth fit
         # would only spread noise onto the inert segments
-        inert = int(inert_players(masks, values).sum()) if self.inert != "model" else 0
+        inert = int(dummy_candidates(masks, values).sum()) if self.inert != "model" else 0
         modelled = varying_outputs(values) if inert == 0 else np.zeros(k, dtype=bool)
         relevance = self._relevance(masks, values, modelled)
         design = "kernel" if known is None else "blend"

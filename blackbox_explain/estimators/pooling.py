@@ -18,6 +18,9 @@ per word 0.16-0.30 on average where it had 0.23-0.71; a 12-word lexicon sentence
 40 calls (KernelSHAP's regression 0.03-0.15 max error at 30-100); benchmarks/RESULTS.md,
 section 17.  VADER's inert words are not always dummies (a negation or booster that counts
 once the words between it and a sentiment word are gone): the checks catch some of those.
+Where every answer is one of two values (a label scored 0 or 1) nothing is pooled
+(:func:`~.answers.dummy_candidates`): a label that flips at neither end says nothing of the
+coalitions between, and the checks, which split the inert segments in halves, rarely see them.
 """
 
 from __future__ import annotations

@@ -143,7 +143,9 @@ def test_vader_exact_shapley_values_in_fewer_calls_than_segments(text, relevant)
         exp = bbx.Explainer(compound).explain(text, method="sparse", budget=2 * n, seed=seed)
         np.testing.assert_allclose(exp.values, exact.values, rtol=0, atol=1e-12)
         assert [exp.segments[i].text for i in exp.meta["relevant_segments"]] == relevant
-        assert exp.meta["n_calls"] <= 10 < n
+        # 11 calls at most since a repeat of the first two answers is priced as their share
+        # (10 before: "not good" ends in the same score as the whole sentence)
+        assert exp.meta["n_calls"] <= 11 < n
 
 
 def test_dry_run_bounds_the_calls_by_the_fallback_at_the_whole_budget():
@@ -153,3 +155,31 @@ def test_dry_run_bounds_the_calls_by_the_fallback_at_the_whole_budget():
     assert plan.new_calls == 40 and not plan.exact
     assert "at most 40 new calls" in str(plan)
     assert game.texts_seen == []
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        lambda kept: kept[2] or kept[7],  # a keyword filter: either word flags the text
+        lambda kept: kept[2] and kept[7],
+        lambda kept: kept[1] + kept[5] + kept[9] >= 2,  # two of three keywords
+        lambda kept: bool(kept[4]),
+    ],
+)
+def test_labels_scored_0_or_1_are_identified_not_guessed(rule):
+    """A label that depends on a few words, scored 0 or 1 (a keyword filter): every answer
+    repeats one of the first two, so a repeat is no coincidence.  Priced as one (before), a set
+    that guessed a few labels right was taken for certain within 5-6 calls, the wrong one in
+    4-6 seeds of 6 (rel. L2 1.0-2.0) for all but the one-word rule."""
+    words = [f"w{i}" for i in range(12)]
+
+    def label(texts: list[str]) -> np.ndarray:
+        return np.array([float(rule([w in t.split() for w in words])) for t in texts])
+
+    text = " ".join(words)
+    exact = bbx.explain(label, text, method="exact", budget=2**12).values
+    for seed in range(6):
+        exp = bbx.explain(label, text, method="sparse", budget=60, seed=seed)
+        assert exp.meta["stop"] == "identified", exp.meta
+        np.testing.assert_allclose(exp.values, exact, rtol=0, atol=1e-12)
+        assert exp.meta["n_calls"] <= 30
