@@ -78,30 +78,39 @@ class SparseHypotheses:
     """Every set of at most ``max_size`` segments (bitmasks) with its log posterior weight."""
 
     def __init__(
-        self, n: int, sets: np.ndarray, log_weight: np.ndarray, log_dense: float, max_size: int
+        self, n: int, sets: np.ndarray, prior: np.ndarray, prior_dense: float, members: np.ndarray
     ) -> None:
         self.n = n
         self.sets = sets
-        self.log_weight = log_weight
-        self.log_dense = log_dense  # "more segments matter than any hypothesis holds"
-        self.max_size = max_size
+        self.prior = prior  # log prior weights, to update again from when the regime changes
+        self.prior_dense = prior_dense
+        self.log_weight = prior
+        self.log_dense = prior_dense  # "more segments matter than any hypothesis holds"
+        self.members = members  # (hypotheses, max_size): the segments of each, -1 past its size
+        self.max_size = members.shape[1]
+        # (hypotheses, 2**max_size): the class seen for each part of each hypothesis, or -1
+        self.tables = np.full((len(sets), 2**self.max_size), -1, dtype=np.int64)
+        self.regime = 0  # the classes of answers seen when last updated: 1, 2, or 3 for more
 
     @classmethod
     def enumerate(cls, n: int, max_relevant: int, prior: float) -> SparseHypotheses:
+        """Every set of at most ``max_relevant`` of ``n`` segments (fewer on long texts: at most
+        ``MAX_HYPOTHESES`` sets), with its prior, and "not sparse"."""
         max_size = min(int(max_relevant), n)
         while max_size > 1 and sum(math.comb(n, k) for k in range(max_size + 1)) > MAX_HYPOTHESES:
             max_size -= 1
-        sets, sizes = [np.zeros(1, dtype=np.int64)], [np.zeros(1)]
+        members = [np.full((1, max_size), -1, dtype=np.int64)]
         for k in range(1, max_size + 1):
-            members = np.array(list(itertools.combinations(range(n), k)), dtype=np.int64)
-            sets.append((np.int64(1) << members).sum(axis=1))
-            sizes.append(np.full(len(members), float(k)))
-        size = np.concatenate(sizes)
+            chosen = np.array(list(itertools.combinations(range(n), k)), dtype=np.int64)
+            members.append(np.pad(chosen, ((0, 0), (0, max_size - k)), constant_values=-1))
+        every = np.vstack(members)
+        sets = np.where(every >= 0, np.int64(1) << np.maximum(every, 0), 0).sum(axis=1)
+        size = (every >= 0).sum(axis=1).astype(float)
         log_weight = size * math.log(prior) + (n - size) * math.log1p(-prior)
         # the prior mass of larger sets, at least MIN_PRIOR_NOT_SPARSE: the game may not be
         # sparse at all
         dense = max(1.0 - float(np.exp(log_weight).sum()), MIN_PRIOR_NOT_SPARSE)
-        return cls(n, np.concatenate(sets), log_weight, math.log(dense), max_size)
+        return cls(n, sets, log_weight, math.log(dense), every)
 
     def _normaliser(self) -> float:
         top = max(float(self.log_weight.max()), self.log_dense)
@@ -125,60 +134,70 @@ class SparseHypotheses:
         novelty: float,
         coincidence: float,
     ) -> None:
-        """Update on the answer (class ``label``) to ``coalition``, the last one asked."""
-        earlier = answers.coalitions()[:-1]
-        classes = np.array(answers.classes[:-1], dtype=np.int64)
-        if len(earlier) == 0:
+        """Update on the answer (class ``label``) to ``coalition``, the last one asked.
+
+        How a repeated answer is priced depends on how many different answers there are (one,
+        two, or more: :meth:`update`); when that changes, the posterior is computed again from
+        the prior under the new pricing."""
+        regime = min(len(answers.representatives), 3)
+        if regime == self.regime:
+            self.update(answers, len(answers) - 1, novelty, coincidence)
             return
+        self.regime = regime
+        self.log_weight, self.log_dense = self.prior, self.prior_dense
+        self.tables[:] = -1
+        for index in range(len(answers)):
+            self.update(answers, index, novelty, coincidence)
+
+    def update(
+        self, answers: GroupTestAnswers, index: int, novelty: float, coincidence: float
+    ) -> None:
+        """Update on answer ``index`` given those before it.
+
+        A hypothesis that could not say what the answer would be pays ``novelty`` (an exact
+        prediction that comes true is worth that much more), and ``coincidence`` on top when the
+        answer repeats one seen for another part of it; "not sparse" never predicts.  Where
+        there are two answers in all (a label scored 0 or 1) a repeat is no coincidence: it
+        costs its share of the answers before; where there are at most two, a set whose complete
+        table leaves one of its segments without effect is ruled out ("exactly R matters": no
+        coincidence penalty would do it)."""
+        coalitions = answers.coalitions()
+        coalition, label = int(coalitions[index]), int(answers.classes[index])
+        self._record_part(coalition, label)
+        if index == 0:
+            return
+        earlier = coalitions[:index]
+        classes = np.array(answers.classes[:index], dtype=np.int64)
         predicted = predict_classes(self.sets, earlier, classes, np.array([coalition]))[0]
         contradicted = (predicted >= 0) & (predicted != label)
-        # a hypothesis that could not say what the answer would be pays `novelty` (an exact
-        # prediction that comes true is worth that much more), and `coincidence` on top when
-        # the answer repeats one seen for another part of it; "not sparse" never predicts
         surprise = math.log(novelty) + (label in classes) * math.log(coincidence)
-        two_valued = len(answers.representatives) <= 2
-        if two_valued and label in classes:
-            # a label scored 0 or 1 repeats as often as its share, coincidence or not
+        if self.regime == 2 and label in classes:
             surprise = math.log(float(np.mean(classes == label)))
         self.log_weight = np.where(contradicted, -np.inf, self.log_weight)
         self.log_weight = self.log_weight + (predicted < 0) * surprise
         self.log_dense += surprise
-        if two_valued:
-            # with no coincidence to pay, a set with a segment that changes nothing would keep
-            # its weight: "exactly R matters" rules it out once its table is complete
-            self.log_weight = np.where(self._idle_member(answers), -np.inf, self.log_weight)
+        if self.regime <= 2:
+            self.log_weight = np.where(self._idle_member(), -np.inf, self.log_weight)
 
-    def _idle_member(self, answers: GroupTestAnswers) -> np.ndarray:
+    def _record_part(self, coalition: int, label: int) -> None:
+        """Note ``label`` as the class of the part of every hypothesis that ``coalition`` keeps
+        (where a hypothesis saw another class there it is ruled out anyway)."""
+        kept = (coalition >> np.maximum(self.members, 0)) & 1 & (self.members >= 0)
+        part = (kept << np.arange(self.max_size, dtype=np.int64)).sum(axis=1)
+        self.tables[np.arange(len(self.sets)), part] = label
+
+    def _idle_member(self) -> np.ndarray:
         """``(hypotheses,)``: whether the hypothesis's table (the class of each of its parts) is
         complete and leaves one of its segments without effect in every part."""
-        coalitions = answers.coalitions()
-        members = self._members()
-        sizes = (members >= 0).sum(axis=1)
-        part = np.zeros((len(coalitions), len(self.sets)), dtype=np.int64)
-        for j in range(self.max_size):
-            bit = (coalitions[:, None] >> np.maximum(members[None, :, j], 0)) & 1
-            part |= (bit * (members[None, :, j] >= 0)) << j
-        table = np.full((len(self.sets), 2**self.max_size), -1, dtype=np.int64)
-        rows = np.arange(len(self.sets))
-        for r, label in enumerate(answers.classes):
-            table[rows, part[r]] = label
+        sizes = (self.members >= 0).sum(axis=1)
         within = np.arange(2**self.max_size)[None, :] < (1 << sizes)[:, None]
-        complete = np.all((table >= 0) | ~within, axis=1)
+        complete = np.all((self.tables >= 0) | ~within, axis=1)
         idle = np.zeros(len(self.sets), dtype=bool)
         for j in range(self.max_size):
             without = np.array([p for p in range(2**self.max_size) if not p >> j & 1])
-            same = np.all(table[:, without] == table[:, without | (1 << j)], axis=1)
+            same = np.all(self.tables[:, without] == self.tables[:, without | (1 << j)], axis=1)
             idle |= same & (sizes > j)
         return complete & idle
-
-    def _members(self) -> np.ndarray:
-        """``(hypotheses, max_size)``: the segments of each hypothesis, -1 where it has fewer."""
-        bits = (self.sets[:, None] >> np.arange(self.n, dtype=np.int64)[None, :]) & 1
-        members = np.full((len(self.sets), self.max_size), -1, dtype=np.int64)
-        for h, row in enumerate(bits):
-            found = np.flatnonzero(row)
-            members[h, : len(found)] = found
-        return members
 
     def leader(self, answers: GroupTestAnswers) -> tuple[int, float, list[int]]:
         """The most likely hypothesis, its posterior, and the parts of it never seen."""

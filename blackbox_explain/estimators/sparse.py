@@ -36,14 +36,16 @@ of 32).  A segment that changes the answer in only a few coalitions (VADER's sma
 a nearby word) can go unseen: the method then reports a set without it, with the confidence it
 has in that set.
 
-Where every answer so far is one of two (a label scored 0 or 1: a keyword filter, a classifier
-API that returns only its label), a repeat is no coincidence: a hypothesis that could not
-predict an answer pays its share of the answers before instead, a set whose complete table
-leaves one of its segments without effect is ruled out (no coincidence penalty would do it),
-and the leader must leave ``TWO_VALUED_DOUBT`` times less doubt before the method stops.
-Priced as coincidences, a few lucky guesses made one word of a neural classifier's hard labels
-certain within 8 calls (benchmarks/RESULTS.md, section 28).  A label that depends a little on
-every word but mostly on a few can still pass for sparse; ``auto`` is the method for those.
+Where every answer so far is one of two (a label scored 0 or 1: a keyword filter, a chat model's
+answer parsed into a label), a repeat is no coincidence: it costs a hypothesis that could not
+predict it that answer's share of the answers before (the posterior is computed again from the
+prior whenever the number of different answers moves between one, two and more).  With at most
+two, a set whose complete table leaves one of its segments without effect is ruled out (the
+coincidence penalty did that work), the leader must leave ``TWO_VALUED_DOUBT`` times less doubt,
+and "nothing matters" waits for ``n + 2`` answers alike.  Priced as coincidences, a few lucky
+guesses made one word of a neural classifier's hard labels certain within 8 calls, on every
+such sentence from 16 calls (benchmarks/RESULTS.md, section 28).  A label that depends a little
+on every word but mostly on a few can still pass for sparse; ``auto`` is the method for those.
 
 On VADER (benchmarks/RESULTS.md, section 5), sentences of 12-14 segments, the median error is
 0.006 (relative L2, Spearman 1) at a budget of 7 calls, of which it uses 6.5 on average, where
@@ -162,7 +164,13 @@ class SparseShapley(Estimator):
                 stop_reason = "not sparse"
                 break
             doubt = TWO_VALUED_DOUBT if len(answers.representatives) <= 2 else 1.0
-            if not missing and lead_posterior >= 1.0 - (1.0 - self.confidence) / doubt:
+            # one answer to every coalition so far: as many as segments (and the ends) first
+            alike = len(answers.representatives) == 1 and len(answers) < n + 2
+            if (
+                not missing
+                and not alike
+                and lead_posterior >= 1.0 - (1.0 - self.confidence) / doubt
+            ):
                 stop_reason = "identified"
                 break
             if len(answers) >= budget:
