@@ -48,8 +48,9 @@ such sentence from 16 calls (benchmarks/RESULTS.md, section 28).  A label that d
 on every word but mostly on a few can still pass for sparse; ``auto`` is the method for those.
 
 On VADER (benchmarks/RESULTS.md, section 5), sentences of 12-14 segments, the median error is
-0.006 (relative L2, Spearman 1) at a budget of 7 calls, of which it uses 6.5 on average, where
-one antithetic permutation pair needs 25; from 10 calls the median is exact.  ``auto`` never
+0.003 (relative L2, Spearman 1) at a budget of 7 calls, all of which it uses (6.5 before the
+two-answer pricing above), where one antithetic permutation pair needs 25; from 8 calls the
+median is exact.  ``auto`` never
 picks this method: on a model that is not sparse its first calls are spent for nothing.
 """
 
