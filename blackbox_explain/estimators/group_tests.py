@@ -66,7 +66,7 @@ class GroupTestAnswers:
         """The answer to ``coalition``, one asked already."""
         return self.representatives[self.classes[self._coalitions.index(coalition)]]
 
-    def knownparts_of(self, relevant: int) -> dict[int, np.ndarray]:
+    def known_parts(self, relevant: int) -> dict[int, np.ndarray]:
         """Under "only the segments in ``relevant`` matter": the answer of each part of it seen."""
         return {
             c & relevant: self.representatives[label]
@@ -78,7 +78,13 @@ class SparseHypotheses:
     """Every set of at most ``max_size`` segments (bitmasks) with its log posterior weight."""
 
     def __init__(
-        self, n: int, sets: np.ndarray, prior: np.ndarray, prior_dense: float, members: np.ndarray
+        self,
+        n: int,
+        sets: np.ndarray,
+        prior: np.ndarray,
+        prior_dense: float,
+        members: np.ndarray,
+        tables: np.ndarray,
     ) -> None:
         self.n = n
         self.sets = sets
@@ -87,9 +93,8 @@ class SparseHypotheses:
         self.log_weight = prior
         self.log_dense = prior_dense  # "more segments matter than any hypothesis holds"
         self.members = members  # (hypotheses, max_size): the segments of each, -1 past its size
+        self.tables = tables  # (hypotheses, 2**max_size): the class seen for each part, or -1
         self.max_size = members.shape[1]
-        # (hypotheses, 2**max_size): the class seen for each part of each hypothesis, or -1
-        self.tables = np.full((len(sets), 2**self.max_size), -1, dtype=np.int64)
         self.regime = 0  # the classes of answers seen when last updated: 1, 2, or 3 for more
 
     @classmethod
@@ -110,7 +115,8 @@ class SparseHypotheses:
         # the prior mass of larger sets, at least MIN_PRIOR_NOT_SPARSE: the game may not be
         # sparse at all
         dense = max(1.0 - float(np.exp(log_weight).sum()), MIN_PRIOR_NOT_SPARSE)
-        return cls(n, sets, log_weight, math.log(dense), every)
+        tables = np.full((len(sets), 2**max_size), -1, dtype=np.int64)
+        return cls(n, sets, log_weight, math.log(dense), every, tables)
 
     def _normaliser(self) -> float:
         top = max(float(self.log_weight.max()), self.log_dense)
@@ -204,7 +210,7 @@ class SparseHypotheses:
         posterior = self.posterior()
         top = int(np.argmax(posterior))
         relevant = int(self.sets[top])
-        seen = answers.knownparts_of(relevant)
+        seen = answers.known_parts(relevant)
         missing = [part for part in parts_of(relevant) if part not in seen]
         return relevant, float(posterior[top]), missing
 
@@ -260,7 +266,7 @@ class SparseHypotheses:
         """Shapley values of the game restricted to ``relevant``; parts never seen are filled in
         by an additive fit of the seen ones."""
         players = [p for p in range(self.n) if relevant >> p & 1]
-        seen = answers.knownparts_of(relevant)
+        seen = answers.known_parts(relevant)
         k = len(players)
         outputs = len(answers.representatives[0])
         out = np.zeros((self.n, outputs))
