@@ -8,21 +8,21 @@ finding those words takes far fewer calls than the ``2 n`` of a single antitheti
 pair, because one answer on a coalition ``S`` tells which subset of the relevant words ``S``
 keeps (equal answers, same subset).
 
-The method keeps a posterior over the hypotheses "exactly the segments in R matter", for every R
-of at most ``max_relevant`` segments, with prior ``prior ** |R| (1 - prior) ** (n - |R|)``.  An
-answer rules a hypothesis out when two coalitions keep the same part of R but got different
-answers; when they keep different parts but got the same answer, the hypothesis pays a factor
-``coincidence`` (interactions make that happen: "not" alone scores as the empty text), and when
-it could not predict an answer at all (a part of R not seen yet) a factor ``novelty``: the
-hypotheses whose exact predictions come true gain on the others.  One more hypothesis, "more
-segments matter than any of these" (its prior: the mass of larger sets, at least
-:data:`~.group_tests.MIN_PRIOR_NOT_SPARSE`), never predicts an answer.  Each next coalition is the one whose answer
-is the most uncertain under the posterior (the greatest entropy of the predicted answers, among
-random candidates); once one hypothesis leads (posterior 0.3), the
-coalitions that complete the table of its subsets are asked, all in one round.  It stops as soon as the most
-likely hypothesis has posterior ``confidence`` and a complete table: the Shapley values are then
-those of that table (every other segment gets exactly 0), and the standard errors their spread
-under the posterior.
+The method keeps a posterior over the hypotheses "exactly the segments in R matter", for every R of
+at most ``max_relevant`` segments, with prior ``prior ** |R| (1 - prior) ** (n - |R|)``. An answer
+rules a hypothesis out when two coalitions keep the same part of R but got different answers; when
+they keep different parts but got the same answer, the hypothesis pays a factor ``coincidence``
+(interactions make that happen: "not" alone scores as the empty text), and when it could not
+predict an answer at all (a part of R not seen yet) a factor ``novelty``: the hypotheses whose
+exact predictions come true gain on the others. One more hypothesis, "more segments matter than any
+of these" (its prior: the mass of larger sets, at least
+:data:`~.group_tests.MIN_PRIOR_NOT_SPARSE`), never predicts an answer. Each next coalition is the
+one whose answer is the most uncertain under the posterior (the greatest entropy of the predicted
+answers, among random candidates); once one hypothesis leads (posterior 0.3), the coalitions that
+complete the table of its subsets are asked, all in one round. It stops as soon as the most likely
+hypothesis has posterior ``confidence`` and a complete table: the Shapley values are then those of
+that table (every other segment gets exactly 0), and the standard errors their spread under the
+posterior.
 
 Answers are compared exactly (up to ``tolerance``), so a model whose every word moves the score a
 little (any neural network) leaves "not sparse" with posterior ``confidence`` within about 8 calls
@@ -164,9 +164,9 @@ class SparseShapley(Estimator):
             if hypotheses.dense_posterior() >= self.confidence:
                 stop_reason = "not sparse"
                 break
-            doubt = TWO_VALUED_DOUBT if len(answers.representatives) <= 2 else 1.0
+            doubt = TWO_VALUED_DOUBT if hypotheses.regime <= 2 else 1.0
             # one answer to every coalition so far: as many as segments (and the ends) first
-            alike = len(answers.representatives) == 1 and len(answers) < n + 2
+            alike = hypotheses.regime == 1 and len(answers) < n + 2
             if (
                 not missing
                 and not alike
