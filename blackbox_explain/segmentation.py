@@ -11,7 +11,10 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from .errors import InputError, InputTypeError, UnknownNameError
 from .unicode_marks import COMBINING_MARKS
@@ -31,6 +34,27 @@ class Segment(NamedTuple):
     text: str
     start: int
     end: int
+
+
+class PieceArrays(NamedTuple):
+    """A segmentation's pieces as numpy arrays, for renderers that treat every kept segment at
+    once (:meth:`Segmentation.piece_arrays`)."""
+
+    #: the ``n + 1`` gaps, then ``""`` and ``" "`` (object array)
+    gaps: np.ndarray
+    #: the ``n`` segment texts (object array)
+    texts: np.ndarray
+    #: running counts over the gaps (``n + 2``): how many of the first ``i`` hold text
+    with_text: np.ndarray
+    #: a key per gap (``n + 1``) whose maximum over a run of gaps is the first of those with the
+    #: most line breaks: ``line breaks * (n + 2) + (n + 1 - index)``
+    most_newlines_key: np.ndarray
+    #: which gaps are empty (``n + 1``)
+    empty: np.ndarray
+    #: which segments begin with a letter or digit (``n``)
+    starts_alnum: np.ndarray
+    #: which segments end with one (``n``)
+    ends_alnum: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,25 @@ class Segmentation:
         """Running counts over :attr:`gaps`: entry ``i`` of the first is how many of the first
         ``i`` gaps hold text (not only whitespace), of the second how many hold a line break."""
         return self._gap_counts
+
+    @cached_property
+    def piece_arrays(self) -> PieceArrays:
+        """The gaps, texts and running gap counts as numpy arrays (made on first use, kept)."""
+        gaps = np.empty(len(self._gaps) + 2, dtype=object)
+        gaps[:] = [*self._gaps, "", " "]
+        texts = np.empty(len(self._texts), dtype=object)
+        texts[:] = self._texts
+        n_gaps = len(self._gaps)
+        newlines = np.array([gap.count("\n") for gap in self._gaps], dtype=np.int64)
+        return PieceArrays(
+            gaps,
+            texts,
+            np.asarray(self._gap_counts[0], dtype=np.int64),
+            newlines * (n_gaps + 1) + (n_gaps - np.arange(n_gaps)),
+            np.array([gap == "" for gap in self._gaps], dtype=bool),
+            np.array([t[0].isalnum() for t in self._texts], dtype=bool),
+            np.array([t[-1].isalnum() for t in self._texts], dtype=bool),
+        )
 
     def reconstruct(self) -> str:
         """Join gaps and segments; always equals :attr:`text`."""

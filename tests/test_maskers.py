@@ -138,20 +138,36 @@ def reference_delete(seg, keep):
     return "".join(pieces)
 
 
+def long_template(rng, n_fields):
+    """A segmentation of fields (one-letter words) between literals: spaces, text, nothing,
+    line breaks."""
+    literals = [" ", " ", " ", "", " | ", "\n", " \n\n ", "\t", "  "]
+    text, spans = "", []
+    for _ in range(n_fields):
+        text += str(rng.choice(literals))
+        spans.append((len(text), len(text) + 1))
+        text += str(rng.choice(list("abc,.")))
+    return Segmentation(text + str(rng.choice(literals)), spans)
+
+
 def test_delete_renders_long_texts_from_running_gap_counts_as_gap_by_gap():
-    # runs of deleted segments between whitespace gaps are merged in constant time; gaps with
-    # line breaks or template text go the long way: the same text either way
+    # runs of deleted segments between whitespace gaps are merged in constant time, and with
+    # many segments kept all at once with numpy; gaps with line breaks or template text go the
+    # long way: the same text either way, both ways
+    from blackbox_explain.maskers import WHOLE_ARRAY_RENDERING
+
     rng = np.random.default_rng(0)
     words = ["the", "a,", "(b)", "c.", "\n\nd", "e!", "f", "  g", "h\n", "i\t"]
-    texts = [" ".join(rng.choice(words, size=60)) for _ in range(10)]
+    texts = [" ".join(rng.choice(words, size=size)) for size in [60] * 10 + [400] * 4]
     texts.append("Hello, world! (a remake) of the   film.\n\nNew para: great, really.")
     segmentations = [bbx.segment(t) for t in texts]
     segmentations.append(Segmentation("a [x] b  c | d", [(0, 1), (6, 7), (9, 10), (13, 14)]))
-    checked = 0
+    segmentations += [long_template(rng, 300) for _ in range(3)]
+    checked = {False: 0, True: 0}
     for seg in segmentations:
         for _ in range(100):
             keep = rng.random(len(seg)) < rng.uniform(0.05, 0.95)
             if keep.any() and not keep.all():
                 assert Delete().render(seg, keep) == reference_delete(seg, keep)
-                checked += 1
-    assert checked > 1000
+                checked[int(keep.sum()) >= WHOLE_ARRAY_RENDERING] += 1
+    assert checked[False] > 1000 and checked[True] > 300, checked

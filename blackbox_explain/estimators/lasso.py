@@ -95,8 +95,10 @@ class LassoHalves(Estimator):
         phi = additive_fit(X, y, full - base, supports)
 
         def refit(unit_counts: np.ndarray) -> np.ndarray:
-            rows = np.append(np.repeat(np.arange(draws), unit_counts.astype(int)), draws)
-            return additive_fit(X[rows], y[rows], full - base, supports)
+            # a draw in the resample c times is a row of weight c (the same fit as c copies of
+            # it, without copying the design); the full text's row keeps weight 1
+            weights = np.append(unit_counts, 1).astype(np.float64)
+            return additive_fit(X, y, full - base, supports, weights)
 
         selected = [len(s) for s in supports]
         info: dict[str, Any] = {
@@ -132,16 +134,24 @@ def select_segments(X: np.ndarray, y: np.ndarray, criterion: str) -> list[np.nda
 
 
 def additive_fit(
-    X: np.ndarray, y: np.ndarray, totals: np.ndarray, supports: list[np.ndarray]
+    X: np.ndarray,
+    y: np.ndarray,
+    totals: np.ndarray,
+    supports: list[np.ndarray],
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(n, k)``: for each output column, least squares with an intercept on the segments of
-    its support, the others 0, then what the coefficients leave of ``totals`` spread evenly over
-    every segment (efficiency)."""
+    """``(n, k)``: for each output column, (weighted) least squares with an intercept on the
+    segments of its support, the others 0, then what the coefficients leave of ``totals``
+    spread evenly over every segment (efficiency).  Rows of weight 0 are left out before the
+    design is copied (a bootstrap resample leaves out a third of them)."""
     n, k = X.shape[1], y.shape[1]
+    rows = np.arange(len(y)) if weights is None else np.flatnonzero(weights)
+    row_weights = np.ones(len(rows)) if weights is None else weights[rows]
     phi = np.zeros((n, k))
     for j, support in enumerate(supports):
         if len(support):
-            coef, _ = solve_wls(X[:, support], y[:, [j]], np.ones(len(y)), intercept=True)
+            design = X[np.ix_(rows, support)]
+            coef, _ = solve_wls(design, y[rows, j : j + 1], row_weights, intercept=True)
             phi[support, j] = coef[:, 0]
         phi[:, j] += (totals[j] - phi[:, j].sum()) / n
     return phi

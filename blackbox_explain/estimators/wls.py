@@ -76,13 +76,15 @@ LARGE_PROBLEM = 64
 MAX_CONDITION = 1e10
 
 
-def least_squares(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``argmin ||A x - B||`` (the minimum-norm one when rank-deficient)."""
+def least_squares(A: np.ndarray, B: np.ndarray, gram: np.ndarray | None = None) -> np.ndarray:
+    """``argmin ||A x - B||`` (the minimum-norm one when rank-deficient); ``gram``: ``A^T A``
+    when the caller has it already."""
     m, n = A.shape
     if n >= LARGE_PROBLEM and m >= n:
         from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-        gram = A.T @ A
+        if gram is None:
+            gram = A.T @ A
         try:
             factor = cho_factor(gram, lower=True, check_finite=False)
         except LinAlgError:

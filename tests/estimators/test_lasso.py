@@ -155,10 +155,72 @@ def test_a_first_pass_estimates_the_noise_where_the_full_fit_would_be_slow(monke
     design = np.column_stack([np.ones(600), X])
     full = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
     full_noise = float(full @ full) / (600 - 121)
-    noise = selection.first_pass_noise(X, y, "aic", True)
+    Xc, yc, gram = selection.centred_with_gram(X, y, True)
+    noise = selection.first_pass_noise(Xc, yc, "aic", gram, 1)
     assert full_noise <= noise < 1.5 * full_noise, (noise, full_noise)
     own = selection.lasso_support(X, y, "aic", True)
     monkeypatch.setattr(selection, "FULL_FIT_NOISE_MAX_WORK", 0.0)
     first = selection.lasso_support(X, y, "aic", True)
     assert {3, 17, 40, 41, 99} <= set(first.tolist())
     assert set(first.tolist()) == set(own.tolist())
+
+
+def test_the_support_and_noise_are_scikit_learns_own():
+    # lasso_support hands LassoLarsIC the Gram matrix and the noise variance it would compute
+    # itself (one Gram matrix for the path and the noise's fit, a Cholesky factor instead of
+    # lstsq): the same noise estimate and the same columns as LassoLarsIC left to itself, on
+    # full-rank, rank-deficient (a column repeated: lstsq's way) and short designs
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LassoLarsIC
+
+    from blackbox_explain.estimators import selection
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    for rows, cols, repeat in [
+        (300, 90, False),
+        (300, 90, True),
+        (140, 120, False),
+        (80, 100, False),
+    ]:
+        for _ in range(3):
+            X = (rng.random((rows, cols)) < 0.5).astype(float)
+            if repeat:
+                X[:, 7] = X[:, 3]
+            coef = np.where(rng.random(cols) < 0.2, rng.normal(size=cols), 0.0)
+            y = X @ coef + 0.2 * rng.normal(size=rows)
+            for criterion in ("aic", "bic"):
+                noise = None if rows > cols + 1 else float(np.var(y))
+                theirs = LassoLarsIC(criterion=criterion, noise_variance=noise)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    theirs.fit(X, y)
+                if noise is None:
+                    Xc, yc, gram = selection.centred_with_gram(X, y, True)
+                    ours = selection.least_squares_noise(Xc, yc, gram, 1)
+                    assert ours == pytest.approx(theirs.noise_variance_, rel=1e-8)
+                support = selection.lasso_support(X, y, criterion, True)
+                assert support.tolist() == np.flatnonzero(theirs.coef_).tolist()
+                checked += 1
+    assert checked == 24
+
+
+def test_a_bootstrap_refit_weighs_rows_as_their_copies_would():
+    # the bootstrap refits with a row's count in the resample as its weight (rows of weight 0
+    # left out) instead of copying it that many times: the same effects, to rounding
+    from blackbox_explain.estimators.lasso import additive_fit
+
+    rng = np.random.default_rng(8)
+    X = (rng.random((200, 70)) < 0.5).astype(float)
+    y = np.column_stack([X @ rng.normal(size=70), X[:, 0] * X[:, 1]]) + rng.normal(size=(200, 2))
+    supports = [np.arange(3, 68), np.array([0, 1, 5])]
+    totals = np.array([1.5, -0.5])
+    for _ in range(5):
+        counts = rng.multinomial(200, np.full(200, 1 / 200))
+        copies = np.repeat(np.arange(200), counts)
+        weighted = additive_fit(X, y, totals, supports, counts.astype(float))
+        copied = additive_fit(X[copies], y[copies], totals, supports)
+        assert np.abs(copied).max() > 0.1
+        np.testing.assert_allclose(weighted, copied, rtol=1e-9, atol=1e-10)
