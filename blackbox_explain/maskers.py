@@ -27,10 +27,11 @@ class Masker(Protocol):
 def _replace_absent(
     segmentation: Segmentation, keep: np.ndarray, replacements: Sequence[str]
 ) -> str:
-    gaps = segmentation.gaps
+    gaps, texts = segmentation.pieces()
+    flags = np.asarray(keep).tolist()
     out = [gaps[0]]
-    for i, seg in enumerate(segmentation.segments):
-        out.append(seg.text if keep[i] else replacements[i])
+    for i, text in enumerate(texts):
+        out.append(text if flags[i] else replacements[i])
         out.append(gaps[i + 1])
     return "".join(out)
 
@@ -233,20 +234,26 @@ class Replace:
 
     def render(self, segmentation: Segmentation, keep: np.ndarray) -> str:
         """The text with each absent segment replaced by its (remembered) proposal."""
+        flags = np.asarray(keep).tolist()
         replacements = [
-            seg.text if keep[i] else self._proposal(seg.text, i)
-            for i, seg in enumerate(segmentation.segments)
+            text if flags[i] else self._proposal(text, i)
+            for i, text in enumerate(segmentation.pieces()[1])
         ]
         return _replace_absent(segmentation, keep, replacements)
 
     def _proposal(self, text: str, index: int) -> str:
-        value = self.propose(text, index)
-        if not isinstance(value, str):
-            raise InputTypeError(
-                f"the replacement callable returned {type(value).__name__} for segment {index} "
-                f"({text!r}); it must return a str"
-            )
-        return value
+        # remembered per (segment text, position): a proposal may be a model's call
+        remembered: dict[tuple[str, int], str] = self.__dict__.setdefault("_proposals", {})
+        key = (text, index)
+        if key not in remembered:
+            value = self.propose(text, index)
+            if not isinstance(value, str):
+                raise InputTypeError(
+                    f"the replacement callable returned {type(value).__name__} for segment "
+                    f"{index} ({text!r}); it must return a str"
+                )
+            remembered[key] = value
+        return remembered[key]
 
     def __repr__(self) -> str:
         return f"Replace(propose={getattr(self.propose, '__name__', repr(self.propose))})"

@@ -171,3 +171,22 @@ def test_delete_renders_long_texts_from_running_gap_counts_as_gap_by_gap():
                 assert Delete().render(seg, keep) == reference_delete(seg, keep)
                 checked[int(keep.sum()) >= WHOLE_ARRAY_RENDERING] += 1
     assert checked[False] > 1000 and checked[True] > 300, checked
+
+
+def test_replace_asks_for_each_segments_proposal_once():
+    # the proposal may be a model's call: asked once per segment and remembered, as documented
+    asked = []
+
+    def propose(text, index):
+        asked.append((text, index))
+        return text.upper()
+
+    seg = bbx.segment("the film was not bad at all")
+    masker = bbx.Replace(propose)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        keep = rng.random(len(seg)) < 0.5
+        expected = " ".join(w if k else w.upper() for w, k in zip(seg.labels(), keep))
+        assert masker.render(seg, keep) == expected
+    assert sorted(asked) == sorted(set(asked))
+    assert len(asked) == len(seg)
