@@ -186,7 +186,7 @@ def test_replace_asks_for_each_segments_proposal_once():
     rng = np.random.default_rng(0)
     for _ in range(50):
         keep = rng.random(len(seg)) < 0.5
-        expected = " ".join(w if k else w.upper() for w, k in zip(seg.labels(), keep))
+        expected = " ".join(w if k else w.upper() for w, k in zip(seg.labels(), keep, strict=True))
         assert masker.render(seg, keep) == expected
     assert sorted(asked) == sorted(set(asked))
     assert len(asked) == len(seg)
