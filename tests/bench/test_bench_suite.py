@@ -72,3 +72,16 @@ def test_report_merges_the_live_run(tmp_path):
     # the live peer reached the thresholds with fewer calls: it is the best peer
     assert "captum.llm.kernelshap: 32 calls" in report
     assert "Captum LLMAttribution, live: 2.0 min" in report
+
+
+def test_labels_are_the_probability_thresholded_at_one_half():
+    # minilm-labels: the answer a label-only classifier API gives, from recorded probabilities
+    suite = _suite()
+
+    class Recorded:
+        def score(self, texts):
+            return [[{"a": 0.2, "b": 0.7, "c": 0.5, "d": 0.51}[t], 0.0] for t in texts]
+
+    labels = suite.ThresholdedLabels(Recorded(), 0)
+    assert labels.score(["a", "b", "c", "d"]).tolist() == [[0.0], [1.0], [0.0], [1.0]]
+    assert list(labels.output_names) == ["positive"]
