@@ -246,11 +246,18 @@ class Explanation:
         return found
 
     # ------------------------------------------------------------------ display
-    def to_text(self, output: int | str | None = None, width: int = 20, color: bool = False) -> str:
-        """A plain terminal rendering: one line per segment with a signed bar."""
+    def to_text(
+        self,
+        output: int | str | None = None,
+        width: int = 20,
+        color: bool = False,
+        top: int | None = None,
+    ) -> str:
+        """A plain terminal rendering: one line per segment with a signed bar; with ``top``,
+        only the ``top`` segments of largest |value| (a long document's few that matter)."""
         from .render.text import render_terminal
 
-        return render_terminal(self, output=output, width=width, color=color)
+        return render_terminal(self, output=output, width=width, color=color, top=top)
 
     def to_shap(self) -> Any:
         """A ``shap.Explanation`` (needs the ``shap`` extra), so shap's plots work on it."""

@@ -107,3 +107,22 @@ def test_meta_provenance(exp):
     ):
         assert key in exp.meta
     assert "HarsanyiGame" in exp.meta["scorer"] or exp.meta["scorer"]
+
+
+def test_terminal_rendering_of_the_largest_few():
+    # a long document lists the few segments that matter: the top by |value|, in text order,
+    # each with its position, and a line for the rest with their largest |value|
+    values = np.array([0.1, -0.9, 0.05, 0.5, -0.2, 0.0, 0.7])
+    exp = bbx.Explanation(bbx.segment("a b c d e f g"), values[:, None], ["y"], [0.0], [0.2])
+    lines = exp.to_text(top=3).splitlines()
+    assert [line.split()[0] for line in lines[1:4]] == ["#1", "#3", "#6"]
+    assert [line.split()[1] for line in lines[1:4]] == ["b", "d", "g"]
+    assert (
+        lines[4].strip() == "... 4 more segments, |value| <= 0.2 (--top 0 or top=0 lists every one)"
+    )
+    assert len(lines) == 5
+    for every in (None, 0, 7, 100):
+        assert exp.to_text(top=every) == exp.to_text()
+        assert len(exp.to_text(top=every).splitlines()) == 1 + 7
+    with pytest.raises(bbx.InputError, match="top must be >= 0"):
+        exp.to_text(top=-1)

@@ -76,13 +76,18 @@ def int_list(value: str, option: str) -> list[int]:
     return numbers
 
 
-def print_explanation(exp: Explanation, output: str | None) -> None:
-    """Print the terminal view of one output (an LM answer's total by default)."""
+#: ``explain --top``'s default: a long document lists its 40 segments of largest |value|
+TERMINAL_TOP = 40
+
+
+def print_explanation(exp: Explanation, output: str | None, top: int | None = TERMINAL_TOP) -> None:
+    """Print the terminal view of one output (an LM answer's total by default), listing the
+    ``top`` segments of largest |value| (0 or ``None``: every one)."""
+    color = sys.stdout.isatty()
     if output == "total" or (output is None and exp.meta.get("summable_outputs")):
-        shown = exp.sum_outputs()
-        print(shown.to_text(color=sys.stdout.isatty()))
+        print(exp.sum_outputs().to_text(color=color, top=top))
         return
-    print(exp.to_text(output=output, color=sys.stdout.isatty()))
+    print(exp.to_text(output=output, color=color, top=top))
 
 
 def write_results(results: list[Explanation], json_path: str | None, html_path: str | None) -> None:

@@ -11,7 +11,7 @@ from ..api import DEFAULT_BUDGET, Explainer
 from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
 from ..explanation import Explanation
-from .common import print_explanation, read_records, read_texts, write_results
+from .common import TERMINAL_TOP, print_explanation, read_records, read_texts, write_results
 from .models import (
     MODEL_HELP,
     add_api_options,
@@ -91,6 +91,15 @@ def add_parser(sub: Any) -> None:
     ex.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
     ex.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length")
     ex.add_argument("--output", help="the output (class, token, 'total') to show")
+    ex.add_argument(
+        "--top",
+        type=int,
+        default=TERMINAL_TOP,
+        metavar="K",
+        help=f"list the K segments of largest |value| in the terminal, in text order with their "
+        f"positions (default {TERMINAL_TOP}; 0: every segment); the JSON and HTML reports hold "
+        "every one",
+    )
     ex.add_argument("--json", metavar="PATH", help="write the explanations as JSON lines")
     ex.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
     ex.add_argument(
@@ -144,6 +153,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``blackbox-explain explain``: explain each text, print it, write JSON / HTML."""
+    if args.top < 0:  # before any call is paid for
+        raise InputError(f"--top must be >= 0 (0: every segment), got {args.top}")
     method, method_options = parse_method_options(args.method, args.option)
     options = {
         "granularity": args.granularity,
@@ -172,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
             print(explainer.plan(text, method, args.budget, **options))
             continue
         exp = explainer.explain(text, method, args.budget, **options)
-        print_explanation(exp, args.output)
+        print_explanation(exp, args.output, args.top)
         if args.examples:
             attach_examples(exp, model, args.examples, args.cache)
         print_usage(model)
@@ -223,7 +234,7 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
         if isinstance(result, FailedText):
             print(f"blackbox-explain: text {result.id} failed: {result.error}", file=sys.stderr)
             continue
-        print_explanation(result, args.output)
+        print_explanation(result, args.output, args.top)
         print()
     print_usage(model)
     failed = len(results) - len(explained)

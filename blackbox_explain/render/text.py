@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import InputError
+
 if TYPE_CHECKING:
     from ..explanation import Explanation
 
@@ -13,14 +15,29 @@ _RED, _BLUE, _RESET = "\033[31m", "\033[34m", "\033[0m"
 
 
 def render_terminal(
-    exp: Explanation, output: int | str | None = None, width: int = 20, color: bool = False
+    exp: Explanation,
+    output: int | str | None = None,
+    width: int = 20,
+    color: bool = False,
+    top: int | None = None,
 ) -> str:
-    """One line per segment: label, signed value (± std), and a bar scaled to the largest |value|."""
+    """One line per segment: label, signed value (± std), and a bar scaled to the largest
+    |value|.  ``top``: list only the ``top`` segments of largest |value| (in text order, each
+    with its position), and say how many are left out; ``None`` or 0: every segment."""
     j = exp.output_index(output)
     values = exp.values[:, j]
     scale = float(np.abs(values).max()) or 1.0
-    labels = [printable(label) for label in exp.segmentation.labels()]
-    label_width = min(max((len(s) for s in labels), default=1), 24)
+    labels = [printable(label)[:24] for label in exp.segmentation.labels()]
+    shown_rows = list(range(len(labels)))
+    if top is not None and top < 0:
+        raise InputError(f"top must be >= 0 (0: every segment), got {top}")
+    if top and top < len(labels):
+        largest = np.argsort(-np.abs(values), kind="stable")[:top]
+        shown_rows = sorted(largest.tolist())
+        position_width = len(str(len(labels) - 1)) + 1
+        for i in shown_rows:
+            labels[i] = f"{'#' + str(i):<{position_width}} {labels[i]}"
+    label_width = max((len(labels[i]) for i in shown_rows), default=1)
     meta = exp.meta
     method = str(meta.get("method", "?"))
     chosen = meta.get("chosen_method")
@@ -45,7 +62,8 @@ def render_terminal(
             else "no standard errors"
         )
         lines.append(f"  ({which}: {printable(str(note))})")
-    for i, label in enumerate(labels):
+    for i in shown_rows:
+        label = labels[i]
         v = float(values[i])
         n = round(width * abs(v) / scale)
         bar = ("+" if v >= 0 else "-") * n
@@ -56,7 +74,14 @@ def render_terminal(
         if below and i in below[j]:
             bar += "  (within noise)"
         shown = f"{v:+.4f}" if scale >= 1e-3 else f"{v:+.3e}"  # small outputs keep their digits
-        lines.append(f"  {label[:24]:<{label_width}} {shown}{err:<9} {bar}")
+        lines.append(f"  {label:<{label_width}} {shown}{err:<9} {bar}")
+    left_out = len(labels) - len(shown_rows)
+    if left_out:
+        rest = np.delete(np.abs(values), shown_rows)
+        lines.append(
+            f"  ... {left_out:,} more segments, |value| <= {significant(float(rest.max()))} "
+            "(--top 0 or top=0 lists every one)"
+        )
     return "\n".join(lines)
 
 

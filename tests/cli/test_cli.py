@@ -416,3 +416,29 @@ def test_bench_reads_texts_from_jsonl_and_takes_method_specs(tmp_path, capsys):
     capsys.readouterr()
     assert main([*argv[:-4], "--methods", "kernelshap:ridge", "--out", str(out)]) == 2
     assert "must be KEY=VALUE" in capsys.readouterr().err
+
+
+CALLS: list[str] = []
+
+
+def counting_model(texts):
+    """A model for the CLI tests below: the number of words, each call recorded."""
+    CALLS.extend(texts)
+    return [[float(len(t.split()))] for t in texts]
+
+
+def test_terminal_lists_the_top_segments_of_a_long_text(capsys):
+    text = " ".join(f"w{i}" for i in range(60))
+    spec = f"python:{__name__}:counting_model"
+    argv = ["explain", "-m", spec, "--budget", "200", "--no-progress", text]
+    CALLS.clear()
+    assert main([*argv, "--top", "-1"]) == 2
+    assert "--top must be >= 0" in capsys.readouterr().err and not CALLS
+    assert main(argv) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert sum(row.strip().startswith("#") for row in rows) == 40
+    assert any("20 more segments" in row for row in rows)
+    assert main([*argv, "--top", "0"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert sum(row.strip().startswith("w") for row in rows) == 60
+    assert not any("more segments" in row for row in rows)
