@@ -220,11 +220,17 @@ class Baseline:
         return f"Baseline(baselines={list(self.baselines)!r})"
 
 
+#: how many proposals a :class:`Replace` masker remembers before it forgets them all
+REMEMBERED_PROPOSALS = 1 << 16
+
+
 class Replace:
     """Each absent segment is replaced by what ``propose(segment_text, index)`` returns.
 
-    The proposal must be deterministic (it is called once per segment and remembered), e.g. a
-    synonym, an antonym or a neutral word from a table or a model run with a fixed seed.
+    The proposal must be deterministic (it is called once per segment and remembered: up to
+    ``REMEMBERED_PROPOSALS`` (segment text, position) pairs, forgotten all at once when full,
+    so that a masker shared by a whole dataset's texts stays small), e.g. a synonym, an antonym
+    or a neutral word from a table or a model run with a fixed seed.
     """
 
     name = "replace"
@@ -243,17 +249,25 @@ class Replace:
 
     def _proposal(self, text: str, index: int) -> str:
         # remembered per (segment text, position): a proposal may be a model's call
-        remembered: dict[tuple[str, int], str] = self.__dict__.setdefault("_proposals", {})
+        # (a plain dict, emptied when full: the masker still pickles for a dataset's workers)
+        remembered: dict[tuple[str, int], str] = self.__dict__.setdefault("_remembered", {})
         key = (text, index)
-        if key not in remembered:
-            value = self.propose(text, index)
-            if not isinstance(value, str):
-                raise InputTypeError(
-                    f"the replacement callable returned {type(value).__name__} for segment "
-                    f"{index} ({text!r}); it must return a str"
-                )
+        value = remembered.get(key)
+        if value is None:
+            value = self._checked_proposal(text, index)
+            if len(remembered) >= REMEMBERED_PROPOSALS:
+                remembered.clear()
             remembered[key] = value
-        return remembered[key]
+        return value
+
+    def _checked_proposal(self, text: str, index: int) -> str:
+        value = self.propose(text, index)
+        if not isinstance(value, str):
+            raise InputTypeError(
+                f"the replacement callable returned {type(value).__name__} for segment "
+                f"{index} ({text!r}); it must return a str"
+            )
+        return value
 
     def __repr__(self) -> str:
         return f"Replace(propose={getattr(self.propose, '__name__', repr(self.propose))})"

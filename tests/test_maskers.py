@@ -190,3 +190,38 @@ def test_replace_asks_for_each_segments_proposal_once():
         assert masker.render(seg, keep) == expected
     assert sorted(asked) == sorted(set(asked))
     assert len(asked) == len(seg)
+
+
+def test_replace_remembers_a_bounded_number_of_proposals(monkeypatch):
+    # a masker shared by a whole dataset keeps the latest proposals, not every one ever asked
+    import blackbox_explain.maskers as maskers
+
+    monkeypatch.setattr(maskers, "REMEMBERED_PROPOSALS", 4)
+    asked = []
+    masker = bbx.Replace(lambda text, index: asked.append(text) or text.upper())
+    for text in ("a b c d e f", "g h i j k l"):
+        seg = bbx.segment(text)
+        for _ in range(3):
+            assert masker.render(seg, np.zeros(len(seg), bool)) == text.upper()
+    assert len(asked) == 3 * 12  # six words each, only four remembered: asked again each time
+    masker = bbx.Replace(lambda text, index: asked.append(text) or text.upper())
+    asked.clear()
+    seg = bbx.segment("a b c")
+    for _ in range(3):
+        masker.render(seg, np.zeros(3, bool))
+    assert asked == ["a", "b", "c"]
+
+
+def upper_case(text, index):
+    return text.upper()
+
+
+def test_a_used_replace_masker_still_pickles():
+    # a dataset's workers get the masker with the other options
+    import pickle
+
+    masker = bbx.Replace(upper_case)
+    seg = bbx.segment("not bad")
+    assert masker.render(seg, np.array([True, False])) == "not BAD"
+    again = pickle.loads(pickle.dumps(masker))
+    assert again.render(seg, np.array([False, True])) == "NOT bad"
