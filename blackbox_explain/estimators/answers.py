@@ -35,6 +35,30 @@ def two_valued(values: np.ndarray) -> bool:
     return bool(np.all(steps.sum(axis=0) <= 1))
 
 
+#: below this many calls per segment, GP-SHAP's intervals on answers of two values are narrow:
+#: on a classifier's labels they covered 68 / 81 / 87 % of the true values at 4 / 6 / 8 calls
+#: per segment, 92 % at 12 (benchmarks/RESULTS.md, section 28)
+LABEL_INTERVALS_NARROW_BELOW = 12
+
+
+def two_valued_interval_note(masks: np.ndarray, values: np.ndarray) -> str | None:
+    """What an explanation says of its intervals when its answers took exactly two values (a
+    label scored 0 or 1) on fewer than :data:`LABEL_INTERVALS_NARROW_BELOW` calls per segment,
+    else ``None``: no fix is known, so the reader is told."""
+    values = np.asarray(values, dtype=np.float64)
+    per_segment = len(values) / max(np.asarray(masks).shape[1], 1)
+    if per_segment >= LABEL_INTERVALS_NARROW_BELOW or not two_valued(values):
+        return None
+    if not np.any(np.ptp(values, axis=0) > 0):
+        return None  # one value throughout: nothing to be uncertain about
+    return (
+        f"the answers took two values (a label); at {per_segment:.3g} calls per segment the "
+        "+-1.96 sigma intervals covered 68-87 % of the true values on a classifier's labels "
+        f"below {LABEL_INTERVALS_NARROW_BELOW} (benchmarks/RESULTS.md, section 28): "
+        "read them as too narrow"
+    )
+
+
 def dummy_candidates(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The :func:`inert_players` that may be dummies (pooled, or left to KernelSHAP's
     regression): none where the answers are :func:`two_valued`.  A label that does not flip

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .answers import two_valued_interval_note
 from .gp_grid import PosteriorGrid, posterior_grid
 from .gp_kernel import (
     SIZE_RATIOS,
@@ -224,12 +225,16 @@ def fit_info(
     inert: int,
     design: str,
     relevance: np.ndarray | None,
+    values: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """GP-SHAP's account of a fit for an explanation's ``meta``: the coalitions and design, the
     most likely hyperparameters per output column (``(rho, noise ratio, size ratio)`` as
     :func:`fit_columns` returns them, the length scales in flipped segments), the relevance
-    weights and how many segments were inert."""
+    weights, how many segments were inert and, given the answers ``values``, a note on
+    intervals known to be narrow (:func:`~.answers.two_valued_interval_note`)."""
+    note = None if values is None else two_valued_interval_note(masks, values)
     return {
+        **({} if note is None else {"interval_note": note}),
         "relevance_weights": None if relevance is None else [float(r) for r in relevance],
         "n_coalitions": len(masks),
         "design": design,

@@ -393,7 +393,7 @@ class GPSHAP(Estimator):
             phi = phi + (residuals[1] - residuals[0]) / n
         else:  # the answers are exact where asked: the fit's misses there are added back
             phi[:, modelled] += shapley_of_partial_table(masks, residuals[:, modelled])
-        info = fit_info(masks, hyper, inert=0, design=design, relevance=relevance)
+        info = fit_info(masks, hyper, 0, design, relevance, values)
         sizes = np.bincount(masks.sum(axis=1), minlength=n + 1)
         info["complete_sizes"] = [s for s in (1, n - 1) if sizes[s] == n]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)
@@ -468,7 +468,7 @@ class GPSHAP(Estimator):
                 plan, residuals[:in_plan], known is not None, self.n_bootstrap, rng
             )
             phi, variance = phi + regression[0], variance + regression[1]
-        info = fit_info(masks, hyper, inert, design=design, relevance=relevance)
+        info = fit_info(masks, hyper, inert, design, relevance, values)
         info["complete_sizes"] = plan.complete_sizes
         info["noise_floor"] = floor
         if regression is not None and known is not None:

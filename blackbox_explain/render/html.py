@@ -158,6 +158,7 @@ PROVENANCE_KEYS = [
     ("granularity", "segments"),
     ("efficient", "values sum to full - empty"),
     ("std_note", "standard errors"),
+    ("interval_note", "intervals"),
 ]
 
 

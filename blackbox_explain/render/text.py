@@ -62,6 +62,8 @@ def render_terminal(
             else "no standard errors"
         )
         lines.append(f"  ({which}: {printable(str(note))})")
+    if meta.get("interval_note"):
+        lines.append(f"  (intervals: {printable(str(meta['interval_note']))})")
     for i in shown_rows:
         label = labels[i]
         v = float(values[i])

@@ -218,3 +218,23 @@ def test_two_valued(values, expected):
     from blackbox_explain.estimators.answers import two_valued
 
     assert two_valued(np.array(values)) is expected
+
+
+def test_intervals_on_labels_at_few_calls_per_segment_are_flagged():
+    # on answers of two values GP-SHAP's intervals are narrow below 12 calls per segment and no
+    # fix is known (RESULTS 28): the explanation says so, in its meta, terminal and HTML views
+    scorer = FunctionScorer(_label_of, output_names=["label"])
+    text = "a b " + " ".join(_FILLERS[:10])
+    for method in ("auto", "gpshap"):
+        exp = bbx.explain(scorer, text, method=method, budget=48, seed=0)
+        assert "read them as too narrow" in exp.meta["interval_note"]
+        assert "at 4 calls per segment" in exp.meta["interval_note"]
+        assert "(intervals: the answers took two values" in exp.to_text()
+        assert "too narrow" in exp.to_html()
+    assert "interval_note" not in bbx.explain(scorer, text, budget=12 * 12, seed=0).meta
+    # a probability, not a label: no note
+    probability = FunctionScorer(
+        lambda texts: _label_of(texts) * 0.5 + 0.01 * np.array([len(t) for t in texts]),
+        output_names=["p"],
+    )
+    assert "interval_note" not in bbx.explain(probability, text, budget=48, seed=0).meta
