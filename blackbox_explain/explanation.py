@@ -92,9 +92,15 @@ class Explanation:
     def top(self, k: int = 5, output: int | str | None = None) -> list[tuple[Segment, float]]:
         """The ``k`` segments with the largest absolute attribution for one output."""
         j = self.output_index(output)
-        order = np.argsort(-np.abs(self.values[:, j]), kind="stable")[:k]
+        order = self.largest(k, output)
         segments = self.segments
         return [(segments[i], float(self.values[i, j])) for i in order]
+
+    def largest(self, k: int, output: int | str | None = None) -> np.ndarray:
+        """The indices of the ``k`` segments with the largest absolute attribution for one
+        output, largest first (ties in text order)."""
+        values = self.values[:, self.output_index(output)]
+        return np.argsort(-np.abs(values), kind="stable")[:k]
 
     def sum_outputs(
         self, name: str = "total", outputs: Sequence[int | str] | None = None

@@ -32,8 +32,7 @@ def render_terminal(
     if top is not None and top < 0:
         raise InputError(f"top must be >= 0 (0: every segment), got {top}")
     if top and top < len(labels):
-        largest = np.argsort(-np.abs(values), kind="stable")[:top]
-        shown_rows = sorted(largest.tolist())
+        shown_rows = sorted(exp.largest(top, output).tolist())
         position_width = len(str(len(labels) - 1)) + 1
         for i in shown_rows:
             labels[i] = f"{'#' + str(i):<{position_width}} {labels[i]}"
