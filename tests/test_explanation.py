@@ -124,5 +124,6 @@ def test_terminal_rendering_of_the_largest_few():
     for every in (None, 0, 7, 100):
         assert exp.to_text(top=every) == exp.to_text()
         assert len(exp.to_text(top=every).splitlines()) == 1 + 7
-    with pytest.raises(bbx.InputError, match="top must be >= 0"):
-        exp.to_text(top=-1)
+    for bad in (-1, 2.5, "3", True):
+        with pytest.raises(bbx.InputError, match="top must be an integer >= 0"):
+            exp.to_text(top=bad)

@@ -29,8 +29,10 @@ def render_terminal(
     scale = float(np.abs(values).max()) or 1.0
     labels = [printable(label)[:24] for label in exp.segmentation.labels()]
     shown_rows = list(range(len(labels)))
-    if top is not None and top < 0:
-        raise InputError(f"top must be >= 0 (0: every segment), got {top}")
+    if top is not None and (
+        isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0
+    ):
+        raise InputError(f"top must be an integer >= 0 (0: every segment), got {top!r}")
     if top and top < len(labels):
         shown_rows = sorted(exp.largest(top, output).tolist())
         position_width = len(str(len(labels) - 1)) + 1
