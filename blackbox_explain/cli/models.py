@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ..errors import InputError
@@ -24,7 +26,8 @@ MODEL_HELP = """model specs:
   openai-completions:MODEL  the log-prob of --target (or of the greedy completion), via echo
   anthropic:MODEL      Anthropic Messages: label parsing with --labels, else answer similarity
   http-json:URL        any JSON endpoint (--request-template, --scores-path, --output-names)
-  python:MODULE:NAME   a Python callable list[str] -> array, or a Scorer object / class
+  python:MODULE:NAME   a Python callable list[str] -> array, or a Scorer object / class, from a
+                       module of the current folder or a file (python:path/to/file.py:NAME)
 API keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY / HTTPJSON_API_KEY; they are never written
 to the cache, the JSON or the report.
 """
@@ -84,9 +87,11 @@ def load_model(
         api.pop("base_url", None)
         return HTTPJSON(spec[10:], template, path, names, **api)
     if spec.startswith("python:"):
+        module_name, _, attr = spec[7:].rpartition(":")
+        if not (module_name and attr):
+            raise InputError(f"{spec!r}: write python:MODULE:NAME or python:FILE.py:NAME")
         try:
-            _, module_name, attr = spec.split(":", 2)
-            obj = getattr(importlib.import_module(module_name), attr)
+            obj = getattr(user_module(module_name), attr)
         except (ValueError, ImportError, AttributeError) as exc:
             raise InputError(f"cannot load {spec!r}: {exc}") from exc
         return obj() if isinstance(obj, type) else obj
@@ -94,6 +99,23 @@ def load_model(
         kind = folder_kind(Path(spec))
         return load_model(f"{kind}:{spec}", labels, max_new_tokens)
     raise InputError(f"unknown model spec {spec!r}\n{MODEL_HELP}")
+
+
+def user_module(name: str) -> ModuleType:
+    """The module of a ``python:`` spec: a dotted name importable from the current folder (as
+    ``python -m`` would find it; an installed console script does not look there), or the path
+    of a ``.py`` file, imported under its file name from the file's folder (so that workers
+    given its callable import it the same way)."""
+    if name.endswith(".py"):
+        path = Path(name)
+        if not path.is_file():
+            raise ImportError(f"no file {name}")
+        folder, name = str(path.resolve().parent), path.stem
+    else:
+        folder = str(Path.cwd())
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
 
 
 def model_folder(path: str) -> str:

@@ -442,3 +442,24 @@ def test_terminal_lists_the_top_segments_of_a_long_text(capsys):
     rows = capsys.readouterr().out.splitlines()
     assert sum(row.strip().startswith("w") for row in rows) == 60
     assert not any("more segments" in row for row in rows)
+
+
+def test_python_spec_finds_a_module_of_the_current_folder_or_a_file(tmp_path, monkeypatch, capsys):
+    # An installed console script does not look in the current folder (python -m does): a
+    # README's python:mymodule:my_model failed there with "No module named 'mymodule'".
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", os.getcwd())])
+    code = "def words(texts):\n    return [[float(len(t.split()))] for t in texts]\n"
+    (tmp_path / "cwd_words_model.py").write_text(code)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "file_words_model.py").write_text(code)
+    monkeypatch.chdir(tmp_path)
+    for spec in ("python:cwd_words_model:words", "python:elsewhere/file_words_model.py:words"):
+        out = tmp_path / "out.jsonl"
+        assert main(["explain", "-m", spec, "--no-progress", "--json", str(out), "a b"]) == 0
+        assert json.loads(out.read_text())["values"] == [[1.0], [1.0]]
+    for spec, said in (
+        ("python:cwd_words_model", "python:MODULE:NAME or python:FILE.py:NAME"),
+        ("python:missing.py:words", "no file missing.py"),
+    ):
+        assert main(["explain", "-m", spec, "--no-progress", "a b"]) == 2
+        assert said in capsys.readouterr().err
