@@ -100,3 +100,29 @@ def write_results(results: list[Explanation], json_path: str | None, html_path: 
 
         Path(html_path).write_text(render_html(results), encoding="utf-8")
         print(f"wrote the HTML report to {html_path}")
+
+
+class JsonLines:
+    """``--json PATH`` of a command that finds one result per text: each result's line is
+    written as soon as it is found (a crash keeps those before it); no path, nothing written.
+    Opened before any model call, so that a path that cannot be written fails first."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.count = 0
+
+    def __enter__(self) -> JsonLines:
+        self._file = open(self.path, "w", encoding="utf-8") if self.path else None
+        return self
+
+    def write(self, line: str) -> None:
+        """Add one result's JSON line (and flush it to the file)."""
+        if self._file is not None:
+            self._file.write(line + "\n")
+            self._file.flush()
+            self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+            print(f"wrote {self.count} result(s) to {self.path}")

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .common import read_texts
+from ..resolve import resolve_cache
+from .common import JsonLines, read_texts
 from .models import MODEL_HELP, model_from_args
 
 
@@ -47,6 +48,7 @@ def add_parser(sub: Any) -> None:
     cf.add_argument("--json", metavar="PATH", help="write the results as JSON lines")
     cf.add_argument("--html", metavar="PATH", help="write an HTML page with the diffs")
     cf.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
+    cf.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,28 +67,29 @@ def run(args: argparse.Namespace) -> int:
             raise InputError('--substitutions must be a JSON object like {"good": ["bad"]}')
         editor = SubstitutionTable(table)
     output: int | str | None = args.output
+    cache = resolve_cache(args.cache)  # one for every text: a model answer is never paid twice
     results = []
-    for text in texts:
-        result = counterfactuals(
-            model,
-            text,
-            args.budget,
-            target_label=args.target_label,
-            output=output,
-            threshold=args.threshold,
-            delta=args.delta,
-            editor=editor,
-            deletions=not args.no_deletions,
-            max_edits=args.max_edits,
-            k=args.k,
-            cache=args.cache,
-        )
-        print(result.to_text())
-        print()
-        results.append(result)
-    if args.json:
-        Path(args.json).write_text("\n".join(r.to_json() for r in results) + "\n", encoding="utf-8")
-        print(f"wrote {len(results)} result(s) to {args.json}")
+    with JsonLines(args.json) as lines:
+        for text in texts:
+            result = counterfactuals(
+                model,
+                text,
+                args.budget,
+                target_label=args.target_label,
+                output=output,
+                threshold=args.threshold,
+                delta=args.delta,
+                editor=editor,
+                deletions=not args.no_deletions,
+                max_edits=args.max_edits,
+                k=args.k,
+                cache=cache,
+                progress=False if args.no_progress else None,
+            )
+            print(result.to_text())
+            print()
+            results.append(result)
+            lines.write(result.to_json())
     if args.html:
         from ..render.html import counterfactual_page
 

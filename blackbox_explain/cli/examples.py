@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from .common import read_records, read_texts
+from ..resolve import resolve_cache
+from .common import JsonLines, read_records, read_texts
 from .models import MODEL_HELP, model_from_args
 
 
@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> None:
     examples.add_argument("--labels", help="for LMs: comma-separated candidate answers")
     examples.add_argument("--cache", metavar="PATH", help="SQLite cache of answers and embeddings")
     examples.add_argument("--json", metavar="PATH", help="write the results as JSON lines")
+    examples.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,15 +40,19 @@ def run(args: argparse.Namespace) -> int:
 
     corpus = [r if isinstance(r, str) else r["text"] for r in read_records(args.corpus)]
     model = model_from_args(args)
-    results = []
-    for text in read_texts(args):
-        found = similar_examples(
-            model, text, corpus, k=args.k, contrastive=args.contrastive, cache=args.cache
-        )
-        print(found.to_text())
-        print()
-        results.append(found)
-    if args.json:
-        Path(args.json).write_text("\n".join(r.to_json() for r in results) + "\n", "utf-8")
-        print(f"wrote {len(results)} result(s) to {args.json}")
+    cache = resolve_cache(args.cache)  # one for every text: the corpus is embedded once
+    with JsonLines(args.json) as lines:
+        for text in read_texts(args):
+            found = similar_examples(
+                model,
+                text,
+                corpus,
+                k=args.k,
+                contrastive=args.contrastive,
+                cache=cache,
+                progress=False if args.no_progress else None,
+            )
+            print(found.to_text())
+            print()
+            lines.write(found.to_json())
     return 0

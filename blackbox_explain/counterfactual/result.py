@@ -75,10 +75,23 @@ class CounterfactualResult:
         """A diff per counterfactual: ``[-old-]`` deleted, ``[-old-]{+new+}`` replaced."""
         goal = self.meta.get("goal", "")
         if not self.found:
+            budget, used = self.meta.get("budget"), self.meta.get("n_calls")
+            larger = (
+                "allow larger edits (max_edits, --max-edits), or give replacements (an editor, "
+                "--substitutions)."
+            )
+            if isinstance(budget, int) and isinstance(used, int) and used < budget:
+                most, n = self.meta.get("max_edits"), self.meta.get("n_segments")
+                if isinstance(most, int) and isinstance(n, int) and most >= n:
+                    larger = "give replacements (an editor, --substitutions)."
+                return (
+                    f"No counterfactual found by a search of edits of up to {most} segments "
+                    f"({used} of {budget} calls used; goal: {goal}): "
+                    f"{larger[0].upper()}{larger[1:]}"
+                )
             return (
-                f"No counterfactual found within the budget of {self.meta.get('budget')} calls "
-                f"({self.meta.get('n_calls')} used; goal: {goal}). Raise the budget, allow more "
-                "edits (max_edits), or give an editor with replacements."
+                f"No counterfactual found within the budget of {budget} calls ({used} used; "
+                f"goal: {goal}). Raise the budget, {larger}"
             )
         lines = [f"goal: {goal}; original label {self.original_label!r}"]
         for number, cf in enumerate(self.counterfactuals, 1):

@@ -54,12 +54,13 @@ def counterfactuals(
     target: Any = None,
     cache: Cache | str | None = None,
     batch_size: int | None = None,
+    progress: bool | None = None,
 ) -> CounterfactualResult:
     """Find the smallest edits of ``text`` that change the model's answer.
 
     Parameters
     ----------
-    model, text, target, cache, batch_size, granularity:
+    model, text, target, cache, batch_size, granularity, progress:
         As in :func:`blackbox_explain.explain`.
     budget:
         Maximum distinct texts scored (attributions included; cached ones are free).
@@ -84,7 +85,9 @@ def counterfactuals(
     segmentation = segment(text, granularity)
     budget = check_budget(budget)
     scorer, target_used = bind_scorer(model, segmentation.text, target)
-    game = CoalitionGame(scorer, segmentation, Delete(), budget, resolve_cache(cache), batch_size)
+    game = CoalitionGame(
+        scorer, segmentation, Delete(), budget, resolve_cache(cache), batch_size, progress
+    )
     n = len(segmentation)
     original = game.value_of_texts([segmentation.text])[0]
     names = list(game.output_names or [f"output_{j}" for j in range(len(original))])
@@ -122,6 +125,7 @@ def counterfactuals(
         "candidates_scored": search.n_scored,
         "minimal": minimal,
         "max_edits": max_edits,
+        "n_segments": n,
         "editor": repr(editor),
         "deletions": deletions,
         "scorer": describe_scorer(scorer),

@@ -22,6 +22,7 @@ import numpy as np
 from ..cache import Cache
 from ..errors import InputError
 from ..game import CoalitionGame
+from ..progress import Progress
 from ..resolve import resolve_cache
 from ..scoring import PROCESS_IDENTITIES, as_scorer, describe_scorer
 from ..segmentation import segment
@@ -110,23 +111,43 @@ def load_embedder(embedder: Any) -> Any:
     return getattr(embedder, "model", embedder)
 
 
-def embeddings(texts: Sequence[str], embedder: Any, cache: Cache) -> np.ndarray:
-    """Unit-length embeddings of ``texts``, those not cached computed in one call."""
+#: texts embedded per call of the embedder: the embeddings of each chunk are cached as soon as
+#: they exist (an interrupted run keeps them) and the progress bar moves with them
+EMBEDDING_CHUNK = 512
+
+
+def embeddings(
+    texts: Sequence[str], embedder: Any, cache: Cache, progress: bool | None = None
+) -> np.ndarray:
+    """Unit-length embeddings of ``texts``, those not cached computed ``EMBEDDING_CHUNK`` at a
+    time (``progress``: a bar, ``None`` when stderr is a terminal and it takes a while)."""
     key = json.dumps(["embedding", embedder_key(embedder)])
     unique = list(dict.fromkeys(texts))
     known = cache.get_many(key, unique)
     missing = [t for t in unique if t not in known]
     if missing:
         model = load_embedder(embedder)
-        vectors = np.asarray(model.encode(missing), dtype=np.float64)
-        if vectors.shape[0] != len(missing):
-            raise InputError(f"the embedder returned {vectors.shape[0]} vectors for {len(missing)}")
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.where(norms > 0, norms, 1.0)
-        rows = list(zip(missing, vectors, strict=True))
-        cache.put_many(key, rows)
-        known.update(rows)
+        bar = Progress(len(missing), "embedding", progress)
+        try:
+            for start in range(0, len(missing), EMBEDDING_CHUNK):
+                chunk = missing[start : start + EMBEDDING_CHUNK]
+                rows = list(zip(chunk, unit_vectors(model.encode(chunk), len(chunk)), strict=True))
+                cache.put_many(key, rows)
+                known.update(rows)
+                bar.update(len(chunk))
+        finally:
+            bar.close()
     return np.stack([known[t] for t in texts])
+
+
+def unit_vectors(encoded: Any, expected: int) -> np.ndarray:
+    """The embedder's vectors scaled to unit length (a zero vector kept as it is)."""
+    vectors = np.asarray(encoded, dtype=np.float64)
+    if vectors.ndim != 2 or vectors.shape[0] != expected:
+        got = vectors.shape[0] if vectors.ndim else 0
+        raise InputError(f"the embedder returned {got} vectors of a 2-d array for {expected} texts")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
 
 
 def similar_examples(
@@ -137,10 +158,14 @@ def similar_examples(
     embedder: Any = None,
     contrastive: bool = False,
     cache: Cache | str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
 ) -> SimilarExamples:
     """The ``k`` corpus texts nearest to ``text``, each with the model's outputs (see the
     module docstring).  ``model``: a scorer or callable whose outputs do not depend on a target
-    (a classifier, an LM in label mode)."""
+    (a classifier, an LM in label mode).  Several queries of one corpus: pass them one ``cache``
+    (a :class:`~blackbox_explain.cache.Cache` or a file), so the corpus is embedded once.
+    ``progress``: bars while embedding and scoring (``None``: when stderr is a terminal and it
+    takes a while)."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("similar_examples needs a non-empty text")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -154,11 +179,11 @@ def similar_examples(
             "need outputs comparable across texts: a classifier, or an LM with labels="
         )
     shared = resolve_cache(cache)
-    vectors = embeddings([text, *pool], embedder, shared)
+    vectors = embeddings([text, *pool], embedder, shared, progress)
     similarity = vectors[1:] @ vectors[0]
     order = np.argsort(-similarity, kind="stable")
     scorer = model.bind(text, None) if hasattr(model, "bind") else as_scorer(model)
-    game = CoalitionGame(scorer, segment(text), cache=shared)
+    game = CoalitionGame(scorer, segment(text), cache=shared, progress=progress)
     own = game.value_of_texts([text])[0]
     names = list(game.output_names or [f"output_{j}" for j in range(len(own))])
     own_label = names[int(np.argmax(own))]

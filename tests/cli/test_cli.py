@@ -463,3 +463,21 @@ def test_python_spec_finds_a_module_of_the_current_folder_or_a_file(tmp_path, mo
     ):
         assert main(["explain", "-m", spec, "--no-progress", "a b"]) == 2
         assert said in capsys.readouterr().err
+
+
+def test_counterfactual_many_texts_share_one_cache_and_write_as_they_go(tmp_path, capsys):
+    texts = tmp_path / "in.jsonl"
+    texts.write_text('"one two three"\n"one two three"\n"four five"\n')
+    out, cache = tmp_path / "cf.jsonl", tmp_path / "calls.sqlite"
+    spec = f"python:{__name__}:counting_model"
+    argv = ["counterfactual", "-m", spec, "--jsonl", str(texts), "--delta", "-1"]
+    argv += ["--json", str(out), "--cache", str(cache), "--no-progress"]
+    CALLS.clear()
+    assert main(argv) == 0
+    assert "wrote 3 result(s)" in capsys.readouterr().out
+    assert [json.loads(line)["meta"]["n_calls"] > 0 for line in out.read_text().splitlines()] == [
+        True,
+        False,  # the same text again: every answer from the cache the texts share
+        True,
+    ]
+    assert len(CALLS) == len(set(CALLS))  # no text paid for twice

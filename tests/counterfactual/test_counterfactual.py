@@ -72,9 +72,16 @@ def test_beam_search_on_a_longer_text_finds_a_valid_counterfactual():
 
 def test_nothing_found_is_said_plainly():
     never = FunctionScorer(lambda ts: np.tile([0.2, 0.8], (len(ts), 1)), output_names=["a", "b"])
-    result = bbx.counterfactuals(never, "one two three four", budget=30)
+    result = bbx.counterfactuals(never, "one two three four five six", budget=30)
     assert not result.found and result.best is None
     assert "No counterfactual found within the budget of 30 calls" in result.to_text()
+    # the budget was not what stopped it: say what was searched and what would help
+    result = bbx.counterfactuals(never, "one two three four five six", budget=1000, max_edits=2)
+    said = result.to_text()
+    assert "by a search of edits of up to 2 segments" in said and "Raise the budget" not in said
+    assert f"{result.meta['n_calls']} of 1000 calls used" in said and "--max-edits" in said
+    said = bbx.counterfactuals(never, "one two", budget=1000).to_text()  # every deletion tried
+    assert "--substitutions" in said and "max-edits" not in said
 
 
 def test_substitution_editor_and_diff():

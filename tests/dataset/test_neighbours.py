@@ -131,3 +131,43 @@ def test_the_examples_are_shown_in_the_global_report():
     summary = bbx.summarize([exp])
     page = bbx.GlobalExplanation.from_json(summary.to_json()).to_html()
     assert "Similar examples" in page and "the food was bad" in page
+
+
+class FailsOnItsSecondCall(BagOfWords):
+    def encode(self, texts):
+        if self.calls:
+            raise RuntimeError("the embedding server went away")
+        return super().encode(texts)
+
+
+def test_the_corpus_is_embedded_a_chunk_at_a_time_and_each_chunk_kept(monkeypatch):
+    from blackbox_explain.cache import MemoryCache
+    from blackbox_explain.dataset import neighbours
+
+    monkeypatch.setattr(neighbours, "EMBEDDING_CHUNK", 4)
+    cache = MemoryCache()
+    with pytest.raises(RuntimeError, match="went away"):
+        bbx.similar_examples(
+            example_scorer(), "good", CORPUS, embedder=FailsOnItsSecondCall(), cache=cache
+        )
+    again = BagOfWords()
+    found = bbx.similar_examples(example_scorer(), "good", CORPUS, embedder=again, cache=cache)
+    assert again.calls == CORPUS[3:]  # the first chunk ("good" and 3 texts) was kept
+    whole = bbx.similar_examples(example_scorer(), "good", CORPUS, embedder=BagOfWords())
+    assert [e.text for e in found.examples] == [e.text for e in whole.examples]
+
+
+def test_the_examples_command_embeds_the_corpus_once_for_all_its_texts(
+    tmp_path, monkeypatch, capsys
+):
+    from blackbox_explain.cli import main
+    from blackbox_explain.dataset import neighbours
+
+    embedder = BagOfWords()
+    monkeypatch.setattr(neighbours, "load_embedder", lambda _: embedder)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(f'"{t}"' for t in CORPUS) + "\n")
+    argv = ["examples", "-m", "example", "--corpus", str(corpus), "--no-progress"]
+    assert main([*argv, "-t", "great food", "-t", "rude staff", "-k", "2"]) == 0
+    assert capsys.readouterr().out.count("nearest examples") == 2
+    assert sorted(embedder.calls) == sorted([*CORPUS, "great food", "rude staff"])
