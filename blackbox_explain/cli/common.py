@@ -107,8 +107,9 @@ class JsonLines:
     written as soon as it is found (a crash keeps those before it); no path, nothing written.
     Opened before any model call, so that a path that cannot be written fails first."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, noun: str = "result") -> None:
         self.path = path
+        self.noun = noun
         self.count = 0
 
     def __enter__(self) -> JsonLines:
@@ -125,4 +126,4 @@ class JsonLines:
     def __exit__(self, *exc: object) -> None:
         if self._file is not None:
             self._file.close()
-            print(f"wrote {self.count} result(s) to {self.path}")
+            print(f"wrote {self.count} {self.noun}(s) to {self.path}")

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import InputError
 from ..resolve import resolve_cache
 from .common import JsonLines, read_texts
-from .models import MODEL_HELP, model_from_args
+from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 
 def add_parser(sub: Any) -> None:
@@ -49,6 +49,7 @@ def add_parser(sub: Any) -> None:
     cf.add_argument("--html", metavar="PATH", help="write an HTML page with the diffs")
     cf.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     cf.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    add_api_options(cf)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,4 +96,5 @@ def run(args: argparse.Namespace) -> int:
 
         Path(args.html).write_text(counterfactual_page(results), encoding="utf-8")
         print(f"wrote the HTML page to {args.html}")
+    print_usage(model)
     return 0

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from ..api import Explainer
 from ..errors import InputError
 from ..explanation import Explanation
-from .common import add_exact_max
+from .common import JsonLines, add_exact_max
 from .models import MODEL_HELP, add_api_options, model_from_args
 
 
@@ -71,42 +70,42 @@ def run(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     output = args.output
-    records = []
-    for number, exp in enumerate(explanations, 1):
-        recorded = exp.meta.get("masker")
-        masker = masker_name(recorded) if isinstance(recorded, str) else "delete"
-        if masker is None:
-            raise InputError(
-                f"explanation {number} was made with the masker {recorded}, which the command "
-                "line cannot rebuild: evaluate it in Python with "
-                "blackbox_explain.evaluate(explanation, model, masker=...)"
+    with JsonLines(None if args.dry_run else args.json, "evaluation") as lines:
+        for number, exp in enumerate(explanations, 1):
+            recorded = exp.meta.get("masker")
+            masker = masker_name(recorded) if isinstance(recorded, str) else "delete"
+            if masker is None:
+                raise InputError(
+                    f"explanation {number} was made with the masker {recorded}, which the command "
+                    "line cannot rebuild: evaluate it in Python with "
+                    "blackbox_explain.evaluate(explanation, model, masker=...)"
+                )
+            if args.masker is not None and args.masker != masker:
+                raise InputError(
+                    f"explanation {number} was made with the {masker!r} masker, not "
+                    f"{args.masker!r}: faithfulness must remove segments the same way"
+                )
+            options = {
+                "output": output,
+                "masker": masker,
+                "loo": not args.no_loo,
+                "exact_max_segments": args.exact_max,
+                "budget": args.budget,
+            }
+            text = exp.segmentation.text
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            method = exp.meta.get("method", "?")
+            about = printable(f"{shown!r} ({method}, {len(exp.segmentation)} segments)")
+            print(f"#{number} {about}")
+            if args.dry_run:
+                print(explainer.plan_evaluation(exp, **options))
+                continue
+            evaluation = explainer.evaluate(exp, **options)
+            print(evaluation.to_text())
+            print()
+            lines.write(
+                json.dumps(
+                    {"text": text, "method": method, **evaluation.to_dict()}, allow_nan=False
+                )
             )
-        if args.masker is not None and args.masker != masker:
-            raise InputError(
-                f"explanation {number} was made with the {masker!r} masker, not "
-                f"{args.masker!r}: faithfulness must remove segments the same way"
-            )
-        options = {
-            "output": output,
-            "masker": masker,
-            "loo": not args.no_loo,
-            "exact_max_segments": args.exact_max,
-            "budget": args.budget,
-        }
-        text = exp.segmentation.text
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        method = exp.meta.get("method", "?")
-        about = printable(f"{shown!r} ({method}, {len(exp.segmentation)} segments)")
-        print(f"#{number} {about}")
-        if args.dry_run:
-            print(explainer.plan_evaluation(exp, **options))
-            continue
-        evaluation = explainer.evaluate(exp, **options)
-        print(evaluation.to_text())
-        print()
-        records.append({"text": text, "method": method, **evaluation.to_dict()})
-    if args.json and not args.dry_run:
-        lines = [json.dumps(r, allow_nan=False) for r in records]
-        Path(args.json).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"wrote {len(records)} evaluation(s) to {args.json}")
     return 0

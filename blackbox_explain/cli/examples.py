@@ -7,7 +7,7 @@ from typing import Any
 
 from ..resolve import resolve_cache
 from .common import JsonLines, read_records, read_texts
-from .models import MODEL_HELP, model_from_args
+from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 
 def add_parser(sub: Any) -> None:
@@ -32,6 +32,7 @@ def add_parser(sub: Any) -> None:
     examples.add_argument("--cache", metavar="PATH", help="SQLite cache of answers and embeddings")
     examples.add_argument("--json", metavar="PATH", help="write the results as JSON lines")
     examples.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    add_api_options(examples)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,4 +56,5 @@ def run(args: argparse.Namespace) -> int:
             print(found.to_text())
             print()
             lines.write(found.to_json())
+    print_usage(model)
     return 0

@@ -481,3 +481,18 @@ def test_counterfactual_many_texts_share_one_cache_and_write_as_they_go(tmp_path
         True,
     ]
     assert len(CALLS) == len(set(CALLS))  # no text paid for twice
+
+
+@pytest.mark.parametrize("command", ["counterfactual", "examples", "evaluate"])
+def test_commands_that_call_a_hosted_api_take_its_caps_and_prices(command):
+    from blackbox_explain.cli import build_parser
+    from blackbox_explain.cli.models import model_spec_from_args
+
+    argv = [command, "-m", "openai-chat:m", "--base-url", "http://127.0.0.1:1/v1"]
+    argv += ["--max-cost", "0.5", "--price-in", "0.15", "--max-concurrency", "3"]
+    argv += {"examples": ["--corpus", "c.jsonl", "hi"], "evaluate": ["e.jsonl"]}.get(
+        command, ["hi"]
+    )
+    api = model_spec_from_args(build_parser().parse_args(argv)).api
+    assert api is not None and api["max_cost"] == 0.5 and api["max_concurrency"] == 3
+    assert api["prices"].input_per_million == 0.15
