@@ -554,3 +554,39 @@ def test_a_first_call_of_one_text_is_the_answer_that_goes_alone(api):
     api.max_in_flight = 0
     scorer.score(["one", "two", "three"])
     assert api.max_in_flight == 3
+
+
+def test_counterfactual_and_examples_commands_on_a_hosted_api_hold_its_money_cap(
+    api, tmp_path, capsys, monkeypatch
+):
+    from blackbox_explain.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    model = ["-m", "openai-chat:fake-gpt", "--base-url", api.url + "/v1"]
+    model += ["--labels", "positive,negative", "--no-progress", "--price-in", "1"]
+    assert main(["counterfactual", *model, "-t", TEXT]) == 0
+    printed = capsys.readouterr().out
+    assert "[-rude-]" in printed and "API usage so far: " in printed
+    paid = len(api.bodies)
+    api.bodies.clear()
+    # a cap of a few requests' worth (each could cost 105 input tokens): a hard stop in time
+    cap = 3 * 105 / 1e6
+    assert main(["counterfactual", *model, "-t", TEXT, "--max-cost", str(cap)]) == 2
+    assert "the money budget of" in capsys.readouterr().err and 0 < len(api.bodies) < paid
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('"the food was bad"\n"great staff"\n"rude staff"\n')
+    monkeypatch.setattr("blackbox_explain.dataset.neighbours.load_embedder", lambda _: WordCounts())
+    assert main(["examples", *model, "--corpus", str(corpus), "-t", "good food", "-k", "1"]) == 0
+    assert "the food was bad" in capsys.readouterr().out
+
+
+class WordCounts:
+    """An embedder for the examples command: counts of a few words."""
+
+    fingerprint = "word-counts/v1"
+
+    def encode(self, texts):
+        import numpy as np
+
+        words = ("food", "staff", "good", "bad", "great", "rude")
+        return np.array([[t.split().count(w) + 0.01 for w in words] for t in texts])
