@@ -52,9 +52,10 @@ def run(args: argparse.Namespace) -> int:
         if not words:
             continue
         print(printable(title))
+        print(f"  {'word':<24} {'mean':>10} {'mean |value|':>13} {'occurrences':>12}")
         for w in words:
             print(
-                f"  {printable(w.word)[:24]:<24} {w.mean:+.4g}  (|{w.mean_abs:.3g}|, n={w.count})"
+                f"  {printable(w.word)[:24]:<24} {w.mean:>+10.4g} {w.mean_abs:>13.4g} {w.count:>12}"
             )
         print()
     if args.html:
