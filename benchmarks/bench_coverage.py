@@ -2,6 +2,8 @@
 
     python benchmarks/bench_coverage.py synthetic   # 10 players, 4 games x 30 seeds
     python benchmarks/bench_coverage.py rough       # 10 players, 8 smooth games + roughness, 6 seeds
+    python benchmarks/bench_coverage.py very-rough  # the same games under 10x the roughness
+    python benchmarks/bench_coverage.py high-order  # 10 players, 6 games, interactions to order 10
     python benchmarks/bench_coverage.py minilm      # section 11's recorded 2^n tables
     python benchmarks/bench_coverage.py smollm2
     python benchmarks/bench_coverage.py tiny
@@ -103,7 +105,17 @@ def main() -> int:
     )
     parser.add_argument(
         "model",
-        choices=["synthetic", "rough", "saturating", "minilm", "smollm2", "tiny", "paragraphs"],
+        choices=[
+            "synthetic",
+            "rough",
+            "very-rough",
+            "high-order",
+            "saturating",
+            "minilm",
+            "smollm2",
+            "tiny",
+            "paragraphs",
+        ],
     )
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
     parser.add_argument("--per-segment", help="calls per segment, comma-separated")
@@ -120,6 +132,18 @@ def main() -> int:
 
         tables = [smooth_and_rough_game(10, seed=g) for g in range(8)]
         cases = [(g, g.text, g.shapley()) for g in tables]
+        seeds, per_segments, methods, kw = 6, SYNTHETIC_PER_SEGMENT, list(METHODS), {}
+    elif args.model == "very-rough":  # roughness 1.0: section 29
+        from games import smooth_and_rough_game
+
+        tables = [smooth_and_rough_game(10, seed=g, roughness=1.0) for g in range(8)]
+        cases = [(g, g.text, g.shapley()) for g in tables]
+        seeds, per_segments, methods, kw = 6, SYNTHETIC_PER_SEGMENT, list(METHODS), {}
+    elif args.model == "high-order":  # interactions of order up to 10: sections 27 and 29
+        from games import interaction_game
+
+        games = [interaction_game(10, k=1, order=10, n_terms=100, seed=g) for g in range(6)]
+        cases = [(g, g.text, g.shapley()) for g in games]
         seeds, per_segments, methods, kw = 6, SYNTHETIC_PER_SEGMENT, list(METHODS), {}
     elif args.model == "saturating":
         from games import saturating_game

@@ -57,7 +57,8 @@ extrapolates to the small and large coalitions the Shapley values weigh most
 section 23).  With KernelSHAP's
 coalitions, which ask near the ends themselves, the widening counts in proportion to the halves'
 share, and once the plan completes sizes 2 and n - 2 every coalition's z-scores give it, up to
-``max_fit_points`` (:func:`~.gp_design.plan_calibration`; section 24).
+``max_fit_points`` (:func:`~.gp_design.plan_calibration`; section 24).  With the halves, where
+the fit reads the answers as near noise, at least the main effects' (:mod:`.main_effects`).
 A bootstrap of the residual regression adds to it where there is one.  The cost is cubic in the
 number of calls (one eigendecomposition per length scale on at most ``max_fit_points``
 coalitions, or on each of up to eight disjoint subsets of that many when there are more than
@@ -86,6 +87,7 @@ from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
 from .gp_grid import posterior_grid
 from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, Calibration, relevance_weights
 from .kernelshap import CoalitionPlan, plan_coalitions, residual_regression
+from .main_effects import short_range_floor
 from .pooling import pool_inert
 from .sampling import DistinctMasks
 from .variance_design import variance_coalitions
@@ -393,7 +395,12 @@ class GPSHAP(Estimator):
             phi = phi + (residuals[1] - residuals[0]) / n
         else:  # the answers are exact where asked: the fit's misses there are added back
             phi[:, modelled] += shapley_of_partial_table(masks, residuals[:, modelled])
+        # (the balanced design's halves only: RESULTS section 29)
+        balanced = design == "balanced"
+        floor = short_range_floor(masks, values, hyper, modelled) if balanced else 0.0
+        variance = np.maximum(variance, floor)
         info = fit_info(masks, hyper, 0, design, relevance, values)
+        info["main_effects_variance"] = bool(np.any(floor))
         sizes = np.bincount(masks.sum(axis=1), minlength=n + 1)
         info["complete_sizes"] = [s for s in (1, n - 1) if sizes[s] == n]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)

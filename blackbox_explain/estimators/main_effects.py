@@ -1,0 +1,65 @@
+"""GP-SHAP's variance where its fit finds the answers barely correlated: at least the main
+effects'.
+
+GP-SHAP's prior correlates two coalitions by ``rho ** d`` at ``d`` segments apart.  When the
+most likely ``rho`` is small (a length scale under one segment: coalitions a segment apart share
+less than ``exp(-1/2)`` of their variance), the prior puts almost all of its variance in
+interactions of high order, which the Shapley values average away, and says little of the main
+effects, which they are made of.  On games the fit reads that way (a random-weight LM's answers,
+interactions of order up to 10) its intervals at 3-6 calls per segment covered 74-89 % of the
+true values, and 80-86 % on smooth games with much white roughness (benchmarks/RESULTS.md,
+section 29).  There each value's variance is at least that of the main effect of an additive
+least-squares fit of the same answers, shrunk as a normal prior whose variance is the
+coefficients' mean square would shrink it (``se^2 tau^2 / (tau^2 + se^2)``): 92-100 %.  The
+fits of real text models and of smooth or saturating games never came out that short: nothing
+changes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+#: ``rho`` of GP-SHAP's kernel at a length scale of one segment, ``exp(-1/2)``: below it the
+#: main effects' variance is a floor (:func:`short_range_floor`)
+SHORT_RANGE_RHO = float(np.exp(-0.5))
+
+
+def main_effects_variance(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``(n, k)``: each main effect's variance in an additive least-squares fit (with an
+    intercept) of the answers, ``se^2 = s^2 [(X^T X)^-1]_ii``, shrunk to ``se^2 tau^2 / (tau^2 +
+    se^2)`` with ``tau^2`` the coefficients' mean square; 0 with no residual degree of freedom."""
+    masks = np.asarray(masks, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    m, n = masks.shape
+    freedom = m - n - 1
+    if freedom < 1:
+        return np.zeros((n, values.shape[1]))
+    design = np.column_stack([np.ones(m), masks])
+    inverse = np.linalg.pinv(design.T @ design)
+    coefficients = inverse @ (design.T @ values)
+    residual = ((values - design @ coefficients) ** 2).sum(axis=0) / freedom  # (k,)
+    squared_errors = np.outer(np.clip(np.diag(inverse)[1:], 0.0, None), residual)  # (n, k)
+    prior = np.mean(coefficients[1:] ** 2, axis=0)  # (k,)
+    total = np.where(prior + squared_errors > 0, prior + squared_errors, 1.0)
+    return np.asarray(squared_errors * prior / total)
+
+
+def short_range_floor(
+    masks: np.ndarray,
+    values: np.ndarray,
+    hyper: Sequence[tuple[float, float, float]],
+    modelled: np.ndarray,
+) -> np.ndarray:
+    """``(n, k)``: :func:`main_effects_variance` for the modelled output columns whose most
+    likely ``rho`` (``hyper``: one ``(rho, noise ratio, size ratio)`` per modelled column) is
+    below :data:`SHORT_RANGE_RHO`, 0 elsewhere."""
+    n, k = np.asarray(masks).shape[1], np.asarray(values).shape[1]
+    variance = np.zeros((n, k))
+    short = [
+        j for j, h in zip(np.flatnonzero(modelled), hyper, strict=True) if h[0] < SHORT_RANGE_RHO
+    ]
+    if short:
+        variance[:, short] = main_effects_variance(masks, np.asarray(values)[:, short])
+    return variance
