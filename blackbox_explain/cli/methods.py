@@ -19,9 +19,11 @@ METHOD_HELP = {
     "gpshap": "Shapley values of a Gaussian-process fit whose kernel weights each segment by "
     "its effect alone and left out, plus those of its misses where asked (below 2n + 2 calls "
     "every segment left out, then up to a quarter of them alone, the ones that mattered most, "
-    "then balanced halves; balanced design below 12 calls per segment; up to 24, more halves "
-    "when the fit reproduces them, else KernelSHAP's coalitions; from 24 or 70% of all 2^n "
-    "coalitions, KernelSHAP's coalitions); from 2n + 2 calls its amplitude may "
+    "then balanced halves; balanced design below 12 calls per segment; from there, on 7-14 "
+    "segments, the coalitions that most reduce the values' posterior variance (up to 128 per "
+    "segment), on other texts, up to 24, more halves when the fit reproduces them, else "
+    "KernelSHAP's coalitions; from 24 or 70% of all 2^n coalitions, KernelSHAP's coalitions); "
+    "from 2n + 2 calls its amplitude may "
     "shrink with the coalition's size (a text model's answer moves less as more of the text is "
     "there); words that change nothing alone or left out (outside a lexicon) are pooled into one",
     "permutation": "Shapley values from antithetic permutation sampling",
