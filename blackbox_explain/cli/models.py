@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import sys
 from dataclasses import dataclass, replace
@@ -104,18 +105,28 @@ def load_model(
 def user_module(name: str) -> ModuleType:
     """The module of a ``python:`` spec: a dotted name importable from the current folder (as
     ``python -m`` would find it; an installed console script does not look there), or the path
-    of a ``.py`` file, imported under its file name from the file's folder (so that workers
-    given its callable import it the same way)."""
-    if name.endswith(".py"):
-        path = Path(name)
-        if not path.is_file():
-            raise ImportError(f"no file {name}")
-        folder, name = str(path.resolve().parent), path.stem
-    else:
-        folder = str(Path.cwd())
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module(name)
+    of a ``.py`` file, run as a module of its own (a file named like a module already imported,
+    ``test.py`` or ``json.py``, is still that file) with its folder importable for its own
+    imports."""
+    if not name.endswith(".py"):
+        if str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))
+        return importlib.import_module(name)
+    path = Path(name).resolve()
+    if not path.is_file():
+        raise ImportError(f"no file {name}")
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    unique = f"blackbox_explain_user_{path.stem}_{abs(hash(str(path))):x}"
+    if unique in sys.modules:
+        return sys.modules[unique]
+    spec = importlib.util.spec_from_file_location(unique, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{name} cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module  # before it runs: dataclasses and pickle look it up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def model_folder(path: str) -> str:

@@ -452,8 +452,10 @@ def test_python_spec_finds_a_module_of_the_current_folder_or_a_file(tmp_path, mo
     (tmp_path / "cwd_words_model.py").write_text(code)
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "file_words_model.py").write_text(code)
+    (tmp_path / "elsewhere" / "json.py").write_text(code)  # named like a module imported already
     monkeypatch.chdir(tmp_path)
-    for spec in ("python:cwd_words_model:words", "python:elsewhere/file_words_model.py:words"):
+    specs = ["python:cwd_words_model:words", "python:elsewhere/file_words_model.py:words"]
+    for spec in [*specs, "python:elsewhere/json.py:words"]:
         out = tmp_path / "out.jsonl"
         assert main(["explain", "-m", spec, "--no-progress", "--json", str(out), "a b"]) == 0
         assert json.loads(out.read_text())["values"] == [[1.0], [1.0]]
