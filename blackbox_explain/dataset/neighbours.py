@@ -144,8 +144,10 @@ def unit_vectors(encoded: Any, expected: int) -> np.ndarray:
     """The embedder's vectors scaled to unit length (a zero vector kept as it is)."""
     vectors = np.asarray(encoded, dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[0] != expected:
-        got = vectors.shape[0] if vectors.ndim else 0
-        raise InputError(f"the embedder returned {got} vectors of a 2-d array for {expected} texts")
+        raise InputError(
+            f"the embedder returned an array of shape {vectors.shape} for {expected} texts "
+            "(one vector per text expected)"
+        )
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
 
