@@ -27,7 +27,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
             return [sys.stdin.read()]
         return [Path(file).read_text(encoding="utf-8")]
     if getattr(args, "jsonl", None) is not None:
-        return [r if isinstance(r, str) else r["text"] for r in read_records(args.jsonl)]
+        return record_texts(args.jsonl)
     raise InputError("give the text as an argument, or with --text, --file or --jsonl")
 
 
@@ -50,6 +50,11 @@ def read_records(path: str) -> list[str | dict[str, Any]]:
         else:
             raise InputError(f"{path}:{number}: needs a string or an object with 'text'")
     return records
+
+
+def record_texts(path: str) -> list[str]:
+    """The texts of a JSONL file of :func:`read_records` (a corpus, the texts to explain)."""
+    return [r if isinstance(r, str) else r["text"] for r in read_records(path)]
 
 
 def add_exact_max(parser: argparse.ArgumentParser, paid_too: bool = True) -> None:

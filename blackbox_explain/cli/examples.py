@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..resolve import resolve_cache
-from .common import JsonLines, read_records, read_texts
+from .common import JsonLines, read_texts, record_texts
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     """Find and print the examples of each text."""
     from ..dataset.neighbours import similar_examples
 
-    corpus = [r if isinstance(r, str) else r["text"] for r in read_records(args.corpus)]
+    corpus = record_texts(args.corpus)
     model = model_from_args(args)
     cache = resolve_cache(args.cache)  # one for every text: the corpus is embedded once
     with JsonLines(args.json) as lines:

@@ -8,10 +8,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..api import DEFAULT_BUDGET, Explainer
+from ..cache import Cache
 from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
 from ..explanation import Explanation
-from .common import TERMINAL_TOP, print_explanation, read_records, read_texts, write_results
+from .common import (
+    TERMINAL_TOP,
+    JsonLines,
+    print_explanation,
+    read_records,
+    read_texts,
+    record_texts,
+    write_results,
+)
 from .models import (
     MODEL_HELP,
     add_api_options,
@@ -177,34 +186,37 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         progress=False if args.no_progress else None,
     )
+    corpus = None if args.examples is None else record_texts(args.examples)
     results = []
-    for text in texts:
-        if args.dry_run:
-            print(explainer.plan(text, method, args.budget, **options))
-            continue
-        exp = explainer.explain(text, method, args.budget, **options)
-        print_explanation(exp, args.output, args.top)
-        if args.examples:
-            attach_examples(exp, model, args.examples, args.cache)
-        print_usage(model)
-        print()
-        if args.evaluate:
-            output = None if args.output in (None, "total") else args.output
-            evaluation = explainer.evaluate(exp, output=output)
-            exp.meta["evaluation"] = evaluation.to_dict()
-            print(evaluation.to_text())
+    # each explanation's JSON line is written as it is found: a crash keeps those before it
+    with JsonLines(None if args.dry_run else args.json, "explanation") as lines:
+        for text in texts:
+            if args.dry_run:
+                print(explainer.plan(text, method, args.budget, **options))
+                continue
+            exp = explainer.explain(text, method, args.budget, **options)
+            print_explanation(exp, args.output, args.top)
+            if corpus is not None:
+                attach_examples(exp, model, corpus, explainer.cache)
+            print_usage(model)
             print()
-        results.append(exp)
-    write_results(results, args.json, args.html)
+            if args.evaluate:
+                output = None if args.output in (None, "total") else args.output
+                evaluation = explainer.evaluate(exp, output=output)
+                exp.meta["evaluation"] = evaluation.to_dict()
+                print(evaluation.to_text())
+                print()
+            results.append(exp)
+            lines.write(exp.to_json())
+    write_results(results, None, args.html)
     return 0
 
 
-def attach_examples(exp: Explanation, model: Any, corpus_path: str, cache: str | None) -> None:
+def attach_examples(exp: Explanation, model: Any, corpus: list[str], cache: Cache) -> None:
     """Find the corpus texts nearest to the explained one, print them, keep them for the
-    report."""
+    report (``cache``: the explanations', so the corpus is embedded once for every text)."""
     from ..dataset.neighbours import similar_examples
 
-    corpus = [r if isinstance(r, str) else r["text"] for r in read_records(corpus_path)]
     found = similar_examples(model, exp.segmentation.text, corpus, k=3, cache=cache)
     print(found.to_text())
     found.attach(exp)

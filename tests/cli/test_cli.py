@@ -498,3 +498,42 @@ def test_commands_that_call_a_hosted_api_take_its_caps_and_prices(command):
     api = model_spec_from_args(build_parser().parse_args(argv)).api
     assert api is not None and api["max_cost"] == 0.5 and api["max_concurrency"] == 3
     assert api["prices"].input_per_million == 0.15
+
+
+def fails_on_boom(texts):
+    """A model for the CLI test below: the number of words, but an error on any text with
+    'boom' in it."""
+    if any("boom" in t for t in texts):
+        raise RuntimeError("the model crashed")
+    return [[float(len(t.split()))] for t in texts]
+
+
+def test_explain_writes_each_explanation_as_it_is_found(tmp_path):
+    out = tmp_path / "out.jsonl"
+    spec = f"python:{__name__}:fails_on_boom"
+    argv = ["explain", "-m", spec, "--no-progress", "--json", str(out), "-t", "a b", "-t", "boom"]
+    assert main(argv) == 2  # the scorer's error, reported in one line
+    kept = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(kept) == 1 and kept[0]["values"] == [[1.0], [1.0]]  # the first, before the crash
+
+
+def test_explain_with_examples_embeds_the_corpus_once_for_all_its_texts(tmp_path, monkeypatch):
+    from blackbox_explain.dataset import neighbours
+
+    calls: list[str] = []
+
+    class Counting:
+        fingerprint = "counting-embedder"
+
+        def encode(self, texts):
+            calls.extend(texts)
+            return [[len(t), t.count("o") + 1.0] for t in texts]
+
+    monkeypatch.setattr(neighbours, "load_embedder", lambda _: Counting())
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('"good food"\n"bad food"\n"rude staff"\n"slow service"\n')
+    argv = ["explain", "-m", "example", "--no-progress", "--examples", str(corpus)]
+    assert main([*argv, "-t", "great food", "-t", "cold soup"]) == 0
+    assert sorted(calls) == sorted(
+        ["good food", "bad food", "rude staff", "slow service", "great food", "cold soup"]
+    )
