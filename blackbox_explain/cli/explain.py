@@ -65,7 +65,8 @@ def add_parser(sub: Any) -> None:
         "--jsonl",
         help="a JSONL file: one string or {'text': ..., 'id': ..., other fields} per line; "
         "with --json, the texts are explained many at once, each result appended to the "
-        "--json file as it finishes, and a rerun skips the ids already there",
+        "--json file as it finishes, and a rerun skips the ids already there (with --evaluate "
+        "or --examples: one at a time, each written as it finishes, no rerun skipping)",
     )
     ex.add_argument(
         "--method",
@@ -174,7 +175,11 @@ def run(args: argparse.Namespace) -> int:
         **({"contrast": args.contrast} if args.contrast else {}),
         **method_options,
     }
-    if args.jsonl is not None and args.json and not (args.dry_run or args.evaluate):
+    if (
+        args.jsonl is not None
+        and args.json
+        and not (args.dry_run or args.evaluate or args.examples)
+    ):
         # on Ray each actor loads the model from its spec and options: none is loaded here
         model = model_spec_from_args(args) if args.engine == "ray" else model_from_args(args)
         return run_dataset(args, model, method, options)

@@ -537,3 +537,23 @@ def test_explain_with_examples_embeds_the_corpus_once_for_all_its_texts(tmp_path
     assert sorted(calls) == sorted(
         ["good food", "bad food", "rude staff", "slow service", "great food", "cold soup"]
     )
+
+
+def test_explain_many_texts_with_examples_keeps_them(tmp_path, monkeypatch):
+    # --jsonl with --json went to the dataset engine, which dropped --examples silently
+    from blackbox_explain.dataset import neighbours
+
+    class Lengths:
+        fingerprint = "lengths"
+
+        def encode(self, texts):
+            return [[len(t), 1.0] for t in texts]
+
+    monkeypatch.setattr(neighbours, "load_embedder", lambda _: Lengths())
+    corpus, texts, out = (tmp_path / name for name in ("corpus.jsonl", "in.jsonl", "out.jsonl"))
+    corpus.write_text('"good food"\n"rude staff"\n')
+    texts.write_text('"great food"\n"cold soup"\n')
+    argv = ["explain", "-m", "example", "--no-progress", "--jsonl", str(texts), "--json", str(out)]
+    assert main([*argv, "--examples", str(corpus)]) == 0
+    kept = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(kept) == 2 and all(len(e["meta"]["examples"]["examples"]) == 2 for e in kept)
