@@ -134,3 +134,44 @@ def test_a_method_name_may_carry_its_options_as_on_the_command_line():
         bbx.explain(ones, "a b c", method="gpshap:bogus=1", budget=16)
     with pytest.raises(bbx.UnknownNameError, match="unknown method 'gpshp'"):
         bbx.explain(ones, "a b c", method="gpshp:design=kernel", budget=16)
+
+
+TWELVE_WORDS = "the good food was bad and the staff were rude to us"
+
+
+def words(texts):
+    return np.array([[len(t.split()) + 0.5 * t.count("good")] for t in texts])
+
+
+@pytest.mark.parametrize(
+    "method,options,message",
+    [
+        ("banzhaf", {"regression": "yes"}, "regression must be true or false"),
+        ("kernelshap", {"ridge": True}, "ridge must be a number or a string"),
+        ("lime", {"kernel_width": "25"}, "kernel_width must be a number"),
+        ("gpshap", {"max_fit_points": 8.5}, "max_fit_points must be an integer"),
+        ("lime", {"kernel_width": 0}, "kernel_width > 0"),  # its values were NaN
+        ("partition", {"branching": 1}, "branching >= 2"),
+        ("kernelshap", {"n_bootstrap": -3}, "n_bootstrap must be >= 0"),
+    ],
+)
+def test_options_of_the_wrong_type_or_range_are_named(method, options, message):
+    with pytest.raises(bbx.InputError, match=message):
+        bbx.explain(words, TWELVE_WORDS, method=method, budget=200, **options)
+
+
+@pytest.mark.parametrize(
+    "method,budget,options",
+    [
+        ("kernelshap", 100, {"n_bootstrap": 0}),
+        ("lime", 100, {"n_bootstrap": 0}),
+        ("permutation", 24, {}),  # one pair of permutations
+    ],
+)
+def test_a_sampled_estimate_without_a_spread_has_nan_standard_errors_not_none(
+    method, budget, options
+):
+    # std None means exact: these were None
+    exp = bbx.explain(words, TWELVE_WORDS, method=method, budget=budget, **options)
+    assert exp.std is not None and np.isnan(exp.std).all()
+    assert exp.meta["std_note"] in exp.to_text() and "no standard errors" in exp.to_text()

@@ -147,3 +147,44 @@ def _check_options(method: str, options: dict[str, Any]) -> None:
             f"method {method!r} has no option {', '.join(map(repr, unknown))}; its options: "
             f"{', '.join(known) if known else 'none'}"
         )
+    for name, value in options.items():
+        _check_option_type(method, name, value, parameters[name].annotation)
+
+
+#: the annotations an option's value is checked against (others are left to the method)
+SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "bool": (bool,),
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "None": (type(None),),
+}
+#: how an error names them
+TYPE_WORDS = {
+    "bool": "true or false",
+    "int": "an integer",
+    "float": "a number",
+    "str": "a string",
+    "None": "None (null)",
+}
+
+
+def _check_option_type(method: str, name: str, value: Any, annotation: Any) -> None:
+    """An option whose annotation is made of ``bool``, ``int``, ``float``, ``str`` and
+    ``None`` must be one of them (``true``/``false`` only where a bool is meant: a bool is no
+    number, and a string "false" no bool)."""
+    from ..errors import InputTypeError
+
+    if not isinstance(annotation, str):
+        return
+    names = [part.strip() for part in annotation.split("|")]
+    if not all(part in SIMPLE_TYPES for part in names):
+        return
+    allowed = tuple(t for part in names for t in SIMPLE_TYPES[part])
+    if isinstance(value, bool) and "bool" not in names:
+        allowed = ()
+    if not isinstance(value, allowed):
+        raise InputTypeError(
+            f"{name} must be {' or '.join(TYPE_WORDS[part] for part in names)} (an option of "
+            f"method {method!r}), got {value!r}"
+        )

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..game import Game
-from .base import Estimate, Estimator
+from .base import Estimate, Estimator, without_standard_error
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .sampling import DistinctMasks, bootstrap_std, random_subset, small_sample_factor
 from .selection import CRITERIA, lasso_support
@@ -116,6 +116,8 @@ class KernelSHAP(Estimator):
             raise InputError(f"select must be None, 'aic' or 'bic', got {self.select!r}")
         if self.select is not None and self.ridge != 0:
             raise InputError("select= fits the selected segments without a ridge: leave ridge=0")
+        if self.n_bootstrap < 0:
+            raise InputError(f"n_bootstrap must be >= 0, got {self.n_bootstrap!r}")
         if self.size_sampling == "uniform" and self.weighting == "counts":
             raise InputError("size_sampling='uniform' needs weighting='inclusion'")
         plan = plan_coalitions(n, budget - 2, rng, self.size_sampling)
@@ -135,8 +137,9 @@ class KernelSHAP(Estimator):
 
         n_draws = plan.n_draws
         phi = fit(np.ones(n_draws), choose_ridge=self.ridge == "auto")
-        std = None
+        std, note = without_standard_error(phi, "no bootstrap (n_bootstrap < 2 or one draw)")
         if n_draws > 1 and self.n_bootstrap > 1:
+            note = {}
             std = bootstrap_std(rng, n_draws, fit, self.n_bootstrap) * small_sample_factor(n_draws)
             if self.select is None and ridge[0] > 0:
                 # the ridge's bias, which resampling cannot see, estimated by how far the fit
@@ -148,6 +151,7 @@ class KernelSHAP(Estimator):
             "complete_sizes": plan.complete_sizes,
             "ridge": ridge[0],
             "exact": False,
+            **note,
         }
         return Estimate(phi, base, full, std, info)
 

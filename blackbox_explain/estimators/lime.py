@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ..game import Game
-from .base import Estimate, Estimator, base_and_full
+from .base import Estimate, Estimator, base_and_full, without_standard_error
 from .sampling import DistinctMasks, bootstrap_std
 from .wls import solve_wls
 
@@ -57,6 +58,11 @@ class LIME(Estimator):
         return 4
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        if not self.kernel_width > 0 or self.alpha < 0 or self.n_bootstrap < 0:
+            raise InputError(
+                "method 'lime' needs kernel_width > 0, alpha >= 0 and n_bootstrap >= 0, got "
+                f"{self.kernel_width!r}, {self.alpha!r} and {self.n_bootstrap!r}"
+            )
         n = game.n_players
         chosen = DistinctMasks(n)
         chosen.add(np.zeros(n, bool))
@@ -78,9 +84,8 @@ class LIME(Estimator):
             return coef
 
         values = fit(np.ones(len(data)))
-        std = None
+        std, note = without_standard_error(values, "no bootstrap (n_bootstrap < 2)")
         if self.n_bootstrap > 1 and len(data) > 2:
-            std = bootstrap_std(rng, len(data), fit, self.n_bootstrap)
-        return Estimate(
-            values, base, full, std, {"n_samples": len(data), "n_coalitions": len(chosen)}
-        )
+            std, note = bootstrap_std(rng, len(data), fit, self.n_bootstrap), {}
+        info = {"n_samples": len(data), "n_coalitions": len(chosen), **note}
+        return Estimate(values, base, full, std, info)

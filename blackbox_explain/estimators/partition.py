@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 
+from ..errors import InputError
 from ..game import Game, GroupedGame
 from .base import Estimate, Estimator, base_and_full
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
@@ -93,6 +94,17 @@ class Partition(Estimator):
         return 6 if n_players > 2 else 2**n_players
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
+        if self.branching < 2 or not 0 < self.round_share <= 1 or self.min_importance < 0:
+            raise InputError(
+                "method 'partition' needs branching >= 2, 0 < round_share <= 1 and "
+                f"min_importance >= 0, got {self.branching!r}, {self.round_share!r} and "
+                f"{self.min_importance!r}"
+            )
+        if not self.direct_calls_per_segment > 0 or self.n_bootstrap < 0:
+            raise InputError(
+                "method 'partition' needs direct_calls_per_segment > 0 and n_bootstrap >= 0, got "
+                f"{self.direct_calls_per_segment!r} and {self.n_bootstrap!r}"
+            )
         n = game.n_players
         if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
             table = game(all_masks(n))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..game import Game
-from .base import Estimate, Estimator
+from .base import Estimate, Estimator, without_standard_error
 from .sampling import DistinctMasks, t_over_normal
 
 
@@ -62,8 +62,9 @@ class PermutationSampling(Estimator):
             pair_estimates.append(phi)
         stacked = np.array(pair_estimates)
         values = stacked.mean(axis=0)
-        std = None
+        std, note = without_standard_error(values, "one permutation pair: no spread to measure")
         if len(orders) > 1:
+            note = {}
             # a spread from few pairs understates itself: scaled so that +-1.96 std is the
             # Student-t 95 % interval of the mean of that many pairs (2 pairs: 6.5 times wider;
             # before, the values lay inside +-1.96 std 63 % of the time at 4 calls per segment)
@@ -75,7 +76,7 @@ class PermutationSampling(Estimator):
             shrunk = ((k - 1) * variance + POOL_WEIGHT * pooled) / (k - 1 + POOL_WEIGHT)
             df = k - 1 + POOL_WEIGHT
             std = np.sqrt(shrunk / k) * t_over_normal(int(df))
-        info = {"n_permutation_pairs": len(orders), "n_coalitions": len(chosen)}
+        info = {"n_permutation_pairs": len(orders), "n_coalitions": len(chosen), **note}
         return Estimate(values, base, full, std, info)
 
 
