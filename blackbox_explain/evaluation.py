@@ -24,7 +24,7 @@ import numpy as np
 
 from .cache import Cache
 from .dryrun import DryRun, PlanningGame, estimate_cost
-from .errors import BudgetExhaustedError, InputError
+from .errors import BudgetExhaustedError, InputError, InputTypeError
 from .estimators.enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .explanation import Explanation, jsonable
 from .game import CoalitionGame
@@ -261,6 +261,11 @@ def evaluate(
     free.  ``progress``: a progress bar (``None``: when
     stderr is a terminal and the run is long).
     """
+    if not isinstance(explanation, Explanation):
+        raise InputTypeError(
+            f"evaluate needs an Explanation (from explain, or Explanation.load_many), got "
+            f"{type(explanation).__name__}"
+        )
     seg = explanation.segmentation
     n = len(seg)
     expected, columns, values, shown = _evaluated_output(explanation, output)

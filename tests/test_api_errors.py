@@ -175,3 +175,15 @@ def test_a_sampled_estimate_without_a_spread_has_nan_standard_errors_not_none(
     exp = bbx.explain(words, TWELVE_WORDS, method=method, budget=budget, **options)
     assert exp.std is not None and np.isnan(exp.std).all()
     assert exp.meta["std_note"] in exp.to_text() and "no standard errors" in exp.to_text()
+
+
+@pytest.mark.parametrize("options", [{"k": 0}, {"max_edits": 0}, {"beam_width": 0}, {"k": "2"}])
+def test_counterfactual_search_sizes_must_be_whole_numbers_of_at_least_one(options):
+    # k=0 and max_edits=0 were accepted: nothing searched, "not found"
+    with pytest.raises(bbx.InputError, match="must be a whole number >= 1"):
+        bbx.counterfactuals(words, TWELVE_WORDS, **options)
+
+
+def test_evaluate_names_what_it_needs():
+    with pytest.raises(bbx.InputTypeError, match="evaluate needs an Explanation"):
+        bbx.evaluate("results.jsonl", words)  # was an AttributeError

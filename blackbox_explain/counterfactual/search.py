@@ -82,6 +82,9 @@ def counterfactuals(
         budget, at least ``n + 2``; cache hits are free).
     """
     started = time.perf_counter()
+    for name, value in (("k", k), ("max_edits", max_edits), ("beam_width", beam_width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{name} must be a whole number >= 1, got {value!r}")
     segmentation = segment(text, granularity)
     budget = check_budget(budget)
     scorer, target_used = bind_scorer(model, segmentation.text, target)
