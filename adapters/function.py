@@ -35,7 +35,9 @@ class FunctionScorer(CallableScorer):
         fingerprint: str | None = None,
     ) -> None:
         self.fn = fn
-        self.output_names = list(output_names) if output_names is not None else []
+        # one name given as a string is that name, not its letters
+        names = [output_names] if isinstance(output_names, str) else output_names
+        self.output_names = list(names) if names is not None else []
         self.max_batch_size = max_batch_size
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.fingerprint = fingerprint

@@ -99,6 +99,8 @@ class Explanation:
     def largest(self, k: int, output: int | str | None = None) -> np.ndarray:
         """The indices of the ``k`` segments with the largest absolute attribution for one
         output, largest first (ties in text order)."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise InputError(f"k must be a whole number >= 0, got {k!r}")
         values = self.values[:, self.output_index(output)]
         return np.argsort(-np.abs(values), kind="stable")[:k]
 

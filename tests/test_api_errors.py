@@ -187,3 +187,26 @@ def test_counterfactual_search_sizes_must_be_whole_numbers_of_at_least_one(optio
 def test_evaluate_names_what_it_needs():
     with pytest.raises(bbx.InputTypeError, match="evaluate needs an Explanation"):
         bbx.evaluate("results.jsonl", words)  # was an AttributeError
+
+
+def test_shared_mistakes_fail_once_before_any_call():
+    # a bad budget, method or option made every text of explain_many fail on its own
+    calls = []
+
+    def counting(texts):
+        calls.extend(texts)
+        return words(texts)
+
+    for options in ({"budget": -1}, {"method": "nope"}, {"method": "lime", "alpha": "x"}):
+        with pytest.raises(bbx.InputError):
+            bbx.explain_many(counting, ["good food", "bad"], **options)
+    assert calls == []
+
+
+def test_top_needs_a_whole_number_and_one_output_name_is_one_name():
+    from blackbox_explain.adapters import FunctionScorer
+
+    exp = bbx.explain(words, TWELVE_WORDS, budget=64)
+    with pytest.raises(bbx.InputError, match="k must be a whole number"):
+        exp.top(-1)  # was the largest segment alone
+    assert FunctionScorer(words, output_names="length").output_names == ["length"]  # not letters

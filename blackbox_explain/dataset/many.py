@@ -26,7 +26,7 @@ from ..errors import BudgetExhaustedError, InputError
 from ..explanation import Explanation
 from ..progress import Progress
 from ..remote.slots import explanation_scope
-from ..resolve import remote_scorer_of, resolve_cache
+from ..resolve import check_budget, remote_scorer_of, resolve_cache
 from ..scoring import as_scorer
 from .batching import SharedBatches
 from .records import FailedText, ResultsFile, TextRecord, read_done, text_records
@@ -95,6 +95,7 @@ def explain_many(
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    check_shared_options(method, budget, options)
     records = text_records(texts, ids)
     results_file = None if out is None else ResultsFile(out)
     done = {} if results_file is None else read_done(results_file.path)
@@ -225,6 +226,20 @@ class LocalRun:
         if record.fields:
             exp.meta["record"] = dict(record.fields)
         return exp
+
+
+def check_shared_options(method: Any, budget: int, options: dict[str, Any]) -> None:
+    """What every text shares, checked once before any call (each text would otherwise fail
+    alone with the same error): the budget, the masker and the method with its options."""
+    import inspect
+
+    from ..estimators import get_estimator
+    from ..maskers import get_masker
+
+    check_budget(budget)
+    get_masker(options.get("masker", "delete"))
+    shared = set(inspect.signature(Explainer.explain).parameters)
+    get_estimator(method, **{k: v for k, v in options.items() if k not in shared})
 
 
 class DatasetProgress:
