@@ -210,3 +210,9 @@ def test_top_needs_a_whole_number_and_one_output_name_is_one_name():
     with pytest.raises(bbx.InputError, match="k must be a whole number"):
         exp.top(-1)  # was the largest segment alone
     assert FunctionScorer(words, output_names="length").output_names == ["length"]  # not letters
+
+
+def test_options_are_checked_even_when_the_budget_makes_the_values_exact():
+    # two words on 200 calls are enumerated: a bad ridge went unnoticed
+    with pytest.raises(bbx.InputError, match="ridge must be 'auto' or a number"):
+        bbx.explain(words, "good food", method="kernelshap", budget=200, ridge="yes")

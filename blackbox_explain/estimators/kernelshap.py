@@ -99,11 +99,6 @@ class KernelSHAP(Estimator):
         return n_players + 2 if n_players > 1 else 2
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
-        n = game.n_players
-        if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
-            table = game(all_masks(n))
-            info = {"n_coalitions": 2**n, "exact": True}
-            return Estimate(shapley_from_table(table, n), table[0], table[-1], None, info)
         if self.weighting not in ("inclusion", "counts"):
             raise InputError(f"weighting must be 'inclusion' or 'counts', got {self.weighting!r}")
         if self.size_sampling not in ("kernel", "uniform"):
@@ -120,6 +115,11 @@ class KernelSHAP(Estimator):
             raise InputError(f"n_bootstrap must be >= 0, got {self.n_bootstrap!r}")
         if self.size_sampling == "uniform" and self.weighting == "counts":
             raise InputError("size_sampling='uniform' needs weighting='inclusion'")
+        n = game.n_players
+        if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
+            table = game(all_masks(n))
+            info = {"n_coalitions": 2**n, "exact": True}
+            return Estimate(shapley_from_table(table, n), table[0], table[-1], None, info)
         plan = plan_coalitions(n, budget - 2, rng, self.size_sampling)
         values = game(np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), plan.masks]))
         base, full = values[0], values[1]
