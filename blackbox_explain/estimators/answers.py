@@ -36,9 +36,10 @@ def two_valued(values: np.ndarray) -> bool:
 
 
 #: below this many calls per segment, GP-SHAP's intervals on answers of two values are narrow:
-#: on a classifier's labels they covered 68 / 81 / 87 % of the true values at 4 / 6 / 8 calls
-#: per segment, 92 % at 12 (benchmarks/RESULTS.md, section 28)
-LABEL_INTERVALS_NARROW_BELOW = 12
+#: on a classifier's labels they covered 84 / 87 % of the true values at 3 / 4 calls per
+#: segment, 93-96 % at 5-8 (benchmarks/RESULTS.md, section 29; 68 / 81 / 87 % at 4 / 6 / 8
+#: before the main effects' floor, section 28)
+LABEL_INTERVALS_NARROW_BELOW = 5
 
 
 def two_valued_interval_note(masks: np.ndarray, values: np.ndarray) -> str | None:
@@ -53,8 +54,8 @@ def two_valued_interval_note(masks: np.ndarray, values: np.ndarray) -> str | Non
         return None  # one value throughout: nothing to be uncertain about
     return (
         f"the answers took two values (a label); at {per_segment:.3g} calls per segment the "
-        "+-1.96 sigma intervals covered 68-87 % of the true values on a classifier's labels "
-        f"below {LABEL_INTERVALS_NARROW_BELOW} (benchmarks/RESULTS.md, section 28): "
+        "+-1.96 sigma intervals covered 84-87 % of the true values on a classifier's labels "
+        f"below {LABEL_INTERVALS_NARROW_BELOW} (benchmarks/RESULTS.md, section 29): "
         "read them as too narrow"
     )
 

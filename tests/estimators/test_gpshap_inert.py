@@ -231,7 +231,7 @@ def test_intervals_on_labels_at_few_calls_per_segment_are_flagged():
         assert "at 4 calls per segment" in exp.meta["interval_note"]
         assert "(intervals: the answers took two values" in exp.to_text()
         assert "too narrow" in exp.to_html()
-    assert "interval_note" not in bbx.explain(scorer, text, budget=12 * 12, seed=0).meta
+    assert "interval_note" not in bbx.explain(scorer, text, budget=5 * 12, seed=0).meta
     # a probability, not a label: no note
     probability = FunctionScorer(
         lambda texts: _label_of(texts) * 0.5 + 0.01 * np.array([len(t) for t in texts]),
