@@ -87,7 +87,7 @@ from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
 from .gp_grid import posterior_grid
 from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, Calibration, relevance_weights
 from .kernelshap import CoalitionPlan, plan_coalitions, residual_regression
-from .main_effects import short_range_floor
+from .main_effects import floor_account, short_range_floor
 from .pooling import pool_inert
 from .sampling import DistinctMasks
 from .variance_design import variance_coalitions
@@ -400,7 +400,7 @@ class GPSHAP(Estimator):
         floor = short_range_floor(masks, values, hyper, modelled) if balanced else 0.0
         variance = np.maximum(variance, floor)
         info = fit_info(masks, hyper, 0, design, relevance, values)
-        info["main_effects_variance"] = bool(np.any(floor))
+        info.update(floor_account(floor, info))
         sizes = np.bincount(masks.sum(axis=1), minlength=n + 1)
         info["complete_sizes"] = [s for s in (1, n - 1) if sizes[s] == n]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)

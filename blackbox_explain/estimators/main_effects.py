@@ -19,6 +19,7 @@ changes there.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,3 +65,20 @@ def short_range_floor(
     if short:
         variance[:, short] = main_effects_variance(masks, np.asarray(values)[:, short])
     return variance
+
+
+#: what an explanation says when the floor was set
+NEAR_NOISE_NOTE = (
+    "the fit read the answers as near noise (coalitions one segment apart barely alike): each "
+    "standard error is at least its segment's main effect's in an additive fit; at this budget "
+    "the values may be far from the true ones, and more calls per segment would tell"
+)
+
+
+def floor_account(floor: np.ndarray | float, info: dict[str, Any]) -> dict[str, Any]:
+    """What an explanation's ``meta`` says of :func:`short_range_floor`: whether it was set
+    (``main_effects_variance``) and, when it was and nothing else was said of the intervals
+    (``info``'s ``interval_note``), :data:`NEAR_NOISE_NOTE`."""
+    floored = bool(np.any(floor))
+    note = {"interval_note": NEAR_NOISE_NOTE} if floored and "interval_note" not in info else {}
+    return {"main_effects_variance": floored, **note}

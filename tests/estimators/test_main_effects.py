@@ -48,3 +48,12 @@ def test_games_the_fit_reads_as_smooth_are_left_alone():
     games = [interaction_game(10, k=1, seed=s) for s in range(3)]
     games += [smooth_and_rough_game(10, seed=s) for s in range(3)]
     assert coverage(games, (4, 8), seeds=2)[1] == 0.0
+
+
+def test_an_explanation_whose_fit_read_noise_says_so():
+    game = interaction_game(10, k=1, order=10, n_terms=100, seed=0)
+    exp = bbx.explain(game, game.text, "auto", 40, seed=0, progress=False)
+    assert exp.meta["main_effects_variance"]
+    assert "near noise" in exp.meta["interval_note"] and "(intervals: the fit read" in exp.to_text()
+    smooth = interaction_game(10, k=1, seed=0)
+    assert "interval_note" not in bbx.explain(smooth, smooth.text, "auto", 40, seed=0).meta
