@@ -79,3 +79,26 @@ def test_every_sampled_estimate_has_a_standard_error_or_says_it_has_none():
         assert exp.std is not None and np.all(np.isnan(exp.std)) and exp.meta["std_note"]
         assert "no standard errors" in exp.to_text() and "± n/a" in exp.to_html()
         assert "standard errors" in exp.to_html()  # the provenance row says why
+
+
+def test_counterfactual_and_example_listings_cannot_drive_the_terminal():
+    # both printed the texts and the model's labels raw
+    from blackbox_explain.dataset.neighbours import Example, SimilarExamples
+
+    hostile = "good \x1b[31mfood\x07"
+    scorer = FunctionScorer(
+        lambda texts: np.array([[t.count("good"), 0.5] for t in texts]),
+        output_names=["po\x1b[2Js", "neg"],
+    )
+    found = bbx.counterfactuals(scorer, hostile)
+    assert found.found
+    listing = SimilarExamples(
+        hostile,
+        [1.0, 0.5],
+        "po\x1b[2Js",
+        ["po\x1b[2Js", "neg"],
+        [Example(hostile, 0.9, [1.0, 0.5], "neg\r")],
+    ).to_text()
+    for text in (found.to_text(), listing):
+        assert not any(c in text for c in "\x1b\x07\r")
+        assert "\\x1b[31mfood" in text

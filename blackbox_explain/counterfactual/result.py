@@ -72,8 +72,11 @@ class CounterfactualResult:
 
     # ------------------------------------------------------------------ rendering
     def to_text(self) -> str:
-        """A diff per counterfactual: ``[-old-]`` deleted, ``[-old-]{+new+}`` replaced."""
-        goal = self.meta.get("goal", "")
+        """A diff per counterfactual: ``[-old-]`` deleted, ``[-old-]{+new+}`` replaced (control
+        characters of the texts and labels shown escaped, as the terminal view shows them)."""
+        from ..render.text import printable
+
+        goal = printable(str(self.meta.get("goal", "")))
         if not self.found:
             budget, used = self.meta.get("budget"), self.meta.get("n_calls")
             larger = (
@@ -97,7 +100,8 @@ class CounterfactualResult:
         for number, cf in enumerate(self.counterfactuals, 1):
             lines.append(
                 f"#{number} ({cf.size} edit{'s' if cf.size != 1 else ''}, label {cf.label!r}, "
-                f"calls so far {cf.calls_spent}): {diff_text(self.original_text, cf.edits)}"
+                f"calls so far {cf.calls_spent}): "
+                + printable(diff_text(self.original_text, cf.edits))
             )
         return "\n".join(lines)
 

@@ -52,7 +52,10 @@ class SimilarExamples:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_text(self) -> str:
-        """A plain listing: similarity, label and the neighbour's text."""
+        """A plain listing: similarity, label and the neighbour's text (control characters
+        shown escaped, as the terminal view shows them)."""
+        from ..render.text import printable
+
         lines = [f"{self.label} ({max(self.outputs):.3g}): {self.text}"]
         kind = "contrastive examples" if self.meta.get("contrastive") else "nearest examples"
         lines.append(f"{kind} ({self.meta.get('embedder')}):")
@@ -60,7 +63,7 @@ class SimilarExamples:
             lines.append(f"  {e.similarity:.3f}  {e.label:<12} {e.text}")
         if not self.examples:
             lines.append("  (none: no corpus text is labelled differently)")
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)
 
     def __str__(self) -> str:
         return self.to_text()
