@@ -102,3 +102,14 @@ def test_counterfactual_and_example_listings_cannot_drive_the_terminal():
     for text in (found.to_text(), listing):
         assert not any(c in text for c in "\x1b\x07\r")
         assert "\\x1b[31mfood" in text
+
+
+def test_the_command_lines_errors_cannot_drive_the_terminal(tmp_path, capsys):
+    from blackbox_explain.cli import main
+
+    texts = tmp_path / "in.jsonl"
+    texts.write_text('{"text": "good food", "id": "a\\u001b[2Jb"}\n')
+    argv = ["explain", "-m", "example", "--jsonl", str(texts), "--json", str(tmp_path / "o")]
+    assert main([*argv, "--method", "kernelshap", "--budget", "2", "--no-progress"]) == 0
+    said = capsys.readouterr().err
+    assert "text a\\x1b[2Jb failed" in said and "\x1b" not in said  # the id was printed raw

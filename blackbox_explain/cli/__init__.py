@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import BlackboxExplainError
+from ..render.text import printable_lines
 from . import bench, counterfactual, demo, evaluate, examples, explain, methods, summarize
 from .models import MODEL_HELP, load_model
 
@@ -54,14 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command].run(args)
     except BlackboxExplainError as exc:
-        print(f"blackbox-explain: error: {exc}", file=sys.stderr)
+        print(f"blackbox-explain: error: {printable_lines(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader went away (`| head`): not an error; keep Python's exit flush quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        print(f"blackbox-explain: error: {exc}", file=sys.stderr)
+        print(f"blackbox-explain: error: {printable_lines(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("blackbox-explain: interrupted", file=sys.stderr)

@@ -12,6 +12,7 @@ from ..cache import Cache
 from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
 from ..explanation import Explanation
+from ..render.text import printable_lines
 from .common import (
     TERMINAL_TOP,
     JsonLines,
@@ -249,7 +250,8 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
     explained = [r for r in results if not isinstance(r, FailedText)]
     for result in results:
         if isinstance(result, FailedText):
-            print(f"blackbox-explain: text {result.id} failed: {result.error}", file=sys.stderr)
+            said = printable_lines(f"text {result.id} failed: {result.error}")
+            print(f"blackbox-explain: {said}", file=sys.stderr)
             continue
         print_explanation(result, args.output, args.top)
         print()

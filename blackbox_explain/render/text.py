@@ -100,3 +100,9 @@ def significant(value: float, digits: int = 4) -> str:
 def printable(text: str) -> str:
     """Control characters (newlines, escapes) shown escaped so they cannot drive the terminal."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def printable_lines(text: str) -> str:
+    """:func:`printable` line by line: a message's own line breaks kept, every other control
+    character shown escaped."""
+    return "\n".join(printable(line) for line in text.split("\n"))
