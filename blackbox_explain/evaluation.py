@@ -93,9 +93,8 @@ class Evaluation(Curves):
         if self.loo_spearman is not None:
             lines.append(f"  leave-one-out Spearman {self.loo_spearman:.3f}")
         if self.exact_rel_l2 is not None:
-            lines.append(
-                f"  vs exact Shapley: relative L2 {self.exact_rel_l2:.3f}, Spearman {self.exact_spearman:.3f}"
-            )
+            rho = "n/a" if self.exact_spearman is None else f"{self.exact_spearman:.3f}"
+            lines.append(f"  vs exact Shapley: relative L2 {self.exact_rel_l2:.3f}, Spearman {rho}")
         elif self.meta.get("exact_skipped"):
             lines.append(f"  vs exact Shapley: skipped ({self.meta['exact_skipped']})")
         return "\n".join(lines)

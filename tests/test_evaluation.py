@@ -169,3 +169,12 @@ def test_plan_of_an_evaluation_says_what_its_budget_cuts():
     assert "exact_skipped" in ev.meta and ev.meta["n_calls"] == curves_only
     with pytest.raises(bbx.BudgetExhaustedError):
         bbx.Explainer(FunctionScorer(game)).evaluate(exp, budget=5)
+
+
+def test_a_spearman_that_does_not_exist_is_shown_as_such():
+    # every segment worth the same: no ranking to compare; to_text raised a TypeError
+    lengths = FunctionScorer(lambda texts: np.array([[len(t.split())] for t in texts]))
+    exp = bbx.explain(lengths, "a b c", budget=64)
+    evaluation = bbx.evaluate(exp, lengths)
+    assert evaluation.exact_spearman is None and evaluation.exact_rel_l2 == 0.0
+    assert "Spearman n/a" in evaluation.to_text()
