@@ -26,6 +26,7 @@ from .errors import (
 )
 from .maskers import Delete, Masker
 from .progress import Progress
+from .resolve import check_batch_size
 from .scoring import (
     Scorer,
     describe_scorer,
@@ -120,6 +121,7 @@ class CoalitionGame:
     @property
     def effective_batch_size(self) -> int:
         """Texts sent to the scorer per call: the explainer's batch size, capped by the scorer's."""
+        check_batch_size(self.batch_size)
         limits = [b for b in (self.batch_size, getattr(self.scorer, "max_batch_size", None)) if b]
         return max(1, min(limits)) if limits else DEFAULT_BATCH_SIZE
 

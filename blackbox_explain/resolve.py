@@ -69,6 +69,16 @@ def check_budget(budget: object) -> int:
     return int(budget)
 
 
+def check_batch_size(batch_size: object) -> None:
+    """A clear error unless ``batch_size`` is a whole number >= 1 or None (the default)."""
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise InputTypeError(f"batch_size must be an int or None, got {type(batch_size).__name__}")
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}")
+
+
 def check_seed(seed: object) -> None:
     """A clear error unless ``seed`` is a non-negative int or None."""
     if seed is None:

@@ -216,3 +216,12 @@ def test_options_are_checked_even_when_the_budget_makes_the_values_exact():
     # two words on 200 calls are enumerated: a bad ridge went unnoticed
     with pytest.raises(bbx.InputError, match="ridge must be 'auto' or a number"):
         bbx.explain(words, "good food", method="kernelshap", budget=200, ridge="yes")
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, "8", 2.5])
+def test_a_batch_size_must_be_a_whole_number_of_at_least_one(batch_size):
+    # 0 and -1 were taken (one batch; batches of 15), "8" and 2.5 were TypeErrors
+    with pytest.raises(bbx.InputError, match="batch_size must be"):
+        bbx.explain(words, TWELVE_WORDS, budget=64, batch_size=batch_size)
+    with pytest.raises(bbx.InputError, match="batch_size must be"):
+        bbx.explain_many(words, [TWELVE_WORDS, "good"], budget=64, batch_size=batch_size)

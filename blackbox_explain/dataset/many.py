@@ -26,7 +26,7 @@ from ..errors import BudgetExhaustedError, InputError
 from ..explanation import Explanation
 from ..progress import Progress
 from ..remote.slots import explanation_scope
-from ..resolve import check_budget, remote_scorer_of, resolve_cache
+from ..resolve import check_batch_size, check_budget, remote_scorer_of, resolve_cache
 from ..scoring import as_scorer
 from .batching import SharedBatches
 from .records import FailedText, ResultsFile, TextRecord, read_done, text_records
@@ -96,6 +96,7 @@ def explain_many(
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     check_shared_options(method, budget, options)
+    check_batch_size(batch_size)
     records = text_records(texts, ids)
     results_file = None if out is None else ResultsFile(out)
     done = {} if results_file is None else read_done(results_file.path)
