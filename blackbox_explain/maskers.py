@@ -178,6 +178,8 @@ class MaskString:
 
     def render(self, segmentation: Segmentation, keep: np.ndarray) -> str:
         """The text with each absent segment (or run, with ``merge_runs``) masked."""
+        if not isinstance(self.mask, str):
+            raise InputTypeError(f"MaskString's mask must be a str, got {type(self.mask).__name__}")
         if not self.merge_runs:
             return _replace_absent(segmentation, keep, [self.mask] * len(segmentation))
         gaps = segmentation.gaps

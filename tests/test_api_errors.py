@@ -225,3 +225,10 @@ def test_a_batch_size_must_be_a_whole_number_of_at_least_one(batch_size):
         bbx.explain(words, TWELVE_WORDS, budget=64, batch_size=batch_size)
     with pytest.raises(bbx.InputError, match="batch_size must be"):
         bbx.explain_many(words, [TWELVE_WORDS, "good"], budget=64, batch_size=batch_size)
+
+
+def test_a_mask_that_is_not_a_string_is_named():
+    from blackbox_explain.maskers import MaskString
+
+    with pytest.raises(bbx.InputTypeError, match="mask must be a str"):  # a TypeError from join
+        bbx.explain(words, TWELVE_WORDS, budget=64, masker=MaskString(3))
