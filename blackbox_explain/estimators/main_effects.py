@@ -5,15 +5,15 @@ GP-SHAP's prior correlates two coalitions by ``rho ** d`` at ``d`` segments apar
 most likely ``rho`` is small (a length scale under one segment: coalitions a segment apart share
 less than ``exp(-1/2)`` of their variance), the prior puts almost all of its variance in
 interactions of high order, which the Shapley values average away, and says little of the main
-effects, which they are made of.  On games the fit reads that way (a random-weight LM's answers,
-interactions of order up to 10) its intervals at 3-6 calls per segment covered 74-89 % of the
-true values, 80-86 % on smooth games with much white roughness, 68-81 % at 4-6 on a
-classifier's labels scored 0 or 1 (benchmarks/RESULTS.md, sections 28 and 29).  There each value's variance is at least that of the main effect of an additive
-least-squares fit of the same answers, shrunk as a normal prior whose variance is the
+effects, which they are made of.  On games the fit reads that way its intervals were narrow: at
+3-6 calls per segment they covered 74-89 % of the true values of a random-weight LM's answers
+and of games with interactions up to order 10, 80-86 % on smooth games under much white
+roughness, and 68-81 % at 4-6 on a classifier's labels scored 0 or 1 (benchmarks/RESULTS.md,
+sections 28 and 29).  There each value's variance is at least that of the main effect of an
+additive least-squares fit of the same answers, shrunk as a normal prior whose variance is the
 coefficients' mean square would shrink it (``se^2 tau^2 / (tau^2 + se^2)``): 92-100 % (the
-labels 87-94 %).  The
-fits of real text models and of smooth or saturating games never came out that short: nothing
-changes there.
+labels 84-96 %).  The fits of real text models' probabilities and log-probabilities and of
+smooth or saturating games never came out that short: nothing changes there.
 """
 
 from __future__ import annotations
