@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from ..render.text import printable
 
 
@@ -28,7 +29,9 @@ def add_parser(sub: Any) -> None:
     summarize.add_argument(
         "--gold", default="label", help="the record field with the true label (default: label)"
     )
-    summarize.add_argument("--top", type=int, default=10, help="words shown per view (10)")
+    summarize.add_argument(
+        "--top", type=int, default=10, help="words shown per view (10; 0: every word)"
+    )
     summarize.add_argument("--html", metavar="PATH", help="write the global view as HTML")
     summarize.add_argument("--json", metavar="PATH", help="write the summary as JSON")
 
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     """Summarize, print the top words per predicted label (and cohort), write HTML / JSON."""
     from ..dataset.summary import summarize
 
+    if args.top < 0:
+        raise InputError(f"--top must be >= 0 (0: every word), got {args.top}")
     summary = summarize(Path(args.results), by=args.by, output=args.output, gold=args.gold)
     views: list[tuple[str, dict[str, Any]]] = []
     for label in summary.labels:
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if any(s.correct is False for s in summary.stats):
         views += [("errors", {"correct": False}), ("correct predictions", {"correct": True})]
     for title, selection in views:
-        words = summary.top(args.top, **selection)
+        words = summary.top(args.top or None, **selection)
         if not words:
             continue
         print(printable(title))

@@ -94,7 +94,7 @@ class GlobalExplanation:
 
     def top(
         self,
-        k: int = 10,
+        k: int | None = 10,
         label: str | None = None,
         cohort: str | None = None,
         correct: bool | None = None,
@@ -102,7 +102,10 @@ class GlobalExplanation:
         min_count: int = 1,
     ) -> list[WordStat]:
         """The ``k`` words that move the model most (``sort``: ``mean_abs``, ``mean`` or
-        ``count``), over the cells matching ``label``, ``cohort`` and ``correct`` (None: all)."""
+        ``count``), over the cells matching ``label``, ``cohort`` and ``correct`` (None: all);
+        ``k=None``: every word."""
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
+            raise InputError(f"k must be a whole number >= 0 or None (every word), got {k!r}")
         if sort not in SORT_KEYS:
             raise UnknownNameError("sort", sort, SORT_KEYS)
         if label is not None and label not in self.labels:

@@ -146,3 +146,20 @@ def test_the_page_in_headless_chromium(tmp_path):
         assert page.locator(target).inner_text().startswith("c")
         assert "bad food" in page.locator(target).inner_text()
         browser.close()
+
+
+def test_top_words_counts_are_checked_and_zero_on_the_command_line_means_every_word(
+    tmp_path, capsys
+):
+    from blackbox_explain.cli import main
+
+    g = bbx.summarize(corpus())
+    with pytest.raises(bbx.InputError, match="k must be a whole number"):
+        g.top(-1)  # was every word but the last
+    assert len(g.top(None)) >= len(g.top(3)) == 3
+    out = tmp_path / "results.jsonl"
+    out.write_text("\n".join(e.to_json() for e in corpus()) + "\n")
+    assert main(["summarize", str(out), "--top", "-1"]) == 2
+    capsys.readouterr()
+    assert main(["summarize", str(out), "--top", "0"]) == 0  # printed nothing before
+    assert capsys.readouterr().out.count("\n") > 2 * len(g.labels)
