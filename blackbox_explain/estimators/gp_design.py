@@ -11,8 +11,11 @@ and 22).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from ..errors import InputError
 from .designs import extreme_coalitions
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .gp_fit import fit_leave_one_out_error
@@ -52,6 +55,23 @@ SMOOTH_NOISE_RATIO = 10**-2.5
 #: KernelSHAP's coalitions: rel. L2 at 16 / 20 / 23 calls per segment 0.639 / 0.625 / 0.556 ->
 #: 0.622 / 0.521 / 0.483; RESULTS section 21)
 SMOOTH_PROBE_LOO_ERROR = 0.6
+
+
+def check_options(gpshap: Any) -> None:
+    """A clear error for a GP-SHAP option of the wrong type or out of range (``gpshap``: the
+    :class:`~.gpshap.GPSHAP` about to estimate, which may have been built directly)."""
+    if not isinstance(gpshap.max_fit_points, int) or gpshap.max_fit_points < 8:
+        raise InputError(f"max_fit_points must be an integer >= 8, got {gpshap.max_fit_points!r}")
+    if not isinstance(gpshap.n_bootstrap, int) or gpshap.n_bootstrap < 0:
+        raise InputError(f"n_bootstrap must be an integer >= 0, got {gpshap.n_bootstrap!r}")
+    for name in ("relevance", "size_amplitude"):
+        if not isinstance(getattr(gpshap, name), bool):
+            raise InputError(f"{name} must be true or false, got {getattr(gpshap, name)!r}")
+    for name, allowed in (("design", gpshap.DESIGNS), ("inert", gpshap.INERT)):
+        if getattr(gpshap, name) not in allowed:
+            raise InputError(
+                f"{name} must be one of {', '.join(allowed)}, got {getattr(gpshap, name)!r}"
+            )
 
 
 def design_for(design: str, n: int, budget: int) -> str:

@@ -70,7 +70,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
 from ..game import Game
 from .answers import dummy_candidates, varying_outputs
 from .base import Estimate, Estimator, extremes
@@ -82,7 +81,7 @@ from .designs import (
 )
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
-from .gp_design import design_for, plan_calibration, probe_calls, reproduces
+from .gp_design import check_options, design_for, plan_calibration, probe_calls, reproduces
 from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
 from .gp_grid import posterior_grid
 from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, Calibration, relevance_weights
@@ -186,20 +185,7 @@ class GPSHAP(Estimator):
         return n_players + 2 if n_players > 1 else 2
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
-        if not isinstance(self.max_fit_points, int) or self.max_fit_points < 8:
-            raise InputError(f"max_fit_points must be an integer >= 8, got {self.max_fit_points!r}")
-        if not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
-            raise InputError(f"n_bootstrap must be an integer >= 0, got {self.n_bootstrap!r}")
-        if not isinstance(self.relevance, bool):
-            raise InputError(f"relevance must be true or false, got {self.relevance!r}")
-        if not isinstance(self.size_amplitude, bool):
-            raise InputError(f"size_amplitude must be true or false, got {self.size_amplitude!r}")
-        if self.design not in self.DESIGNS:
-            raise InputError(
-                f"design must be one of {', '.join(self.DESIGNS)}, got {self.design!r}"
-            )
-        if self.inert not in self.INERT:
-            raise InputError(f"inert must be one of {', '.join(self.INERT)}, got {self.inert!r}")
+        check_options(self)
         n = game.n_players
         if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
             return ExactShapley().estimate(game, budget, rng)
