@@ -25,10 +25,14 @@ class Editor(Protocol):
 
 
 class SubstitutionTable:
-    """Replacements from a table ``{word: [alternatives]}`` (matched case-insensitively)."""
+    """Replacements from a table ``{word: [alternatives]}`` (matched case-insensitively; one
+    alternative may be given as a string)."""
 
-    def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
-        self.table = {k.lower(): list(v) for k, v in table.items()}
+    def __init__(self, table: Mapping[str, Sequence[str] | str]) -> None:
+        # a string is one alternative, not one per letter
+        self.table = {
+            str(k).lower(): [v] if isinstance(v, str) else list(v) for k, v in table.items()
+        }
 
     def propose(self, segmentation: Segmentation, index: int) -> list[str]:
         """The table's alternatives for the segment's word (case-insensitive)."""

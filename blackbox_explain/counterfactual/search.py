@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..cache import Cache
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..estimators.kernelshap import KernelSHAP
 from ..game import CoalitionGame
 from ..maskers import Delete
@@ -98,6 +98,11 @@ def counterfactuals(
     options: list[list[str]] = []
     for i in range(n):
         replacements = [] if editor is None else editor.propose(segmentation, i)
+        if isinstance(replacements, str) or not all(isinstance(r, str) for r in replacements):
+            raise InputTypeError(
+                f"the editor {editor!r} proposed {replacements!r} for segment {i} "
+                f"({segmentation.segments[i].text!r}): it must propose a list of strings"
+            )
         options.append(([""] if deletions else []) + [r for r in dict.fromkeys(replacements) if r])
     if not any(options):
         raise InputError("no edits are allowed: enable deletions or give an editor")

@@ -173,3 +173,16 @@ def test_greedy_search_is_beam_width_one():
     assert result.found and result.meta["n_calls"] <= 60
     for cf in result.counterfactuals:
         assert scorer.score([cf.text])[0].argmax() != result.original_scores.argmax()
+
+
+def test_one_substitution_given_as_a_string_is_one_word_and_a_non_string_is_named():
+    from blackbox_explain.counterfactual import FunctionEditor, SubstitutionTable
+
+    table = SubstitutionTable({"Good": "bad"})  # one alternative, not "b", "a", "d"
+    assert table.propose(bbx.segment("good food"), 0) == ["bad"]
+    with pytest.raises(bbx.InputTypeError, match="must propose a list of strings"):
+        bbx.counterfactuals(example_scorer(), "good food", editor=SubstitutionTable({"good": [1]}))
+    with pytest.raises(bbx.InputTypeError, match="must return a list of strings"):
+        bbx.counterfactuals(
+            example_scorer(), "good food", editor=FunctionEditor(lambda text, i, full: "bad")
+        )
