@@ -5,6 +5,7 @@ and :mod:`.models` (model specs, hosted-API options)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from ..errors import BlackboxExplainError
 from ..render.text import printable_lines
 from . import bench, counterfactual, demo, evaluate, examples, explain, methods, summarize
+from .common import STANDARD_OUTPUT
 from .models import MODEL_HELP, load_model
 
 COMMANDS = {
@@ -53,7 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Hugging Face's own bars (e.g. "Loading weights") follow this, read at their import
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        return COMMANDS[args.command].run(args)
+        if getattr(args, "json", None) != STANDARD_OUTPUT:
+            return COMMANDS[args.command].run(args)
+        # `--json -`: standard output holds the JSON alone, for a pipe; the rest goes to stderr
+        args.json_stream = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            return COMMANDS[args.command].run(args)
     except BlackboxExplainError as exc:
         print(f"blackbox-explain: error: {printable_lines(str(exc))}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..errors import InputError
 from ..explanation import Explanation
@@ -95,11 +95,44 @@ def print_explanation(exp: Explanation, output: str | None, top: int | None = TE
     print(exp.to_text(output=output, color=color, top=top))
 
 
-def write_results(results: list[Explanation], json_path: str | None, html_path: str | None) -> None:
+STANDARD_OUTPUT = "-"
+"""``--json -``: the JSON goes to standard output (and what a command prints, to standard error)."""
+
+JSON_HELP = "('-': standard output, the rest of the output then going to standard error)"
+"""What every ``--json PATH`` help says of ``-``."""
+
+
+def output_name(path: str) -> str:
+    """How the messages name where a result was written."""
+    return "standard output" if path == STANDARD_OUTPUT else path
+
+
+def json_stream(args: argparse.Namespace) -> TextIO | None:
+    """Where ``--json -`` writes: the standard output ``main`` kept before sending the rest of
+    the command's output to standard error (``None``: ``sys.stdout``)."""
+    return getattr(args, "json_stream", None)
+
+
+def write_output(path: str, text: str, stream: TextIO | None = None) -> None:
+    """Write ``text`` to the file ``path``, or to ``stream`` (default ``sys.stdout``) for ``-``."""
+    if path == STANDARD_OUTPUT:
+        out = stream if stream is not None else sys.stdout
+        out.write(text)
+        out.flush()
+        return
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def write_results(
+    results: list[Explanation],
+    json_path: str | None,
+    html_path: str | None,
+    json_stream: TextIO | None = None,
+) -> None:
     """Write the explanations as JSON lines and/or an HTML report, saying where."""
     if json_path:
-        Path(json_path).write_text("\n".join(e.to_json() for e in results) + "\n", encoding="utf-8")
-        print(f"wrote {len(results)} explanation(s) to {json_path}")
+        write_output(json_path, "".join(e.to_json() + "\n" for e in results), json_stream)
+        print(f"wrote {len(results)} explanation(s) to {output_name(json_path)}")
     if html_path:
         from ..render.html import render_html
 
@@ -109,16 +142,23 @@ def write_results(results: list[Explanation], json_path: str | None, html_path: 
 
 class JsonLines:
     """``--json PATH`` of a command that finds one result per text: each result's line is
-    written as soon as it is found (a crash keeps those before it); no path, nothing written.
-    Opened before any model call, so that a path that cannot be written fails first."""
+    written as soon as it is found (a crash keeps those before it); no path, nothing written;
+    ``-``, to ``stream`` (default ``sys.stdout``).  Opened before any model call, so that a path
+    that cannot be written fails first."""
 
-    def __init__(self, path: str | None, noun: str = "result") -> None:
+    def __init__(
+        self, path: str | None, noun: str = "result", stream: TextIO | None = None
+    ) -> None:
         self.path = path
         self.noun = noun
+        self.stream = stream
         self.count = 0
 
     def __enter__(self) -> JsonLines:
-        self._file = open(self.path, "w", encoding="utf-8") if self.path else None
+        if self.path == STANDARD_OUTPUT:
+            self._file: TextIO | None = self.stream if self.stream is not None else sys.stdout
+        else:
+            self._file = open(self.path, "w", encoding="utf-8") if self.path else None
         return self
 
     def write(self, line: str) -> None:
@@ -129,6 +169,8 @@ class JsonLines:
             self.count += 1
 
     def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
+        if self._file is None or self.path is None:
+            return
+        if self.path != STANDARD_OUTPUT:
             self._file.close()
-            print(f"wrote {self.count} {self.noun}(s) to {self.path}")
+        print(f"wrote {self.count} {self.noun}(s) to {output_name(self.path)}")

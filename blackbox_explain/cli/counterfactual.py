@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..resolve import resolve_cache
-from .common import JsonLines, read_texts
+from .common import JSON_HELP, JsonLines, json_stream, read_texts
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 
@@ -45,7 +45,7 @@ def add_parser(sub: Any) -> None:
     cf.add_argument("--max-edits", type=int, default=4, help="largest edit size tried (4)")
     cf.add_argument("-k", type=int, default=1, help="how many counterfactuals to return (1)")
     cf.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
-    cf.add_argument("--json", metavar="PATH", help="write the results as JSON lines")
+    cf.add_argument("--json", metavar="PATH", help=f"write the results as JSON lines {JSON_HELP}")
     cf.add_argument("--html", metavar="PATH", help="write an HTML page with the diffs")
     cf.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     cf.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     output: int | str | None = args.output
     cache = resolve_cache(args.cache)  # one for every text: a model answer is never paid twice
     results = []
-    with JsonLines(args.json) as lines:
+    with JsonLines(args.json, stream=json_stream(args)) as lines:
         for text in texts:
             result = counterfactuals(
                 model,

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..api import Explainer
 from ..explanation import Explanation
-from .common import print_explanation, write_results
+from .common import JSON_HELP, json_stream, print_explanation, write_results
 from .models import load_model
 
 DEMO_TEXT = "The food was not good, but the staff were friendly and the service was fast."
@@ -30,7 +30,9 @@ def add_parser(sub: Any) -> None:
         default="blackbox-explain-demo.html",
         help="where to write the report (default blackbox-explain-demo.html)",
     )
-    demo.add_argument("--json", metavar="PATH", help="also write the explanations as JSON lines")
+    demo.add_argument(
+        "--json", metavar="PATH", help=f"also write the explanations as JSON lines {JSON_HELP}"
+    )
     demo.add_argument(
         "--model", default=None, help="explain only this model spec instead (e.g. example)"
     )
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             f"(method: {exp.meta.get('chosen_method', exp.meta['method'])})\n"
         )
         results.append(exp)
-    write_results(results, args.json, args.html)
+    write_results(results, args.json, args.html, json_stream(args))
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..api import Explainer
 from ..errors import InputError
 from ..explanation import Explanation
-from .common import JsonLines, add_exact_max
+from .common import JSON_HELP, JsonLines, add_exact_max, json_stream
 from .models import MODEL_HELP, add_api_options, model_from_args
 
 
@@ -46,7 +46,9 @@ def add_parser(sub: Any) -> None:
     ev.add_argument("--no-loo", action="store_true", help="skip the leave-one-out correlation")
     ev.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
     ev.add_argument("--batch-size", type=int, default=None, help="texts per model call")
-    ev.add_argument("--json", metavar="PATH", help="write the evaluations as JSON lines")
+    ev.add_argument(
+        "--json", metavar="PATH", help=f"write the evaluations as JSON lines {JSON_HELP}"
+    )
     ev.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     ev.add_argument(
         "--dry-run",
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     output = args.output
-    with JsonLines(None if args.dry_run else args.json, "evaluation") as lines:
+    with JsonLines(None if args.dry_run else args.json, "evaluation", json_stream(args)) as lines:
         for number, exp in enumerate(explanations, 1):
             recorded = exp.meta.get("masker")
             masker = masker_name(recorded) if isinstance(recorded, str) else "delete"

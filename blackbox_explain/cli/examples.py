@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..resolve import resolve_cache
-from .common import JsonLines, read_texts, record_texts
+from .common import JSON_HELP, JsonLines, json_stream, read_texts, record_texts
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 
@@ -30,7 +30,9 @@ def add_parser(sub: Any) -> None:
     examples.add_argument("--contrastive", action="store_true", help="only other labels")
     examples.add_argument("--labels", help="for LMs: comma-separated candidate answers")
     examples.add_argument("--cache", metavar="PATH", help="SQLite cache of answers and embeddings")
-    examples.add_argument("--json", metavar="PATH", help="write the results as JSON lines")
+    examples.add_argument(
+        "--json", metavar="PATH", help=f"write the results as JSON lines {JSON_HELP}"
+    )
     examples.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     add_api_options(examples)
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     corpus = record_texts(args.corpus)
     model = model_from_args(args)
     cache = resolve_cache(args.cache)  # one for every text: the corpus is embedded once
-    with JsonLines(args.json) as lines:
+    with JsonLines(args.json, stream=json_stream(args)) as lines:
         for text in read_texts(args):
             found = similar_examples(
                 model,

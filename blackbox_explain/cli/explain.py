@@ -14,8 +14,11 @@ from ..estimators import ESTIMATORS, parse_method_spec, parse_options
 from ..explanation import Explanation
 from ..render.text import printable_lines
 from .common import (
+    JSON_HELP,
+    STANDARD_OUTPUT,
     TERMINAL_TOP,
     JsonLines,
+    json_stream,
     print_explanation,
     read_records,
     read_texts,
@@ -111,7 +114,9 @@ def add_parser(sub: Any) -> None:
         f"positions (default {TERMINAL_TOP}; 0: every segment); the JSON and HTML reports hold "
         "every one",
     )
-    ex.add_argument("--json", metavar="PATH", help="write the explanations as JSON lines")
+    ex.add_argument(
+        "--json", metavar="PATH", help=f"write the explanations as JSON lines {JSON_HELP}"
+    )
     ex.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
     ex.add_argument(
         "--evaluate",
@@ -176,11 +181,17 @@ def run(args: argparse.Namespace) -> int:
         **({"contrast": args.contrast} if args.contrast else {}),
         **method_options,
     }
-    if (
+    many_at_once = (
         args.jsonl is not None
         and args.json
         and not (args.dry_run or args.evaluate or args.examples)
-    ):
+    )
+    if many_at_once and args.json == STANDARD_OUTPUT:
+        raise InputError(
+            "--jsonl with --json - : many texts at once are appended to a file as they finish "
+            "(a rerun skips the ids already there); give --json a file"
+        )
+    if many_at_once:
         # on Ray each actor loads the model from its spec and options: none is loaded here
         model = model_spec_from_args(args) if args.engine == "ray" else model_from_args(args)
         return run_dataset(args, model, method, options)
@@ -195,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     corpus = None if args.examples is None else record_texts(args.examples)
     results = []
     # each explanation's JSON line is written as it is found: a crash keeps those before it
-    with JsonLines(None if args.dry_run else args.json, "explanation") as lines:
+    with JsonLines(None if args.dry_run else args.json, "explanation", json_stream(args)) as lines:
         for text in texts:
             if args.dry_run:
                 print(explainer.plan(text, method, args.budget, **options))

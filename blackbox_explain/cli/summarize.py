@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..render.text import printable
+from .common import JSON_HELP, json_stream, output_name, write_output
 
 
 def add_parser(sub: Any) -> None:
@@ -33,7 +34,7 @@ def add_parser(sub: Any) -> None:
         "--top", type=int, default=10, help="words shown per view (10; 0: every word)"
     )
     summarize.add_argument("--html", metavar="PATH", help="write the global view as HTML")
-    summarize.add_argument("--json", metavar="PATH", help="write the summary as JSON")
+    summarize.add_argument("--json", metavar="PATH", help=f"write the summary as JSON {JSON_HELP}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +68,6 @@ def run(args: argparse.Namespace) -> int:
         summary.save_html(args.html)
         print(f"wrote the global view to {args.html}")
     if args.json:
-        Path(args.json).write_text(summary.to_json(), encoding="utf-8")
-        print(f"wrote the summary to {args.json}")
+        write_output(args.json, summary.to_json() + "\n", json_stream(args))
+        print(f"wrote the summary to {output_name(args.json)}")
     return 0

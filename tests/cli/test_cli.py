@@ -557,3 +557,43 @@ def test_explain_many_texts_with_examples_keeps_them(tmp_path, monkeypatch):
     assert main([*argv, "--examples", str(corpus)]) == 0
     kept = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(kept) == 2 and all(len(e["meta"]["examples"]["examples"]) == 2 for e in kept)
+
+
+@pytest.mark.parametrize(
+    ("argv", "kind"),
+    [
+        (["explain", "-m", "example", "-t", "good film", "-t", "a bad plot"], "explanation"),
+        (
+            ["counterfactual", "-m", "example", "-t", "good film", "-t", "a bad plot"],
+            "counterfactuals",
+        ),
+    ],
+)
+def test_json_dash_writes_json_alone_to_standard_output(tmp_path, monkeypatch, capsys, argv, kind):
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "--no-progress", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 2, captured.out  # one JSON line per text, nothing else
+    assert [
+        json.loads(line)["text" if kind == "explanation" else "original_text"] for line in lines
+    ] == [
+        "good film",
+        "a bad plot",
+    ]
+    assert "wrote 2 " in captured.err and "to standard output" in captured.err
+    assert not (tmp_path / "-").exists()
+
+
+def test_json_dash_of_summarize_and_its_refusal_for_many_texts_at_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    texts = tmp_path / "in.jsonl"
+    texts.write_text('"good film"\n"a bad plot"\n')
+    results = tmp_path / "out.jsonl"
+    assert main(["explain", "-m", "example", "--jsonl", str(texts), "--json", str(results)]) == 0
+    capsys.readouterr()
+    assert main(["summarize", str(results), "--json", "-"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {row["word"] for row in summary["stats"]} >= {"good", "bad"}
+    assert main(["explain", "-m", "example", "--jsonl", str(texts), "--json", "-"]) == 2
+    assert "give --json a file" in capsys.readouterr().err
