@@ -106,6 +106,14 @@ class LassoHalves(Estimator):
             "selected_segments": selected,
             "exact": False,
         }
+        unresolved = varying_outputs(y) & (np.asarray(selected) == 0)
+        if unresolved.any():
+            info["values_note"] = (
+                f"the LASSO picked no segment from {draws} random halves"
+                + ("" if unresolved.all() else f" for {int(unresolved.sum())} of the outputs")
+                + ": each value is an even share of full - empty, not a measured effect "
+                "(a larger budget tells the segments apart)"
+            )
         if draws > 1 and self.n_bootstrap > 1:
             std = bootstrap_std(rng, draws, refit, self.n_bootstrap) * small_sample_factor(draws)
             std = np.sqrt(

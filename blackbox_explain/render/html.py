@@ -157,6 +157,7 @@ PROVENANCE_KEYS = [
     ("masker", "masker"),
     ("granularity", "segments"),
     ("efficient", "values sum to full - empty"),
+    ("values_note", "values"),
     ("std_note", "standard errors"),
     ("interval_note", "intervals"),
 ]

@@ -63,6 +63,8 @@ def render_terminal(
             else "no standard errors"
         )
         lines.append(f"  ({which}: {printable(str(note))})")
+    if meta.get("values_note"):
+        lines.append(f"  (values: {printable(str(meta['values_note']))})")
     if meta.get("interval_note"):
         lines.append(f"  (intervals: {printable(str(meta['interval_note']))})")
     for i in shown_rows:

@@ -585,7 +585,9 @@ def test_json_dash_writes_json_alone_to_standard_output(tmp_path, monkeypatch, c
     assert not (tmp_path / "-").exists()
 
 
-def test_json_dash_of_summarize_and_its_refusal_for_many_texts_at_once(tmp_path, monkeypatch, capsys):
+def test_json_dash_of_summarize_and_its_refusal_for_many_texts_at_once(
+    tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     texts = tmp_path / "in.jsonl"
     texts.write_text('"good film"\n"a bad plot"\n')

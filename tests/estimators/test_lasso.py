@@ -7,6 +7,7 @@ import pytest
 from games import HarsanyiGame, few_matter_game, interaction_game, rel_l2, saturating_game
 
 import blackbox_explain as bbx
+from blackbox_explain.render.html import render_html
 
 
 def explain(game, method: str, budget: int, seed: int = 0, **options):
@@ -224,3 +225,24 @@ def test_a_bootstrap_refit_weighs_rows_as_their_copies_would():
         copied = additive_fit(X[copies], y[copies], totals, supports)
         assert np.abs(copied).max() > 0.1
         np.testing.assert_allclose(weighted, copied, rtol=1e-9, atol=1e-10)
+
+
+def test_a_fit_that_selects_nothing_says_its_values_are_an_even_share():
+    # one unanimity dividend of all 30 players: every random half scores 0, the full text 1;
+    # the LASSO selects nothing and the values split the total evenly
+    n = 30
+    game = HarsanyiGame(n, {frozenset(range(n)): np.array([1.0])}, np.array([0.0]))
+    exp = explain(game, "lasso", 20)
+    assert exp.meta["selected_segments"] == [0]
+    assert np.allclose(exp.values, 1.0 / n)
+    assert "picked no segment from 18 random halves" in exp.meta["values_note"]
+    assert "(values: the LASSO picked no segment" in exp.to_text()
+    assert "an even share of full - empty" in render_html([exp])
+    # an output that varies by float noise alone is no reason for the note
+    noisy = few_matter_game(30, seed=2)
+    rng = np.random.default_rng(0)
+
+    def scorer(texts: list[str]) -> np.ndarray:
+        return np.column_stack([noisy(texts)[:, 0], 0.25 + 1e-15 * rng.normal(size=len(texts))])
+
+    assert "values_note" not in bbx.explain(scorer, noisy.text, "lasso", 20, progress=False).meta
