@@ -1,4 +1,4 @@
-"""Coalition sampling helpers: distinct masks, bootstrap standard errors."""
+"""Coalition sampling helpers: distinct masks, bootstrap and jackknife standard errors."""
 
 from __future__ import annotations
 
@@ -81,6 +81,37 @@ def bootstrap_std(
         fit(rng.multinomial(n_units, np.full(n_units, 1.0 / n_units))) for _ in range(n_boot)
     ]
     return np.asarray(np.std(estimates, axis=0, ddof=1))
+
+
+def jackknife_std(
+    rng: np.random.Generator,
+    n_units: int,
+    fit: Callable[[np.ndarray], np.ndarray],
+    n_groups: int = 32,
+) -> tuple[np.ndarray, int]:
+    """Standard error of ``fit(unit_counts)`` by the delete-a-group jackknife, and its degrees
+    of freedom.
+
+    The units are dealt at random into ``g = min(n_units, n_groups)`` groups of near-equal size
+    (one unit each when they are few); ``fit`` receives a count of 1 for every unit but those of
+    one group (0), for each group in turn, and returns an estimate of shape ``(n, k)``; the
+    variance is ``(g - 1) / g`` times the summed squared deviations of the ``g`` estimates from
+    their mean, on ``g - 1`` degrees of freedom.  Where few draws carry a fit (KernelSHAP's once
+    sizes 1 and n - 1 are complete), its errors track the fit's own better than the bootstrap's
+    (RESULTS section 30).
+    """
+    if n_units < 2 or n_groups < 2:
+        raise ValueError(
+            f"a jackknife needs at least 2 units and 2 groups, got {n_units}, {n_groups}"
+        )
+    groups = min(n_units, n_groups)
+    group_of_unit = np.empty(n_units, dtype=np.int64)
+    group_of_unit[rng.permutation(n_units)] = np.arange(n_units) % groups
+    estimates = np.asarray(
+        [fit((group_of_unit != g).astype(np.float64)) for g in range(groups)], dtype=np.float64
+    )
+    spread = ((estimates - estimates.mean(axis=0)) ** 2).sum(axis=0)
+    return np.sqrt((groups - 1) / groups * spread), groups - 1
 
 
 #: the normal distribution's 97.5 % quantile

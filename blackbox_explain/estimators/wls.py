@@ -22,7 +22,10 @@ def solve_wls(
       exactly as scikit-learn's ``Ridge(fit_intercept=True)`` with ``sample_weight``).
     - ``total``: ``(k,)``; constrain ``coef.sum(0) == total`` (the efficiency of Shapley values),
       enforced exactly by eliminating the last coefficient.  With a ridge, the penalty is then on
-      every coefficient's distance from the equal split ``total / n`` (symmetric in all n).
+      every coefficient's distance from the equal split ``total / n`` (symmetric in all n);
+      without one, where the rows do not determine every coefficient (two segments always kept
+      or deleted together), the solution is the one nearest the equal split, symmetric in all
+      n too (the last coefficient took what the others could not tell apart).
 
     Returns ``(coef (n, k), intercept (k,))``.
     """
@@ -35,13 +38,11 @@ def solve_wls(
     offset = np.zeros(k)
     split = np.zeros(k)
     if total is not None:
-        total = np.asarray(total, dtype=np.float64).reshape(k)
-        if ridge > 0:
-            split = total / n
-            y = y - X.sum(axis=1, keepdims=True) * split[None, :]
-            total = np.zeros(k)
-        # coef[-1] = total - sum(coef[:-1])  =>  y - X[:, -1] total = (X[:, :-1] - X[:, -1]) coef[:-1]
-        y = y - X[:, [-1]] * total[None, :]
+        # the distance d = coef - total / n from the equal split sums to 0; d[-1] = -sum(d[:-1])
+        # => y - X (total / n) = (X[:, :-1] - X[:, -1]) d[:-1]
+        split = np.asarray(total, dtype=np.float64).reshape(k) / n
+        y = y - X.sum(axis=1, keepdims=True) * split[None, :]
+        total = np.zeros(k)
         X = X[:, :-1] - X[:, [-1]]
     if intercept:
         wsum = w.sum()
@@ -57,6 +58,8 @@ def solve_wls(
         if ridge > 0:
             # the penalty ||d||^2 over all n, with d_n = -sum(d_1..n-1): I + 1 1^T
             coef = ridge_solve(A, B, ridge, sum_penalty=total is not None)
+        elif total is not None:
+            coef = least_squares_nearest_split(A, B)
         else:
             coef = least_squares(A, B)
     if intercept:
@@ -94,6 +97,44 @@ def least_squares(A: np.ndarray, B: np.ndarray, gram: np.ndarray | None = None) 
             if diagonal.min() > 0 and (diagonal.max() / diagonal.min()) ** 2 <= MAX_CONDITION:
                 return np.asarray(cho_solve(factor, A.T @ B, check_finite=False))
     return np.linalg.lstsq(A, B, rcond=None)[0]
+
+
+def least_squares_nearest_split(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``argmin ||A x - B||`` over the first ``d`` of ``d + 1`` distances from the equal split
+    (the last is minus their sum), the one of least ``||x||^2 + (sum x)^2`` (all ``d + 1``
+    distances' norm) when rank-deficient: the minimum-norm solution in ``u`` for
+    ``x = T u``, ``T = (I + 1 1^T)^(-1/2) = I - c 1 1^T``."""
+    d = A.shape[1]
+    c = (1.0 - 1.0 / np.sqrt(1.0 + d)) / d
+    u = least_squares(A - c * A.sum(axis=1, keepdims=True), B)
+    return u - c * u.sum(axis=0, keepdims=True)
+
+
+def unidentified_coefficients(X: np.ndarray) -> np.ndarray:
+    """``(n,)`` booleans: the coefficients of a fit on the rows ``X`` under a constraint on
+    their sum that the rows do not determine (another set fits every row as well, keeps the
+    sum, and differs there: e.g. two segments always kept or deleted together)."""
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[1]
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    reduced = X[:, :-1] - X[:, [-1]]
+    gram = reduced.T @ reduced
+    if n - 1 >= LARGE_PROBLEM and len(X) >= n - 1:
+        from scipy.linalg import LinAlgError, cho_factor
+
+        try:
+            factor = cho_factor(gram, lower=True, check_finite=False)[0]
+        except LinAlgError:
+            pass
+        else:
+            diagonal = np.abs(np.diag(factor))
+            if diagonal.min() > 0 and (diagonal.max() / diagonal.min()) ** 2 <= MAX_CONDITION:
+                return np.zeros(n, dtype=bool)
+    eigenvalues, vectors = np.linalg.eigh(gram)
+    null = vectors[:, eigenvalues <= max(float(eigenvalues.max()), 1.0) * 1e-10]
+    directions = np.vstack([null, -null.sum(axis=0, keepdims=True)])
+    return np.asarray(np.abs(directions).max(axis=1, initial=0.0) > 1e-8)
 
 
 def ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float, sum_penalty: bool) -> np.ndarray:

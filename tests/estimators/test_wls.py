@@ -1,9 +1,10 @@
 """The shared weighted least-squares solver against scikit-learn and against the constraint."""
 
 import numpy as np
+import pytest
 from sklearn.linear_model import Ridge
 
-from blackbox_explain.estimators.wls import solve_wls
+from blackbox_explain.estimators.wls import solve_wls, unidentified_coefficients
 
 
 def test_ridge_with_intercept_matches_sklearn():
@@ -98,3 +99,28 @@ def test_a_ridge_on_fewer_rows_than_unknowns_solves_the_dual_to_the_same_answer(
             monkeypatch.undo()
             np.testing.assert_allclose(dual[0], primal[0], rtol=0, atol=1e-9)
             np.testing.assert_allclose(dual[1], primal[1], rtol=0, atol=1e-9)
+
+
+def nearest_split_by_brute_force(X, y, total):
+    """Among the constrained least-squares solutions, the one nearest the equal split: with
+    ``Q`` an orthonormal basis of the distances that sum to 0, the minimum-norm ``z`` of
+    ``||y - X (total / n) - X Q z||`` (``lstsq``'s), and the coefficients ``total / n + Q z``."""
+    n = X.shape[1]
+    Q = np.linalg.svd(np.eye(n) - 1.0 / n)[0][:, : n - 1]
+    z = np.linalg.lstsq(X @ Q, y - X.sum(axis=1) * total / n, rcond=None)[0]
+    return total / n + Q @ z
+
+
+@pytest.mark.parametrize("n", [6, 70])  # lstsq below 64 unknowns, the normal equations' check above
+def test_rows_that_never_tell_two_segments_apart_split_what_they_share_evenly(n):
+    rng = np.random.default_rng(3)
+    X = (rng.random((3 * n, n)) < 0.5).astype(float)
+    X[:, 2] = X[:, 0]  # segments 0 and 2 always kept or deleted together
+    X[:, 4] = 1.0 - X[:, 3]  # 3 and 4 always apart: told apart (the rows have no intercept)
+    y = X @ rng.normal(size=n) + 0.1 * rng.normal(size=3 * n)
+    coef, _ = solve_wls(X, y, np.ones(3 * n), total=np.array([1.0]))
+    np.testing.assert_allclose(coef[:, 0], nearest_split_by_brute_force(X, y, 1.0), atol=1e-8)
+    assert coef[0, 0] == pytest.approx(coef[2, 0])  # the last segment took it all before
+    unresolved = unidentified_coefficients(X)
+    assert set(np.flatnonzero(unresolved)) == {0, 2}
+    assert not unidentified_coefficients(np.delete(X, 2, axis=1)).any()
