@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..game import Game
 from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, banzhaf_from_table
 from .sampling import DistinctMasks, bootstrap_std, random_halves
-from .wls import solve_wls
+from .wls import solve_wls, undetermined_columns
 
 
 class Banzhaf(Estimator):
@@ -52,6 +54,11 @@ class Banzhaf(Estimator):
         table = game(masks)
         base, full = table[0], table[1]  # the ends, added first
         X, y = masks[sampled], table[sampled]
+        info: dict[str, Any] = {"exact": False, "n_samples": len(X)}
+        # the samples are distinct: drawn without replacement from the 2^n - 2 coalitions
+        # between the ends, whose share sampled shrinks the variance (at 32 calls per segment
+        # on 10 segments, 0.982 of the true values were within +-1.96 sigma without this)
+        population = 2.0**n - 2.0
         if self.regression:
 
             def fit(counts: np.ndarray) -> np.ndarray:
@@ -59,18 +66,40 @@ class Banzhaf(Estimator):
                 return coef
 
             coef = fit(np.ones(len(X)))
-            std = bootstrap_std(rng, len(X), fit) if len(X) > 2 else np.full(coef.shape, np.nan)
-            return Estimate(coef, base, full, std, {"exact": False, "n_samples": len(X)})
+            design = np.column_stack([np.ones(len(X)), X])
+            undetermined = undetermined_columns(design)[1:]
+            if len(X) <= n + 2:
+                # no more samples than unknowns, or one more: each resample of them interpolates
+                undetermined[:] = True
+            std = np.full(coef.shape, np.nan)
+            if not undetermined.all():
+                shrink = np.sqrt(max(0.0, 1.0 - len(X) / population))
+                std = bootstrap_std(rng, len(X), fit) * shrink
+                std[undetermined] = np.nan
+            if undetermined.any():
+                info["std_note"] = FEW_SAMPLES_NOTE
+            return Estimate(coef, base, full, std, info)
         values = np.zeros((n, y.shape[1]))
-        std = np.zeros((n, y.shape[1]))
+        std = np.full((n, y.shape[1]), np.nan)
+        half = population / 2.0  # the coalitions with i, or without it, between the ends
         for i in range(n):
             inside, outside = y[X[:, i]], y[~X[:, i]]
             if len(inside) == 0 or len(outside) == 0:
                 continue
             values[i] = inside.mean(axis=0) - outside.mean(axis=0)
-            std[i] = np.sqrt(_var(inside) / len(inside) + _var(outside) / len(outside))
-        return Estimate(values, base, full, std, {"exact": False, "n_samples": int(sampled.sum())})
+            if len(inside) < 2 or len(outside) < 2:
+                continue  # a spread needs two samples on each side
+            variance = sum(
+                side.var(axis=0, ddof=1) / len(side) * max(0.0, 1.0 - len(side) / half)
+                for side in (inside, outside)
+            )
+            std[i] = np.sqrt(variance)
+        if np.isnan(std).any():
+            info["std_note"] = FEW_SAMPLES_NOTE
+        return Estimate(values, base, full, std, info)
 
 
-def _var(x: np.ndarray) -> np.ndarray:
-    return x.var(axis=0, ddof=1) if len(x) > 1 else np.zeros(x.shape[1])
+FEW_SAMPLES_NOTE = (
+    "too few samples with and without a segment to measure the spread (two of each at least, "
+    "and more samples than unknowns for the regression)"
+)

@@ -118,9 +118,25 @@ def unidentified_coefficients(X: np.ndarray) -> np.ndarray:
     n = X.shape[1]
     if n < 2:
         return np.zeros(n, dtype=bool)
-    reduced = X[:, :-1] - X[:, [-1]]
-    gram = reduced.T @ reduced
-    if n - 1 >= LARGE_PROBLEM and len(X) >= n - 1:
+    # the last coefficient is the total minus the others: the reduced columns X[:, :-1] - X[:, -1]
+    null = null_space(X[:, :-1] - X[:, [-1]])
+    directions = np.vstack([null, -null.sum(axis=0, keepdims=True)])
+    return np.asarray(np.abs(directions).max(axis=1, initial=0.0) > 1e-8)
+
+
+def undetermined_columns(A: np.ndarray) -> np.ndarray:
+    """``(d,)`` booleans: the coefficients of a least-squares fit on the rows ``A`` that the rows
+    do not determine (another set fits every row as well and differs there)."""
+    null = null_space(np.asarray(A, dtype=np.float64))
+    return np.asarray(np.abs(null).max(axis=1, initial=0.0) > 1e-8)
+
+
+def null_space(A: np.ndarray) -> np.ndarray:
+    """``(d, r)``: an orthonormal basis of the vectors ``x`` with ``A x = 0`` (``r`` may be 0);
+    for many columns a Cholesky factor of ``A^T A`` first, whose success means none."""
+    d = A.shape[1]
+    gram = A.T @ A
+    if d >= LARGE_PROBLEM and len(A) >= d:
         from scipy.linalg import LinAlgError, cho_factor
 
         try:
@@ -130,11 +146,11 @@ def unidentified_coefficients(X: np.ndarray) -> np.ndarray:
         else:
             diagonal = np.abs(np.diag(factor))
             if diagonal.min() > 0 and (diagonal.max() / diagonal.min()) ** 2 <= MAX_CONDITION:
-                return np.zeros(n, dtype=bool)
+                return np.zeros((d, 0))
     eigenvalues, vectors = np.linalg.eigh(gram)
-    null = vectors[:, eigenvalues <= max(float(eigenvalues.max()), 1.0) * 1e-10]
-    directions = np.vstack([null, -null.sum(axis=0, keepdims=True)])
-    return np.asarray(np.abs(directions).max(axis=1, initial=0.0) > 1e-8)
+    return np.asarray(
+        vectors[:, eigenvalues <= max(float(eigenvalues.max(initial=0.0)), 1.0) * 1e-10]
+    )
 
 
 def ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float, sum_penalty: bool) -> np.ndarray:
