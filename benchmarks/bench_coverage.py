@@ -9,6 +9,7 @@
     python benchmarks/bench_coverage.py tiny
     python benchmarks/bench_coverage.py paragraphs  # MiniLM, section 2's paragraphs of 47-54 words
     python benchmarks/bench_coverage.py saturating  # 30 players, 4 saturating games x 3 seeds
+    python benchmarks/bench_coverage.py banzhaf     # the synthetic games' exact Banzhaf values
     python benchmarks/bench_coverage.py minilm --methods gpshap --per-segment 1.2,1.5,1.8,2
 
 The share of values within +-1.96 standard errors of the exact ones (nominal 95 %), by calls per
@@ -45,6 +46,8 @@ METHODS = {
     "sparse": ("sparse", {}),
     "partition": ("partition", {}),
     "auto": ("auto", {}),
+    "banzhaf": ("banzhaf", {}),
+    "banzhaf regression": ("banzhaf", {"regression": True}),
 }
 SYNTHETIC_PER_SEGMENT = (4, 6, 8, 12, 16, 20, 24, 32)
 RECORDED_PER_SEGMENT = (4, 8, 16, 24)
@@ -115,6 +118,7 @@ def main() -> int:
             "smollm2",
             "tiny",
             "paragraphs",
+            "banzhaf",
         ],
     )
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
@@ -151,6 +155,13 @@ def main() -> int:
         tables = [saturating_game(30, seed=g) for g in range(4)]
         cases = [(g, g.text, g.shapley()) for g in tables]
         seeds, per_segments, methods, kw = 3, (4, 8, 12), list(METHODS), {}
+    elif args.model == "banzhaf":  # RESULTS section 30: against Banzhaf values, not Shapley's
+        from games import interaction_game
+
+        games = [interaction_game(10, seed=g + 20) for g in range(4)]
+        cases = [(g, g.text, g.banzhaf()) for g in games]
+        seeds, per_segments, kw = 30, (1, 2, 4, 8, 16, 32), {}
+        methods = ["banzhaf", "banzhaf regression"]
     elif args.model == "paragraphs":
         cases = paragraph_cases()
         per_segments, methods, kw, seeds = (4, 8, 12, 16), RECORDED_METHODS, {}, 4
