@@ -8,6 +8,7 @@ section 17.
         --methods gpshap,lasso,kernelshap --per-segment 13,14,16,22
     python benchmarks/bench_long_documents.py checks --models vader   # pooling's dummy checks
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py middle     # 16-61 segments
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_long_documents.py coverage --models minilm
 
 Section 16 measured one real text beyond 100 segments (section 2's paragraphs as one text of
 150 words); this adds documents of other kinds and lengths.  Exact Shapley values are out of
@@ -90,13 +91,58 @@ METHODS = {
 PER_SEGMENT = (1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0)
 
 
+def reference_runs(recorded, text: str, calls: int) -> list[bbx.Explanation]:
+    """The two KernelSHAP runs of ``calls`` calls behind a reference."""
+    return [
+        bbx.explain(recorded, text, "kernelshap", calls, seed=s, progress=False) for s in (999, 998)
+    ]
+
+
 def reference(recorded, text: str, output: int, calls: int) -> tuple[np.ndarray, float]:
     """The mean of two KernelSHAP runs of ``calls`` calls, and their relative distance."""
-    runs = [
-        bbx.explain(recorded, text, "kernelshap", calls, seed=s, progress=False).values[:, output]
-        for s in (999, 998)
-    ]
+    runs = [run.values[:, output] for run in reference_runs(recorded, text, calls)]
     return (runs[0] + runs[1]) / 2, rel_l2(runs[0], runs[1])
+
+
+def coverage(models: list[str], methods: tuple[str, ...], per_segment: tuple[float, ...]) -> None:
+    """The share of the references' values within +-1.96 times a method's standard error and
+    the reference's (the two runs' combined) together, 2 seeds per document; values without a
+    standard error are left out and counted (RESULTS section 30)."""
+    print("| model | method | calls per segment | coverage | no std | rel. L2 | ran |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    for name in models:
+        recorded, output = recorded_scorer(name, f"documents-{name}.sqlite")
+        cases = []
+        for text in DOCUMENTS.values():
+            runs = reference_runs(recorded, text, REFERENCE_CALLS[name])
+            truth = (runs[0].values[:, output] + runs[1].values[:, output]) / 2
+            truth_std = np.hypot(runs[0].std[:, output], runs[1].std[:, output]) / 2
+            cases.append((text, truth, truth_std))
+        for label in methods:
+            method, options = METHODS[label]
+            for p in per_segment:
+                inside, missing, errors, ran = [], 0, [], set()
+                for text, truth, truth_std in cases:
+                    for seed in range(2):
+                        exp = bbx.explain(
+                            recorded, text, method, round(p * len(truth)), seed=seed,
+                            progress=False, **options,
+                        )  # fmt: skip
+                        values = exp.values[:, output]
+                        std = np.full(len(truth), np.inf if exp.std is None else np.nan)
+                        if exp.std is not None:
+                            std = exp.std[:, output]
+                        finite = np.isfinite(std)
+                        missing += int((~finite).sum())
+                        band = 1.96 * np.hypot(std, truth_std) + 1e-12
+                        inside.extend((np.abs(values - truth) <= band)[finite])
+                        errors.append(rel_l2(values, truth))
+                        ran.add(exp.meta.get("chosen_method", method))
+                print(
+                    f"| {name} | {label} | {p} | {np.mean(inside):.3f} | {missing} | "
+                    f"{np.mean(errors):.3f} | {', '.join(sorted(ran))} |",
+                    flush=True,
+                )
 
 
 def references(models: list[str]) -> None:
@@ -253,7 +299,9 @@ def checks(models: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["references", "compare", "halves", "checks", "middle"])
+    parser.add_argument(
+        "what", choices=["references", "compare", "halves", "checks", "middle", "coverage"]
+    )
     parser.add_argument("--models", default="vader,minilm")
     parser.add_argument(
         "--methods",
@@ -273,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
         halves(models, methods, per_segment or HALVES_PER_SEGMENT)
     elif args.what == "checks":
         checks(models)
+    elif args.what == "coverage":
+        methods = tuple((args.methods or "auto").split(","))
+        coverage(models, methods, per_segment or (2.0, 4.0, 8.0, 12.0, 16.0))
     elif args.what == "middle":
         methods = tuple((args.methods or "gpshap,lasso").split(","))
         middle(models, per_segment or PER_SEGMENT, methods)
