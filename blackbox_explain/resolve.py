@@ -60,21 +60,27 @@ def remote_scorer_of(scorer: Any) -> Any:
     return None
 
 
+def require_int(value: object, name: str, expected: str) -> int:
+    """``value`` as an int; an :class:`InputTypeError` unless it is a whole number (numpy's
+    too; not a bool), saying that ``name`` must be ``expected``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputTypeError(f"{name} must be {expected}, got {type(value).__name__}")
+    return int(value)
+
+
 def check_budget(budget: object) -> int:
     """The budget as an int; a clear error unless it is a positive whole number."""
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
-        raise InputTypeError(f"budget must be an int, got {type(budget).__name__}")
+    budget = require_int(budget, "budget", "an int")
     if budget < 1:
         raise InputError(f"budget must be positive, got {budget}")
-    return int(budget)
+    return budget
 
 
 def check_batch_size(batch_size: object) -> None:
     """A clear error unless ``batch_size`` is a whole number >= 1 or None (the default)."""
     if batch_size is None:
         return
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise InputTypeError(f"batch_size must be an int or None, got {type(batch_size).__name__}")
+    batch_size = require_int(batch_size, "batch_size", "an int or None")
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}")
 
@@ -83,8 +89,7 @@ def check_seed(seed: object) -> None:
     """A clear error unless ``seed`` is a non-negative int or None."""
     if seed is None:
         return
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise InputTypeError(f"seed must be a non-negative int or None, got {type(seed).__name__}")
+    seed = require_int(seed, "seed", "a non-negative int or None")
     if seed < 0:
         raise InputError(f"seed must be a non-negative int or None, got {seed}")
 

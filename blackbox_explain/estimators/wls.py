@@ -99,13 +99,19 @@ def least_squares(A: np.ndarray, B: np.ndarray, gram: np.ndarray | None = None) 
     return np.linalg.lstsq(A, B, rcond=None)[0]
 
 
+def sum_whitening(d: int) -> float:
+    """``c`` with ``(I + 1 1^T)^(-1/2) = I - c 1 1^T`` in ``d`` dimensions: the map that turns
+    the norm of ``d`` distances from the equal split plus their sum's square (the one left
+    out) into a plain Euclidean norm."""
+    return float((1.0 - 1.0 / np.sqrt(1.0 + d)) / d)
+
+
 def least_squares_nearest_split(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``argmin ||A x - B||`` over the first ``d`` of ``d + 1`` distances from the equal split
     (the last is minus their sum), the one of least ``||x||^2 + (sum x)^2`` (all ``d + 1``
     distances' norm) when rank-deficient: the minimum-norm solution in ``u`` for
     ``x = T u``, ``T = (I + 1 1^T)^(-1/2) = I - c 1 1^T``."""
-    d = A.shape[1]
-    c = (1.0 - 1.0 / np.sqrt(1.0 + d)) / d
+    c = sum_whitening(A.shape[1])
     u = least_squares(A - c * A.sum(axis=1, keepdims=True), B)
     return u - c * u.sum(axis=0, keepdims=True)
 
@@ -248,8 +254,7 @@ def _gcv_by_eigenvalues(
     ``z = V^T T rhs``, its hat matrix's trace ``sum s / (s + r)`` and its residual sum of squares
     ``||B||^2 - sum z^2 (s + 2 r) / (s + r)^2``.
     """
-    d = gram.shape[0]
-    c = (1.0 - 1.0 / np.sqrt(1.0 + d)) / d
+    c = sum_whitening(gram.shape[0])
 
     def whiten(matrix: np.ndarray) -> np.ndarray:  # T @ matrix
         return matrix - c * matrix.sum(axis=0, keepdims=True)
