@@ -89,6 +89,7 @@ def paragraph_cases() -> list[tuple]:
     """Section 2's paragraphs on MiniLM (its answers recorded): ``(model, text, reference
     values, their standard errors)``, the reference KernelSHAP at 16,384 calls."""
     import bench_long_texts
+    from references import reference_run
     from scorers import SCORERS
 
     scorer, _ = SCORERS["minilm"]()
@@ -97,7 +98,7 @@ def paragraph_cases() -> list[tuple]:
     )
     cases = []
     for text in bench_long_texts.PARAGRAPHS:
-        reference = bbx.explain(recorded, text, "kernelshap", 16384, seed=999, progress=False)
+        reference = reference_run(recorded, text, 16384, seed=999)
         cases.append((recorded, text, reference.values, reference.std))
     return cases
 

@@ -34,6 +34,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
 from bench_select import mean_paragraph_error, rel_l2  # noqa: E402
+from references import reference_run  # noqa: E402
 
 VARIANTS = {
     "partition": ("partition", {}),
@@ -142,10 +143,7 @@ def long_text() -> None:
     print("|---|---:|---:|" + "---:|" * len(variants))
     for name in ("vader", "minilm"):
         recorded, output = recorded_scorer(name, f"long-{name}.sqlite")
-        runs = [
-            bbx.explain(recorded, text, "kernelshap", 32768, seed=s, progress=False).values
-            for s in (999, 998)
-        ]
+        runs = [reference_run(recorded, text, 32768, seed=s).values for s in (999, 998)]
         reference = (runs[0][:, output] + runs[1][:, output]) / 2
         spread = rel_l2(runs[0][:, output], runs[1][:, output])
         n = len(reference)
@@ -176,9 +174,7 @@ def paragraphs(budgets: tuple[int, ...], methods: list[str]) -> None:
         recorded, output = recorded_scorer(name, f"{name}-answers.sqlite")
         means: dict[str, list[float]] = {k: [] for k in variants}
         for index, text in enumerate(bench_long_texts.PARAGRAPHS):
-            reference = bbx.explain(
-                recorded, text, "kernelshap", 16384, seed=999, progress=False
-            ).values[:, output]
+            reference = reference_run(recorded, text, 16384, seed=999).values[:, output]
             for budget in budgets:
                 cells = []
                 for label, (method, options) in variants.items():

@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_lasso import recorded_scorer  # noqa: E402
 from bench_select import mean_paragraph_error, rel_l2  # noqa: E402
+from references import reference_run  # noqa: E402
 
 #: calls of each of the two KernelSHAP runs behind a reference (VADER is cheap)
 REFERENCE_CALLS = {"vader": 65536, "minilm": 16384}
@@ -93,9 +94,7 @@ PER_SEGMENT = (1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0)
 
 def reference_runs(recorded, text: str, calls: int) -> list[bbx.Explanation]:
     """The two KernelSHAP runs of ``calls`` calls behind a reference."""
-    return [
-        bbx.explain(recorded, text, "kernelshap", calls, seed=s, progress=False) for s in (999, 998)
-    ]
+    return [reference_run(recorded, text, calls, seed=s) for s in (999, 998)]
 
 
 def reference(recorded, text: str, output: int, calls: int) -> tuple[np.ndarray, float]:

@@ -20,6 +20,7 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_estimators import estimator
+from references import reference_run
 from scorers import SCORERS
 
 import blackbox_explain as bbx
@@ -81,9 +82,7 @@ def main(argv=None) -> int:
         scorer, output = SCORERS[scorer_name]()
         recorded = Recorded(scorer, bbx.SQLiteCache(out / f"{scorer_name}-answers.sqlite"))
         for p_index, text in enumerate(PARAGRAPHS):
-            ref = bbx.explain(
-                recorded, text, method="kernelshap", budget=args.reference_budget, seed=999
-            )
+            ref = reference_run(recorded, text, args.reference_budget, seed=999)
             truth = ref.values[:, output]
             ref_err = float(np.linalg.norm(ref.std[:, output]) / np.linalg.norm(truth))
             n = len(ref.segments)

@@ -27,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
+from references import reference_run  # noqa: E402
+
 VARIANTS = {
     "auto": ("auto", {}),
     "ridge": ("kernelshap", {"ridge": "auto"}),
@@ -149,9 +151,7 @@ def paragraphs() -> None:
         cache = bbx.SQLiteCache(HERE / "out" / f"{name}-answers.sqlite")
         recorded = bench_long_texts.Recorded(scorer, cache)
         for index, text in enumerate(bench_long_texts.PARAGRAPHS):
-            reference = bbx.explain(
-                recorded, text, "kernelshap", 16384, seed=999, progress=False
-            ).values[:, output]
+            reference = reference_run(recorded, text, 16384, seed=999).values[:, output]
             for budget in (40, 64, 96):
                 cells = []
                 for label in ("auto", "aic"):
