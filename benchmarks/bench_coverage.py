@@ -125,6 +125,7 @@ def main() -> int:
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
     parser.add_argument("--per-segment", help="calls per segment, comma-separated")
     parser.add_argument("--methods", help=f"of {', '.join(METHODS)}, comma-separated")
+    parser.add_argument("--seeds", type=int, help="seeds per case (default: the case's own)")
     args = parser.parse_args()
     if args.model == "synthetic":
         from games import interaction_game
@@ -178,6 +179,8 @@ def main() -> int:
         per_segments = tuple(float(p) for p in args.per_segment.split(","))
     if args.methods:
         methods = args.methods.split(",")
+    if args.seeds:
+        seeds = args.seeds
     print(f"| method | {' | '.join(f'{p} per segment' for p in per_segments)} |")
     print(f"|---|{'---:|' * len(per_segments)}")
     for label in methods:
