@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..bench.peers import LLM_PEERS, PEERS
 from ..errors import BlackboxExplainError, InputError
 from ..progress import Progress
 from .common import add_exact_max, int_list, read_texts
@@ -18,8 +19,8 @@ def add_parser(sub: Any) -> None:
         "bench",
         help="measure calls, time and accuracy of every method (and peer libraries) on your model",
         description="Run methods x budgets x seeds on your model and texts; accuracy against "
-        "exact Shapley values where the text has few enough segments; peers (shap, lime, "
-        "Captum) run on the same scorer, segments and deletion baseline. Writes bench.json, "
+        "exact Shapley values where the text has few enough segments; peers (shapiq, shap, "
+        "lime, Captum) run on the same scorer, segments and deletion baseline. Writes bench.json, "
         "bench.md and bench.png. On a hosted API, --dry-run first prints the calls, tokens "
         "and cost (each short text costs 2^n calls for its exact Shapley values), --max-cost "
         "caps the money, and with --cache a stopped run resumes where it stopped.",
@@ -52,11 +53,10 @@ def add_parser(sub: Any) -> None:
         "--peers",
         default="",
         help="comma-separated peers, or 'all': "
-        "shap.partition, shap.permutation, shap.permutation.flat, lime, captum.featureablation, "
-        "captum.shapleyvaluesampling, captum.kernelshap, captum.lime; for a Hugging Face "
-        "causal LM explaining its answer also captum.llm.featureablation, "
-        "captum.llm.shapleyvaluesampling, captum.llm.kernelshap, captum.llm.lime (Captum's "
-        "LLMAttribution on the live model; needs --output sum)",
+        + ", ".join(p for p in PEERS if p not in LLM_PEERS)
+        + "; for a Hugging Face causal LM explaining its answer also "
+        + ", ".join(LLM_PEERS)
+        + " (Captum's LLMAttribution on the live model; needs --output sum)",
     )
     bench.add_argument(
         "--output",
@@ -87,7 +87,6 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """``blackbox-explain bench``: the methods x budgets grid (and peers), written to ``--out``."""
     from ..bench import plan_bench, run_bench
-    from ..bench.peers import LLM_PEERS, PEERS
 
     texts = args.text if args.text else read_texts(args)
     if args.peers == "all":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -33,16 +34,13 @@ from .models import (
     print_usage,
 )
 
-#: explain()'s own keywords, which --option cannot set (they have options of their own)
-EXPLAIN_KEYWORDS = (
-    "granularity",
-    "masker",
-    "seed",
-    "target",
-    "tokenizer",
-    "noise_samples",
-    "contrast",
-)
+#: what to do instead of --option for Explainer.explain()'s own parameters without a flag of
+#: the same name (the others: "use --NAME")
+EXPLAIN_INSTEAD = {
+    "text": "use TEXT or --text",
+    "tokenizer": "set it from Python (blackbox_explain.explain)",
+    "self": "'blackbox-explain methods' lists the methods' options",
+}
 
 
 def add_parser(sub: Any) -> None:
@@ -80,8 +78,17 @@ def add_parser(sub: Any) -> None:
         "NAME:KEY=VALUE[:KEY=VALUE...], e.g. gpshap:design=kernel (or use --option)",
     )
     ex.add_argument("--budget", "-b", type=int, default=DEFAULT_BUDGET, help="max model calls")
-    ex.add_argument("--granularity", default="word", choices=["word", "sentence", "char"])
-    ex.add_argument("--masker", default="delete", help="delete (default) or mask")
+    ex.add_argument(
+        "--granularity",
+        default="word",
+        choices=["word", "sentence", "char"],
+        help="the segments given values: words (default), sentences or characters",
+    )
+    ex.add_argument(
+        "--masker",
+        default="delete",
+        help='how a segment is left out: delete (default) or mask (each becomes "[MASK]")',
+    )
     ex.add_argument("--seed", type=int, default=0, help="seed of sampled methods (default 0)")
     ex.add_argument(
         "--option",
@@ -281,8 +288,9 @@ def parse_method_options(method: str, pairs: Sequence[str] | None) -> tuple[str,
     KEY=VALUE`` pairs (values read as JSON when they parse)."""
     name, options = parse_method_spec(method)
     options.update(parse_options(pairs or [], "--option"))
+    parameters = inspect.signature(Explainer.explain).parameters
     for key in options:
-        if key in EXPLAIN_KEYWORDS:
-            flag = "--" + key.replace("_", "-")
-            raise InputError(f"{key}=... is not a method option: use {flag}")
+        if key in parameters and parameters[key].kind is not inspect.Parameter.VAR_KEYWORD:
+            instead = EXPLAIN_INSTEAD.get(key, "use --" + key.replace("_", "-"))
+            raise InputError(f"{key}=... is not a method option: {instead}")
     return name, options

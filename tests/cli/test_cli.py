@@ -20,6 +20,22 @@ def test_help_lists_commands(capsys):
     assert "python:MODULE:NAME" in capsys.readouterr().out
 
 
+def test_every_option_of_every_command_has_help():
+    # --granularity had none; bench's --peers named the peers of before shapiq
+    import argparse
+
+    from blackbox_explain.bench.peers import PEERS
+    from blackbox_explain.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            assert action.help, (name, action.option_strings or action.dest)
+    peers_help = next(a.help for a in commands.choices["bench"]._actions if a.dest == "peers")
+    assert all(peer in peers_help for peer in PEERS)
+
+
 def test_explain_example_writes_json(tmp_path, capsys):
     out = tmp_path / "e.jsonl"
     code = main(
@@ -376,6 +392,12 @@ def test_method_options_reach_the_method(tmp_path, capsys):
     [
         ("design", "--option must be KEY=VALUE"),
         ("seed=3", "use --seed"),
+        # explain()'s own parameters were passed twice: a TypeError's traceback
+        ("budget=5", "use --budget"),
+        ("method=kernelshap", "use --method"),
+        ("text=x", "use TEXT or --text"),
+        ("self=1", "is not a method option"),
+        ("noise_samples=2", "use --noise-samples"),
         ("desig=balanced", "has no option 'desig'; its options: n_bootstrap, max_fit_points"),
         ("design=halves", "design must be one of auto, kernel, balanced"),
     ],
