@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from blackbox_explain.errors import InputError
+from blackbox_explain.errors import InputError, InputTypeError
 from blackbox_explain.extras import require
 from blackbox_explain.redact import public_headers, redact_url, scrub, url_secrets
 from blackbox_explain.remote import RemoteError, RemoteScorer, TransientFailure, classify_status
@@ -26,6 +26,17 @@ def fill(template: Any, text: str) -> Any:
     if isinstance(template, list):
         return [fill(v, text) for v in template]
     return template
+
+
+def has_placeholder(template: Any) -> bool:
+    """Whether some string in the template contains ``"{text}"`` (what :func:`fill` fills)."""
+    if isinstance(template, str):
+        return PLACEHOLDER in template
+    if isinstance(template, Mapping):
+        return any(has_placeholder(v) for v in template.values())
+    if isinstance(template, list):
+        return any(has_placeholder(v) for v in template)
+    return False
 
 
 def extract(data: Any, path: str) -> Any:
@@ -72,13 +83,38 @@ class HTTPJSON(RemoteScorer):
     ) -> None:
         super().__init__(**engine)
         self.url = url
-        self.request_template = dict(request_template)
+        self.request_template = request_template
         self.scores_path = scores_path
-        self.output_names = list(output_names)
-        self.headers = dict(headers or {})
+        self.output_names = output_names
+        self.headers = headers or {}
         self.timeout = timeout
         self.name = name or f"http-json:{redact_url(url)}"
         self._api_key = api_key
+
+    def check_policy(self) -> None:
+        """Clear errors for a request template, scores path or output names that cannot work,
+        before any request is sent (a template without ``"{text}"`` would send every text the
+        same request: each answer paid for, and every value 0)."""
+        super().check_policy()
+        if not isinstance(self.request_template, Mapping):
+            raise InputTypeError(
+                'request_template must be a JSON object (a dict) with "{text}" where the text '
+                f"goes, got {type(self.request_template).__name__}"
+            )
+        if not has_placeholder(self.request_template):
+            raise InputError(
+                f"request_template {json.dumps(self.request_template)[:120]} has no string "
+                f"containing {PLACEHOLDER}: every text would be sent the same request"
+            )
+        if not isinstance(self.scores_path, str) or not self.scores_path:
+            raise InputError(f"scores_path must be a dotted path, got {self.scores_path!r}")
+        names = self.output_names
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names) or not names:
+            raise InputTypeError(
+                f"output_names must be a list of one name per score, got {names!r}"
+            )
+        if not isinstance(self.headers, Mapping):
+            raise InputTypeError(f"headers must be a dict, got {type(self.headers).__name__}")
 
     @property
     def fingerprint(self) -> str:
@@ -88,7 +124,7 @@ class HTTPJSON(RemoteScorer):
             redact_url(self.url),
             self.request_template,
             self.scores_path,
-            self.output_names,
+            list(self.output_names),
         ]
         headers = public_headers(self.headers)
         if headers:  # (absent otherwise: earlier caches keep their keys)

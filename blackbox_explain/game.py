@@ -272,6 +272,11 @@ class CoalitionGame:
         )
 
     def _score_batch(self, batch: list[str]) -> np.ndarray:
+        # settings that cannot work (a hosted API's cap without prices, a request template
+        # without its placeholder) raise their own errors, before any request and unwrapped
+        check_policy = getattr(self.scorer, "check_policy", None)
+        if callable(check_policy):
+            check_policy()
         started = time.perf_counter()
         try:
             if getattr(self.scorer, "streams_results", False):

@@ -249,6 +249,34 @@ def test_http_json_endpoint(api):
         missing.score([TEXT])
 
 
+@pytest.mark.parametrize(
+    ("settings", "error", "message"),
+    [
+        # every text the same request: each answer paid for, every value 0
+        (
+            {"request_template": {"inputs": "no placeholder"}},
+            bbx.InputError,
+            "no string containing",
+        ),
+        ({"request_template": '{"inputs": "{text}"}'}, bbx.InputTypeError, "JSON object"),
+        ({"request_template": ["{text}"]}, bbx.InputTypeError, "got list"),
+        ({"output_names": "np"}, bbx.InputTypeError, "one name per score"),
+        ({"scores_path": ""}, bbx.InputError, "dotted path"),
+    ],
+)
+def test_http_json_settings_that_cannot_work_fail_before_any_request(api, settings, error, message):
+    options = {
+        "request_template": {"inputs": "{text}"},
+        "scores_path": "result.scores",
+        "output_names": ["n", "p"],
+        **settings,
+    }
+    scorer = HTTPJSON(api.url + "/score", api_key=KEY, retry=FAST, **options)
+    with pytest.raises(error, match=message):
+        bbx.explain(scorer, TEXT, "kernelshap", 32, progress=False)
+    assert api.bodies == []
+
+
 def test_sampled_outputs_are_cached_per_sample_index(api):
     a = OpenAIChat("m", base_url=api.url + "/v1", api_key=KEY, labels=["x"], temperature=0.7)
     b = OpenAIChat(
