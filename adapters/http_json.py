@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -85,7 +85,8 @@ class HTTPJSON(RemoteScorer):
         self.url = url
         self.request_template = request_template
         self.scores_path = scores_path
-        self.output_names = output_names
+        # as given (a string of names included) until check_policy has checked it
+        self.output_names = cast(list[str], output_names)
         self.headers = headers or {}
         self.timeout = timeout
         self.name = name or f"http-json:{redact_url(url)}"
@@ -126,7 +127,7 @@ class HTTPJSON(RemoteScorer):
             self.scores_path,
             list(self.output_names),
         ]
-        headers = public_headers(self.headers)
+        headers = public_headers(dict(self.headers))
         if headers:  # (absent otherwise: earlier caches keep their keys)
             key.append(["headers", headers])
         return json.dumps(key, sort_keys=True)
