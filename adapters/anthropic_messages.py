@@ -18,6 +18,7 @@ from blackbox_explain.errors import InputError
 from blackbox_explain.extras import require
 from blackbox_explain.redact import redact_url
 from blackbox_explain.remote import RemoteScorer, TransientFailure, api_key, classify_status
+from blackbox_explain.resolve import label_list
 
 
 class AnthropicMessages(RemoteScorer):
@@ -56,7 +57,7 @@ class AnthropicMessages(RemoteScorer):
         self.model = model
         self.empty_prompt = empty_prompt
         self.base_url = base_url
-        self.labels = list(labels) if labels is not None else None
+        self.labels = label_list(labels, "AnthropicMessages")
         self.similarity = similarity or ("label" if labels else "embedding")
         self.system_prompt = system_prompt
         self.max_tokens = max_tokens

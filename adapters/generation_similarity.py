@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from blackbox_explain.errors import InputError, UnknownNameError
+from blackbox_explain.resolve import label_list
 from blackbox_explain.scoring import CallableScorer, is_deterministic
 
 SIMILARITIES = ("embedding", "exact", "label")
@@ -104,7 +105,7 @@ class GenerationSimilarity:
     ) -> None:
         self.generator = generator
         self.similarity = similarity
-        self.labels = list(labels) if labels is not None else None
+        self.labels = label_list(labels, "GenerationSimilarity")
         self.embedder = embedder
         self.batch_size = batch_size
         self.name = (

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from blackbox_explain.errors import InputError, UnknownNameError
+from blackbox_explain.resolve import label_list
 from blackbox_explain.scoring import CallableScorer
 
 from .local_files import files_revision
@@ -84,7 +85,7 @@ class HFCausalLM(PlacedModel):
         self.tokenizer = tokenizer
         self.chat = chat
         self.system_prompt = system_prompt
-        self.labels = list(labels) if labels is not None else None
+        self.labels = label_list(labels, "HFCausalLM")
         self.label_output = label_output
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size

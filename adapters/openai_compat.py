@@ -34,6 +34,7 @@ from blackbox_explain.remote import (
     classify_status,
     permanent_error,
 )
+from blackbox_explain.resolve import label_list
 
 from .echo_alignment import PROBE, alignment
 
@@ -173,7 +174,7 @@ class OpenAIChat(_OpenAIBase):
     ) -> None:
         super().__init__(model, base_url, api_key, **options)
         self.empty_prompt = empty_prompt
-        self.labels = list(labels) if labels is not None else None
+        self.labels = label_list(labels, "OpenAIChat")
         self.top_logprobs = top_logprobs
         self.system_prompt = system_prompt
         self.max_tokens = max_tokens

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from blackbox_explain.errors import InputError
 from blackbox_explain.extras import require
+from blackbox_explain.resolve import label_list
 from blackbox_explain.scoring import CallableScorer
 
 from .local_files import files_revision
@@ -53,7 +55,13 @@ class SentenceSimilarity(CallableScorer):
         revision: str | None = None,
     ) -> None:
         self.model = model
-        self.labels = dict(labels) if isinstance(labels, Mapping) else {x: x for x in labels}
+        names = label_list(
+            list(labels) if isinstance(labels, Mapping) else labels, type(self).__name__
+        )
+        if names is None:
+            raise InputError("SentenceSimilarity needs labels: {name: description} or names")
+        described = labels if isinstance(labels, Mapping) else {}
+        self.labels = {name: described.get(name, name) for name in names}
         self.temperature = temperature
         self.probabilities = probabilities
         self.max_batch_size = batch_size

@@ -68,6 +68,33 @@ def require_int(value: object, name: str, expected: str) -> int:
     return int(value)
 
 
+def label_list(labels: Any, owner: str) -> list[str] | None:
+    """``labels`` (``None``: no label mode) as a list of distinct non-empty strings; a clear
+    error otherwise: a string alone would become one label per character (each a paid
+    request's worth of nonsense), an empty list would silently mean no labels."""
+    if labels is None:
+        return None
+    if isinstance(labels, str):
+        raise InputTypeError(
+            f"{owner}'s labels must be a list of strings, got the string {labels!r} "
+            f"(one label: labels=[{labels!r}]; several: labels={labels.split(',')!r})"
+        )
+    try:
+        names = list(labels)
+    except TypeError as exc:
+        raise InputTypeError(
+            f"{owner}'s labels must be a list of strings, got {type(labels).__name__}"
+        ) from exc
+    if not names:
+        raise InputError(f"{owner}'s labels are empty: give at least one, or labels=None")
+    if not all(isinstance(name, str) and name.strip() for name in names):
+        raise InputTypeError(f"{owner}'s labels must be non-empty strings, got {names!r}")
+    if len(set(names)) < len(names):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise InputError(f"{owner}'s labels repeat {repeated}: each label once")
+    return names
+
+
 def check_budget(budget: object) -> int:
     """The budget as an int; a clear error unless it is a positive whole number."""
     budget = require_int(budget, "budget", "an int")

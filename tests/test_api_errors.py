@@ -232,3 +232,38 @@ def test_a_mask_that_is_not_a_string_is_named():
 
     with pytest.raises(bbx.InputTypeError, match="mask must be a str"):  # a TypeError from join
         bbx.explain(words, TWELVE_WORDS, budget=64, masker=MaskString(3))
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "message"),
+    [
+        # a string became one label per character: eight labels, every answer nonsense
+        ("positive", bbx.InputTypeError, r"labels=\['positive'\]"),
+        ("positive,negative", bbx.InputTypeError, r"labels=\['positive', 'negative'\]"),
+        ([], bbx.InputError, "empty"),
+        (["yes", "yes"], bbx.InputError, r"repeat \['yes'\]"),
+        (["yes", ""], bbx.InputTypeError, "non-empty strings"),
+        (["yes", 3], bbx.InputTypeError, "non-empty strings"),
+        (5, bbx.InputTypeError, "got int"),
+    ],
+)
+def test_labels_that_cannot_be_meant_are_refused_by_every_adapter(labels, error, message):
+    pytest.importorskip("httpx")
+    from blackbox_explain.adapters import (
+        AnthropicMessages,
+        GenerationSimilarity,
+        HFCausalLM,
+        OpenAIChat,
+        SentenceSimilarity,
+    )
+
+    makers = [
+        lambda: OpenAIChat("m", base_url="http://127.0.0.1:9/v1", api_key="k", labels=labels),
+        lambda: AnthropicMessages("m", base_url="http://127.0.0.1:9", api_key="k", labels=labels),
+        lambda: HFCausalLM(None, None, labels=labels),
+        lambda: GenerationSimilarity(ones, similarity="label", labels=labels),
+        lambda: SentenceSimilarity(None, labels),
+    ]
+    for make in makers:
+        with pytest.raises(error, match=message):
+            make()
