@@ -148,6 +148,8 @@ def validate_scores(
     :class:`ScorerOutputError` naming the scorer and the offending text.
     """
     who = describe_scorer(scorer)
+    if np.iscomplexobj(raw):  # (a cast would drop the imaginary part with a warning alone)
+        raise ScorerOutputError(f"scorer {who} returned complex numbers; scores must be real")
     try:
         values = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -67,6 +67,8 @@ def test_budget_is_a_hard_stop():
         (lambda texts: [1.0] * (len(texts) + 1), "rows"),
         (lambda texts: np.ones((len(texts), 2, 2)), "shape"),
         (lambda texts: ["x"] * len(texts), "numeric"),
+        # cast to float with a warning alone, the imaginary parts dropped
+        (lambda texts: np.ones(len(texts)) * 1j, "complex"),
     ],
 )
 def test_bad_scorer_output_is_named(fn, match):
