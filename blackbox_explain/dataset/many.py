@@ -99,6 +99,8 @@ def explain_many(
     check_batch_size(batch_size)
     records = text_records(texts, ids)
     results_file = None if out is None else ResultsFile(out)
+    if results_file is not None:
+        results_file.check_writable()  # before any call is paid for
     done = {} if results_file is None else read_done(results_file.path)
     todo = [r for r in records if r.id not in done]
     if engine == "ray":

@@ -57,6 +57,9 @@ def text_records(
     records = []
     for position, item in enumerate(texts):
         if isinstance(item, Mapping):
+            if "text" not in item:
+                names = ", ".join(map(str, list(item)[:10])) or "none"
+                raise InputError(f"record {position} has no 'text' field (its fields: {names})")
             fields = {k: v for k, v in item.items() if k not in ("text", "id")}
             text, given = item.get("text"), item.get("id")
         else:
@@ -104,6 +107,16 @@ class ResultsFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+
+    def check_writable(self) -> None:
+        """An :class:`InputError` now, before any model call, unless the file can be appended
+        to (its folder made if missing; the file created empty if absent)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise InputError(f"cannot write the results to {self.path}: {exc}") from exc
 
     def write(self, line: str) -> None:
         """Append one JSON line."""

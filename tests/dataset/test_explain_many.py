@@ -114,6 +114,25 @@ def test_ids_given_twice_are_an_error_before_any_call():
     assert calls == []
 
 
+def test_a_record_without_text_and_an_unwritable_results_file_are_errors_before_any_call(
+    tmp_path,
+):
+    calls = []
+
+    def model(texts):
+        calls.append(texts)
+        return [0.0] * len(texts)
+
+    with pytest.raises(bbx.InputError, match=r"record 1 has no 'text' field \(its fields: txt\)"):
+        bbx.explain_many(model, [{"text": "x"}, {"txt": "y"}])
+    # a folder, and a path no one can create: the texts were explained (and paid for) before
+    # the first write failed with an OSError
+    for out in (tmp_path, "/proc/no-such-folder/results.jsonl"):
+        with pytest.raises(bbx.InputError, match="cannot write the results to"):
+            bbx.explain_many(model, ["a b", "c d"], out=out, progress=False)
+    assert calls == []
+
+
 def test_records_keep_their_fields_for_the_dataset_view():
     records = [
         {"text": t, "id": f"r{i}", "group": i % 2, "label": "x"} for i, t in enumerate(TEXTS[:3])
