@@ -263,6 +263,11 @@ class Replace:
         return value
 
     def _checked_proposal(self, text: str, index: int) -> str:
+        if not callable(self.propose):
+            raise InputTypeError(
+                "Replace needs a callable (segment text, index) -> replacement text, got "
+                f"{type(self.propose).__name__}"
+            )
         value = self.propose(text, index)
         if not isinstance(value, str):
             raise InputTypeError(

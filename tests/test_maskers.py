@@ -62,6 +62,8 @@ def test_baseline_and_replace():
         bbx.Baseline(["one"]).render(seg, keep)
     with pytest.raises(bbx.InputTypeError):
         bbx.Replace(lambda t, i: 3).render(seg, keep)
+    with pytest.raises(bbx.InputTypeError, match="needs a callable"):  # was Python's TypeError
+        bbx.Replace("synonym").render(seg, keep)
 
 
 def test_masker_names():

@@ -29,6 +29,11 @@ class SubstitutionTable:
     alternative may be given as a string)."""
 
     def __init__(self, table: Mapping[str, Sequence[str] | str]) -> None:
+        if not isinstance(table, Mapping):
+            raise InputTypeError(
+                f"SubstitutionTable needs a mapping {{word: [alternatives]}}, got "
+                f"{type(table).__name__}"
+            )
         # a string is one alternative, not one per letter
         self.table = {
             str(k).lower(): [v] if isinstance(v, str) else list(v) for k, v in table.items()

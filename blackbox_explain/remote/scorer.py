@@ -15,6 +15,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import copy
+import math
+import numbers
 import random
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -108,6 +110,14 @@ class RemoteScorer(CallableScorer):
         limit = self.max_concurrency
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InputError(f"max_concurrency must be a whole number >= 1, got {limit!r}")
+        prices = (self.prices.input_per_million, self.prices.output_per_million)
+        if not all(is_amount(p) for p in prices):
+            # a negative price lowers the cost of every request: no cap could ever stop one
+            raise InputError(f"prices must be numbers >= 0, got {self.prices}")
+        for name in ("max_cost", "max_total_tokens"):
+            cap = getattr(self, name)
+            if cap is not None and not is_amount(cap):
+                raise InputError(f"{name} must be a number >= 0 or None, got {cap!r}")
         priced = self.prices.input_per_million > 0 or self.prices.output_per_million > 0
         if self.max_cost is not None and not priced:
             raise InputError(
@@ -396,3 +406,11 @@ class RemoteScorer(CallableScorer):
         ``on_result(text, row)`` is called as each answer arrives."""
         rows = self.run(texts, self._request, on_result)
         return np.stack([np.asarray(rows[t], dtype=np.float64) for t in texts])
+
+
+def is_amount(value: object) -> bool:
+    """Whether ``value`` is a finite number >= 0 (not a bool): a price, a cap."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    number = float(value)
+    return math.isfinite(number) and number >= 0

@@ -96,6 +96,8 @@ def test_substitution_editor_and_diff():
     text = result.to_text()
     assert "[-good-]{+bad+}" in text or "[-friendly-]{+rude+}" in text
     assert model.score([result.best.text])[0].argmax() == 0
+    with pytest.raises(bbx.InputTypeError, match="needs a mapping"):  # was an AttributeError
+        bbx.SubstitutionTable(["good", "bad"])
 
 
 def test_threshold_and_delta_goals():

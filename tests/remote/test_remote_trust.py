@@ -56,6 +56,14 @@ def test_a_cap_without_prices_and_a_concurrency_below_one_are_clear_errors(api):
     for bad in (0, -2):
         with pytest.raises(bbx.InputError, match="max_concurrency must be a whole number"):
             chat(api, max_concurrency=bad).score([TEXT])
+    # a negative price made every request lower the money spent: no cap could stop one
+    for prices in (Prices(-1.0, 2.0), Prices(1.0, float("nan"))):
+        with pytest.raises(bbx.InputError, match="prices must be numbers >= 0"):
+            chat(api, prices=prices, max_cost=1.0).score([TEXT])
+    with pytest.raises(bbx.InputError, match="max_cost must be a number >= 0"):
+        chat(api, prices=Prices(1.0, 1.0), max_cost=-1.0).score([TEXT])
+    with pytest.raises(bbx.InputError, match="max_total_tokens must be a number >= 0"):
+        chat(api, max_total_tokens=-5).score([TEXT])
     assert api.bodies == []
 
 
