@@ -28,7 +28,8 @@ def add_parser(sub: Any) -> None:
         "--output", help="the output read for every text (default: each text's predicted label)"
     )
     summarize.add_argument(
-        "--gold", default="label", help="the record field with the true label (default: label)"
+        "--gold",
+        help="the record field with the true label (default: label, where the records have it)",
     )
     summarize.add_argument(
         "--top", type=int, default=10, help="words shown per view (10; 0: every word)"

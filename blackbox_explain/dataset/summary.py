@@ -176,7 +176,7 @@ def summarize(
     explanations: Iterable[Any] | str | os.PathLike[str],
     by: str | None = None,
     output: int | str | None = None,
-    gold: str = "label",
+    gold: str | None = None,
 ) -> GlobalExplanation:
     """The global view of many explanations (see the module docstring).
 
@@ -184,7 +184,8 @@ def summarize(
     file (``explain_many``'s ``out``, ``explain --json``).  ``by``: a field of the input
     records (kept in ``meta["record"]``) whose values are the cohorts.  ``output``: the output
     to read for every text (default: each text's predicted label).  ``gold``: the record field
-    holding the true label; where present, each text counts as a correct prediction or an
+    holding the true label (default ``"label"``, where the records have it; a field named here
+    must be in some record); where present, each text counts as a correct prediction or an
     error.
     """
     if isinstance(explanations, (str, os.PathLike)):
@@ -196,6 +197,8 @@ def summarize(
     texts: dict[str, str] = {}
     examples: dict[str, Any] = {}
     missing_field = 0
+    gold_field = gold if gold is not None else "label"
+    with_gold = 0
     for position, exp in enumerate(items):
         text_id = str(exp.meta.get("id", position))
         texts[text_id] = exp.segmentation.text
@@ -208,7 +211,10 @@ def summarize(
             if by not in record:
                 missing_field += 1
             cohort = str(record.get(by, "(none)"))
-        correct = None if gold not in record else str(record[gold]) == _predicted(exp)
+        correct = None
+        if gold_field in record:
+            with_gold += 1
+            correct = str(record[gold_field]) == _predicted(exp)
         kind = exp.segmentation.kind
         for segment, value in zip(exp.segments, values, strict=True):
             word = normalise_word(segment.text, kind)
@@ -216,7 +222,9 @@ def summarize(
             cells.setdefault(key, WordStat(word, label, cohort, correct)).add(text_id, float(value))
     if by is not None and missing_field == len(items):
         raise InputError(f"no explanation's record has the field {by!r} (meta['record'])")
-    meta = {"explanations": len(items), "by": by, "output": output, "gold": gold}
+    if gold is not None and with_gold == 0:
+        raise InputError(f"no explanation's record has the gold field {gold!r} (meta['record'])")
+    meta = {"explanations": len(items), "by": by, "output": output, "gold": gold_field}
     return GlobalExplanation(list(cells.values()), texts, meta, examples)
 
 

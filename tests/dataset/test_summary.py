@@ -65,7 +65,9 @@ def test_errors_against_correct_predictions():
     right = {w.word: w.mean for w in g.top(10, correct=True)}
     assert wrong == pytest.approx({"good": 0.2, "service": -0.1})
     assert right == pytest.approx({"good": 0.4, "food": 0.1, "bad": 0.5})
-    assert bbx.summarize(corpus(), gold="nothing").top(10, correct=False) == []
+    # a gold field named but in no record was read as "no true labels" without a word
+    with pytest.raises(bbx.InputError, match="no explanation's record has the gold field"):
+        bbx.summarize(corpus(), gold="nothing")
 
 
 def test_json_round_trip_and_clear_errors(tmp_path):
