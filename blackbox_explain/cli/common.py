@@ -113,6 +113,23 @@ def json_stream(args: argparse.Namespace) -> TextIO | None:
     return getattr(args, "json_stream", None)
 
 
+def check_output_path(path: str | None, flag: str) -> None:
+    """An :class:`InputError` now, before any model call, unless ``path`` (the value of
+    ``flag``; ``None`` and ``-`` pass) can be written: a report written at the end of a paid run
+    must not fail there.  The file is not left behind if it did not exist."""
+    if path is None or path == STANDARD_OUTPUT:
+        return
+    target = Path(path)
+    existed = target.exists()
+    try:
+        with target.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or exc})") from exc
+    if not existed:
+        target.unlink(missing_ok=True)
+
+
 def write_output(path: str, text: str, stream: TextIO | None = None) -> None:
     """Write ``text`` to the file ``path``, or to ``stream`` (default ``sys.stdout``) for ``-``."""
     if path == STANDARD_OUTPUT:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..resolve import resolve_cache
-from .common import JSON_HELP, JsonLines, json_stream, read_texts
+from .common import JSON_HELP, JsonLines, check_output_path, json_stream, read_texts
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     """``blackbox-explain counterfactual``: search the smallest edits that change the answer."""
     from ..counterfactual import SubstitutionTable, counterfactuals
 
+    check_output_path(args.html, "--html")  # before any call is paid for
     texts = read_texts(args)
     model = model_from_args(args)
     editor = None

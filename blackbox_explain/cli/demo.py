@@ -7,7 +7,7 @@ from typing import Any
 
 from ..api import Explainer
 from ..explanation import Explanation
-from .common import JSON_HELP, json_stream, print_explanation, write_results
+from .common import JSON_HELP, check_output_path, json_stream, print_explanation, write_results
 from .models import load_model
 
 DEMO_TEXT = "The food was not good, but the staff were friendly and the service was fast."
@@ -41,6 +41,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """``blackbox-explain demo``: explain the embedded models offline and write an HTML report."""
     limit_threads()
+    check_output_path(args.html, "--html")  # before the models run
     results: list[Explanation] = []
     if args.model is not None:
         specs = [(args.model, DEMO_TEXT, args.budget)]

@@ -19,6 +19,7 @@ from .common import (
     STANDARD_OUTPUT,
     TERMINAL_TOP,
     JsonLines,
+    check_output_path,
     json_stream,
     print_explanation,
     read_records,
@@ -178,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
     """``blackbox-explain explain``: explain each text, print it, write JSON / HTML."""
     if args.top < 0:  # before any call is paid for
         raise InputError(f"--top must be >= 0 (0: every segment), got {args.top}")
+    check_output_path(args.html, "--html")
     method, method_options = parse_method_options(args.method, args.option)
     options = {
         "granularity": args.granularity,

@@ -466,6 +466,22 @@ def test_terminal_lists_the_top_segments_of_a_long_text(capsys):
     assert not any("more segments" in row for row in rows)
 
 
+@pytest.mark.parametrize("command", ["explain", "counterfactual"])
+def test_an_html_report_that_cannot_be_written_fails_before_any_call(command, tmp_path, capsys):
+    # the report is written at the end: it failed there, after every answer was paid for
+    spec = f"python:{__name__}:counting_model"
+    goal = ["--delta", "-1"] if command == "counterfactual" else []
+    for path in (tmp_path, tmp_path / "no-such-folder" / "report.html"):
+        CALLS.clear()
+        argv = [command, "-m", spec, *goal, "--no-progress", "--html", str(path), "one two"]
+        assert main(argv) == 2
+        assert "cannot write there" in capsys.readouterr().err and not CALLS
+    report = tmp_path / "report.html"
+    argv = [command, "-m", spec, *goal, "--no-progress", "--html", str(report), "one two"]
+    assert main(argv) == 0 and CALLS
+    assert report.read_text().lower().startswith("<!doctype html>")
+
+
 def test_python_spec_finds_a_module_of_the_current_folder_or_a_file(tmp_path, monkeypatch, capsys):
     # An installed console script does not look in the current folder (python -m does): a
     # README's python:mymodule:my_model failed there with "No module named 'mymodule'".
