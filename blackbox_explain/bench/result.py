@@ -187,8 +187,10 @@ class BenchResult:
             headline = []
             lines += [
                 "",
-                "No text was short enough for exact Shapley values (at most the run's exact_max "
-                "segments, 2^n calls each): accuracy, and the calls to reach it, not measured.",
+                "No text had exact Shapley values to grade against (none was short enough: at "
+                "most the run's exact_max segments, 2^n calls each; or they were all 0: the "
+                "model's answer never changed): accuracy, and the calls to reach it, not "
+                "measured.",
             ]
         else:
             lines += [

@@ -9,7 +9,7 @@ from typing import Any
 from ..bench.peers import LLM_PEERS, PEERS
 from ..errors import BlackboxExplainError, InputError
 from ..progress import Progress
-from .common import add_exact_max, int_list, read_texts
+from .common import add_exact_max, check_output_folder, int_list, read_texts
 from .models import MODEL_HELP, add_api_options, model_from_args, print_usage
 
 
@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     from ..bench import plan_bench, run_bench
 
     texts = args.text if args.text else read_texts(args)
+    if not args.dry_run:
+        check_output_folder(args.out, "--out")  # the results are written after the paid run
     if args.peers == "all":
         peers = [p for p in PEERS if p not in LLM_PEERS or args.output == "sum"]
     else:

@@ -130,6 +130,19 @@ def check_output_path(path: str | None, flag: str) -> None:
         target.unlink(missing_ok=True)
 
 
+def check_output_folder(path: str, flag: str) -> None:
+    """An :class:`InputError` now, before any model call, unless ``path`` is (or can be made) a
+    folder whose files can be written."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".blackbox-explain-write-check"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or exc})") from exc
+
+
 def write_output(path: str, text: str, stream: TextIO | None = None) -> None:
     """Write ``text`` to the file ``path``, or to ``stream`` (default ``sys.stdout``) for ``-``."""
     if path == STANDARD_OUTPUT:

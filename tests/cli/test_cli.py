@@ -482,6 +482,18 @@ def test_an_html_report_that_cannot_be_written_fails_before_any_call(command, tm
     assert report.read_text().lower().startswith("<!doctype html>")
 
 
+def test_a_bench_folder_that_cannot_be_written_fails_before_any_call(tmp_path, capsys):
+    # bench.json / .md / .png are written after the whole grid (2^n calls per text and more)
+    spec = f"python:{__name__}:counting_model"
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    for out in (taken, taken / "below"):
+        CALLS.clear()
+        argv = ["bench", "-m", spec, "-t", "one two", "--budgets", "4", "--seeds", "1"]
+        assert main([*argv, "--no-progress", "--out", str(out)]) == 2
+        assert "--out" in capsys.readouterr().err and not CALLS
+
+
 def test_python_spec_finds_a_module_of_the_current_folder_or_a_file(tmp_path, monkeypatch, capsys):
     # An installed console script does not look in the current folder (python -m does): a
     # README's python:mymodule:my_model failed there with "No module named 'mymodule'".
