@@ -100,6 +100,12 @@ class CoalitionGame:
         self._texts_by_mask: dict[bytes, str] = {}
         self._bar: Progress | None = None
         names = list(getattr(scorer, "output_names", []) or [])
+        repeated = sorted({str(name) for name in names if names.count(name) > 1})
+        if repeated:  # an output asked for by name would be the first of them, silently
+            raise InputError(
+                f"{describe_scorer(scorer)} names more than one output {repeated}: each output "
+                "needs a name of its own"
+            )
         self.output_names: list[str] | None = names or None
 
     # ------------------------------------------------------------------ properties

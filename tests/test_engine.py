@@ -221,3 +221,14 @@ def test_a_game_waiting_for_a_text_another_game_pays_for_goes_on_when_its_answer
     assert finished, "the second game waited for the first game's whole batch"
     assert waiting[0].tolist() == [[0.0]] and scorer.asked.count("") == 1
     assert second.stats.n_cache_hits == 1 and second.stats.n_calls == 0
+
+
+def test_outputs_sharing_a_name_are_an_error_before_any_call():
+    # exp.top(output="a") would read the first of them, silently
+    from blackbox_explain.adapters import FunctionScorer
+
+    calls = []
+    scorer = FunctionScorer(lambda t: calls.append(t) or np.ones((len(t), 2)), ["a", "a"])
+    with pytest.raises(bbx.InputError, match=r"more than one output \['a'\]"):
+        bbx.explain(scorer, "good film", budget=4, progress=False)
+    assert calls == []
