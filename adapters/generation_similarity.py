@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from blackbox_explain.errors import InputError, UnknownNameError
-from blackbox_explain.resolve import label_list
+from blackbox_explain.resolve import check_target, label_list
 from blackbox_explain.scoring import CallableScorer, is_deterministic
 
 SIMILARITIES = ("embedding", "exact", "label")
@@ -134,6 +134,7 @@ class GenerationSimilarity:
 
     def bind(self, text: str, target: str | None = None) -> SimilarityScorer:
         """A scorer of similarity to ``target`` (default: the answer generated for ``text``)."""
+        check_target(target, "GenerationSimilarity")
         if self.similarity not in SIMILARITIES:
             raise UnknownNameError("similarity", self.similarity, SIMILARITIES)
         if self.similarity == "label" and not self.labels:

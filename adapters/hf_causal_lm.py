@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from blackbox_explain.errors import InputError, UnknownNameError
-from blackbox_explain.resolve import label_list
+from blackbox_explain.resolve import check_target, label_list
 from blackbox_explain.scoring import CallableScorer
 
 from .local_files import files_revision
@@ -354,6 +354,7 @@ class HFCausalLM(PlacedModel):
         Label mode (``labels`` set): a classifier over the labels.  Otherwise the log-probs of
         the target's tokens; with ``target=None`` the greedy answer to ``text`` is the target.
         """
+        check_target(target, "HFCausalLM")
         if self.labels is not None:
             if target is not None:
                 raise InputError("this model is in label mode; pass either labels or a target")

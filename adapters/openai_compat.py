@@ -34,7 +34,7 @@ from blackbox_explain.remote import (
     classify_status,
     permanent_error,
 )
-from blackbox_explain.resolve import label_list
+from blackbox_explain.resolve import check_target, label_list
 
 from .echo_alignment import PROBE, alignment
 
@@ -321,6 +321,7 @@ class OpenAICompletions(_OpenAIBase):
 
     def bind(self, text: str, target: str | None = None) -> OpenAICompletions:
         """A copy scoring ``target`` (default: the greedy completion of ``text``)."""
+        check_target(target, "OpenAICompletions")  # before the echo check's paid request
         # a copy shares the policy, the usage and the rate limiter (one budget for both), and
         # keeps every setting, prefix included; it opens its own client on its first call
         bound = copy.copy(self)

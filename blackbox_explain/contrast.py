@@ -108,6 +108,8 @@ def bind_contrast(model: Any, text: str, target: Any, contrast: str) -> tuple[An
         return LabelContrast(scorer, contrast.strip() or contrast, logprobs), {"contrast": contrast}
     if not isinstance(target, str) or not target:
         raise InputError("contrast= needs the target it is compared with: target=...")
+    if target == contrast:  # log p(t) - log p(t): every value 0, every call paid for nothing
+        raise InputError(f"contrast= is the target itself ({target!r}): nothing to compare")
     bound_target = as_scorer(model.bind(text, target))
     bound_contrast = as_scorer(model.bind(text, contrast))
     pair = TargetContrast(bound_target, bound_contrast, target, contrast)

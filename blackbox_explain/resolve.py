@@ -68,6 +68,16 @@ def require_int(value: object, name: str, expected: str) -> int:
     return int(value)
 
 
+def check_target(target: object, owner: str) -> None:
+    """A clear error unless ``target`` (the answer an LM's log-prob or similarity is explained
+    for) is ``None`` (the model's own answer) or a string."""
+    if target is not None and not isinstance(target, str):
+        raise InputTypeError(
+            f"{owner}'s target must be the answer's text (a str) or None, got "
+            f"{type(target).__name__}"
+        )
+
+
 def label_list(labels: Any, owner: str) -> list[str] | None:
     """``labels`` (``None``: no label mode) as a list of distinct non-empty strings; a clear
     error otherwise: a string alone would become one label per character (each a paid

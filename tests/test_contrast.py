@@ -71,3 +71,10 @@ def test_clear_errors(lm):
         bbx.explain(lm, PROMPT, "exact", 64, contrast=" lyon")
     with pytest.raises(bbx.InputError, match="has no bind"):
         bbx.explain(lambda t: [0.0] * len(t), PROMPT, "exact", 64, contrast="x")
+    # the target itself as contrast: every value 0, every call paid for nothing
+    with pytest.raises(bbx.InputError, match="is the target itself"):
+        bbx.explain(lm, PROMPT, "exact", 64, target=" paris", contrast=" paris")
+    # a target that is not text reached the tokenizer: its ValueError, not ours
+    for target in (5, [" paris"]):
+        with pytest.raises(bbx.InputTypeError, match="target must be the answer's text"):
+            bbx.explain(lm, PROMPT, "exact", 64, target=target)
