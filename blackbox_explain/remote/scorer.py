@@ -118,6 +118,16 @@ class RemoteScorer(CallableScorer):
             cap = getattr(self, name)
             if cap is not None and not is_amount(cap):
                 raise InputError(f"{name} must be a number >= 0 or None, got {cap!r}")
+        tokens = getattr(self, "max_tokens", None)
+        if tokens is not None and (
+            isinstance(tokens, bool) or not isinstance(tokens, numbers.Integral) or tokens < 1
+        ):
+            # llama-cpp-python reads max_tokens=0 as "no limit": an answer of any length, where
+            # the money and token caps reserve max_tokens as each request's worst case
+            raise InputError(f"max_tokens must be a whole number >= 1, got {tokens!r}")
+        temperature = getattr(self, "temperature", None)
+        if temperature is not None and not is_amount(temperature):
+            raise InputError(f"temperature must be a number >= 0, got {temperature!r}")
         priced = self.prices.input_per_million > 0 or self.prices.output_per_million > 0
         if self.max_cost is not None and not priced:
             raise InputError(

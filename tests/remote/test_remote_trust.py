@@ -64,6 +64,14 @@ def test_a_cap_without_prices_and_a_concurrency_below_one_are_clear_errors(api):
         chat(api, prices=Prices(1.0, 1.0), max_cost=-1.0).score([TEXT])
     with pytest.raises(bbx.InputError, match="max_total_tokens must be a number >= 0"):
         chat(api, max_total_tokens=-5).score([TEXT])
+    # llama-cpp-python reads max_tokens=0 as "no limit" (its README: "set max_tokens to 0 to
+    # remove the response size limit"; None: up to the end of the context window), where the
+    # money and token caps reserve max_tokens as each request's worst case
+    for tokens in (0, -1, 2.5):
+        with pytest.raises(bbx.InputError, match="max_tokens must be a whole number >= 1"):
+            chat(api, max_tokens=tokens).score([TEXT])
+    with pytest.raises(bbx.InputError, match="temperature must be a number >= 0"):
+        chat(api, temperature=-0.5).score([TEXT])
     assert api.bodies == []
 
 
