@@ -10,6 +10,7 @@
     python benchmarks/bench_coverage.py paragraphs  # MiniLM, section 2's paragraphs of 47-54 words
     python benchmarks/bench_coverage.py saturating  # 30 players, 4 saturating games x 3 seeds
     python benchmarks/bench_coverage.py banzhaf     # the synthetic games' exact Banzhaf values
+    python benchmarks/bench_coverage.py labels      # 12 games of 10 players scored 0 or 1
     python benchmarks/bench_coverage.py minilm --methods gpshap --per-segment 1.2,1.5,1.8,2
 
 The share of values within +-1.96 standard errors of the exact ones (nominal 95 %), by calls per
@@ -120,6 +121,7 @@ def main() -> int:
             "tiny",
             "paragraphs",
             "banzhaf",
+            "labels",
         ],
     )
     parser.add_argument("--cache", default=str(HERE / "out" / "auto-curve.sqlite"))
@@ -164,6 +166,12 @@ def main() -> int:
         cases = [(g, g.text, g.banzhaf()) for g in games]
         seeds, per_segments, kw = 30, (1, 2, 4, 8, 16, 32), {}
         methods = ["banzhaf", "banzhaf regression"]
+    elif args.model == "labels":  # RESULTS section 31: answers of two values
+        from games import label_games
+
+        games = label_games()
+        cases = [(g, g.text, g.shapley()) for g in games]
+        seeds, per_segments, methods, kw = 6, (3, 4, 5, 6, 8), ["auto"], {}
     elif args.model == "paragraphs":
         cases = paragraph_cases()
         per_segments, methods, kw, seeds = (4, 8, 12, 16), RECORDED_METHODS, {}, 4

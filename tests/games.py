@@ -228,6 +228,23 @@ def smooth_and_rough_game(n: int, seed: int, roughness: float = 0.1) -> TableGam
     return TableGame((smooth + roughness * rng.normal(size=2**n))[:, None])
 
 
+def label_games(n: int = 10) -> list[TableGame]:
+    """Twelve games whose answers are labels, 0 or 1: six smooth games with a little roughness
+    (:func:`smooth_and_rough_game`, roughness 0.05) above their median, six interaction games
+    (:func:`interaction_game`) above their 40th percentile."""
+    from blackbox_explain.estimators.enumeration import all_masks
+
+    games = []
+    for g in range(6):
+        smooth = smooth_and_rough_game(n, seed=g, roughness=0.05).values[:, 0]
+        games.append(TableGame((smooth > np.median(smooth)).astype(float)[:, None]))
+    for g in range(6):
+        game = interaction_game(n, seed=g + 40)
+        table = np.array([game.value(set(np.flatnonzero(m))) for m in all_masks(n)])[:, 0]
+        games.append(TableGame((table > np.quantile(table, 0.4)).astype(float)[:, None]))
+    return games
+
+
 def rel_l2(estimate: np.ndarray, truth: np.ndarray) -> float:
     """The relative L2 error ``||estimate - truth|| / ||truth||``."""
     return float(np.linalg.norm(estimate - truth) / np.linalg.norm(truth))

@@ -35,28 +35,30 @@ def two_valued(values: np.ndarray) -> bool:
     return bool(np.all(steps.sum(axis=0) <= 1))
 
 
-#: below this many calls per segment, GP-SHAP's intervals on answers of two values are narrow:
-#: on a classifier's labels they covered 84 / 87 % of the true values at 3 / 4 calls per
-#: segment, 93-96 % at 5-8 (benchmarks/RESULTS.md, section 29; 68 / 81 / 87 % at 4 / 6 / 8
-#: before the main effects' floor, section 28)
+#: below this many calls per segment, GP-SHAP's intervals on answers of two values are narrow
+#: unless its design is the balanced one, whose intervals the main effects' floor holds there
+#: (:func:`~.main_effects.two_valued_columns`): below ``2 n + 2`` calls (the leave-one-out
+#: design) they covered 61 / 79 % of a classifier's labels' true values at 1.5 / 2 calls per
+#: segment (benchmarks/RESULTS.md, section 31)
 LABEL_INTERVALS_NARROW_BELOW = 5
 
 
-def two_valued_interval_note(masks: np.ndarray, values: np.ndarray) -> str | None:
+def two_valued_interval_note(masks: np.ndarray, values: np.ndarray, design: str) -> str | None:
     """What an explanation says of its intervals when its answers took exactly two values (a
-    label scored 0 or 1) on fewer than :data:`LABEL_INTERVALS_NARROW_BELOW` calls per segment,
-    else ``None``: no fix is known, so the reader is told."""
+    label scored 0 or 1) on fewer than :data:`LABEL_INTERVALS_NARROW_BELOW` calls per segment
+    with a ``design`` of GP-SHAP's other than the balanced one, else ``None``: no fix is known
+    there, so the reader is told."""
     values = np.asarray(values, dtype=np.float64)
     per_segment = len(values) / max(np.asarray(masks).shape[1], 1)
-    if per_segment >= LABEL_INTERVALS_NARROW_BELOW or not two_valued(values):
+    if design == "balanced" or per_segment >= LABEL_INTERVALS_NARROW_BELOW:
         return None
-    if not np.any(np.ptp(values, axis=0) > 0):
+    if not two_valued(values) or not np.any(np.ptp(values, axis=0) > 0):
         return None  # one value throughout: nothing to be uncertain about
     return (
-        f"the answers took two values (a label); at {per_segment:.3g} calls per segment the "
-        "+-1.96 sigma intervals covered 84-87 % of the true values on a classifier's labels "
-        f"below {LABEL_INTERVALS_NARROW_BELOW} (benchmarks/RESULTS.md, section 29): "
-        "read them as too narrow"
+        f"the answers took two values (a label); at {per_segment:.3g} calls per segment "
+        f"({design} design) the +-1.96 sigma intervals covered 61-79 % of the true values on a "
+        "classifier's labels below 2 n + 2 calls (benchmarks/RESULTS.md, section 31): read "
+        "them as too narrow"
     )
 
 

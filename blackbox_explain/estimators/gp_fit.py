@@ -232,7 +232,7 @@ def fit_info(
     :func:`fit_columns` returns them, the length scales in flipped segments), the relevance
     weights, how many segments were inert and, given the answers ``values``, a note on
     intervals known to be narrow (:func:`~.answers.two_valued_interval_note`)."""
-    note = None if values is None else two_valued_interval_note(masks, values)
+    note = None if values is None else two_valued_interval_note(masks, values, design)
     return {
         **({} if note is None else {"interval_note": note}),
         "relevance_weights": None if relevance is None else [float(r) for r in relevance],

@@ -86,7 +86,12 @@ from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
 from .gp_grid import posterior_grid
 from .gp_kernel import LONG_TEXT_SEGMENTS, SIZE_RATIOS, Calibration, relevance_weights
 from .kernelshap import CoalitionPlan, plan_coalitions, residual_regression
-from .main_effects import floor_account, short_range_floor
+from .main_effects import (
+    floor_account,
+    main_effects_floor,
+    short_range_columns,
+    two_valued_columns,
+)
 from .pooling import pool_inert
 from .sampling import DistinctMasks
 from .variance_design import variance_coalitions
@@ -381,12 +386,14 @@ class GPSHAP(Estimator):
             phi = phi + (residuals[1] - residuals[0]) / n
         else:  # the answers are exact where asked: the fit's misses there are added back
             phi[:, modelled] += shapley_of_partial_table(masks, residuals[:, modelled])
-        # (the balanced design's halves only: RESULTS section 29)
-        balanced = design == "balanced"
-        floor = short_range_floor(masks, values, hyper, modelled) if balanced else 0.0
+        # (the balanced design's halves only: RESULTS sections 29 and 31)
+        floor: np.ndarray | float = 0.0
+        short = short_range_columns(hyper, modelled)
+        if design == "balanced":
+            floor = main_effects_floor(masks, values, short | two_valued_columns(values, modelled))
         variance = np.maximum(variance, floor)
         info = fit_info(masks, hyper, 0, design, relevance, values)
-        info.update(floor_account(floor, info))
+        info.update(floor_account(floor, info, bool(short.any())))
         sizes = np.bincount(masks.sum(axis=1), minlength=n + 1)
         info["complete_sizes"] = [s for s in (1, n - 1) if sizes[s] == n]
         return Estimate(phi, values[0], values[1], np.sqrt(variance), info)

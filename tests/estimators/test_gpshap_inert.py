@@ -220,18 +220,21 @@ def test_two_valued(values, expected):
     assert two_valued(np.array(values)) is expected
 
 
-def test_intervals_on_labels_at_few_calls_per_segment_are_flagged():
-    # on answers of two values GP-SHAP's intervals are narrow below 12 calls per segment and no
-    # fix is known (RESULTS 28): the explanation says so, in its meta, terminal and HTML views
+def test_intervals_on_labels_below_the_balanced_design_are_flagged():
+    # on answers of two values GP-SHAP's leave-one-out design (below 2 n + 2 calls) has narrow
+    # intervals and no fix is known (RESULTS 31): the explanation says so, in its meta,
+    # terminal and HTML views; the balanced design's hold (the main effects' floor)
     scorer = FunctionScorer(_label_of, output_names=["label"])
     text = "a b " + " ".join(_FILLERS[:10])
     for method in ("auto", "gpshap"):
-        exp = bbx.explain(scorer, text, method=method, budget=48, seed=0)
+        exp = bbx.explain(scorer, text, method=method, budget=20, seed=0)
+        assert exp.meta["design"] == "leave-one-out"
         assert "read them as too narrow" in exp.meta["interval_note"]
-        assert "at 4 calls per segment" in exp.meta["interval_note"]
+        assert "at 1.67 calls per segment (leave-one-out design)" in exp.meta["interval_note"]
         assert "(intervals: the answers took two values" in exp.to_text()
         assert "too narrow" in exp.to_html()
-    assert "interval_note" not in bbx.explain(scorer, text, budget=5 * 12, seed=0).meta
+    balanced = bbx.explain(scorer, text, budget=48, seed=0)
+    assert "interval_note" not in balanced.meta and balanced.meta["main_effects_variance"]
     # a probability, not a label: no note
     probability = FunctionScorer(
         lambda texts: _label_of(texts) * 0.5 + 0.01 * np.array([len(t) for t in texts]),
