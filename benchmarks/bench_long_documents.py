@@ -103,10 +103,12 @@ def reference(recorded, text: str, output: int, calls: int) -> tuple[np.ndarray,
     return (runs[0] + runs[1]) / 2, rel_l2(runs[0], runs[1])
 
 
-def coverage(models: list[str], methods: tuple[str, ...], per_segment: tuple[float, ...]) -> None:
+def coverage(
+    models: list[str], methods: tuple[str, ...], per_segment: tuple[float, ...], seeds: int = 2
+) -> None:
     """The share of the references' values within +-1.96 times a method's standard error and
-    the reference's (the two runs' combined) together, 2 seeds per document; values without a
-    standard error are left out and counted (RESULTS section 30)."""
+    the reference's (the two runs' combined) together, ``seeds`` seeds per document; values
+    without a standard error are left out and counted (RESULTS sections 30 and 31)."""
     print("| model | method | calls per segment | coverage | no std | rel. L2 | ran |")
     print("|---|---|---:|---:|---:|---:|---|")
     for name in models:
@@ -122,7 +124,7 @@ def coverage(models: list[str], methods: tuple[str, ...], per_segment: tuple[flo
             for p in per_segment:
                 inside, missing, errors, ran = [], 0, [], set()
                 for text, truth, truth_std in cases:
-                    for seed in range(2):
+                    for seed in range(seeds):
                         exp = bbx.explain(
                             recorded, text, method, round(p * len(truth)), seed=seed,
                             progress=False, **options,
@@ -308,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         "for middle)",
     )
     parser.add_argument("--per-segment", help="calls per segment, comma-separated")
+    parser.add_argument("--seeds", type=int, default=2, help="coverage: seeds per document (2)")
     args = parser.parse_args(argv)
     models = args.models.split(",")
     per_segment = (
@@ -322,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         checks(models)
     elif args.what == "coverage":
         methods = tuple((args.methods or "auto").split(","))
-        coverage(models, methods, per_segment or (2.0, 4.0, 8.0, 12.0, 16.0))
+        coverage(models, methods, per_segment or (2.0, 4.0, 8.0, 12.0, 16.0), args.seeds)
     elif args.what == "middle":
         methods = tuple((args.methods or "gpshap,lasso").split(","))
         middle(models, per_segment or PER_SEGMENT, methods)
