@@ -60,7 +60,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``blackbox-explain evaluate``: faithfulness of saved explanations on the explained model."""
-    from ..maskers import masker_name
     from ..render.text import printable
 
     explanations = Explanation.load_many(args.explanations)
@@ -72,21 +71,15 @@ def run(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     output = args.output
+    # every explanation checked before the first is evaluated (and its calls paid for)
+    maskers = [
+        checked_masker(number, exp, args.masker) for number, exp in enumerate(explanations, 1)
+    ]
+    if output is not None:
+        for exp in explanations:
+            exp.output_index(output)
     with JsonLines(None if args.dry_run else args.json, "evaluation", json_stream(args)) as lines:
-        for number, exp in enumerate(explanations, 1):
-            recorded = exp.meta.get("masker")
-            masker = masker_name(recorded) if isinstance(recorded, str) else "delete"
-            if masker is None:
-                raise InputError(
-                    f"explanation {number} was made with the masker {recorded}, which the command "
-                    "line cannot rebuild: evaluate it in Python with "
-                    "blackbox_explain.evaluate(explanation, model, masker=...)"
-                )
-            if args.masker is not None and args.masker != masker:
-                raise InputError(
-                    f"explanation {number} was made with the {masker!r} masker, not "
-                    f"{args.masker!r}: faithfulness must remove segments the same way"
-                )
+        for number, (exp, masker) in enumerate(zip(explanations, maskers, strict=True), 1):
             options = {
                 "output": output,
                 "masker": masker,
@@ -111,3 +104,24 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
     return 0
+
+
+def checked_masker(number: int, explanation: Explanation, wanted: str | None) -> str:
+    """The name of the built-in masker ``explanation`` (the ``number``-th) was made with; an
+    :class:`InputError` when the command line cannot rebuild it or it is not ``wanted``."""
+    from ..maskers import masker_name
+
+    recorded = explanation.meta.get("masker")
+    masker = masker_name(recorded) if isinstance(recorded, str) else "delete"
+    if masker is None:
+        raise InputError(
+            f"explanation {number} was made with the masker {recorded}, which the command "
+            "line cannot rebuild: evaluate it in Python with "
+            "blackbox_explain.evaluate(explanation, model, masker=...)"
+        )
+    if wanted is not None and wanted != masker:
+        raise InputError(
+            f"explanation {number} was made with the {masker!r} masker, not {wanted!r}: "
+            "faithfulness must remove segments the same way"
+        )
+    return masker
