@@ -4,6 +4,8 @@ counterfactuals and the benchmark."""
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from typing import Any
 
@@ -66,6 +68,13 @@ def require_int(value: object, name: str, expected: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InputTypeError(f"{name} must be {expected}, got {type(value).__name__}")
     return int(value)
+
+
+def finite_number(value: object) -> bool:
+    """Whether ``value`` is a finite real number (numpy's too; not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return math.isfinite(float(value))
 
 
 def check_target(target: object, owner: str) -> None:

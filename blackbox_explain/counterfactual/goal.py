@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, UnknownNameError
+from ..resolve import finite_number
 
 
 class Goal:
@@ -33,6 +34,16 @@ class Goal:
         self.delta = delta
         if threshold is not None and delta is not None:
             raise InputError("give a threshold or a delta, not both")
+        for name, number in (("threshold", threshold), ("delta", delta)):
+            if number is not None and not finite_number(number):
+                raise InputError(f"{name} must be a finite number, got {number!r}")
+        if delta == 0:  # (every text, the original included, moves by at least 0)
+            raise InputError("delta must not be 0: a negative one asks for a decrease")
+        if target_label is not None and (threshold is not None or delta is not None):
+            raise InputError(
+                "target_label names the label to reach; with threshold= or delta= name the "
+                "output that moves with output="
+            )
         if target_label is not None and target_label not in output_names:
             raise UnknownNameError("label", target_label, output_names)
         if isinstance(output, str):
@@ -50,6 +61,10 @@ class Goal:
         self.original_label = (
             output_names[int(np.argmax(original))] if len(output_names) > 1 else None
         )
+        if target_label is not None and target_label == self.original_label:
+            raise InputError(
+                f"target_label {target_label!r} is the label the text has already: name another"
+            )
 
     def label(self, scores: np.ndarray) -> str | None:
         """The predicted label of a row of outputs (None for a model with one output)."""

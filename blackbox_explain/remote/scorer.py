@@ -15,16 +15,16 @@ import asyncio
 import concurrent.futures
 import contextlib
 import copy
-import math
 import numbers
 import random
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..errors import BudgetExhaustedError, InputError
+from ..resolve import finite_number
 from ..scoring import CallableScorer
 from .failures import NotSent, RemoteError, TransientFailure, final_failure
 from .limits import Prices, RateLimiter, RetryPolicy, Usage
@@ -420,7 +420,4 @@ class RemoteScorer(CallableScorer):
 
 def is_amount(value: object) -> bool:
     """Whether ``value`` is a finite number >= 0 (not a bool): a price, a cap."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        return False
-    number = float(value)
-    return math.isfinite(number) and number >= 0
+    return finite_number(value) and float(cast(float, value)) >= 0

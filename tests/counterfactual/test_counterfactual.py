@@ -188,3 +188,22 @@ def test_one_substitution_given_as_a_string_is_one_word_and_a_non_string_is_name
         bbx.counterfactuals(
             example_scorer(), "good food", editor=FunctionEditor(lambda text, i, full: "bad")
         )
+
+
+@pytest.mark.parametrize(
+    ("goal", "message"),
+    [
+        # each searched the whole budget for a goal no text meets, or met by any text
+        ({"threshold": float("nan")}, "threshold must be a finite number"),
+        ({"delta": float("inf")}, "delta must be a finite number"),
+        ({"delta": 0}, "delta must not be 0"),
+        ({"target_label": "positive"}, "is the label the text has already"),
+        # ignored before: the goal became output 0's change
+        ({"target_label": "negative", "delta": 0.1}, "name the output that moves"),
+        ({"delta": "0.1"}, "delta must be a finite number"),  # was a TypeError
+    ],
+)
+def test_goals_that_cannot_be_meant_are_named(goal, message):
+    model = example_scorer()
+    with pytest.raises(bbx.InputError, match=message):
+        bbx.counterfactuals(model, "The food was good and friendly.", budget=50, **goal)
