@@ -1,6 +1,7 @@
 """From what the user passed to what the engine needs: a scorer bound to one text, a cache,
-a checked budget and seed.  Shared by :mod:`~blackbox_explain.api`, evaluation,
-counterfactuals and the benchmark."""
+a checked budget and seed, and the checks of labels, targets and numbers the adapters and
+counterfactual goals share.  Shared by :mod:`~blackbox_explain.api`, evaluation,
+counterfactuals, the adapters and the benchmark."""
 
 from __future__ import annotations
 
