@@ -78,6 +78,27 @@ class Evaluation(Curves):
             }
         )
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evaluation:
+        """The evaluation :meth:`to_dict` wrote (an explanation's ``meta["evaluation"]``)."""
+        try:
+            return cls(
+                order=[int(i) for i in data["order"]],
+                deletion_curve=np.asarray(data["deletion_curve"], dtype=np.float64),
+                insertion_curve=np.asarray(data["insertion_curve"], dtype=np.float64),
+                aopc_deletion=float(data["aopc_deletion"]),
+                aopc_insertion=float(data["aopc_insertion"]),
+                comprehensiveness={float(k): v for k, v in data["comprehensiveness"].items()},
+                sufficiency={float(k): v for k, v in data["sufficiency"].items()},
+                output=str(data["output"]),
+                loo_spearman=data.get("loo_spearman"),
+                exact_rel_l2=data.get("exact_rel_l2"),
+                exact_spearman=data.get("exact_spearman"),
+                meta=dict(data.get("meta") or {}),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"a malformed evaluation ({type(exc).__name__}: {exc})") from exc
+
     def to_text(self) -> str:
         """The measures as a few lines for the terminal."""
         lines = [

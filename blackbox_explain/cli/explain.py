@@ -12,6 +12,7 @@ from ..api import DEFAULT_BUDGET, Explainer
 from ..cache import Cache
 from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
+from ..evaluation import Evaluation
 from ..explanation import Explanation
 from ..render.text import printable_lines
 from .common import (
@@ -68,8 +69,9 @@ def add_parser(sub: Any) -> None:
         "--jsonl",
         help="a JSONL file: one string or {'text': ..., 'id': ..., other fields} per line; "
         "with --json, the texts are explained many at once, each result appended to the "
-        "--json file as it finishes, and a rerun skips the ids already there (with --evaluate "
-        "or --examples: one at a time, each written as it finishes, no rerun skipping)",
+        "--json file as it finishes (with --evaluate, its faithfulness too), and a rerun skips "
+        "the ids already there (with --examples: one at a time, each written as it finishes, "
+        "no rerun skipping)",
     )
     ex.add_argument(
         "--method",
@@ -190,11 +192,7 @@ def run(args: argparse.Namespace) -> int:
         **({"contrast": args.contrast} if args.contrast else {}),
         **method_options,
     }
-    many_at_once = (
-        args.jsonl is not None
-        and args.json
-        and not (args.dry_run or args.evaluate or args.examples)
-    )
+    many_at_once = args.jsonl is not None and args.json and not (args.dry_run or args.examples)
     if many_at_once and args.json == STANDARD_OUTPUT:
         raise InputError(
             "--jsonl with --json - : many texts at once are appended to a file as they finish "
@@ -227,8 +225,7 @@ def run(args: argparse.Namespace) -> int:
             print_usage(model)
             print()
             if args.evaluate:
-                output = None if args.output in (None, "total") else args.output
-                evaluation = explainer.evaluate(exp, output=output)
+                evaluation = explainer.evaluate(exp, output=evaluated_output(args.output))
                 exp.meta["evaluation"] = evaluation.to_dict()
                 print(evaluation.to_text())
                 print()
@@ -265,6 +262,7 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
         workers=args.workers,
         engine=args.engine,
         ray_address=args.ray_address,
+        evaluate={"output": evaluated_output(args.output)} if args.evaluate else False,
         **options,
     )
     explained = [r for r in results if not isinstance(r, FailedText)]
@@ -275,6 +273,12 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
             continue
         print_explanation(result, args.output, args.top)
         print()
+        if "evaluation" in result.meta:
+            print(Evaluation.from_dict(result.meta["evaluation"]).to_text())
+            print()
+        elif "evaluation_error" in result.meta:
+            said = printable_lines(f"text {result.meta['id']}: {result.meta['evaluation_error']}")
+            print(f"blackbox-explain: the evaluation of {said}", file=sys.stderr)
     print_usage(model)
     failed = len(results) - len(explained)
     print(
@@ -283,6 +287,12 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
     )
     write_results(explained, None, args.html)
     return 0
+
+
+def evaluated_output(output: str | None) -> str | None:
+    """The output ``--evaluate`` measures for ``--output`` (each text's own default for none or
+    ``total``)."""
+    return None if output in (None, "total") else output
 
 
 def parse_method_options(method: str, pairs: Sequence[str] | None) -> tuple[str, dict[str, Any]]:

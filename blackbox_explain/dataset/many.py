@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from ..api import DEFAULT_BUDGET, Explainer
 from ..cache import Cache
-from ..errors import BudgetExhaustedError, InputError
+from ..errors import BudgetExhaustedError, InputError, InputTypeError
 from ..explanation import Explanation
 from ..progress import Progress
 from ..remote.slots import explanation_scope
@@ -55,6 +55,7 @@ def explain_many(
     on_result: Callable[[Result], None] | None = None,
     ray_address: str | None = None,
     num_gpus: float | None = None,
+    evaluate: bool | Mapping[str, Any] = False,
     **options: Any,
 ) -> list[Result]:
     """Explain every text; the results in input order, a failed text as a :class:`FailedText`.
@@ -92,9 +93,18 @@ def explain_many(
     ray_address, num_gpus:
         For ``engine="ray"``: the cluster (default ``$RAY_ADDRESS``, else a local instance) and
         the GPUs each model actor takes.
+    evaluate:
+        Also measure each explanation's faithfulness as it finishes, through the same engine
+        and cache (:func:`~blackbox_explain.evaluate`; a mapping: its options, e.g.
+        ``{"output": "positive", "loo": False}``), kept in ``meta["evaluation"]`` (an
+        evaluation that fails: ``meta["evaluation_error"]``; the explanation is kept).  Local
+        engine.
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    evaluation = evaluation_options(evaluate, options)
+    if evaluation is not None and engine == "ray":
+        raise InputError("evaluate= runs with the local engine (engine='local')")
     check_shared_options(method, budget, options)
     check_batch_size(batch_size)
     records = text_records(texts, ids)
@@ -120,7 +130,7 @@ def explain_many(
             num_gpus=num_gpus,
         )
     else:
-        run = LocalRun(model, method, budget, cache, results_file, batch_size, options)
+        run = LocalRun(model, method, budget, cache, results_file, batch_size, options, evaluation)
         fresh = run.explain(todo, workers, progress, on_result)
     finished = {**done, **fresh}
     return [finished[r.id] for r in records if r.id in finished]
@@ -138,6 +148,7 @@ class LocalRun:
         results_file: ResultsFile | None,
         batch_size: int | None,
         options: dict[str, Any],
+        evaluation: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.method = method
@@ -146,6 +157,7 @@ class LocalRun:
         self.results_file = results_file
         self.batch_size = batch_size
         self.options = options
+        self.evaluation = evaluation
 
     def explain(
         self,
@@ -228,7 +240,51 @@ class LocalRun:
         exp.meta["id"] = record.id
         if record.fields:
             exp.meta["record"] = dict(record.fields)
+        if self.evaluation is not None:
+            try:
+                with explanation_scope():
+                    measured = explainer.evaluate(exp, **self.evaluation)
+                exp.meta["evaluation"] = measured.to_dict()
+            except BudgetExhaustedError as exc:
+                stop.append(exc)  # the explanation was paid for: it is kept
+                exp.meta["evaluation_error"] = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:
+                exp.meta["evaluation_error"] = f"{type(exc).__name__}: {exc}"
         return exp
+
+
+def evaluation_options(
+    evaluate: bool | Mapping[str, Any], options: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The options each explanation's evaluation gets (the explanation's masker, unless
+    given), or ``None`` for no evaluation; an :class:`InputError` for anything but a bool or
+    a mapping of :func:`~blackbox_explain.evaluate`'s options."""
+    import inspect
+
+    from ..evaluation import evaluate as evaluate_function
+
+    if evaluate is False or evaluate is None:
+        return None
+    if evaluate is True:
+        chosen: dict[str, Any] = {}
+    elif isinstance(evaluate, Mapping):
+        chosen = dict(evaluate)
+    else:
+        raise InputTypeError(
+            f"evaluate must be True, False or a dict of evaluate()'s options, got "
+            f"{type(evaluate).__name__}"
+        )
+    accepted = set(inspect.signature(evaluate_function).parameters) - {
+        "explanation",
+        "model",
+        "cache",
+    }
+    unknown = sorted(set(chosen) - accepted)
+    if unknown:
+        raise InputError(f"evaluate has no option {unknown}; its options: {sorted(accepted)}")
+    chosen.setdefault("masker", options.get("masker", "delete"))
+    chosen.setdefault("progress", False)
+    return chosen
 
 
 def check_shared_options(method: Any, budget: int, options: dict[str, Any]) -> None:

@@ -502,6 +502,21 @@ def test_an_html_report_that_cannot_be_written_fails_before_any_call(command, tm
     assert report.read_text().lower().startswith("<!doctype html>")
 
 
+def test_many_texts_at_once_with_their_faithfulness(tmp_path, capsys):
+    # --jsonl with --evaluate ran one text at a time, without rerun skipping
+    texts = tmp_path / "in.jsonl"
+    texts.write_text('{"text": "good food", "id": "a"}\n{"text": "bad service", "id": "b"}\n')
+    out = tmp_path / "out.jsonl"
+    argv = ["explain", "-m", "example", "--jsonl", str(texts), "--json", str(out)]
+    assert main([*argv, "--evaluate", "--output", "positive", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("faithfulness of the explanation of 'positive'") == 2
+    saved = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [s["meta"]["evaluation"]["output"] for s in saved] == ["positive", "positive"]
+    assert main([*argv, "--evaluate", "--no-progress"]) == 0  # a rerun skips both
+    assert len(out.read_text().splitlines()) == 2
+
+
 def test_a_bench_folder_that_cannot_be_written_fails_before_any_call(tmp_path, capsys):
     # bench.json / .md / .png are written after the whole grid (2^n calls per text and more)
     spec = f"python:{__name__}:counting_model"

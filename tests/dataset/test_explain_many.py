@@ -351,3 +351,31 @@ def test_the_cli_on_ray_passes_labels_and_api_options_to_the_actors(api, tmp_pat
         assert exp.output_names[:2] == ["positive", "negative"]
         np.testing.assert_allclose(on_ray[exp.meta["id"]].values, exp.values, rtol=0, atol=1e-12)
     assert KEY not in out.read_text()
+
+
+def test_each_explanation_evaluated_as_it_finishes_as_alone(tmp_path):
+    # --jsonl with --evaluate ran one text at a time; now the many-at-once engine measures each
+    # explanation's faithfulness beside it, through the same cache
+    model = FunctionScorer(lexicon_sentiment, output_names=["negative", "positive"])
+    out = tmp_path / "results.jsonl"
+    many = bbx.explain_many(
+        model, TEXTS[:4], "kernelshap", 64, out=out, evaluate={"output": "positive"}
+    )
+    for exp in many:
+        alone = bbx.evaluate(exp, model, output="positive")
+        got = exp.meta["evaluation"]
+        assert got["aopc_deletion"] == pytest.approx(alone.aopc_deletion, abs=1e-12)
+        assert got["loo_spearman"] == pytest.approx(alone.loo_spearman, abs=1e-12)
+        assert got["exact_rel_l2"] == pytest.approx(alone.exact_rel_l2, abs=1e-12)
+        measures = {k: v for k, v in alone.to_dict().items() if k != "meta"}
+        assert {k: v for k, v in got.items() if k != "meta"} == measures
+        again = bbx.Evaluation.from_dict(got)  # what the terminal prints
+        assert again.to_dict() == got
+    saved = bbx.Explanation.load_many(out)
+    assert all("evaluation" in e.meta for e in saved)
+    with pytest.raises(bbx.InputError, match="evaluate has no option"):
+        bbx.explain_many(model, TEXTS[:1], evaluate={"nope": 1})
+    with pytest.raises(bbx.InputTypeError, match="evaluate must be"):
+        bbx.explain_many(model, TEXTS[:1], evaluate="yes")
+    with pytest.raises(bbx.InputError, match="local engine"):
+        bbx.explain_many(model, TEXTS[:1], engine="ray", evaluate=True)
