@@ -6,6 +6,7 @@ concurrency; adaptive methods ask a few coalitions per round, so one text at a t
 pool mostly idle, while ``explain_many`` keeps many texts in flight in one shared pool.
 
     python benchmarks/bench_dataset.py [--texts 40] [--budget 64] [--latency 0.2]
+    python benchmarks/bench_dataset.py --evaluate --sequential  # and each one's faithfulness
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--methods", default="kernelshap,auto,sparse")
     parser.add_argument("--sequential", action="store_true", help="also one text at a time")
+    parser.add_argument(
+        "--evaluate", action="store_true", help="also measure each explanation's faithfulness"
+    )
     parser.add_argument("--local-texts", type=int, default=0, help="also MiniLM over N texts")
     parser.add_argument(
         "--local-workers", type=int, default=None, help="texts in flight for MiniLM (default)"
@@ -109,7 +113,12 @@ def main() -> int:
         f"Command: `{' '.join(sys.argv)}`",
         "",
         f"{args.texts} texts, budget {args.budget} each, server latency "
-        f"{args.latency * 1000:.0f} ms, max_concurrency {args.concurrency}.",
+        f"{args.latency * 1000:.0f} ms, max_concurrency {args.concurrency}"
+        + (
+            ", each explanation evaluated (deletion curves and leave-one-out)."
+            if args.evaluate
+            else "."
+        ),
         "",
         "| method | run | requests | seconds | ideal (requests x latency / concurrency) | ratio |",
         "|---|---|---:|---:|---:|---:|",
@@ -133,11 +142,15 @@ def main() -> int:
                 scorer.usage.requests = 0
                 started = time.perf_counter()
                 if run == "explain_many":
-                    bbx.explain_many(scorer, corpus, method, args.budget, progress=False)
+                    bbx.explain_many(
+                        scorer, corpus, method, args.budget, progress=False, evaluate=args.evaluate
+                    )
                 else:
                     explainer = bbx.Explainer(scorer, progress=False)
                     for text in corpus:
-                        explainer.explain(text, method, args.budget)
+                        exp = explainer.explain(text, method, args.budget)
+                        if args.evaluate:
+                            explainer.evaluate(exp)
                 seconds = time.perf_counter() - started
                 requests = scorer.usage.requests
                 ideal = requests * args.latency / args.concurrency
