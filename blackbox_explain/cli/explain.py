@@ -10,6 +10,7 @@ from typing import Any
 
 from ..api import DEFAULT_BUDGET, Explainer
 from ..cache import Cache
+from ..dataset.neighbours import SimilarExamples
 from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
 from ..evaluation import Evaluation
@@ -69,9 +70,8 @@ def add_parser(sub: Any) -> None:
         "--jsonl",
         help="a JSONL file: one string or {'text': ..., 'id': ..., other fields} per line; "
         "with --json, the texts are explained many at once, each result appended to the "
-        "--json file as it finishes (with --evaluate, its faithfulness too), and a rerun skips "
-        "the ids already there (with --examples: one at a time, each written as it finishes, "
-        "no rerun skipping)",
+        "--json file as it finishes (with --evaluate and --examples, its faithfulness and "
+        "nearest corpus texts too), and a rerun skips the ids already there",
     )
     ex.add_argument(
         "--method",
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         **({"contrast": args.contrast} if args.contrast else {}),
         **method_options,
     }
-    many_at_once = args.jsonl is not None and args.json and not (args.dry_run or args.examples)
+    many_at_once = args.jsonl is not None and args.json and not args.dry_run
     if many_at_once and args.json == STANDARD_OUTPUT:
         raise InputError(
             "--jsonl with --json - : many texts at once are appended to a file as they finish "
@@ -263,6 +263,7 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
         engine=args.engine,
         ray_address=args.ray_address,
         evaluate={"output": evaluated_output(args.output)} if args.evaluate else False,
+        examples=None if args.examples is None else {"corpus": record_texts(args.examples), "k": 3},
         **options,
     )
     explained = [r for r in results if not isinstance(r, FailedText)]
@@ -276,9 +277,14 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
         if "evaluation" in result.meta:
             print(Evaluation.from_dict(result.meta["evaluation"]).to_text())
             print()
-        elif "evaluation_error" in result.meta:
-            said = printable_lines(f"text {result.meta['id']}: {result.meta['evaluation_error']}")
-            print(f"blackbox-explain: the evaluation of {said}", file=sys.stderr)
+        if "examples" in result.meta:
+            print(SimilarExamples.from_dict(result.meta["examples"]).to_text())
+            print()
+        for step in ("evaluation", "examples"):
+            if f"{step}_error" in result.meta:
+                error = result.meta[f"{step}_error"]
+                said = printable_lines(f"text {result.meta['id']}: {error}")
+                print(f"blackbox-explain: the {step} of {said}", file=sys.stderr)
     print_usage(model)
     failed = len(results) - len(explained)
     print(

@@ -56,6 +56,7 @@ def explain_many(
     ray_address: str | None = None,
     num_gpus: float | None = None,
     evaluate: bool | Mapping[str, Any] = False,
+    examples: Sequence[str] | Mapping[str, Any] | None = None,
     **options: Any,
 ) -> list[Result]:
     """Explain every text; the results in input order, a failed text as a :class:`FailedText`.
@@ -99,12 +100,19 @@ def explain_many(
         ``{"output": "positive", "loo": False}``), kept in ``meta["evaluation"]`` (an
         evaluation that fails: ``meta["evaluation_error"]``; the explanation is kept).  Local
         engine.
+    examples:
+        A corpus (texts), or a mapping of :func:`~blackbox_explain.similar_examples`' options
+        with its ``"corpus"``: each explanation also gets the corpus texts nearest to its own
+        and the model's labels for them, in ``meta["examples"]`` (which the HTML report shows;
+        one that fails: ``meta["examples_error"]``).  The corpus is embedded once, before the
+        first text.  Local engine.
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     evaluation = evaluation_options(evaluate, options)
-    if evaluation is not None and engine == "ray":
-        raise InputError("evaluate= runs with the local engine (engine='local')")
+    neighbours = examples_options(examples)
+    if (evaluation is not None or neighbours is not None) and engine == "ray":
+        raise InputError("evaluate= and examples= run with the local engine (engine='local')")
     check_shared_options(method, budget, options)
     check_batch_size(batch_size)
     records = text_records(texts, ids)
@@ -130,7 +138,9 @@ def explain_many(
             num_gpus=num_gpus,
         )
     else:
-        run = LocalRun(model, method, budget, cache, results_file, batch_size, options, evaluation)
+        run = LocalRun(
+            model, method, budget, cache, results_file, batch_size, options, evaluation, neighbours
+        )
         fresh = run.explain(todo, workers, progress, on_result)
     finished = {**done, **fresh}
     return [finished[r.id] for r in records if r.id in finished]
@@ -149,6 +159,7 @@ class LocalRun:
         batch_size: int | None,
         options: dict[str, Any],
         evaluation: dict[str, Any] | None = None,
+        examples: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.method = method
@@ -158,6 +169,7 @@ class LocalRun:
         self.batch_size = batch_size
         self.options = options
         self.evaluation = evaluation
+        self.examples = examples
 
     def explain(
         self,
@@ -176,6 +188,9 @@ class LocalRun:
             workers = 4 * int(remote.max_concurrency) if remote is not None else LOCAL_WORKERS
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
+        examples = None
+        if self.examples is not None and records:  # the corpus embedded once, not per thread
+            examples = prepared_examples(self.examples, explainer.cache, progress)
         bar = DatasetProgress(len(records), progress, remote)
         results: dict[str, Result] = {}
         stop: list[BaseException] = []
@@ -190,7 +205,8 @@ class LocalRun:
             while queue or pending:
                 while queue and len(pending) < workers and not stop:
                     record = queue.pop()
-                    pending[pool.submit(self._one, explainer, record, stop)] = record
+                    job = pool.submit(self._one, explainer, record, stop, examples)
+                    pending[job] = record
                 if not pending:
                     break
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -224,7 +240,11 @@ class LocalRun:
         return SharedBatches(scorer, max_batch_size=int(limit))
 
     def _one(
-        self, explainer: Explainer, record: TextRecord, stop: list[BaseException]
+        self,
+        explainer: Explainer,
+        record: TextRecord,
+        stop: list[BaseException],
+        examples: dict[str, Any] | None = None,
     ) -> Result | None:
         if stop:
             return None
@@ -250,6 +270,24 @@ class LocalRun:
                 exp.meta["evaluation_error"] = f"{type(exc).__name__}: {exc}"
             except Exception as exc:
                 exp.meta["evaluation_error"] = f"{type(exc).__name__}: {exc}"
+        if examples is not None:
+            from .neighbours import similar_examples
+
+            try:
+                with explanation_scope():
+                    found = similar_examples(  # the explanations' batches and cache
+                        explainer.model,
+                        record.text,
+                        cache=explainer.cache,
+                        progress=False,
+                        **examples,
+                    )
+                found.attach(exp)
+            except BudgetExhaustedError as exc:
+                stop.append(exc)
+                exp.meta["examples_error"] = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:
+                exp.meta["examples_error"] = f"{type(exc).__name__}: {exc}"
         return exp
 
 
@@ -285,6 +323,44 @@ def evaluation_options(
     chosen.setdefault("masker", options.get("masker", "delete"))
     chosen.setdefault("progress", False)
     return chosen
+
+
+def examples_options(examples: Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """:func:`~blackbox_explain.similar_examples`' options for every text (``k`` 3 unless
+    given), or ``None``; an :class:`InputError` for a corpus that is not texts or options it
+    does not have."""
+    import inspect
+
+    from .neighbours import similar_examples
+
+    if examples is None:
+        return None
+    chosen: dict[str, Any] = (
+        dict(examples) if isinstance(examples, Mapping) else {"corpus": examples}
+    )
+    corpus = chosen.get("corpus")
+    if isinstance(corpus, str) or not isinstance(corpus, Sequence) or not corpus:
+        raise InputTypeError("examples needs a corpus: a non-empty list of texts")
+    if not all(isinstance(t, str) for t in corpus):
+        raise InputTypeError("examples' corpus must be texts (str)")
+    accepted = set(inspect.signature(similar_examples).parameters) - {"model", "text", "cache"}
+    unknown = sorted(set(chosen) - accepted - {"progress"})
+    if unknown:
+        raise InputError(f"examples has no option {unknown}; its options: {sorted(accepted)}")
+    chosen.setdefault("k", 3)
+    chosen.pop("progress", None)
+    return chosen
+
+
+def prepared_examples(
+    examples: dict[str, Any], cache: Any, progress: bool | None
+) -> dict[str, Any]:
+    """``examples`` with the embedder loaded once and the corpus embedded into ``cache``."""
+    from .neighbours import embeddings, shared_embedder
+
+    embedder = shared_embedder(examples.get("embedder"))
+    embeddings(list(dict.fromkeys(examples["corpus"])), embedder, cache, progress)
+    return {**examples, "embedder": embedder}
 
 
 def check_shared_options(method: Any, budget: int, options: dict[str, Any]) -> None:

@@ -81,6 +81,25 @@ class SimilarExamples:
             "contrastive": self.meta.get("contrastive"),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimilarExamples:
+        """The result :meth:`to_dict` wrote (an explanation's ``meta["examples"]``)."""
+        try:
+            examples = [
+                Example(str(e["text"]), float(e["similarity"]), list(e["outputs"]), str(e["label"]))
+                for e in data["examples"]
+            ]
+            return cls(
+                str(data["text"]),
+                [float(v) for v in data["outputs"]],
+                str(data["label"]),
+                [str(n) for n in data["output_names"]],
+                examples,
+                dict(data.get("meta") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"malformed similar examples ({type(exc).__name__}: {exc})") from exc
+
     def to_json(self) -> str:
         """The result as JSON text."""
         return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False)
@@ -112,6 +131,25 @@ def load_embedder(embedder: Any) -> Any:
     if hasattr(embedder, "encode"):
         return embedder
     return getattr(embedder, "model", embedder)
+
+
+class KeyedEmbedder:
+    """An embedder loaded once and keyed as ``key`` in the cache (the default MiniLM's key when
+    made by :func:`shared_embedder`): many queries, from many threads, reuse one model and the
+    corpus embeddings cached under the same key as one query at a time."""
+
+    def __init__(self, model: Any, key: str) -> None:
+        self.model = model
+        self.fingerprint = key
+
+    def encode(self, texts: list[str]) -> Any:
+        """The model's embeddings of ``texts``."""
+        return self.model.encode(texts)
+
+
+def shared_embedder(embedder: Any) -> KeyedEmbedder:
+    """``embedder`` (``None``: the embedded MiniLM) loaded now, keyed as it would be."""
+    return KeyedEmbedder(load_embedder(embedder), embedder_key(embedder))
 
 
 #: texts embedded per call of the embedder: the embeddings of each chunk are cached as soon as

@@ -171,3 +171,41 @@ def test_the_examples_command_embeds_the_corpus_once_for_all_its_texts(
     assert main([*argv, "-t", "great food", "-t", "rude staff", "-k", "2"]) == 0
     assert capsys.readouterr().out.count("nearest examples") == 2
     assert sorted(embedder.calls) == sorted([*CORPUS, "great food", "rude staff"])
+
+
+def test_many_texts_at_once_each_with_its_nearest_examples(tmp_path, monkeypatch, capsys):
+    # --jsonl with --examples ran one text at a time; now the many-at-once engine finds each
+    # text's examples as its explanation finishes, the corpus embedded once before the first
+    from blackbox_explain.cli import main
+    from blackbox_explain.dataset import neighbours
+
+    embedder = BagOfWords()
+    monkeypatch.setattr(neighbours, "load_embedder", lambda e: e if e is not None else embedder)
+    queries = ["great food", "rude staff", "a good evening"]
+    many = bbx.explain_many(
+        example_scorer(), queries, "exact", 64, examples={"corpus": CORPUS, "k": 2}
+    )
+    for exp, query in zip(many, queries, strict=True):
+        alone = bbx.similar_examples(example_scorer(), query, CORPUS, k=2, embedder=BagOfWords())
+        got = bbx.SimilarExamples.from_dict(exp.meta["examples"])
+        assert [(e.text, e.label) for e in got.examples] == [
+            (e.text, e.label) for e in alone.examples
+        ]
+        np.testing.assert_allclose(
+            [e.similarity for e in got.examples], [e.similarity for e in alone.examples]
+        )
+        assert got.to_dict() == exp.meta["examples"]
+    assert sorted(embedder.calls) == sorted([*CORPUS, *queries])  # the corpus once
+    with pytest.raises(bbx.InputTypeError, match="a non-empty list of texts"):
+        bbx.explain_many(example_scorer(), queries, examples="the food was good")
+    with pytest.raises(bbx.InputError, match="examples has no option"):
+        bbx.explain_many(example_scorer(), queries, examples={"corpus": CORPUS, "n": 2})
+    # the command line: one run, every line with its examples, a rerun skips them
+    texts, corpus = tmp_path / "in.jsonl", tmp_path / "corpus.jsonl"
+    texts.write_text("\n".join(f'"{q}"' for q in queries) + "\n")
+    corpus.write_text("\n".join(f'"{t}"' for t in CORPUS) + "\n")
+    out = tmp_path / "out.jsonl"
+    argv = ["explain", "-m", "example", "--jsonl", str(texts), "--json", str(out)]
+    assert main([*argv, "--examples", str(corpus), "--no-progress"]) == 0
+    assert capsys.readouterr().out.count("nearest examples") == 3
+    assert all("examples" in e.meta for e in bbx.Explanation.load_many(out))
