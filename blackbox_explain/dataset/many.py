@@ -297,8 +297,6 @@ def evaluation_options(
     """The options each explanation's evaluation gets (the explanation's masker, unless
     given), or ``None`` for no evaluation; an :class:`InputError` for anything but a bool or
     a mapping of :func:`~blackbox_explain.evaluate`'s options."""
-    import inspect
-
     from ..evaluation import evaluate as evaluate_function
 
     if evaluate is False or evaluate is None:
@@ -312,25 +310,29 @@ def evaluation_options(
             f"evaluate must be True, False or a dict of evaluate()'s options, got "
             f"{type(evaluate).__name__}"
         )
-    accepted = set(inspect.signature(evaluate_function).parameters) - {
-        "explanation",
-        "model",
-        "cache",
-    }
-    unknown = sorted(set(chosen) - accepted)
-    if unknown:
-        raise InputError(f"evaluate has no option {unknown}; its options: {sorted(accepted)}")
+    check_keywords(chosen, evaluate_function, "evaluate", ("explanation", "model", "cache"))
     chosen.setdefault("masker", options.get("masker", "delete"))
     chosen.setdefault("progress", False)
     return chosen
+
+
+def check_keywords(
+    chosen: Mapping[str, Any], function: Callable[..., Any], name: str, fixed: Sequence[str]
+) -> None:
+    """An :class:`InputError` naming the keys of ``chosen`` that ``function`` has no parameter
+    for (its ``fixed`` ones, given by the run itself, excluded)."""
+    import inspect
+
+    accepted = set(inspect.signature(function).parameters) - set(fixed)
+    unknown = sorted(set(chosen) - accepted)
+    if unknown:
+        raise InputError(f"{name} has no option {unknown}; its options: {sorted(accepted)}")
 
 
 def examples_options(examples: Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any] | None:
     """:func:`~blackbox_explain.similar_examples`' options for every text (``k`` 3 unless
     given), or ``None``; an :class:`InputError` for a corpus that is not texts or options it
     does not have."""
-    import inspect
-
     from .neighbours import similar_examples
 
     if examples is None:
@@ -343,10 +345,7 @@ def examples_options(examples: Sequence[str] | Mapping[str, Any] | None) -> dict
         raise InputTypeError("examples needs a corpus: a non-empty list of texts")
     if not all(isinstance(t, str) for t in corpus):
         raise InputTypeError("examples' corpus must be texts (str)")
-    accepted = set(inspect.signature(similar_examples).parameters) - {"model", "text", "cache"}
-    unknown = sorted(set(chosen) - accepted - {"progress"})
-    if unknown:
-        raise InputError(f"examples has no option {unknown}; its options: {sorted(accepted)}")
+    check_keywords(chosen, similar_examples, "examples", ("model", "text", "cache"))
     chosen.setdefault("k", 3)
     chosen.pop("progress", None)
     return chosen

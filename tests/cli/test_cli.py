@@ -347,20 +347,19 @@ def test_evaluate_command_errors_name_the_problem(tmp_path, capsys):
     spec = f"python:{__name__}:counting_model"
     argv = ["explain", "-m", spec, "--no-progress", "-t", "one two", "--json", str(counted)]
     assert main(argv) == 0
-    mixed = tmp_path / "mixed.jsonl"
-    mixed.write_text(counted.read_text() + saved.read_text())
-    capsys.readouterr()
-    CALLS.clear()
-    assert main(["evaluate", str(mixed), "-m", spec, "--no-progress", "--output", "output_0"]) == 2
-    assert "unknown output 'output_0'" in capsys.readouterr().err and not CALLS
     masked = tmp_path / "masked.jsonl"
     argv = ["explain", "-m", spec, "--masker", "mask", "-t", "three four", "--json", str(masked)]
     assert main([*argv, "--no-progress"]) == 0
-    mixed.write_text(counted.read_text() + masked.read_text())
-    capsys.readouterr()
-    CALLS.clear()
-    assert main(["evaluate", str(mixed), "-m", spec, "--no-progress", "--masker", "delete"]) == 2
-    assert "explanation 2 was made with the 'mask' masker" in capsys.readouterr().err and not CALLS
+    mixed = tmp_path / "mixed.jsonl"
+    for second, flags, said in (
+        (saved, ["--output", "output_0"], "unknown output 'output_0'"),
+        (masked, ["--masker", "delete"], "explanation 2 was made with the 'mask' masker"),
+    ):
+        mixed.write_text(counted.read_text() + second.read_text())
+        capsys.readouterr()
+        CALLS.clear()
+        assert main(["evaluate", str(mixed), "-m", spec, "--no-progress", *flags]) == 2
+        assert said in capsys.readouterr().err and not CALLS
     broken = tmp_path / "broken.jsonl"
     broken.write_text(saved.read_text() + '{"format": "something else"}\n')
     assert main(["evaluate", str(broken), "-m", "example"]) == 2
