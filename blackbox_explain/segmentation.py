@@ -17,12 +17,21 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import InputError, InputTypeError, UnknownNameError
-from .unicode_marks import COMBINING_MARKS
+from .unicode_marks import COMBINING_MARKS, FORMAT_CHARACTERS, JOINERS
 
-# a word's letters include its combining marks (accents, Indic vowel signs and viramas)
+# a word's letters include its combining marks (accents, Indic vowel signs and viramas); an
+# apostrophe or a joiner (a Persian word's zero-width non-joiner, a soft hyphen) between letters
+# keeps one word; a run of symbols keeps its joiners (an emoji sequence); the other invisible
+# format characters (a zero-width space, a bidirectional mark) are left to the gaps
 _LETTERS = rf"[\w{COMBINING_MARKS}]+"
-_WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})*|[^\w\s]+", re.UNICODE)
+_SYMBOLS = rf"[^\w\s{FORMAT_CHARACTERS}]+"
+_WORD = re.compile(
+    rf"{_LETTERS}(?:(?:['’]|[{JOINERS}]+){_LETTERS})*|{_SYMBOLS}(?:[{JOINERS}]+(?:{_SYMBOLS})?)*",
+    re.UNICODE,
+)
 _MARK = re.compile(rf"[{COMBINING_MARKS}]")
+_FORMAT = re.compile(rf"[{FORMAT_CHARACTERS}]")
+_JOINER = re.compile(rf"[{JOINERS}]")
 _SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|\n+|$)", re.UNICODE)
 
 GRANULARITIES = ("word", "sentence", "token", "char")
@@ -196,16 +205,22 @@ class Segmentation:
     @classmethod
     def characters(cls, text: str) -> Segmentation:
         """Every non-space character, with the combining marks that follow it (an accent or an
-        Indic vowel sign stays on its letter)."""
+        Indic vowel sign stays on its letter); a joiner keeps the characters on either side
+        together (an emoji sequence) and the other invisible format characters are left to the
+        gaps."""
         _check_text(text)
         spans: list[tuple[int, int]] = []
+        joined = False
         for i, c in enumerate(text):
             if c.isspace():
+                joined = False
                 continue
-            if spans and spans[-1][1] == i and _MARK.match(c):
+            follows = bool(spans) and spans[-1][1] == i
+            if follows and (joined or _MARK.match(c) or _JOINER.match(c)):
                 spans[-1] = (spans[-1][0], i + 1)
-            else:
+            elif not _FORMAT.match(c):
                 spans.append((i, i + 1))
+            joined = follows and c == "\u200d"
         return cls(text, tuple(spans), kind="char")
 
     @classmethod

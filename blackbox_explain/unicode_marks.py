@@ -1,9 +1,13 @@
-"""The Unicode combining marks (categories Mn, Mc, Me) as a regular-expression class body.
+"""The Unicode combining marks (categories Mn, Mc, Me) and format characters (Cf) as
+regular-expression class bodies.
 
 Python's ``re`` has no ``\\p{M}``, and ``\\w`` does not match combining marks: without them a
 Hindi, Tamil or Thai word, or a letter written with a combining accent, would be cut at every
-vowel sign or accent.  Generated from :mod:`unicodedata` (Unicode 14.0.0); the
-test suite checks it against the running Python's database.
+vowel sign or accent.  The format characters are invisible: a zero-width space, a byte-order
+mark or a bidirectional mark is never a segment of its own, and the joiners among them (a
+Persian word's zero-width non-joiner, an emoji sequence's zero-width joiner) keep what they join
+together.  Generated from :mod:`unicodedata` (Unicode 14.0.0); the
+test suite checks both against the running Python's database.
 """
 
 UNICODE_VERSION = "14.0.0"
@@ -63,3 +67,15 @@ COMBINING_MARKS = (
     "\U0001e023-\U0001e024\U0001e026-\U0001e02a\U0001e130-\U0001e136\U0001e2ae"
     "\U0001e2ec-\U0001e2ef\U0001e8d0-\U0001e8d6\U0001e944-\U0001e94a\U000e0100-\U000e01ef"
 )
+
+FORMAT_CHARACTERS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+)
+
+#: the format characters that join what is on either side into one word or one symbol: the
+#: soft hyphen, the zero-width non-joiner and joiner, the word joiner, and the tag characters
+#: that end an emoji flag
+JOINERS = "\u00ad\u200c\u200d\u2060\U000e0020-\U000e007f"

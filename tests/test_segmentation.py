@@ -124,21 +124,72 @@ def test_characters_carry_their_combining_marks():
     assert [s.text for s in seg.segments] == ["e\u0301", "t", "\u00e9", "हि"]
 
 
-def test_the_combining_mark_table_matches_this_pythons_unicode_database():
+@pytest.mark.parametrize(
+    ("body", "categories"),
+    [("COMBINING_MARKS", ("Mn", "Mc", "Me")), ("FORMAT_CHARACTERS", ("Cf",))],
+)
+def test_the_unicode_tables_match_this_pythons_unicode_database(body, categories):
     import re
     import sys
     import unicodedata
 
-    from blackbox_explain.unicode_marks import COMBINING_MARKS, UNICODE_VERSION
+    from blackbox_explain import unicode_marks
+    from blackbox_explain.unicode_marks import UNICODE_VERSION
 
-    mark = re.compile(f"[{COMBINING_MARKS}]")
-    table = {cp for cp in range(sys.maxunicode + 1) if mark.match(chr(cp))}
+    pattern = re.compile(f"[{getattr(unicode_marks, body)}]")
+    table = {cp for cp in range(sys.maxunicode + 1) if pattern.match(chr(cp))}
     database = {
-        cp
-        for cp in range(sys.maxunicode + 1)
-        if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me")
+        cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in categories
     }
     if unicodedata.unidata_version == UNICODE_VERSION:
         assert table == database
     else:  # another Unicode version: marks stay marks; new ones may be missing
         assert table <= database
+
+
+def test_the_joiners_are_format_characters():
+    import re
+
+    from blackbox_explain.unicode_marks import FORMAT_CHARACTERS, JOINERS
+
+    joiner = re.compile(f"[{JOINERS}]")
+    format_character = re.compile(f"[{FORMAT_CHARACTERS}]")
+    joiners = [chr(cp) for cp in range(0x110000) if joiner.match(chr(cp))]
+    assert len(joiners) == 4 + 96
+    assert all(format_character.match(c) for c in joiners)
+
+
+ZWSP, ZWNJ, ZWJ, RLM, BOM = "\u200b", "\u200c", "\u200d", "\u200f", "\ufeff"
+FLAG = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+FAMILY = f"\U0001f468{ZWJ}\U0001f469{ZWJ}\U0001f467"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (f"hello{ZWSP}world", ["hello", "world"]),  # an invisible word break
+        (f"end.{ZWSP}Next", ["end", ".", "Next"]),
+        (f"{BOM}Hi there", ["Hi", "there"]),
+        (f"{RLM}\u05e9\u05dc\u05d5\u05dd{RLM} ok", ["\u05e9\u05dc\u05d5\u05dd", "ok"]),
+        # Persian "I want": one word with a zero-width non-joiner inside
+        (
+            f"\u0645\u06cc{ZWNJ}\u062e\u0648\u0627\u0647\u0645 x",
+            [f"\u0645\u06cc{ZWNJ}\u062e\u0648\u0627\u0647\u0645", "x"],
+        ),
+        ("co\u00adop is", ["co\u00adop", "is"]),  # a soft hyphen
+        (f"family {FAMILY} fun!", ["family", FAMILY, "fun", "!"]),
+        (f"a flag {FLAG} here", ["a", "flag", FLAG, "here"]),
+        ("don't stop", ["don't", "stop"]),
+    ],
+)
+def test_invisible_format_characters_are_never_words_of_their_own(text, words):
+    seg = Segmentation.words(text)
+    assert [s.text for s in seg.segments] == words
+    assert seg.reconstruct() == text
+
+
+def test_characters_keep_joined_sequences_and_leave_invisible_ones_to_the_gaps():
+    text = f"a{ZWSP}b {FAMILY}{BOM}!"
+    seg = Segmentation.characters(text)
+    assert [s.text for s in seg.segments] == ["a", "b", FAMILY, "!"]
+    assert seg.reconstruct() == text
