@@ -12,7 +12,8 @@ alone and left out, each time the one whose answer most reduces the summed poste
 of the Shapley values (Bayesian experimental design; the same search as
 ``estimators/variance_design.py`` under the text's own prior instead of a fixed one).  Printed
 per budget, mean / median rel. L2 over the texts: the oracle's posterior mean (exact where
-asked), GP-SHAP's own fit of the oracle's coalitions, and `auto` (``--seeds`` seeds).
+asked), GP-SHAP's own fit of the oracle's coalitions, and `auto` (``--seeds`` seeds); then
+the share of the exact values within +-1.96 of the oracle's posterior standard deviations.
 
 The oracle is the Bayes-optimal estimator for a game drawn from that Gaussian prior, with a
 design near-optimal for it; a real game is not such a draw (a sparse one can be found in fewer
@@ -98,9 +99,13 @@ def gpshap_fit(masks: np.ndarray, answers: np.ndarray) -> np.ndarray:
     return np.asarray((phi + shapley_of_partial_table(masks, residuals))[:, 0])
 
 
-def oracle_errors(table: np.ndarray, n: int, budgets: list[int]) -> dict[int, tuple[float, float]]:
+def oracle_errors(
+    table: np.ndarray, n: int, budgets: list[int]
+) -> dict[int, tuple[float, float, np.ndarray]]:
     """For each budget below ``2 ** n``: rel. L2 of the oracle's posterior mean and of GP-SHAP's
-    fit on the oracle's coalitions."""
+    fit on the oracle's coalitions, and which exact values lie within +-1.96 of the oracle's
+    posterior standard deviations (its prior is the game's own spectrum: how well a Gaussian
+    prior of the right shape covers)."""
     exact = shapley_from_table(table[:, None], n)[:, 0]
     spectrum = walsh_spectrum(table, n)
     spectrum[0] = max(spectrum[0], 10.0 * spectrum[1:].sum())  # the level: barely constrained
@@ -109,9 +114,11 @@ def oracle_errors(table: np.ndarray, n: int, budgets: list[int]) -> dict[int, tu
     orders = all_masks(n).sum(axis=1)
     distance = orders[ids[:, None] ^ ids[None, :]]
     covariance = by_distance[distance]  # of the answers, updated as they come
-    cross = shapley_weights(all_masks(n)).T @ covariance  # of the Shapley values with them
+    weights = shapley_weights(all_masks(n))
+    cross = weights.T @ covariance  # of the Shapley values with them
+    shapley_variance = np.einsum("ri,rs,si->i", weights, covariance, weights)
     asked: list[int] = []
-    out: dict[int, tuple[float, float]] = {}
+    out: dict[int, tuple[float, float, np.ndarray]] = {}
     full = 2**n - 1
     first = [0, full] + [1 << i for i in range(n)] + [full ^ (1 << i) for i in range(n)]
     wanted = {b for b in budgets if b < 2**n}
@@ -123,6 +130,7 @@ def oracle_errors(table: np.ndarray, n: int, budgets: list[int]) -> dict[int, tu
             score[asked] = -1.0
             pick = int(np.argmax(score))
         column = covariance[:, pick].copy()
+        shapley_variance = shapley_variance - cross[:, pick] ** 2 / column[pick]
         cross -= np.outer(cross[:, pick], column) / column[pick]
         covariance -= np.outer(column, column) / column[pick]
         asked.append(pick)
@@ -136,9 +144,11 @@ def oracle_errors(table: np.ndarray, n: int, budgets: list[int]) -> dict[int, tu
             oracle = shapley_from_table(mean[:, None], n)[:, 0]
             fit = gpshap_fit(all_masks(n)[rows], table[rows])
             norm = np.linalg.norm(exact)
+            std = np.sqrt(np.maximum(shapley_variance, 0.0))
             out[len(asked)] = (
                 float(np.linalg.norm(oracle - exact) / norm),
                 float(np.linalg.norm(fit - exact) / norm),
+                np.abs(oracle - exact) <= 1.96 * std + 1e-12,
             )
     return out
 
@@ -159,6 +169,7 @@ def main() -> int:
     rows: dict[int, dict[str, list[float]]] = {
         b: {"auto": [], "oracle": [], "fit": []} for b in budgets
     }
+    covered: dict[int, list[bool]] = {b: [] for b in budgets}
     for model, text, exact in found:
         n = len(bbx.segment(text))
         synthetic = args.model in ("synthetic", "saturating")
@@ -166,9 +177,10 @@ def main() -> int:
         answers = answers_of(model, text, all_masks(n), cache)  # recorded by cases()
         table = answers.sum(axis=1) if args.model == "smollm2" else answers[:, 0]
         total = exact.sum(axis=1) if args.model == "smollm2" else exact[:, 0]
-        for budget, (oracle, fit) in oracle_errors(table, n, budgets).items():
+        for budget, (oracle, fit, inside) in oracle_errors(table, n, budgets).items():
             rows[budget]["oracle"].append(oracle)
             rows[budget]["fit"].append(fit)
+            covered[budget].extend(inside)
         for budget in budgets:
             if budget >= 2**n:
                 continue
@@ -181,13 +193,15 @@ def main() -> int:
                     float(np.linalg.norm(estimate - total) / np.linalg.norm(total))
                 )
     print(
-        "| calls | `auto` | oracle: its prior and design | GP-SHAP's fit of the oracle's coalitions |"
+        "| calls | `auto` | oracle: its prior and design | GP-SHAP's fit of the oracle's coalitions "
+        "| the oracle's coverage |"
     )
-    print("|---:|---|---|---|")
+    print("|---:|---|---|---|---:|")
     for budget in budgets:
         cells = [
             f"{np.mean(v):.3f} / {np.median(v):.3f}" if v else "-" for v in rows[budget].values()
         ]
+        cells.append(f"{np.mean(covered[budget]):.3f}" if covered[budget] else "-")
         print(f"| {budget} | {' | '.join(cells)} |", flush=True)
     return 0
 
