@@ -336,8 +336,11 @@ def segment(
 def _check_text(text: object) -> None:
     if not isinstance(text, str):
         raise InputTypeError(f"text must be a str, got {type(text).__name__}")
-    if not text.strip():
-        raise InputError("text is empty or whitespace only; there is nothing to explain")
+    if not _FORMAT.sub("", text).strip():
+        raise InputError(
+            "text is empty, or only whitespace and invisible characters (zero-width spaces, "
+            "bidirectional marks); there is nothing to explain"
+        )
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -193,3 +193,10 @@ def test_characters_keep_joined_sequences_and_leave_invisible_ones_to_the_gaps()
     seg = Segmentation.characters(text)
     assert [s.text for s in seg.segments] == ["a", "b", FAMILY, "!"]
     assert seg.reconstruct() == text
+
+
+@pytest.mark.parametrize("granularity", ["word", "sentence", "char"])
+@pytest.mark.parametrize("text", ["", " \n\t", f"{ZWSP}{ZWSP}", f" {BOM}{RLM} "])
+def test_a_text_with_nothing_visible_is_refused(text, granularity):
+    with pytest.raises(bbx.InputError, match="nothing to explain"):
+        segment(text, granularity)
