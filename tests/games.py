@@ -196,6 +196,48 @@ class SaturatingGame:
         return self.value(set())
 
 
+class MeanPooledGame(SaturatingGame):
+    """A pooled embedding's score: ``v(S) = tanh((bias + mean_{i in S} w_i) / scale)`` (the
+    empty coalition's mean 0), as a classifier reads the mean of its words' vectors (MiniLM's
+    mean pooling).  A word's effect shrinks with the coalition's size, and the halves' slopes
+    are the main effects' shape.  Exact Shapley values by the same count of subsets by (size,
+    total weight), the gain now depending on the size."""
+
+    def f_mean(self, total: np.ndarray, size: np.ndarray | int) -> np.ndarray:
+        mean = np.asarray(total, dtype=float) / np.maximum(size, 1)
+        return np.tanh((self.bias + mean) / self.scale)
+
+    def value(self, present: set[int]) -> np.ndarray:
+        total = sum(int(self.weights[i]) for i in present)
+        return np.atleast_1d(self.f_mean(total, len(present)))
+
+    def _semivalue(self, size_weight) -> np.ndarray:
+        out = np.zeros((self.n, 1))
+        done: dict[int, float] = {}
+        for i, w in enumerate(self.weights.tolist()):
+            if w not in done:
+                counts, offset = self._subset_counts(i)
+                totals = np.arange(counts.shape[1]) - offset
+                done[w] = float(
+                    sum(
+                        size_weight(s)
+                        * counts[s]
+                        @ (self.f_mean(totals + w, s + 1) - self.f_mean(totals, s))
+                        for s in range(self.n)
+                    )
+                )
+            out[i, 0] = done[w]
+        return out
+
+
+def mean_pooled_game(n: int, seed: int = 0) -> MeanPooledGame:
+    """A :class:`MeanPooledGame` of ``n`` words with weights of -6..6 (none 0), a bias of -1..1
+    and a scale of 2."""
+    rng = np.random.default_rng(seed)
+    weights = rng.integers(1, 7, size=n) * rng.choice([-1, 1], size=n)
+    return MeanPooledGame(weights, bias=int(rng.integers(-1, 2)), scale=2.0)
+
+
 def saturating_game(
     n: int, seed: int = 0, few: bool = False, saturation: float = 3.0
 ) -> SaturatingGame:

@@ -25,7 +25,9 @@ METHOD_HELP = {
     "KernelSHAP's coalitions; from 24 or 70% of all 2^n coalitions, KernelSHAP's coalitions); "
     "from 2n + 2 calls its amplitude may "
     "shrink with the coalition's size (a text model's answer moves less as more of the text is "
-    "there); words that change nothing alone or left out (outside a lexicon) are pooled into one",
+    "there), and on 24 segments or more below 7 calls per segment it may have an additive part "
+    "(the main effects' own share of the prior); words that change nothing alone or left out "
+    "(outside a lexicon) are pooled into one segment",
     "permutation": "Shapley values from antithetic permutation sampling",
     "lime": "LIME: ridge surrogate with lime's cosine kernel",
     "banzhaf": "Banzhaf values by maximum sample reuse",

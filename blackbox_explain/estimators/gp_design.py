@@ -64,7 +64,7 @@ def check_options(gpshap: Any) -> None:
         raise InputError(f"max_fit_points must be an integer >= 8, got {gpshap.max_fit_points!r}")
     if not isinstance(gpshap.n_bootstrap, int) or gpshap.n_bootstrap < 0:
         raise InputError(f"n_bootstrap must be an integer >= 0, got {gpshap.n_bootstrap!r}")
-    for name in ("relevance", "size_amplitude"):
+    for name in ("relevance", "size_amplitude", "additive"):
         if not isinstance(getattr(gpshap, name), bool):
             raise InputError(f"{name} must be true or false, got {getattr(gpshap, name)!r}")
     for name, allowed in (("design", gpshap.DESIGNS), ("inert", gpshap.INERT)):

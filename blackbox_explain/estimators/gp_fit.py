@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .answers import two_valued_interval_note
+from .gp_additive import mix_kernel
 from .gp_grid import PosteriorGrid, posterior_grid
 from .gp_kernel import (
     SIZE_RATIOS,
@@ -31,6 +32,9 @@ from .gp_kernel import (
 #: documents half the seeds (an interpolating fit, 0.86); benchmarks/RESULTS.md, section 21
 LIKELIHOOD_BLOCKS = 8
 
+#: the most likely ``(rho, noise ratio, size ratio, additive share)`` of an output column
+Hyperparameters = tuple[float, float, float, float]
+
 
 def fit_columns(
     masks: np.ndarray,
@@ -44,9 +48,11 @@ def fit_columns(
     noise_floor: float = 0.0,
     exact_answers: bool = False,
     grid: PosteriorGrid | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
+    additive_shares: tuple[float, ...] = (0.0,),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Hyperparameters]]:
     """The posterior's Shapley values, their variance and the residuals for each ``modelled``
-    output column (values, variance 0 and the answers themselves for the others).
+    output column (values, variance 0 and the answers themselves for the others), and the most
+    likely hyperparameters of each.
 
     Up to ``max_fit_points`` coalitions the posterior is averaged over the hyperparameter grid
     (:func:`~.gp_grid.averaged_posterior`; ``grid``: that of :func:`fit_leave_one_out_error`,
@@ -54,7 +60,8 @@ def fit_columns(
     or on disjoint subsets of that many (up to
     ``LIKELIHOOD_BLOCKS``, their likelihoods summed: :func:`likelihood_blocks`), and the fit
     uses all.  ``size_ratios``: the amplitudes searched (:func:`~.gp_kernel.size_factors`);
-    ``calibration``: rows whose cross-validated errors widen the variance
+    ``additive_shares``: the additive component's shares searched with them
+    (:mod:`.gp_additive`); ``calibration``: rows whose cross-validated errors widen the variance
     (:func:`~.gp_kernel.calibration_factor`); ``noise_floor``: the least noise ratio searched;
     ``exact_answers``: the variance given that the answers are exact where asked (for values the
     fit's residuals are added back to; :func:`~.gp_kernel.exact_answers_variance`).
@@ -69,7 +76,13 @@ def fit_columns(
     if m <= max_fit_points:
         if grid is None:
             grid = posterior_grid(
-                masks, values[:, modelled], relevance, calibration, size_ratios, exact_answers
+                masks,
+                values[:, modelled],
+                relevance,
+                calibration,
+                size_ratios,
+                exact_answers,
+                additive_shares,
             )
         phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = grid.average(
             noise_floor
@@ -77,11 +90,11 @@ def fit_columns(
         return phi, variance, residuals, hyper
     blocks = likelihood_blocks(m, max_fit_points, rng)
     hyper = fit_hyperparameters(
-        masks, values[:, modelled], relevance, size_ratios, noise_floor, blocks
+        masks, values[:, modelled], relevance, size_ratios, noise_floor, blocks, additive_shares
     )
-    for j, (rho, noise, ratio) in zip(np.flatnonzero(modelled), hyper, strict=True):
+    for j, (rho, noise, ratio, share) in zip(np.flatnonzero(modelled), hyper, strict=True):
         phi[:, j], variance[:, j], residuals[:, j] = posterior(
-            masks, values[:, j], rho, noise, relevance, calibration, ratio, exact_answers
+            masks, values[:, j], rho, noise, relevance, calibration, ratio, exact_answers, share
         )
     return phi, variance, residuals, hyper
 
@@ -150,7 +163,7 @@ def leave_one_out_error(
     VADER's documents 0.33-0.57)."""
     worst = 0.0
     hyper = fit_hyperparameters(masks, values, relevance, size_ratios)
-    for y, (rho, noise, ratio) in zip(values.T, hyper, strict=True):
+    for y, (rho, noise, ratio, _) in zip(values.T, hyper, strict=True):
         kernel = hamming_correlation(masks, masks, rho, relevance, ratio)
         inverse = np.linalg.inv(kernel + max(noise, 1e-10) * np.eye(len(y)))
         centred = y - y.mean()
@@ -167,13 +180,16 @@ def fit_hyperparameters(
     size_ratios: tuple[float, ...] = SIZE_RATIOS,
     noise_floor: float = 0.0,
     blocks: list[np.ndarray] | None = None,
-) -> list[tuple[float, float, float]]:
-    """``(rho, noise ratio, size ratio)`` per output column maximising the marginal likelihood.
+    additive_shares: tuple[float, ...] = (0.0,),
+) -> list[Hyperparameters]:
+    """``(rho, noise ratio, size ratio, additive share)`` per output column maximising the
+    marginal likelihood.
 
-    The signal variance is profiled out; each (length scale, size ratio) costs one
-    eigendecomposition per block, shared by every noise level and output.  ``relevance``: the
-    Hamming distance's per-segment weights (:func:`~.gp_kernel.relevance_weights`; default all
-    1); ``size_ratios``: the amplitudes searched (:func:`~.gp_kernel.size_factors`);
+    The signal variance is profiled out; each (length scale, size ratio, additive share) costs
+    one eigendecomposition per block, shared by every noise level and output.  ``relevance``:
+    the Hamming distance's per-segment weights (:func:`~.gp_kernel.relevance_weights`; default
+    all 1); ``size_ratios``: the amplitudes searched (:func:`~.gp_kernel.size_factors`);
+    ``additive_shares``: the additive component's shares searched (:mod:`.gp_additive`);
     ``noise_floor``: the least noise ratio searched (:func:`~.gp_kernel.noise_ratios`);
     ``blocks``: subsets of the rows whose log-likelihoods are summed (a composite likelihood,
     :func:`likelihood_blocks`; default all rows as one).
@@ -182,17 +198,21 @@ def fit_hyperparameters(
     scales = length_scales(masks.shape[1])
     every = [np.arange(len(masks))] if blocks is None else blocks
     total = sum(
-        _log_likelihood_grid(masks[rows], values[rows], relevance, size_ratios, noises)
+        _log_likelihood_grid(
+            masks[rows], values[rows], relevance, size_ratios, noises, additive_shares
+        )
         for rows in every
     )
-    best: list[tuple[float, float, float]] = []
+    shares = len(additive_shares)
+    best: list[Hyperparameters] = []
     for j in range(values.shape[1]):
         grid = np.asarray(total)[..., j]
         if not np.isfinite(grid.max()):
-            best.append((0.5, 1e-6, 1.0))
+            best.append((0.5, 1e-6, 1.0, 0.0))
             continue
         s, g, q = np.unravel_index(int(grid.argmax()), grid.shape)
-        best.append((length_scale_rho(scales[s]), float(noises[q]), float(size_ratios[g])))
+        ratio, share = size_ratios[g // shares], additive_shares[g % shares]
+        best.append((length_scale_rho(scales[s]), float(noises[q]), float(ratio), float(share)))
     return best
 
 
@@ -202,17 +222,23 @@ def _log_likelihood_grid(
     relevance: np.ndarray | None,
     size_ratios: tuple[float, ...],
     noises: np.ndarray,
+    additive_shares: tuple[float, ...] = (0.0,),
 ) -> np.ndarray:
-    """``(length scales, size ratios, noises, outputs)``: the profiled log-likelihoods."""
+    """``(length scales, kernel shapes, noises, outputs)``: the profiled log-likelihoods, the
+    shapes every size ratio with every additive share in turn."""
     centred = values - values.mean(axis=0)
     distances = hamming_distances(masks, masks, relevance)
     scales = length_scales(masks.shape[1])
-    grid = np.empty((len(scales), len(size_ratios), len(noises), values.shape[1]))
+    shapes = [(ratio, share) for ratio in size_ratios for share in additive_shares]
+    grid = np.empty((len(scales), len(shapes), len(noises), values.shape[1]))
     for s, scale in enumerate(scales):
         correlation = length_scale_rho(scale) ** distances
-        for g, ratio in enumerate(size_ratios):
+        for g, (ratio, share) in enumerate(shapes):
             amplitude = size_factors(masks, ratio)
-            eigenvalues, vectors = symmetric_eigh(correlation * np.outer(amplitude, amplitude))
+            kernel = mix_kernel(
+                correlation * np.outer(amplitude, amplitude), masks, relevance, ratio, share
+            )
+            eigenvalues, vectors = symmetric_eigh(kernel)
             grid[s, g], _ = profiled_log_likelihoods(
                 eigenvalues, (vectors.T @ centred) ** 2, noises
             )
@@ -221,26 +247,27 @@ def _log_likelihood_grid(
 
 def fit_info(
     masks: np.ndarray,
-    hyper: list[tuple[float, float, float]],
+    hyper: list[Hyperparameters],
     inert: int,
     design: str,
     relevance: np.ndarray | None,
     values: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """GP-SHAP's account of a fit for an explanation's ``meta``: the coalitions and design, the
-    most likely hyperparameters per output column (``(rho, noise ratio, size ratio)`` as
-    :func:`fit_columns` returns them, the length scales in flipped segments), the relevance
-    weights, how many segments were inert and, given the answers ``values``, a note on
-    intervals known to be narrow (:func:`~.answers.two_valued_interval_note`)."""
+    most likely hyperparameters per output column (``(rho, noise ratio, size ratio, additive
+    share)`` as :func:`fit_columns` returns them, the length scales in flipped segments), the
+    relevance weights, how many segments were inert and, given the answers ``values``, a note
+    on intervals known to be narrow (:func:`~.answers.two_valued_interval_note`)."""
     note = None if values is None else two_valued_interval_note(masks, values, design)
     return {
         **({} if note is None else {"interval_note": note}),
         "relevance_weights": None if relevance is None else [float(r) for r in relevance],
         "n_coalitions": len(masks),
         "design": design,
-        "length_scales": [float(np.sqrt(-0.5 / np.log(r))) for r, _, _ in hyper],
-        "noise_ratios": [nz for _, nz, _ in hyper],
-        "size_ratios": [ratio for _, _, ratio in hyper],
+        "length_scales": [float(np.sqrt(-0.5 / np.log(h[0]))) for h in hyper],
+        "noise_ratios": [h[1] for h in hyper],
+        "size_ratios": [h[2] for h in hyper],
+        "additive_shares": [h[3] for h in hyper],
         "inert_segments": inert,
         "surrogate": bool(hyper),
         "exact": False,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .enumeration import shapley_weights
+from .gp_additive import mix_kernel, mix_prior, mix_sections
 from .gp_kernel import (
     SIZE_RATIOS,
     Calibration,
@@ -30,12 +31,14 @@ from .gp_kernel import (
 @dataclass
 class PosteriorGrid:
     """Each grid point's posterior, for each output column: arrays indexed ``(length scale,
-    size ratio, noise ratio, output, ...)``.
+    kernel shape, noise ratio, output, ...)``, the shapes every size ratio with every additive
+    share (:mod:`.gp_additive`) in turn.
 
     ``log_weights``: the profiled marginal log-likelihoods; ``phi`` / ``variance``: the
     posterior's Shapley values and their variance ``(..., n)``; ``residuals``: the answers minus
     the posterior mean at them ``(..., m)``; ``loo``: the rms of the leave-one-out residuals
-    over the rms of the centred answers; ``rhos``, ``size_ratios``, ``noises``: the grid.
+    over the rms of the centred answers; ``rhos``, ``size_ratios``, ``noises``,
+    ``additive_shares``: the grid.
     """
 
     log_weights: np.ndarray
@@ -46,12 +49,13 @@ class PosteriorGrid:
     rhos: np.ndarray
     size_ratios: tuple[float, ...]
     noises: np.ndarray
+    additive_shares: tuple[float, ...] = (0.0,)
 
     def average(
         self, noise_floor: float = 0.0
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float, float]]]:
         """``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise, size
-        ratio) per column)`` averaged over the grid points whose noise ratio is at least
+        ratio, additive share) per column)`` averaged over the grid points whose noise ratio is at least
         ``noise_floor``, each weighted by its likelihood; the variance includes the spread of
         the points' values."""
         kept = self.noises >= noise_floor
@@ -70,8 +74,15 @@ class PosteriorGrid:
         mean_residuals = np.einsum("gk,gkm->mk", weights, residuals)
         noises = self.noises[kept]
         modes = [np.unravel_index(int(flat[:, j].argmax()), shape) for j in range(k)]
+        shares = len(self.additive_shares)
         hyper = [
-            (float(self.rhos[s]), float(noises[q]), float(self.size_ratios[g])) for s, g, q in modes
+            (
+                float(self.rhos[s]),
+                float(noises[q]),
+                float(self.size_ratios[g // shares]),
+                float(self.additive_shares[g % shares]),
+            )
+            for s, g, q in modes
         ]
         return mean_phi, np.maximum(second - mean_phi**2, 0.0), mean_residuals, hyper
 
@@ -91,12 +102,14 @@ def posterior_grid(
     calibration: Calibration | None = None,
     size_ratios: tuple[float, ...] = SIZE_RATIOS,
     exact_answers: bool = False,
+    additive_shares: tuple[float, ...] = (0.0,),
 ) -> PosteriorGrid:
-    """The posterior at every (length scale, size ratio, noise ratio) of :func:`length_scales`
-    x ``size_ratios`` x ``NOISE_RATIOS``, for each output column of ``values`` ``(m, k)``.
+    """The posterior at every (length scale, size ratio, additive share, noise ratio) of
+    :func:`length_scales` x ``size_ratios`` x ``additive_shares`` x ``NOISE_RATIOS``, for each
+    output column of ``values`` ``(m, k)``.
 
-    Each length scale and size ratio costs one eigendecomposition; the noise levels are then
-    diagonal.  ``relevance``: the Hamming distance's per-segment weights (default all 1);
+    Each length scale, size ratio and additive share (:mod:`.gp_additive`) costs one
+    eigendecomposition; the noise levels are then diagonal.  ``relevance``: the Hamming distance's per-segment weights (default all 1);
     ``calibration``: rows whose leave-one-out z-scores widen the variance
     (:func:`~.gp_kernel.calibration_factor`); ``exact_answers``: the variance of the game's
     Shapley values given exact answers where asked (:func:`~.gp_kernel.exact_answers_variance`),
@@ -109,7 +122,8 @@ def posterior_grid(
     distances = hamming_distances(masks, masks, relevance)
     noises = noise_ratios()
     scales = length_scales(n)
-    shape = (len(scales), len(size_ratios), len(noises), k)
+    shapes = [(ratio, share) for ratio in size_ratios for share in additive_shares]
+    shape = (len(scales), len(shapes), len(noises), k)
     log_weights = np.empty(shape)
     phi = np.empty((*shape, n))
     variance = np.empty((*shape, n))
@@ -119,17 +133,24 @@ def posterior_grid(
     for s, scale in enumerate(scales):
         rho = length_scale_rho(scale)
         correlation = rho**distances
-        for g, ratio in enumerate(size_ratios):
+        for g, (ratio, share) in enumerate(shapes):
             amplitude = size_factors(masks, ratio)
-            eigenvalues, vectors = symmetric_eigh(correlation * np.outer(amplitude, amplitude))
+            kernel = correlation * np.outer(amplitude, amplitude)
+            eigenvalues, vectors = symmetric_eigh(
+                mix_kernel(kernel, masks, relevance, ratio, share)
+            )
             coordinates = vectors.T @ centred  # (m, k)
             ll, signal = profiled_log_likelihoods(eigenvalues, coordinates**2, noises)
             log_weights[s, g] = ll
             # (q, m): the inverse of K + noise in the eigenbasis, then its diagonal
             inverse = 1.0 / (np.maximum(eigenvalues, 0.0)[None, :] + noises[:, None])
-            sections = vectors.T @ section_shapley(masks, rho, relevance, ratio)  # eigenbasis
+            sections = vectors.T @ mix_sections(  # in the eigenbasis
+                section_shapley(masks, rho, relevance, ratio), masks, relevance, ratio, share
+            )
             explained = inverse @ sections**2  # (q, n)
-            prior = prior_shapley_variance(n, rho, relevance, ratio)
+            prior = mix_prior(
+                prior_shapley_variance(n, rho, relevance, ratio), n, relevance, ratio, share
+            )
             if weights is not None:  # (q, n)
                 own = vectors.T @ weights  # the answers' Shapley weights in the eigenbasis
                 explained = explained - exact_answers_variance(
@@ -149,7 +170,9 @@ def posterior_grid(
                 loo[s, g, :, j] = np.sqrt(np.mean((alpha / inverse_diagonal) ** 2, axis=1))
     loo /= spread
     rhos = np.array([length_scale_rho(scale) for scale in scales])
-    return PosteriorGrid(log_weights, phi, variance, residuals, loo, rhos, size_ratios, noises)
+    return PosteriorGrid(
+        log_weights, phi, variance, residuals, loo, rhos, size_ratios, noises, additive_shares
+    )
 
 
 def averaged_posterior(
@@ -160,20 +183,23 @@ def averaged_posterior(
     size_ratios: tuple[float, ...] = SIZE_RATIOS,
     noise_floor: float = 0.0,
     exact_answers: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float]]]:
+    additive_shares: tuple[float, ...] = (0.0,),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float, float]]]:
     """The posterior's Shapley values averaged over the hyperparameter grid (Bayesian model
     averaging), for each output column: :func:`posterior_grid`, then
     :meth:`PosteriorGrid.average` over the noise ratios from ``noise_floor``.
 
-    Every (length scale, size ratio, noise ratio) is weighted by its marginal likelihood (a
+    Every (length scale, size ratio, additive share, noise ratio) is weighted by its marginal likelihood (a
     flat prior on the grid, the signal variance profiled out).  On a few calls per segment the
     likelihood is flat across dozens of pairs, and picking its maximum alone overfits:
     averaging lowers the error by 4-8 % (SmolLM2 prompts at 3-4 calls per segment, the tiny
     LM) and makes the standard errors include the hyperparameters' uncertainty.
 
     Returns ``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise, size
-    ratio) per column)``; the residuals are the answers minus the averaged posterior mean at the
-    data.
+    ratio, additive share) per column)``; the residuals are the answers minus the averaged
+    posterior mean at the data.
     """
-    grid = posterior_grid(masks, values, relevance, calibration, size_ratios, exact_answers)
+    grid = posterior_grid(
+        masks, values, relevance, calibration, size_ratios, exact_answers, additive_shares
+    )
     return grid.average(noise_floor)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .answers import end_effects
 from .enumeration import shapley_weights, total_squared_shapley_weight
+from .gp_additive import mix_kernel, mix_prior, mix_sections
 from .sampling import t_over_normal
 
 #: length scales (in flipped segments) and noise-to-signal ratios searched for the likelihood
@@ -259,15 +260,24 @@ def posterior(
     calibration: Calibration | None = None,
     size_ratio: float = 1.0,
     exact_answers: bool = False,
+    additive: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Shapley values of the posterior mean, their posterior variance, residuals y - mean);
-    ``calibration`` and ``exact_answers`` as for :func:`~.gp_grid.posterior_grid`, ``size_ratio`` as
-    for :func:`size_factors`."""
+    ``calibration`` and ``exact_answers`` as for :func:`~.gp_grid.posterior_grid`, ``size_ratio``
+    as for :func:`size_factors`, ``additive``: the additive component's share
+    (:mod:`.gp_additive`)."""
     from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
     m = len(y)
+    n = masks.shape[1]
     centred = y - y.mean()
-    correlation = hamming_correlation(masks, masks, rho, relevance, size_ratio)
+    correlation = mix_kernel(
+        hamming_correlation(masks, masks, rho, relevance, size_ratio),
+        masks,
+        relevance,
+        size_ratio,
+        additive,
+    )
     while True:  # a near-singular kernel (long length scale, no noise) gets more jitter
         try:
             factor = cho_factor(correlation + noise * np.eye(m), lower=True)
@@ -278,10 +288,14 @@ def posterior(
             noise = min(max(noise * 10.0, 1e-10), 1.0)
     alpha = cho_solve(factor, centred)
     signal = float(centred @ alpha) / m
-    sections = section_shapley(masks, rho, relevance, size_ratio)  # (m, n)
+    sections = mix_sections(  # (m, n)
+        section_shapley(masks, rho, relevance, size_ratio), masks, relevance, size_ratio, additive
+    )
     phi = sections.T @ alpha
     whitened = solve_triangular(factor[0], sections, lower=True)
-    prior = prior_shapley_variance(masks.shape[1], rho, relevance, size_ratio)
+    prior = mix_prior(
+        prior_shapley_variance(n, rho, relevance, size_ratio), n, relevance, size_ratio, additive
+    )
     explained = (whitened**2).sum(axis=0)
     if exact_answers:
         own = solve_triangular(factor[0], shapley_weights(masks), lower=True)

@@ -81,6 +81,7 @@ from .designs import (
 )
 from .enumeration import MAX_ENUMERATION_PLAYERS, shapley_of_partial_table
 from .exact import ExactShapley
+from .gp_additive import additive_shares
 from .gp_design import check_options, design_for, plan_calibration, probe_calls, reproduces
 from .gp_fit import fit_columns, fit_info, fit_leave_one_out_error
 from .gp_grid import posterior_grid
@@ -155,6 +156,9 @@ class GPSHAP(Estimator):
         From ``2 n + 2`` calls, let the prior's amplitude shrink with the coalition's size (the
         full text's answer half as variable as the empty one's; :data:`~.gp_kernel.SIZE_RATIOS`),
         averaged over with the constant amplitude by the likelihood.  ``False``: constant.
+    additive:
+        Give the prior an additive component where the balanced design has few calls per
+        segment on many segments (:mod:`.gp_additive`).  ``False``: never.
     inert:
         From ``2 n + 2`` calls, what becomes of segments that change nothing alone or left out
         (words outside a lexicon): ``"pool"`` (default) pools them into one segment, whose
@@ -178,6 +182,7 @@ class GPSHAP(Estimator):
         relevance: bool = True,
         inert: str = "pool",
         size_amplitude: bool = True,
+        additive: bool = True,
     ) -> None:
         self.n_bootstrap = n_bootstrap
         self.max_fit_points = max_fit_points
@@ -185,6 +190,7 @@ class GPSHAP(Estimator):
         self.relevance = relevance
         self.inert = inert
         self.size_amplitude = size_amplitude
+        self.additive = additive
 
     def min_budget(self, n_players: int) -> int:
         return n_players + 2 if n_players > 1 else 2
@@ -239,6 +245,7 @@ class GPSHAP(Estimator):
             self.relevance,
             "model",
             self.size_amplitude,
+            self.additive,
         )
 
     def _first_answers(self, game: Game) -> tuple[np.ndarray, np.ndarray]:
@@ -318,7 +325,7 @@ class GPSHAP(Estimator):
             masks, values, modelled, rng, relevance, (1.0,), self.max_fit_points, grid=grid
         )[3]
         fitted = (masks, values[:, modelled], relevance, self.max_fit_points)
-        if reproduces(*fitted, [noise for _, noise, _ in hyper], rng, grid):
+        if reproduces(*fitted, [h[1] for h in hyper], rng, grid):
             return self._balanced_estimate(self._balanced_answers(game, budget, rng, answers), rng)
         # the plan's singletons and leave-one-outs were asked with the balanced ones: free
         plan = plan_coalitions(n, budget - probe + 2 * n, rng, complete_singletons=True)
@@ -371,6 +378,7 @@ class GPSHAP(Estimator):
             masks.sum(axis=1) <= 1 if leave_one_out else extreme_coalitions(masks)
         )
         ratios = self._size_ratios(design)
+        shares = additive_shares(design, n, len(masks)) if self.additive else (0.0,)
         phi, variance, residuals, hyper = fit_columns(
             masks,
             values,
@@ -381,6 +389,7 @@ class GPSHAP(Estimator):
             self.max_fit_points,
             calibration,
             exact_answers=not leave_one_out,
+            additive_shares=shares,
         )
         if leave_one_out:  # the fit's misses at the two ends, evenly (calibrated with them)
             phi = phi + (residuals[1] - residuals[0]) / n

@@ -55,11 +55,9 @@ def main_effects_variance(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.asarray(squared_errors * prior / total)
 
 
-def short_range_columns(
-    hyper: Sequence[tuple[float, float, float]], modelled: np.ndarray
-) -> np.ndarray:
+def short_range_columns(hyper: Sequence[tuple[float, ...]], modelled: np.ndarray) -> np.ndarray:
     """``(k,)``: the modelled output columns whose most likely ``rho`` (``hyper``: one ``(rho,
-    noise ratio, size ratio)`` per modelled column) is below :data:`SHORT_RANGE_RHO`."""
+    noise ratio, ...)`` per modelled column) is below :data:`SHORT_RANGE_RHO`."""
     short = np.zeros(len(modelled), dtype=bool)
     for j, h in zip(np.flatnonzero(modelled), hyper, strict=True):
         short[j] = h[0] < SHORT_RANGE_RHO

@@ -193,7 +193,7 @@ def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likeliho
                 log_weights.append(-0.5 * m * np.log(signal) - 0.5 * np.linalg.slogdet(gram)[1])
                 explained = np.einsum("ri,ri->i", sections, np.linalg.solve(gram, sections))
                 var = signal * (prior - explained)
-                moments.append((sections.T @ alpha, var, noise * alpha, (rho, noise, ratio)))
+                moments.append((sections.T @ alpha, var, noise * alpha, (rho, noise, ratio, 0.0)))
         weights = np.exp(np.array(log_weights) - max(log_weights))
         weights /= weights.sum()
         mean = sum(w * mo[0] for w, mo in zip(weights, moments, strict=True))
@@ -205,6 +205,74 @@ def test_the_averaged_posterior_weights_every_grid_pair_by_its_marginal_likeliho
         assert hyper[j] == pytest.approx(moments[int(np.argmax(weights))][3])
     # the second output is segment 2's indicator: additive, so its Shapley values are exact
     np.testing.assert_allclose(phi[:, 1], np.eye(n)[2], atol=1e-3)
+
+
+def mixed_kernel(a, b, rho, relevance, ratio, share) -> np.ndarray:
+    """The prior covariance of GP-SHAP's fit with an additive component, written out: ``(1 -
+    share)`` of the product kernel plus ``share ratio / n sum_i v_i s_i(S) s_i(T)`` (``s`` = +1
+    present, -1 absent; ``v`` the relevance weights over their mean)."""
+    n = a.shape[1]
+    v = np.ones(n) if relevance is None else relevance / relevance.mean()
+    sa, sb = np.where(a, 1.0, -1.0), np.where(b, 1.0, -1.0)
+    product = hamming_correlation(a, b, rho, relevance, ratio)
+    return (1.0 - share) * product + share * ratio / n * (sa * v) @ sb.T
+
+
+@pytest.mark.parametrize(
+    ("rho", "noise", "size_ratio", "weighted", "share"),
+    [(0.8, 0.03, 0.5, True, 0.5), (0.5, 1e-6, 1.0, False, 0.25), (0.95, 0.2, 1.0, True, 1.0)],
+)
+def test_an_additive_component_s_posterior_is_its_kernel_s_over_every_coalition(
+    rho, noise, size_ratio, weighted, share
+):
+    """Brute force over all 2^n coalitions with the mixed kernel: the posterior mean of the
+    smooth part's Shapley values and, given exact answers, their variance (the closed-form
+    sections ``2 c v_i s_i`` and prior variance ``4 c v_i`` of the additive part)."""
+    n = 6
+    rng = np.random.default_rng(12)
+    every = all_masks(n)
+    rows = rng.choice(2**n, 30, replace=False)
+    masks, y = every[rows], rng.normal(size=30)
+    relevance = some_relevance(n, weighted)
+    phi, variance, _ = posterior(
+        masks, y, rho, noise, relevance, None, size_ratio, exact_answers=True, additive=share
+    )
+    joint = mixed_kernel(every, every, rho, relevance, size_ratio, share)
+    gram = joint[np.ix_(rows, rows)] + noise * np.eye(30)
+    centred = y - y.mean()
+    weights = shapley_weights(every)
+    np.testing.assert_allclose(
+        phi, weights.T @ joint[:, rows] @ np.linalg.solve(gram, centred), rtol=1e-6, atol=1e-10
+    )
+    joint = joint + noise * np.eye(2**n)
+    given = joint[:, rows] @ np.linalg.solve(gram, joint[rows, :])
+    truth = np.diag(weights.T @ (joint - given) @ weights)
+    signal = centred @ np.linalg.solve(gram, centred) / 30
+    np.testing.assert_allclose(variance / signal, truth, rtol=1e-6, atol=1e-12)
+
+
+def test_the_grid_s_additive_shares_are_the_single_fits_at_each_point():
+    n = 7
+    rng = np.random.default_rng(2)
+    masks = np.unique(rng.random((40, n)) < 0.5, axis=0)
+    y = np.tanh(masks @ rng.normal(size=n))[:, None]
+    relevance = some_relevance(n, True)
+    shares = (0.0, 0.5)
+    grid = posterior_grid(masks, y, relevance, None, SIZE_RATIOS, True, shares)
+    assert grid.phi.shape[1] == len(SIZE_RATIOS) * len(shares)
+    for s, g, q in [(2, 0, 5), (7, 1, 20), (4, 2, 10), (9, 3, 30)]:
+        rho = float(np.exp(-1.0 / (2.0 * LENGTH_SCALES[s] ** 2)))
+        ratio, share = SIZE_RATIOS[g // 2], shares[g % 2]
+        noise = float(NOISE_RATIOS[q])
+        phi, variance, residuals = posterior(
+            masks, y[:, 0], rho, noise, relevance, None, ratio, exact_answers=True, additive=share
+        )
+        np.testing.assert_allclose(grid.phi[s, g, q, 0], phi, rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(grid.variance[s, g, q, 0], variance, rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(grid.residuals[s, g, q, 0], residuals, atol=1e-8)
+    # the most likely point names its share
+    *_, hyper = grid.average()
+    assert hyper[0][3] in shares and len(hyper[0]) == 4
 
 
 def conditional_shapley_variance(masks, n, rho, noise, relevance, ratio) -> np.ndarray:
@@ -357,7 +425,7 @@ def test_the_leave_one_out_error_is_that_of_refits_without_each_answer():
     masks = np.unique(rng.random((40, 8)) < 0.5, axis=0)
     values = np.column_stack([rng.normal(size=len(masks)), masks @ rng.normal(size=8)])
     worst = 0.0
-    for y, (rho, noise, ratio) in zip(values.T, fit_hyperparameters(masks, values), strict=True):
+    for y, (rho, noise, ratio, _) in zip(values.T, fit_hyperparameters(masks, values), strict=True):
         kernel = hamming_correlation(masks, masks, rho, None, ratio)
         kernel = kernel + max(noise, 1e-10) * np.eye(len(y))
         centred = y - y.mean()
@@ -412,21 +480,23 @@ def test_the_likelihoods_of_several_blocks_are_summed():
     rows = np.concatenate([b[2:] for b in blocks])
     assert len(blocks) == (len(masks) - 2) // 38 and len(np.unique(rows)) == len(rows)
     assert all(b[0] == 0 and b[1] == 1 and len(b) == 40 for b in blocks)
-    for j, chosen in enumerate(fit_hyperparameters(masks, values, blocks=blocks)):
+    shares = (0.0, 0.5)
+    chosen_all = fit_hyperparameters(masks, values, blocks=blocks, additive_shares=shares)
+    for j, chosen in enumerate(chosen_all):
         best, best_ll = None, -np.inf
         for scale in LENGTH_SCALES:
             rho = float(np.exp(-1.0 / (2.0 * scale * scale)))
-            for ratio in SIZE_RATIOS:
+            for ratio, share in itertools.product(SIZE_RATIOS, shares):
                 for noise in NOISE_RATIOS:
                     ll = 0.0
                     for b in blocks:
-                        kernel = hamming_correlation(masks[b], masks[b], rho, None, ratio)
+                        kernel = mixed_kernel(masks[b], masks[b], rho, None, ratio, share)
                         kernel = kernel + noise * np.eye(len(b))
                         y = values[b, j] - values[b, j].mean()
                         signal = y @ np.linalg.solve(kernel, y) / len(b)
                         ll -= 0.5 * len(b) * np.log(signal) + 0.5 * np.linalg.slogdet(kernel)[1]
                     if ll > best_ll + 1e-9:
-                        best, best_ll = (rho, float(noise), float(ratio)), ll
+                        best, best_ll = (rho, float(noise), float(ratio), share), ll
         assert chosen == pytest.approx(best, rel=1e-9)
     one = fit_hyperparameters(masks, values)
     assert fit_hyperparameters(masks, values, blocks=[np.arange(len(masks))]) == one
