@@ -44,6 +44,7 @@ METHODS = {
     "kernelshap": ("kernelshap", {}),
     "kernelshap ridge": ("kernelshap", {"ridge": "auto"}),
     "gpshap": ("gpshap", {}),
+    "gpshap no additive": ("gpshap", {"additive": False}),
     "sparse": ("sparse", {}),
     "partition": ("partition", {}),
     "auto": ("auto", {}),
@@ -56,9 +57,9 @@ RECORDED_METHODS = ("permutation", "kernelshap", "gpshap")
 
 
 def coverage(cases, method: str, options: dict, per_segment: float, seeds: int, **kw) -> tuple:
-    """(share of values with a standard error within +-1.96 of it, share without one); a case
-    ``(model, text, exact values[, their standard errors])``."""
-    inside, without = [], 0
+    """(share of values with a standard error within +-1.96 of it, share without one, mean rel.
+    L2 error of the values); a case ``(model, text, exact values[, their standard errors])``."""
+    inside, without, errors = [], 0, []
     total = 0
     for model, text, exact, *reference_std in cases:
         n = exact.shape[0]
@@ -73,6 +74,7 @@ def coverage(cases, method: str, options: dict, per_segment: float, seeds: int, 
                 **kw,
                 **options,
             )
+            errors.append(np.linalg.norm(exp.values - exact) / np.linalg.norm(exact))
             if exp.std is None:  # the budget covers every coalition: exact, nothing to cover
                 continue
             std = exp.std
@@ -83,7 +85,8 @@ def coverage(cases, method: str, options: dict, per_segment: float, seeds: int, 
                 std = np.sqrt(std**2 + reference_std[0] ** 2)
             hit = np.abs(exp.values - exact) <= 1.96 * std + 1e-12
             inside.extend(hit[finite].ravel())
-    return (float(np.mean(inside)) if inside else float("nan")), without / total
+    share = float(np.mean(inside)) if inside else float("nan")
+    return share, without / max(total, 1), float(np.mean(errors))
 
 
 def paragraph_cases() -> list[tuple]:
@@ -128,6 +131,9 @@ def main() -> int:
     parser.add_argument("--per-segment", help="calls per segment, comma-separated")
     parser.add_argument("--methods", help=f"of {', '.join(METHODS)}, comma-separated")
     parser.add_argument("--seeds", type=int, help="seeds per case (default: the case's own)")
+    parser.add_argument(
+        "--errors", action="store_true", help="each cell also the mean rel. L2 error of the values"
+    )
     args = parser.parse_args()
     if args.model == "synthetic":
         from games import interaction_game
@@ -195,8 +201,10 @@ def main() -> int:
         method, options = METHODS[label]
         cells = []
         for per_segment in per_segments:
-            share, without = coverage(cases, method, options, per_segment, seeds, **kw)
+            share, without, error = coverage(cases, method, options, per_segment, seeds, **kw)
             cells.append(f"{share:.3f}" + (f" ({without:.0%} no std)" if without else ""))
+            if args.errors:
+                cells[-1] += f" / {error:.3f}"
         print(f"| {label} | {' | '.join(cells)} |", flush=True)
     return 0
 

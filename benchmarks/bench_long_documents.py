@@ -88,6 +88,7 @@ METHODS = {
     "kernelshap": ("kernelshap", {}),
     "gpshap model": ("gpshap", {"inert": "model"}),
     "gpshap balanced": ("gpshap", {"design": "balanced"}),
+    "gpshap no additive": ("gpshap", {"additive": False}),
 }
 PER_SEGMENT = (1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0)
 

@@ -168,6 +168,11 @@ class SaturatingGame:
             counts += shifted
         return counts, offset
 
+    def gain(self, totals: np.ndarray, w: int, size: int) -> np.ndarray:
+        """What a player of weight ``w`` adds to coalitions of ``size`` players and these
+        total weights."""
+        return self.f(totals + w) - self.f(totals)
+
     def _semivalue(self, size_weight) -> np.ndarray:
         out = np.zeros((self.n, 1))
         done: dict[int, float] = {}
@@ -175,8 +180,9 @@ class SaturatingGame:
             if w not in done:
                 counts, offset = self._subset_counts(i)
                 totals = np.arange(counts.shape[1]) - offset
-                gain = self.f(totals + w) - self.f(totals)  # (T,)
-                done[w] = float(sum(size_weight(s) * counts[s] @ gain for s in range(self.n)))
+                done[w] = float(
+                    sum(size_weight(s) * counts[s] @ self.gain(totals, w, s) for s in range(self.n))
+                )
             out[i, 0] = done[w]
         return out
 
@@ -211,23 +217,8 @@ class MeanPooledGame(SaturatingGame):
         total = sum(int(self.weights[i]) for i in present)
         return np.atleast_1d(self.f_mean(total, len(present)))
 
-    def _semivalue(self, size_weight) -> np.ndarray:
-        out = np.zeros((self.n, 1))
-        done: dict[int, float] = {}
-        for i, w in enumerate(self.weights.tolist()):
-            if w not in done:
-                counts, offset = self._subset_counts(i)
-                totals = np.arange(counts.shape[1]) - offset
-                done[w] = float(
-                    sum(
-                        size_weight(s)
-                        * counts[s]
-                        @ (self.f_mean(totals + w, s + 1) - self.f_mean(totals, s))
-                        for s in range(self.n)
-                    )
-                )
-            out[i, 0] = done[w]
-        return out
+    def gain(self, totals: np.ndarray, w: int, size: int) -> np.ndarray:
+        return self.f_mean(totals + w, size + 1) - self.f_mean(totals, size)
 
 
 def mean_pooled_game(n: int, seed: int = 0) -> MeanPooledGame:

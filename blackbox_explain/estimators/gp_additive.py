@@ -20,15 +20,16 @@ from __future__ import annotations
 import numpy as np
 
 #: the additive component's shares of the prior searched, with the length scales, size ratios
-#: and noise levels: MiniLM's paragraphs (47-54 words) at 3 / 4 / 6 calls per word, rel. L2
-#: 0.503 / 0.402 / 0.305 -> 0.463 / 0.357 / 0.276 and coverage of +-1.96 sigma 0.847 / 0.889 /
-#: 0.927 -> 0.884 / 0.942 / 0.964 (the likelihood gives a half 0.8-1.0 of its weight there);
-#: at 8 calls per word 0.213 -> 0.232, on MiniLM's sentences of 11-12 words 3-6 % worse at 3-6
-#: calls per segment (benchmarks/RESULTS.md, sections 32 and 33)
+#: and noise levels: MiniLM's paragraphs (47-54 words) at 3 / 4 / 5 / 6 calls per word, rel. L2
+#: 0.499 / 0.401 / 0.340 / 0.303 -> 0.450 / 0.352 / 0.301 / 0.276, coverage of +-1.96 sigma
+#: 0.845 / 0.892 / 0.905 / 0.948 -> 0.890 / 0.940 / 0.948 / 0.952; a grid of four shares or a
+#: half alone did as well (benchmarks/RESULTS.md, section 33)
 ADDITIVE_SHARES = (0.0, 0.5)
-#: where: the balanced design on at least this many segments ...
+#: where: the balanced design on at least this many segments (MiniLM's texts of 27-61 words at
+#: 4 calls per word 0.372 -> 0.358 mean rel. L2, seven of nine better; its sentences of 11-12
+#: words 3-6 % worse at 3-6 calls per segment, texts of 16-21 mixed) ...
 ADDITIVE_MIN_SEGMENTS = 24
-#: ... below this many calls per segment
+#: ... below this many calls per segment (the paragraphs at 8 calls per word 0.213 -> 0.232)
 ADDITIVE_MAX_CALLS_PER_SEGMENT = 7
 
 
