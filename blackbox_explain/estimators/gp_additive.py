@@ -46,6 +46,14 @@ def additive_shares(design: str, n: int, calls: int) -> tuple[float, ...]:
     return ADDITIVE_SHARES if wanted else (0.0,)
 
 
+def kernel_shapes(
+    size_ratios: tuple[float, ...], shares: tuple[float, ...]
+) -> list[tuple[float, float]]:
+    """The ``(size ratio, additive share)`` pairs a fit searches, in the order of its grids'
+    shape axis: every size ratio with every share in turn."""
+    return [(ratio, share) for ratio in size_ratios for share in shares]
+
+
 def additive_weights(n: int, relevance: np.ndarray | None) -> np.ndarray:
     """``(n,)``: the main effects' prior variances ``v``, the relevance weights over their mean
     (all 1 without them)."""

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .answers import two_valued_interval_note
-from .gp_additive import mix_kernel
+from .gp_additive import kernel_shapes, mix_kernel
 from .gp_grid import PosteriorGrid, posterior_grid
 from .gp_kernel import (
     SIZE_RATIOS,
@@ -203,7 +203,7 @@ def fit_hyperparameters(
         )
         for rows in every
     )
-    shares = len(additive_shares)
+    shapes = kernel_shapes(size_ratios, additive_shares)
     best: list[Hyperparameters] = []
     for j in range(values.shape[1]):
         grid = np.asarray(total)[..., j]
@@ -211,7 +211,7 @@ def fit_hyperparameters(
             best.append((0.5, 1e-6, 1.0, 0.0))
             continue
         s, g, q = np.unravel_index(int(grid.argmax()), grid.shape)
-        ratio, share = size_ratios[g // shares], additive_shares[g % shares]
+        ratio, share = shapes[g]
         best.append((length_scale_rho(scales[s]), float(noises[q]), float(ratio), float(share)))
     return best
 
@@ -229,7 +229,7 @@ def _log_likelihood_grid(
     centred = values - values.mean(axis=0)
     distances = hamming_distances(masks, masks, relevance)
     scales = length_scales(masks.shape[1])
-    shapes = [(ratio, share) for ratio in size_ratios for share in additive_shares]
+    shapes = kernel_shapes(size_ratios, additive_shares)
     grid = np.empty((len(scales), len(shapes), len(noises), values.shape[1]))
     for s, scale in enumerate(scales):
         correlation = length_scale_rho(scale) ** distances

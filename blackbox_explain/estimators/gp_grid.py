@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .enumeration import shapley_weights
-from .gp_additive import mix_kernel, mix_prior, mix_sections
+from .gp_additive import kernel_shapes, mix_kernel, mix_prior, mix_sections
 from .gp_kernel import (
     SIZE_RATIOS,
     Calibration,
@@ -55,9 +55,9 @@ class PosteriorGrid:
         self, noise_floor: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[float, float, float, float]]]:
         """``(phi (n, k), variance (n, k), residuals (m, k), most probable (rho, noise, size
-        ratio, additive share) per column)`` averaged over the grid points whose noise ratio is at least
-        ``noise_floor``, each weighted by its likelihood; the variance includes the spread of
-        the points' values."""
+        ratio, additive share) per column)`` averaged over the grid points whose noise ratio is
+        at least ``noise_floor``, each weighted by its likelihood; the variance includes the
+        spread of the points' values."""
         kept = self.noises >= noise_floor
         log_weights = self.log_weights[:, :, kept]
         shape, k = log_weights.shape[:3], log_weights.shape[3]
@@ -74,14 +74,9 @@ class PosteriorGrid:
         mean_residuals = np.einsum("gk,gkm->mk", weights, residuals)
         noises = self.noises[kept]
         modes = [np.unravel_index(int(flat[:, j].argmax()), shape) for j in range(k)]
-        shares = len(self.additive_shares)
+        shapes = kernel_shapes(self.size_ratios, self.additive_shares)
         hyper = [
-            (
-                float(self.rhos[s]),
-                float(noises[q]),
-                float(self.size_ratios[g // shares]),
-                float(self.additive_shares[g % shares]),
-            )
+            (float(self.rhos[s]), float(noises[q]), float(shapes[g][0]), float(shapes[g][1]))
             for s, g, q in modes
         ]
         return mean_phi, np.maximum(second - mean_phi**2, 0.0), mean_residuals, hyper
@@ -109,7 +104,8 @@ def posterior_grid(
     output column of ``values`` ``(m, k)``.
 
     Each length scale, size ratio and additive share (:mod:`.gp_additive`) costs one
-    eigendecomposition; the noise levels are then diagonal.  ``relevance``: the Hamming distance's per-segment weights (default all 1);
+    eigendecomposition; the noise levels are then diagonal.  ``relevance``: the Hamming
+    distance's per-segment weights (default all 1);
     ``calibration``: rows whose leave-one-out z-scores widen the variance
     (:func:`~.gp_kernel.calibration_factor`); ``exact_answers``: the variance of the game's
     Shapley values given exact answers where asked (:func:`~.gp_kernel.exact_answers_variance`),
@@ -122,7 +118,7 @@ def posterior_grid(
     distances = hamming_distances(masks, masks, relevance)
     noises = noise_ratios()
     scales = length_scales(n)
-    shapes = [(ratio, share) for ratio in size_ratios for share in additive_shares]
+    shapes = kernel_shapes(size_ratios, additive_shares)
     shape = (len(scales), len(shapes), len(noises), k)
     log_weights = np.empty(shape)
     phi = np.empty((*shape, n))
@@ -189,8 +185,8 @@ def averaged_posterior(
     averaging), for each output column: :func:`posterior_grid`, then
     :meth:`PosteriorGrid.average` over the noise ratios from ``noise_floor``.
 
-    Every (length scale, size ratio, additive share, noise ratio) is weighted by its marginal likelihood (a
-    flat prior on the grid, the signal variance profiled out).  On a few calls per segment the
+    Every (length scale, size ratio, additive share, noise ratio) is weighted by its marginal
+    likelihood (a flat prior on the grid, the signal variance profiled out).  On a few calls per segment the
     likelihood is flat across dozens of pairs, and picking its maximum alone overfits:
     averaging lowers the error by 4-8 % (SmolLM2 prompts at 3-4 calls per segment, the tiny
     LM) and makes the standard errors include the hyperparameters' uncertainty.
