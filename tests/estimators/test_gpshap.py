@@ -191,6 +191,7 @@ def test_auto_uses_it_from_three_calls_per_segment(budget):
         ({"design": "halves"}, "design must be one of auto, kernel, balanced"),
         ({"relevance": "yes"}, "relevance must be true or false"),
         ({"size_amplitude": "no"}, "size_amplitude must be true or false"),
+        ({"additive": "yes"}, "additive must be true or false"),
     ],
 )
 def test_bad_options_are_named(options, message):
