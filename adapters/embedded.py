@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from blackbox_explain.errors import MissingDependencyError
+from blackbox_explain.extras import require
 
 from .hf_causal_lm import HFCausalLM
 from .torch_runtime import transformers_module
@@ -59,14 +60,8 @@ def smollm2_folder(progress: bool = True) -> Path:
     if (target / "model.safetensors").is_file() and (target / "config.json").is_file():
         return target
     gguf = smollm2_gguf_path()
-    for module, extra in (("gguf", "hf"), ("accelerate", "hf")):
-        try:
-            __import__(module)
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"converting the embedded SmolLM2 GGUF needs {module!r}: "
-                f"pip install 'blackbox-explain[{extra}]'"
-            ) from exc
+    for module in ("gguf", "accelerate"):
+        require(module, "hf", "converting the embedded SmolLM2 GGUF")
     transformers = transformers_module()
     import torch
 

@@ -94,6 +94,23 @@ def test_missing_dependency_names_the_extra():
         require("surely_not_installed_module_xyz", "lime")
 
 
+def test_a_dependency_that_fails_to_import_is_not_called_missing(tmp_path, monkeypatch):
+    """Installed, but its own import fails (here a module it needs is absent): the error says
+    so and carries that import's message, instead of asking to install what is there."""
+    from blackbox_explain.extras import require
+
+    package = tmp_path / "bbx_broken_dependency_xyz"
+    package.mkdir()
+    (package / "__init__.py").write_text("import bbx_its_own_missing_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(bbx.MissingDependencyError) as caught:
+        require("bbx_broken_dependency_xyz", "hf", "SentenceSimilarity")
+    message = str(caught.value)
+    assert "is installed, but importing it failed" in message
+    assert "bbx_its_own_missing_dependency_xyz" in message and "not installed" not in message
+    assert "blackbox-explain[hf]" in message and "for SentenceSimilarity" in message
+
+
 @pytest.mark.parametrize(
     "seed,err", [("x", bbx.InputTypeError), (True, bbx.InputTypeError), (-1, bbx.InputError)]
 )
