@@ -23,6 +23,7 @@ from .common import (
     JsonLines,
     check_output_path,
     json_stream,
+    output_name,
     print_explanation,
     read_records,
     read_texts,
@@ -71,7 +72,8 @@ def add_parser(sub: Any) -> None:
         help="a JSONL file: one string or {'text': ..., 'id': ..., other fields} per line; "
         "with --json, the texts are explained many at once, each result appended to the "
         "--json file as it finishes (with --evaluate and --examples, its faithfulness and "
-        "nearest corpus texts too), and a rerun skips the ids already there",
+        "nearest corpus texts too), and a rerun skips the ids already there; --json - writes "
+        "each line to standard output as it finishes, in the order they finish",
     )
     ex.add_argument(
         "--method",
@@ -193,11 +195,6 @@ def run(args: argparse.Namespace) -> int:
         **method_options,
     }
     many_at_once = args.jsonl is not None and args.json and not args.dry_run
-    if many_at_once and args.json == STANDARD_OUTPUT:
-        raise InputError(
-            "--jsonl with --json - : many texts at once are appended to a file as they finish "
-            "(a rerun skips the ids already there); give --json a file"
-        )
     if many_at_once:
         # on Ray each actor loads the model from its spec and options: none is loaded here
         model = model_spec_from_args(args) if args.engine == "ray" else model_from_args(args)
@@ -247,15 +244,26 @@ def attach_examples(exp: Explanation, model: Any, corpus: list[str], cache: Cach
 
 def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict[str, Any]) -> int:
     """``--jsonl IN --json OUT``: many texts at once, each result appended to OUT as it
-    finishes; a rerun with the same OUT skips the ids already there."""
+    finishes; a rerun with the same OUT skips the ids already there.  ``--json -``: each
+    explanation's line goes to standard output as it finishes (with Ray, at the end in input
+    order); nothing to resume from."""
     from ..dataset import FailedText, explain_many
+
+    streamed = args.json == STANDARD_OUTPUT
+    sink = json_stream(args) or sys.stdout
+
+    def stream(result: Any) -> None:
+        if not isinstance(result, FailedText):
+            sink.write(result.to_json() + "\n")
+            sink.flush()
 
     results = explain_many(
         model,
         read_records(args.jsonl),
         method,
         args.budget,
-        out=args.json,
+        out=None if streamed else args.json,
+        on_result=stream if streamed else None,
         cache=args.cache,
         batch_size=args.batch_size,
         progress=False if args.no_progress else None,
@@ -267,6 +275,9 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
         **options,
     )
     explained = [r for r in results if not isinstance(r, FailedText)]
+    if streamed and args.engine == "ray":  # Ray's results come back together
+        for done in explained:
+            stream(done)
     for result in results:
         if isinstance(result, FailedText):
             said = printable_lines(f"text {result.id} failed: {result.error}")
@@ -288,7 +299,7 @@ def run_dataset(args: argparse.Namespace, model: Any, method: str, options: dict
     print_usage(model)
     failed = len(results) - len(explained)
     print(
-        f"{len(explained)} explanation(s) in {args.json}"
+        f"{len(explained)} explanation(s) in {output_name(args.json)}"
         + (f"; {failed} text(s) failed (a rerun tries them again)" if failed else "")
     )
     write_results(explained, None, args.html)

@@ -669,9 +669,7 @@ def test_json_dash_writes_json_alone_to_standard_output(tmp_path, monkeypatch, c
     assert not (tmp_path / "-").exists()
 
 
-def test_json_dash_of_summarize_and_its_refusal_for_many_texts_at_once(
-    tmp_path, monkeypatch, capsys
-):
+def test_json_dash_of_summarize_and_of_many_texts_at_once(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     texts = tmp_path / "in.jsonl"
     texts.write_text('"good film"\n"a bad plot"\n')
@@ -681,5 +679,16 @@ def test_json_dash_of_summarize_and_its_refusal_for_many_texts_at_once(
     assert main(["summarize", str(results), "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert {row["word"] for row in summary["stats"]} >= {"good", "bad"}
-    assert main(["explain", "-m", "example", "--jsonl", str(texts), "--json", "-"]) == 2
-    assert "give --json a file" in capsys.readouterr().err
+    # many texts at once: each explanation's line on standard output as it finishes, the
+    # terminal view on standard error, no file named "-"
+    assert main(["explain", "-m", "example", "--jsonl", str(texts), "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    streamed = [json.loads(line) for line in captured.out.splitlines()]
+    assert sorted(e["text"] for e in streamed) == ["a bad plot", "good film"]
+    saved = {
+        json.loads(line)["text"]: json.loads(line) for line in results.read_text().splitlines()
+    }
+    for exp in streamed:
+        assert exp["values"] == saved[exp["text"]]["values"]
+    assert "2 explanation(s) in standard output" in captured.err
+    assert "explanation of" in captured.err and not (tmp_path / "-").exists()
