@@ -32,6 +32,18 @@ def test_too_many_segments_suggests_partition():
     assert exp.meta["n_calls"] <= 100
 
 
+@pytest.mark.parametrize("method,budget", [("auto", 3), ("kernelshap", 5), ("partition", 4)])
+def test_below_any_methods_least_budget_auto_is_not_suggested(method, budget):
+    """Below 6 calls no method explains more than two segments: the error asks for a larger
+    budget or coarser segments, not for 'auto' (which would fail the same way)."""
+    text = "the movie was great but too long"
+    with pytest.raises(bbx.TooManySegmentsError) as caught:
+        bbx.explain(ones, text, method=method, budget=budget)
+    assert "method='auto'" not in str(caught.value) and "granularity" in str(caught.value)
+    with pytest.raises(bbx.TooManySegmentsError):
+        bbx.explain(ones, text, method="auto", budget=budget)
+
+
 def test_budget_smaller_than_minimum():
     with pytest.raises(bbx.BudgetError):
         bbx.explain(ones, "a b c", method="lime", budget=2)

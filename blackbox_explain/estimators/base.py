@@ -11,6 +11,10 @@ import numpy as np
 from ..errors import BudgetTooSmallError, TooManySegmentsError
 from ..game import Game
 
+#: the fewest calls any text of more than two segments can be explained with (the partition
+#: method's, which ``auto`` runs below every other method's least budget)
+FEWEST_CALLS = 6
+
 
 @dataclass
 class Estimate:
@@ -62,12 +66,17 @@ class Estimator(ABC):
         if budget >= needed:
             return
         if self.min_budget(1) <= budget:
+            # 'auto' explains any text of more than two segments from this many calls
+            switch = (
+                "use method='auto' (on fewer calls than segments, from 8, the LASSO on random "
+                "halves; from 6, the partition method), "
+                if self.name != "auto" and budget >= FEWEST_CALLS
+                else ""
+            )
             raise TooManySegmentsError(
                 f"the text has {n_players} segments; method {self.name!r} needs a budget of at "
-                f"least {needed} calls for that, got {budget}. Raise the budget, use "
-                "method='auto' (on fewer calls than segments, from 8, the LASSO on random "
-                "halves; from 6, the partition method), or a coarser granularity (e.g. "
-                "granularity='sentence')"
+                f"least {needed} calls for that, got {budget}. Raise the budget, {switch}or use "
+                "a coarser granularity (e.g. granularity='sentence')"
             )
         raise BudgetTooSmallError(
             f"method {self.name!r} needs a budget of at least {needed} calls for "

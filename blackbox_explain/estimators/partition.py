@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..game import Game, GroupedGame
-from .base import Estimate, Estimator, base_and_full
+from .base import FEWEST_CALLS, Estimate, Estimator, base_and_full
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, shapley_from_table
 from .kernelshap import KernelSHAP
 
@@ -91,7 +91,7 @@ class Partition(Estimator):
         self.n_bootstrap = n_bootstrap
 
     def min_budget(self, n_players: int) -> int:
-        return 6 if n_players > 2 else 2**n_players
+        return FEWEST_CALLS if n_players > 2 else 2**n_players
 
     def estimate(self, game: Game, budget: int, rng: np.random.Generator) -> Estimate:
         if self.branching < 2 or not 0 < self.round_share <= 1 or self.min_importance < 0:
