@@ -69,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        print(f"blackbox-explain: error: {printable_lines(str(exc))}", file=sys.stderr)
+        # "nothere.jsonl: No such file or directory", not Python's "[Errno 2] ..."
+        said = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        print(f"blackbox-explain: error: {printable_lines(said)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("blackbox-explain: interrupted", file=sys.stderr)

@@ -77,7 +77,8 @@ def test_jsonl_input_and_python_spec(tmp_path, capsys):
         (["explain", "-m", "example", "-t", " "], "empty"),
         (["explain", "-m", "nope", "-t", "hi"], "unknown model spec"),
         (["explain", "-m", "example"], "--text"),
-        (["explain", "-m", "example", "--file", "/no/such/file"], "No such file"),
+        (["explain", "-m", "example", "--file", "/no/such/file"], "/no/such/file: No such file"),
+        (["summarize", "/no/such.jsonl"], "error: /no/such.jsonl: No such file or directory\n"),
         (
             [
                 "explain",
