@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ..errors import BlackboxExplainError
 from ..render.text import printable_lines
 from . import bench, counterfactual, demo, evaluate, examples, explain, methods, summarize
-from .common import STANDARD_OUTPUT
+from .common import STANDARD_OUTPUT, command_line_phrasing
 from .models import MODEL_HELP, load_model
 
 COMMANDS = {
@@ -62,7 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.redirect_stdout(sys.stderr):
             return COMMANDS[args.command].run(args)
     except BlackboxExplainError as exc:
-        print(f"blackbox-explain: error: {printable_lines(str(exc))}", file=sys.stderr)
+        # `explain` takes --method and --granularity: its hints name those flags
+        said = command_line_phrasing(str(exc)) if args.command == "explain" else str(exc)
+        said = printable_lines(said)
+        print(f"blackbox-explain: error: {said}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader went away (`| head`): not an error; keep Python's exit flush quiet

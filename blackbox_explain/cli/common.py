@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -204,3 +205,13 @@ class JsonLines:
         if self.path != STANDARD_OUTPUT:
             self._file.close()
         print(f"wrote {self.count} {self.noun}(s) to {output_name(self.path)}")
+
+
+#: the library's hints in Python's form whose flag the command line has
+PYTHON_HINTS = re.compile(r"\b(granularity|method)='([\w.:-]+)'")
+
+
+def command_line_phrasing(message: str) -> str:
+    """A library error's hints as the command line takes them: ``method='auto'`` becomes
+    ``--method auto``, ``granularity='sentence'`` ``--granularity sentence``."""
+    return PYTHON_HINTS.sub(r"--\1 \2", message)

@@ -71,6 +71,10 @@ def test_jsonl_input_and_python_spec(tmp_path, capsys):
     assert capsys.readouterr().out.count("explanation of") == 2
 
 
+#: seven words on a budget below KernelSHAP's least for them
+SEVEN_WORDS = "the movie was great but too long"
+
+
 @pytest.mark.parametrize(
     "argv,message",
     [
@@ -92,6 +96,14 @@ def test_jsonl_input_and_python_spec(tmp_path, capsys):
                 "9",
             ],
             "partition",
+        ),
+        (  # the library's hints in the command line's own flags
+            ["explain", "-m", "example", "-t", SEVEN_WORDS, "-b", "6", "--method", "kernelshap"],
+            "use --method auto (on fewer calls than segments",
+        ),
+        (
+            ["explain", "-m", "example", "-t", SEVEN_WORDS, "-b", "6", "--method", "kernelshap"],
+            "coarser granularity (e.g. --granularity sentence)",
         ),
     ],
 )
