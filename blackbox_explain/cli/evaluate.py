@@ -9,6 +9,7 @@ from typing import Any
 from ..api import Explainer
 from ..errors import InputError
 from ..explanation import Explanation
+from ..game import DEFAULT_BATCH_SIZE
 from .common import JSON_HELP, JsonLines, add_exact_max, json_stream
 from .models import MODEL_HELP, add_api_options, model_from_args
 
@@ -45,7 +46,12 @@ def add_parser(sub: Any) -> None:
     add_exact_max(ev, paid_too=False)
     ev.add_argument("--no-loo", action="store_true", help="skip the leave-one-out correlation")
     ev.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
-    ev.add_argument("--batch-size", type=int, default=None, help="texts per model call")
+    ev.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"texts per model call (default {DEFAULT_BATCH_SIZE}, at most the model's own limit)",
+    )
     ev.add_argument(
         "--json", metavar="PATH", help=f"write the evaluations as JSON lines {JSON_HELP}"
     )

@@ -15,6 +15,7 @@ from ..errors import InputError
 from ..estimators import ESTIMATORS, parse_method_spec, parse_options
 from ..evaluation import Evaluation
 from ..explanation import Explanation
+from ..game import DEFAULT_BATCH_SIZE
 from ..render.text import printable_lines
 from .common import (
     JSON_HELP,
@@ -82,7 +83,13 @@ def add_parser(sub: Any) -> None:
         help=f"one of {', '.join(sorted(ESTIMATORS))} (default auto); options may follow as "
         "NAME:KEY=VALUE[:KEY=VALUE...], e.g. gpshap:design=kernel (or use --option)",
     )
-    ex.add_argument("--budget", "-b", type=int, default=DEFAULT_BUDGET, help="max model calls")
+    ex.add_argument(
+        "--budget",
+        "-b",
+        type=int,
+        default=DEFAULT_BUDGET,
+        help=f"max model calls per text ({DEFAULT_BUDGET})",
+    )
     ex.add_argument(
         "--granularity",
         default="word",
@@ -115,7 +122,7 @@ def add_parser(sub: Any) -> None:
         "in label mode, the label every other one is compared with",
     )
     ex.add_argument("--labels", help="for LMs: comma-separated candidate answers (label mode)")
-    ex.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length")
+    ex.add_argument("--max-new-tokens", type=int, default=24, help="for LMs: answer length (24)")
     ex.add_argument("--output", help="the output (class, token, 'total') to show")
     ex.add_argument(
         "--top",
@@ -143,7 +150,12 @@ def add_parser(sub: Any) -> None:
         "the model's label, are printed and shown in the HTML report",
     )
     ex.add_argument("--cache", metavar="PATH", help="persistent SQLite cache of model answers")
-    ex.add_argument("--batch-size", type=int, default=None, help="texts per model call")
+    ex.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"texts per model call (default {DEFAULT_BATCH_SIZE}, at most the model's own limit)",
+    )
     ex.add_argument(
         "--engine",
         choices=["local", "ray"],
@@ -174,7 +186,7 @@ def add_parser(sub: Any) -> None:
         "--noise-samples",
         type=int,
         default=0,
-        help="re-query the input this many times to measure the noise floor",
+        help="re-query the input this many times to measure the noise floor (default 0)",
     )
     add_api_options(ex)
 
