@@ -5,7 +5,7 @@ The coalitions are KernelSHAP's (complete small sizes, then complementary pairs 
 Shapley kernel).  A Gaussian process on the coalitions' keep-vectors, with the kernel
 ``k(S, T) = rho ** |S xor T|`` (a squared-exponential kernel of the Hamming distance), is fitted
 to the answers; its length scale and noise level are averaged over a grid, each weighted by
-its marginal likelihood (on more than ``max_fit_points`` coalitions: the most likely one).
+its marginal likelihood (on more than 8/3 ``max_fit_points`` coalitions: the most likely one).
 The Shapley values of the posterior mean are then exact and cheap for any number of segments:
 each kernel section ``k(., T)`` is a product over segments, and the Shapley value of a product
 game is a one-dimensional integral of a polynomial (Owen's multilinear extension), which
@@ -60,10 +60,9 @@ share, and once the plan completes sizes 2 and n - 2 every coalition's z-scores 
 ``max_fit_points`` (:func:`~.gp_design.plan_calibration`; section 24).  With the halves, where
 the fit reads the answers as near noise, at least the main effects' (:mod:`.main_effects`).
 A bootstrap of the residual regression adds to it where there is one.  The cost is cubic in the
-number of calls (one eigendecomposition per length scale on at most ``max_fit_points``
-coalitions, or on each of up to eight disjoint subsets of that many when there are more than
-twice as many, then one Cholesky factorisation on all of them): about 0.15 s more than
-KernelSHAP at 256 calls (2 cores).
+number of calls: one eigendecomposition per grid point up to 8/3 ``max_fit_points`` coalitions
+(:data:`~.gp_fit.AVERAGED_POINTS_RATIO`; about 0.5 s at 500 calls), beyond on ``max_fit_points``
+of them or on up to eight disjoint subsets of that many, then one Cholesky factorisation on all.
 """
 
 from __future__ import annotations
@@ -116,10 +115,11 @@ class GPSHAP(Estimator):
         texts beyond ``LONG_TEXT_SEGMENTS``), for the standard errors (0, and elsewhere: the
         Gaussian process's posterior standard deviation only).
     max_fit_points:
-        Up to this many coalitions the posterior is averaged over the hyperparameter grid;
-        beyond, the most likely hyperparameters are chosen on this many of them (on up to
-        eight disjoint subsets of this many, their likelihoods summed, where there are more)
-        and the fit uses all of them (:func:`~.gp_fit.fit_columns`).
+        Up to 8/3 this many coalitions (512) the posterior is averaged over the hyperparameter
+        grid, beyond this many with the values' variance weighed by the likelihood of blocks of
+        this many; beyond, the most likely hyperparameters are chosen on this many of them (on
+        up to eight disjoint subsets of this many, their likelihoods summed, where there are
+        more) and the fit uses all of them (:func:`~.gp_fit.fit_columns`).
     design:
         Which coalitions to ask.  ``"kernel"``: KernelSHAP's (complete small sizes, then
         complementary pairs drawn by the Shapley kernel), the fit's residuals added back

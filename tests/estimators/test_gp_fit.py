@@ -70,3 +70,85 @@ def test_many_coalitions_pick_the_same_hyperparameters_whatever_the_subset():
         assert len(blocks) == 7
         summed.add(fit_hyperparameters(masks, values, blocks=blocks)[0])
     assert len(summed) < len(single) and len(summed) <= 2, (summed, single)
+
+
+def some_answers(m: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` distinct coalitions of 9 segments (the two ends first) and two columns of answers:
+    a saturating score with an interaction, and a linear one."""
+    rng = np.random.default_rng(11)
+    drawn = np.unique(rng.random((3 * m, 9)) < 0.5, axis=0)
+    inner = drawn[(drawn.sum(axis=1) > 0) & (drawn.sum(axis=1) < 9)][: m - 2]
+    masks = np.vstack([np.zeros((1, 9), bool), np.ones((1, 9), bool), inner])
+    keep = masks.astype(float)
+    saturating = np.tanh(keep @ rng.normal(size=9) + 2 * keep[:, 0] * keep[:, 1])
+    return masks, np.column_stack([saturating, keep @ rng.normal(size=9)])
+
+
+def test_up_to_eight_thirds_of_max_fit_points_the_grid_is_averaged_its_variance_by_blocks():
+    """Between ``max_fit_points`` and :func:`averaged_points` coalitions: the values and
+    residuals are the grid's average by the likelihood of all the answers; the variance weighs
+    each grid point by the summed likelihood of blocks of ``max_fit_points`` (written out here)
+    and adds its values' squared distance from those."""
+    from blackbox_explain.estimators.gp_additive import kernel_shapes
+    from blackbox_explain.estimators.gp_fit import averaged_points, fit_columns, likelihood_blocks
+    from blackbox_explain.estimators.gp_grid import averaged_posterior
+    from blackbox_explain.estimators.gp_kernel import length_scale_rho, length_scales
+
+    masks, values = some_answers(60)
+    assert 24 < len(masks) <= averaged_points(24) == 64
+    phi, variance, residuals, hyper = fit_columns(
+        masks, values, np.ones(2, bool), np.random.default_rng(0), None, SIZE_RATIOS, 24
+    )
+    expected = averaged_posterior(masks, values)
+    np.testing.assert_allclose(phi, expected[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(residuals, expected[2], rtol=1e-9, atol=1e-12)
+    assert hyper == expected[3]
+
+    grid = posterior_grid(masks, values)
+    blocks = likelihood_blocks(len(masks), 24, np.random.default_rng(0))
+    assert len(blocks) == 2
+    log_weights = np.zeros(grid.log_weights.shape)
+    for s, scale in enumerate(length_scales(9)):
+        rho = length_scale_rho(scale)
+        for g, (ratio, _) in enumerate(kernel_shapes(SIZE_RATIOS, (0.0,))):
+            for q, noise in enumerate(grid.noises):
+                for rows in blocks:
+                    kernel = hamming_correlation(masks[rows], masks[rows], rho, None, ratio)
+                    kernel = kernel + noise * np.eye(len(rows))
+                    for j in range(2):
+                        y = values[rows, j] - values[rows, j].mean()
+                        signal = y @ np.linalg.solve(kernel, y) / len(rows)
+                        log_weights[s, g, q, j] -= 0.5 * len(rows) * np.log(signal)
+                        log_weights[s, g, q, j] -= 0.5 * np.linalg.slogdet(kernel)[1]
+    for j in range(2):
+        flat = log_weights[..., j].ravel()
+        weights = np.exp(flat - flat.max())
+        weights /= weights.sum()
+        points_phi = grid.phi[..., j, :].reshape(len(flat), -1)
+        points_variance = grid.variance[..., j, :].reshape(len(flat), -1)
+        spread = points_variance + (points_phi - phi[:, j]) ** 2
+        np.testing.assert_allclose(variance[:, j], weights @ spread, rtol=1e-6)
+    # the blocks' weights are not all the answers': the variance is not the plain average's
+    assert not np.allclose(variance, expected[1], rtol=1e-2)
+
+
+def test_beyond_eight_thirds_of_max_fit_points_the_most_likely_fit_gives_the_posterior():
+    """Beyond :func:`averaged_points`: the hyperparameters of the summed likelihood of blocks
+    of ``max_fit_points`` coalitions, and the posterior at them on every coalition."""
+    from blackbox_explain.estimators.gp_fit import (
+        fit_columns,
+        fit_hyperparameters,
+        likelihood_blocks,
+    )
+    from blackbox_explain.estimators.gp_kernel import posterior
+
+    masks, values = some_answers(90)
+    phi, variance, _, hyper = fit_columns(
+        masks, values, np.ones(2, bool), np.random.default_rng(0), None, SIZE_RATIOS, 16
+    )
+    blocks = likelihood_blocks(len(masks), 16, np.random.default_rng(0))
+    assert hyper == fit_hyperparameters(masks, values, blocks=blocks)
+    for j, (rho, noise, ratio, share) in enumerate(hyper):
+        single = posterior(masks, values[:, j], rho, noise, None, None, ratio, False, share)
+        np.testing.assert_allclose(phi[:, j], single[0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(variance[:, j], single[1], rtol=1e-9, atol=1e-12)
