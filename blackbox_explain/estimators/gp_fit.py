@@ -135,19 +135,8 @@ def block_weighted_variance(
     squared distance from ``phi``.  All the answers' likelihood picks the hyperparameters
     better, but where it is sharp the intervals it gives were narrow (saturating games' at 12
     calls per player covered 0.89; the blocks' 0.94)."""
-    weights = np.sum(
-        [
-            _log_likelihood_grid(
-                masks[rows],
-                values[rows],
-                relevance,
-                grid.size_ratios,
-                grid.noises,
-                grid.additive_shares,
-            )
-            for rows in blocks
-        ],
-        axis=0,
+    weights = summed_log_likelihoods(
+        masks, values, relevance, grid.size_ratios, grid.noises, grid.additive_shares, blocks
     )
     mean, variance, _, _ = dataclasses.replace(grid, log_weights=weights).average(noise_floor)
     return np.asarray(variance + (mean - phi) ** 2)
@@ -251,11 +240,8 @@ def fit_hyperparameters(
     noises = noise_ratios(noise_floor)
     scales = length_scales(masks.shape[1])
     every = [np.arange(len(masks))] if blocks is None else blocks
-    total = sum(
-        _log_likelihood_grid(
-            masks[rows], values[rows], relevance, size_ratios, noises, additive_shares
-        )
-        for rows in every
+    total = summed_log_likelihoods(
+        masks, values, relevance, size_ratios, noises, additive_shares, every
     )
     shapes = kernel_shapes(size_ratios, additive_shares)
     best: list[Hyperparameters] = []
@@ -268,6 +254,28 @@ def fit_hyperparameters(
         ratio, share = shapes[g]
         best.append((length_scale_rho(scales[s]), float(noises[q]), float(ratio), float(share)))
     return best
+
+
+def summed_log_likelihoods(
+    masks: np.ndarray,
+    values: np.ndarray,
+    relevance: np.ndarray | None,
+    size_ratios: tuple[float, ...],
+    noises: np.ndarray,
+    additive_shares: tuple[float, ...],
+    blocks: list[np.ndarray],
+) -> np.ndarray:
+    """``(length scales, kernel shapes, noises, outputs)``: the profiled log-likelihoods of the
+    grid summed over ``blocks`` of the rows (a composite likelihood)."""
+    return np.sum(
+        [
+            _log_likelihood_grid(
+                masks[rows], values[rows], relevance, size_ratios, noises, additive_shares
+            )
+            for rows in blocks
+        ],
+        axis=0,
+    )
 
 
 def _log_likelihood_grid(
