@@ -36,8 +36,8 @@ LIKELIHOOD_BLOCKS = 8
 #: up to this many times ``max_fit_points`` coalitions (512 at GP-SHAP's 192) the posterior is
 #: averaged over the hyperparameter grid: MiniLM's paragraphs at 8 / 10 calls per word 0.241 /
 #: 0.203 -> 0.217 / 0.179 mean rel. L2 (the likelihood of all the answers; the tiny LM at 24-32
-#: calls per segment 1-2 % less, saturating games 1-2 % more), at about three times the
-#: library time there (benchmarks/RESULTS.md, section 35)
+#: calls per segment 1-2 % less, saturating games 1-2 % more), at three to six times
+#: the library time there (benchmarks/RESULTS.md, section 35)
 AVERAGED_POINTS_RATIO = 8 / 3
 
 #: the most likely ``(rho, noise ratio, size ratio, additive share)`` of an output column
