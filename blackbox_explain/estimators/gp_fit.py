@@ -36,9 +36,17 @@ LIKELIHOOD_BLOCKS = 8
 #: up to this many times ``max_fit_points`` coalitions (512 at GP-SHAP's 192) the posterior is
 #: averaged over the hyperparameter grid: MiniLM's paragraphs at 8 / 10 calls per word 0.241 /
 #: 0.203 -> 0.217 / 0.179 mean rel. L2 (the likelihood of all the answers; the tiny LM at 24-32
-#: calls per segment 1-2 % less, saturating games 1-2 % more), at three to six times
-#: the library time there (benchmarks/RESULTS.md, section 35)
+#: calls per segment 1-2 % less, saturating games 1-2 % more; benchmarks/RESULTS.md, section
+#: 35), at about the library time of the single most likely fit once the unlikely points are
+#: left out (``LIKELY_POINTS_MARGIN``; three to six times it before, section 36)
 AVERAGED_POINTS_RATIO = 8 / 3
+
+#: there the posterior of all the answers is computed only at the length scales and kernel
+#: shapes whose blocks' summed log-likelihood comes within this of the best: 1-14 of the 20
+#: points on 105 fits of MiniLM's sentences and paragraphs, saturating, synthetic and additive
+#: games (the tiny LM's 19-20), the others' weight by all the answers at most 6e-7 of the total,
+#: the values within 3e-8 of the whole grid's (benchmarks/RESULTS.md, section 36)
+LIKELY_POINTS_MARGIN = 30.0
 
 #: the most likely ``(rho, noise ratio, size ratio, additive share)`` of an output column
 Hyperparameters = tuple[float, float, float, float]
@@ -84,6 +92,17 @@ def fit_columns(
     if not modelled.any():
         return phi, variance, residuals, []
     if m <= averaged_points(max_fit_points):
+        block_weights = None
+        if m > max_fit_points:
+            block_weights = summed_log_likelihoods(
+                masks,
+                values[:, modelled],
+                relevance,
+                size_ratios,
+                noise_ratios(),
+                additive_shares,
+                likelihood_blocks(m, max_fit_points, rng),
+            )
         if grid is None:
             grid = posterior_grid(
                 masks,
@@ -93,14 +112,14 @@ def fit_columns(
                 size_ratios,
                 exact_answers,
                 additive_shares,
+                None if block_weights is None else likely_points(block_weights, noise_floor),
             )
         phi[:, modelled], variance[:, modelled], residuals[:, modelled], hyper = grid.average(
             noise_floor
         )
-        if m > max_fit_points:
-            blocks = likelihood_blocks(m, max_fit_points, rng)
+        if block_weights is not None:
             variance[:, modelled] = block_weighted_variance(
-                grid, phi[:, modelled], masks, values[:, modelled], relevance, blocks, noise_floor
+                grid, phi[:, modelled], block_weights, noise_floor
             )
         return phi, variance, residuals, hyper
     blocks = likelihood_blocks(m, max_fit_points, rng)
@@ -120,24 +139,27 @@ def averaged_points(max_fit_points: int) -> int:
     return int(AVERAGED_POINTS_RATIO * max_fit_points)
 
 
+def likely_points(block_weights: np.ndarray, noise_floor: float = 0.0) -> np.ndarray:
+    """Boolean ``(length scales, kernel shapes)``: the grid points worth a posterior of all the
+    answers, those whose summed log-likelihood of blocks (:func:`summed_log_likelihoods`, over
+    the noise ratios from ``noise_floor``) is within ``LIKELY_POINTS_MARGIN`` of the best, for
+    some output column."""
+    kept = block_weights[:, :, noise_ratios() >= noise_floor]
+    best = kept.max(axis=2)  # (length scales, kernel shapes, outputs)
+    return np.asarray((best >= best.max(axis=(0, 1)) - LIKELY_POINTS_MARGIN).any(axis=2))
+
+
 def block_weighted_variance(
-    grid: PosteriorGrid,
-    phi: np.ndarray,
-    masks: np.ndarray,
-    values: np.ndarray,
-    relevance: np.ndarray | None,
-    blocks: list[np.ndarray],
-    noise_floor: float = 0.0,
+    grid: PosteriorGrid, phi: np.ndarray, block_weights: np.ndarray, noise_floor: float = 0.0
 ) -> np.ndarray:
     """``(n, k)``: the values' variance about ``phi`` (the grid's average by the likelihood of
-    all the answers) with each grid point weighted by the summed likelihood of ``blocks``
-    (:func:`likelihood_blocks`) instead: each point's posterior variance plus its values'
-    squared distance from ``phi``.  All the answers' likelihood picks the hyperparameters
-    better, but where it is sharp the intervals it gives were narrow (saturating games' at 12
-    calls per player covered 0.89; the blocks' 0.94)."""
-    weights = summed_log_likelihoods(
-        masks, values, relevance, grid.size_ratios, grid.noises, grid.additive_shares, blocks
-    )
+    all the answers) with each grid point weighted by the summed likelihood of blocks of them
+    (``block_weights``: :func:`summed_log_likelihoods` over :func:`likelihood_blocks`) instead:
+    each point's posterior variance plus its values' squared distance from ``phi``; the points
+    ``grid`` left out (a log-likelihood of ``-inf``) stay out.  All the answers' likelihood
+    picks the hyperparameters better, but where it is sharp the intervals it gives were narrow
+    (saturating games' at 12 calls per player covered 0.89; the blocks' 0.94)."""
+    weights = np.where(np.isneginf(grid.log_weights), -np.inf, block_weights)
     mean, variance, _, _ = dataclasses.replace(grid, log_weights=weights).average(noise_floor)
     return np.asarray(variance + (mean - phi) ** 2)
 

@@ -98,6 +98,7 @@ def posterior_grid(
     size_ratios: tuple[float, ...] = SIZE_RATIOS,
     exact_answers: bool = False,
     additive_shares: tuple[float, ...] = (0.0,),
+    points: np.ndarray | None = None,
 ) -> PosteriorGrid:
     """The posterior at every (length scale, size ratio, additive share, noise ratio) of
     :func:`length_scales` x ``size_ratios`` x ``additive_shares`` x ``NOISE_RATIOS``, for each
@@ -109,7 +110,9 @@ def posterior_grid(
     ``calibration``: rows whose leave-one-out z-scores widen the variance
     (:func:`~.gp_kernel.calibration_factor`); ``exact_answers``: the variance of the game's
     Shapley values given exact answers where asked (:func:`~.gp_kernel.exact_answers_variance`),
-    else of the posterior mean's.
+    else of the posterior mean's.  ``points``: boolean ``(length scales, kernel shapes)``, the
+    points to compute (default all); the others get a log-likelihood of ``-inf`` (weight 0) and
+    values, variance and residuals 0.
     """
     m, k = values.shape
     n = masks.shape[1]
@@ -120,16 +123,20 @@ def posterior_grid(
     scales = length_scales(n)
     shapes = kernel_shapes(size_ratios, additive_shares)
     shape = (len(scales), len(shapes), len(noises), k)
-    log_weights = np.empty(shape)
-    phi = np.empty((*shape, n))
-    variance = np.empty((*shape, n))
-    residuals = np.empty((*shape, m))
-    loo = np.empty(shape)
+    log_weights = np.full(shape, -np.inf)
+    phi = np.zeros((*shape, n))
+    variance = np.zeros((*shape, n))
+    residuals = np.zeros((*shape, m))
+    loo = np.full(shape, np.inf)
     weights = shapley_weights(masks) if exact_answers else None
     for s, scale in enumerate(scales):
+        if points is not None and not points[s].any():
+            continue
         rho = length_scale_rho(scale)
         correlation = rho**distances
         for g, (ratio, share) in enumerate(shapes):
+            if points is not None and not points[s, g]:
+                continue
             amplitude = size_factors(masks, ratio)
             kernel = correlation * np.outer(amplitude, amplitude)
             eigenvalues, vectors = symmetric_eigh(
