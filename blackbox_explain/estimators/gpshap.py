@@ -61,8 +61,9 @@ share, and once the plan completes sizes 2 and n - 2 every coalition's z-scores 
 the fit reads the answers as near noise, at least the main effects' (:mod:`.main_effects`).
 A bootstrap of the residual regression adds to it where there is one.  The cost is cubic in the
 number of calls: one eigendecomposition per grid point up to 8/3 ``max_fit_points`` coalitions
-(:data:`~.gp_fit.AVERAGED_POINTS_RATIO`; about 0.5 s at 500 calls), beyond on ``max_fit_points``
-of them or on up to eight disjoint subsets of that many, then one Cholesky factorisation on all.
+(:data:`~.gp_fit.AVERAGED_POINTS_RATIO`; at ~500 calls 0.15-0.25 s, at the points likely by
+blocks), beyond on ``max_fit_points`` of them or on up to eight disjoint subsets of that many,
+then one Cholesky factorisation on all.
 """
 
 from __future__ import annotations
