@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import InputError
+from ..redact import redact_url
 
 MODEL_HELP = """model specs:
   example              built-in lexicon sentiment model (numpy only, instant)
@@ -99,7 +100,56 @@ def load_model(
     if Path(spec).is_dir():
         kind = folder_kind(Path(spec))
         return load_model(f"{kind}:{spec}", labels, max_new_tokens)
-    raise InputError(f"unknown model spec {spec!r}\n{MODEL_HELP}")
+    hint = spec_hint(spec)
+    raise InputError(
+        f"unknown model spec {redact_url(spec)!r}"
+        + (f": {hint}" if hint else "")
+        + f"\n{MODEL_HELP}"
+    )
+
+
+#: the specs' prefixes (before ``:``) and whole names, for :func:`spec_hint`
+SPEC_PREFIXES = (
+    "hf-lm",
+    "hf-classifier",
+    "openai-chat",
+    "openai-completions",
+    "anthropic",
+    "http-json",
+    "python",
+)
+SPEC_NAMES = ("example", "minilm-sentiment", "smollm2")
+
+
+def spec_hint(spec: str) -> str | None:
+    """What an unknown model spec probably meant: a Python file or module without ``python:``,
+    a misspelt prefix or name, or a model folder that does not exist."""
+    import difflib
+
+    prefix, colon, rest = spec.partition(":")
+    if prefix.lower() in ("http", "https") and rest.startswith("//"):
+        return (
+            "a JSON endpoint is http-json:URL; an OpenAI-compatible server is "
+            "openai-chat:MODEL with --base-url URL"
+        )
+    if colon and prefix.endswith(".py") and rest.isidentifier():
+        return f"a callable in a Python file is python:{spec}"
+    if colon and rest and not rest.startswith("//"):
+        close = difflib.get_close_matches(prefix.lower(), SPEC_PREFIXES, n=1, cutoff=0.6)
+        if close:
+            return f"did you mean {close[0]}:{redact_url(rest)}?"
+        if rest.isidentifier() and all(p.isidentifier() for p in prefix.split(".")):
+            return f"a callable in a Python module is python:{spec}"
+    if not colon:
+        close = difflib.get_close_matches(spec.lower(), SPEC_NAMES, n=1, cutoff=0.6)
+        if close:
+            return f"did you mean {close[0]}?"
+        path = Path(spec)
+        if path.is_file():
+            return "a file, not a model folder (a Python model: python:FILE.py:NAME)"
+        if "/" in spec or "\\" in spec or spec.startswith("."):
+            return "no such model folder"
+    return None
 
 
 def user_module(name: str) -> ModuleType:

@@ -1,4 +1,5 @@
-"""The counterfactual, bench and evaluate commands, end to end (explain's in test_cli.py)."""
+"""The counterfactual, bench and evaluate commands end to end, and what an unknown model spec
+says (explain's in test_cli.py)."""
 
 import json
 
@@ -204,3 +205,28 @@ def test_evaluate_command_errors_name_the_problem(tmp_path, capsys):
     empty.write_text("\n")
     assert main(["evaluate", str(empty), "-m", "example"]) == 2
     assert "no explanation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "spec,hint",
+    [
+        ("scorer.py:model", "a callable in a Python file is python:scorer.py:model"),
+        ("my_models:score", "a callable in a Python module is python:my_models:score"),
+        ("openai:gpt-4o", "did you mean openai-chat:gpt-4o?"),
+        ("antropic:claude-x", "did you mean anthropic:claude-x?"),
+        ("smolm2", "did you mean smollm2?"),
+        ("/no/such/model", "no such model folder"),
+        ("http://127.0.0.1:9/v1", "a JSON endpoint is http-json:URL"),
+    ],
+)
+def test_an_unknown_model_spec_says_what_it_probably_meant(spec, hint, capsys):
+    assert main(["explain", "-m", spec, "-t", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert f"unknown model spec {spec!r}: {hint}" in err and "Traceback" not in err
+
+
+def test_an_unknown_model_spec_never_echoes_a_secret_of_its_url(capsys):
+    for spec in ("httpjson:https://h.example/x?api_key=SECRET123", "https://u:SECRET123@h/x"):
+        assert main(["explain", "-m", spec, "-t", "hi"]) == 2
+        err = capsys.readouterr().err
+        assert "unknown model spec" in err and "SECRET123" not in err
