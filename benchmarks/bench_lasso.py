@@ -9,6 +9,7 @@ below KernelSHAP's n + 2 calls, for RESULTS section 16.
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lasso.py time   # library time, 200-5000
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lasso.py time-long   # up to 16 per segment
     python benchmarks/bench_lasso.py saturating   # coverage on saturating games, 2-12 per seg.
+    python benchmarks/bench_lasso.py quadrature   # halves against Gauss-Legendre nodes, 150
 
 ``synthetic``: mean relative L2 against exact Shapley values (3 games x 3 seeds per cell) on
 games of which few segments matter (``tests/games.py``'s ``few_matter_game``) and games where
@@ -243,6 +244,41 @@ def saturating() -> None:
         print(f"| {per_segment} | {np.mean(inside):.3f} | {np.mean(errors):.3f} |", flush=True)
 
 
+def quadrature(segments: tuple[int, ...], per_segment: tuple[float, ...]) -> None:
+    """The LASSO on random halves against its fits at the nodes of a Gauss-Legendre rule for
+    Owen's integral (``quadrature=2`` / ``3``; RESULTS section 37): mean rel. L2 and coverage of
+    +-1.96 sigma on 150-segment games (3 games x 2 seeds): saturating ones (every word, or one
+    in 20, carrying weight), interactions of order 3 and few segments that matter."""
+    from games import few_matter_game, interaction_game, saturating_game
+
+    kinds = {
+        "saturating": lambda g, n: saturating_game(n, seed=g),
+        "saturating, few": lambda g, n: saturating_game(n, seed=g, few=True),
+        "interactions": lambda g, n: interaction_game(n, k=1, seed=g, order=3, n_terms=n),
+        "few matter": lambda g, n: few_matter_game(n, seed=g),
+    }
+    print("| game | segments | calls per segment | halves | 2 nodes | 3 nodes |")
+    print("|---|---:|---:|---|---|---|")
+    for n in segments:
+        for kind, make in kinds.items():
+            for p in per_segment:
+                cells = []
+                for nodes in (1, 2, 3):
+                    inside, errors = [], []
+                    for g in range(3):
+                        game = make(g, n)
+                        truth = game.shapley()
+                        for seed in range(2):
+                            exp = bbx.explain(
+                                game, game.text, "lasso", round(p * n), seed=seed,
+                                progress=False, quadrature=nodes,
+                            )  # fmt: skip
+                            inside.extend((np.abs(exp.values - truth) <= 1.96 * exp.std).ravel())
+                            errors.append(rel_l2(exp.values, truth))
+                    cells.append(f"{np.mean(errors):.3f} / {np.mean(inside):.3f}")
+                print(f"| {kind} | {n} | {p:g} | {' | '.join(cells)} |", flush=True)
+
+
 def library_time() -> None:
     """CPU seconds of the library alone (the game is a numpy product) on long texts whose
     answers depend on 5 % of the segments, the LASSO against the partition method."""
@@ -274,7 +310,24 @@ def main() -> int:
     )
     parser.add_argument(
         "what",
-        choices=["synthetic", "long", "long-text", "paragraphs", "time", "time-long", "saturating"],
+        choices=[
+            "synthetic",
+            "long",
+            "long-text",
+            "paragraphs",
+            "time",
+            "time-long",
+            "saturating",
+            "quadrature",
+        ],
+    )
+    parser.add_argument(
+        "--segments", default="150", help="quadrature: segments, comma-separated (150)"
+    )
+    parser.add_argument(
+        "--per-segment",
+        default="2,3,4,8,12",
+        help="quadrature: calls per segment, comma-separated (2,3,4,8,12)",
     )
     parser.add_argument(
         "--budgets", default="8,12,16,24,32,40", help="paragraphs: calls, comma-separated"
@@ -288,6 +341,9 @@ def main() -> int:
     if args.what == "paragraphs":
         budgets = tuple(int(b) for b in args.budgets.split(","))
         paragraphs(budgets, args.methods.split(","))
+    elif args.what == "quadrature":
+        segments = tuple(int(n) for n in args.segments.split(","))
+        quadrature(segments, tuple(float(p) for p in args.per_segment.split(",")))
     else:
         modes = {
             "synthetic": synthetic,

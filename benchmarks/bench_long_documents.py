@@ -83,6 +83,8 @@ DOCUMENTS = {
 METHODS = {
     "auto": ("auto", {}),
     "lasso": ("lasso", {}),
+    "lasso quadrature 2": ("lasso", {"quadrature": 2}),
+    "lasso quadrature 3": ("lasso", {"quadrature": 3}),
     "permutation": ("permutation", {}),
     "gpshap": ("gpshap", {}),
     "kernelshap": ("kernelshap", {}),

@@ -22,13 +22,27 @@ answering zero below half a call per segment (1.04-1.19 against 0.90-0.99 on syn
 on 47-54-word MiniLM paragraphs from half a call per word it is ahead, both poor (0.73-0.94
 against 0.87-0.99); benchmarks/RESULTS.md, section 16.
 
+From 4 calls per segment ``auto`` draws the coalitions at two keep probabilities instead
+(``quadrature=2``).  Owen's formula writes a Shapley value as an integral over ``q`` of the
+segment's mean effect when every other segment is kept with probability ``q``; least squares
+on coalitions drawn at ``q`` estimates those mean effects at ``q`` (the segments are
+independent), so random halves see ``q = 1/2`` alone, where a saturating score's effects are
+smaller than near the ends.  A fit at each node of a Gauss-Legendre rule (``q`` = 0.211 and
+0.789, weights 1/2: exact for effects cubic in ``q``), each with its own selection, and the
+weighted sum: on saturating games of 150 segments rel. L2 0.40 / 0.37 -> 0.22 / 0.13 at 4 / 8
+calls per segment, MiniLM's documents of 142-181 words 0.47 / 0.43 -> 0.44 / 0.35; with 2 calls
+per segment a node's fit has too few rows (0.46 -> 0.95); benchmarks/RESULTS.md, section 37.
+
 The standard errors add three things in quadrature: a bootstrap of the least-squares refit over
 the random halves (the selection held fixed), each segment's residual effect, the difference
 between the mean residual of the halves with it and without it, with that difference's own
 standard error, and how far the fit on the smaller halves is from the fit on the larger ones
 (:func:`size_dependence`).  A bootstrap that selects again in each resample gave a segment never selected
 a standard error of 0 and covered 40-73 % of the exact values of synthetic games; these cover
-0.93-0.99 where few segments matter and 0.86-0.99 where every one does (section 16).
+0.93-0.99 where few segments matter and 0.86-0.99 where every one does (section 16).  With
+nodes, the bootstrap resamples every node's rows, the residual effects' differences add up
+over the nodes as the values do (their variances with the weights squared), and there is no
+size-dependence term: the nodes see the sizes it stood for.
 """
 
 from __future__ import annotations
@@ -47,6 +61,14 @@ from .sampling import DistinctMasks, bootstrap_std, random_halves, small_sample_
 from .selection import CRITERIA, lasso_support
 from .wls import solve_wls
 
+#: Gauss-Legendre rules on [0, 1] for Owen's integral, by number of nodes: ``(keep
+#: probabilities, weights)``
+QUADRATURE_RULES = {
+    1: ((0.5,), (1.0,)),
+    2: ((0.5 - 0.5 / np.sqrt(3.0), 0.5 + 0.5 / np.sqrt(3.0)), (0.5, 0.5)),
+    3: ((0.5 - 0.5 * np.sqrt(0.6), 0.5, 0.5 + 0.5 * np.sqrt(0.6)), (5 / 18, 8 / 18, 5 / 18)),
+}
+
 
 class LassoHalves(Estimator):
     """A LASSO-selected linear fit on random halves of the segments (see the module's notes).
@@ -59,14 +81,19 @@ class LassoHalves(Estimator):
     n_bootstrap:
         Bootstrap resamples of the random halves for the least-squares refit's part of the
         standard errors (0 or 1: none, the standard errors are NaN).
+    quadrature:
+        At how many keep probabilities the coalitions are drawn (the nodes of a Gauss-Legendre
+        rule for Owen's integral over them, :data:`QUADRATURE_RULES`), the budget split evenly:
+        1, random halves; 2 or 3, a fit at each node and the values their weighted sum.
     """
 
     name = "lasso"
     efficient = True
 
-    def __init__(self, criterion: str = "aic", n_bootstrap: int = 32) -> None:
+    def __init__(self, criterion: str = "aic", n_bootstrap: int = 32, quadrature: int = 1) -> None:
         self.criterion = criterion
         self.n_bootstrap = n_bootstrap
+        self.quadrature = quadrature
 
     def min_budget(self, n_players: int) -> int:
         return min(2**n_players, 6)
@@ -76,51 +103,80 @@ class LassoHalves(Estimator):
             raise InputError(f"criterion must be 'aic' or 'bic', got {self.criterion!r}")
         if not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
             raise InputError(f"n_bootstrap must be an integer >= 0, got {self.n_bootstrap!r}")
+        if self.quadrature not in QUADRATURE_RULES or isinstance(self.quadrature, bool):
+            raise InputError(f"quadrature must be 1, 2 or 3, got {self.quadrature!r}")
         n = game.n_players
         if n <= MAX_ENUMERATION_PLAYERS and budget >= 2**n:
             return ExactShapley().estimate(game, budget, rng)
+        keeps, node_weights = QUADRATURE_RULES[self.quadrature]
         ends = extremes(n)
         chosen = DistinctMasks(n)
         for mask in ends:
             chosen.add(mask)
-        halves = random_halves(rng, n, budget - 2, chosen)
-        values = np.asarray(game(np.vstack([ends, halves])), dtype=np.float64)
+        counts = np.diff(np.linspace(0, budget - 2, len(keeps) + 1).astype(int))
+        blocks = [random_halves(rng, n, c, chosen, p) for p, c in zip(keeps, counts, strict=True)]
+        values = np.asarray(game(np.vstack([ends, *blocks])), dtype=np.float64)
         base, full = values[0], values[1]
-        # the full text is a row of every fit (an anchor, never resampled away)
-        X = np.vstack([halves, ends[1:]]).astype(np.float64)
-        y = np.vstack([values[2:], values[1:2]]) - base
-        draws = len(halves)
+        starts = np.cumsum([2, *(len(b) for b in blocks)])
+        nodes = [
+            (block.astype(np.float64), values[start : start + len(block)] - base)
+            for block, start in zip(blocks, starts, strict=False)
+        ]
+        if len(nodes) == 1:  # the full text is a row of every fit (an anchor, never resampled)
+            X, y = nodes[0]
+            nodes = [(np.vstack([X, ends[1:]]), np.vstack([y, values[1:2] - base]))]
+        draws = int(sum(len(b) for b in blocks))
+        supports = [select_segments(X, y, self.criterion) for X, y in nodes]
 
-        supports = select_segments(X, y, self.criterion)
-        phi = additive_fit(X, y, full - base, supports)
-
-        def refit(unit_counts: np.ndarray) -> np.ndarray:
+        def fit(unit_counts: np.ndarray | None = None) -> np.ndarray:
             # a draw in the resample c times is a row of weight c (the same fit as c copies of
             # it, without copying the design); the full text's row keeps weight 1
-            weights = np.append(unit_counts, 1).astype(np.float64)
-            return additive_fit(X, y, full - base, supports, weights)
+            total = np.zeros((n, values.shape[1]))
+            for j, ((X, y), support, w) in enumerate(
+                zip(nodes, supports, node_weights, strict=True)
+            ):
+                weights = None
+                if unit_counts is not None:
+                    weights = unit_counts[starts[j] - 2 : starts[j + 1] - 2]
+                    weights = np.append(weights, np.ones(len(y) - len(weights)))
+                total += w * linear_effects(X, y, support, weights)
+            return spread_evenly(total, full - base)
 
-        selected = [len(s) for s in supports]
+        phi = fit()
         info: dict[str, Any] = {
             "n_coalitions": draws + 2,
-            "selected_segments": selected,
+            "selected_segments": [len(s) for s in supports[0]]
+            if len(nodes) == 1
+            else [[len(s) for s in node] for node in supports],
             "exact": False,
         }
-        unresolved = varying_outputs(y) & (np.asarray(selected) == 0)
+        if len(nodes) > 1:
+            info["keep_probabilities"] = [float(p) for p in keeps]
+        selected = np.sum([[len(s) for s in node] for node in supports], axis=0)
+        unresolved = varying_outputs(values[1:] - base) & (selected == 0)
         if unresolved.any():
             info["values_note"] = (
-                f"the LASSO picked no segment from {draws} random halves"
+                f"the LASSO picked no segment from {draws} random "
+                + ("halves" if len(nodes) == 1 else "coalitions")
                 + ("" if unresolved.all() else f" for {int(unresolved.sum())} of the outputs")
                 + ": each value is an even share of full - empty, not a measured effect "
                 "(a larger budget tells the segments apart)"
             )
         if draws > 1 and self.n_bootstrap > 1:
-            std = bootstrap_std(rng, draws, refit, self.n_bootstrap) * small_sample_factor(draws)
-            std = np.sqrt(
-                std**2
-                + left_out_effects(X, y, phi) ** 2
-                + size_dependence(X, y, full - base, supports) ** 2
-            )
+            std = bootstrap_std(rng, draws, fit, self.n_bootstrap) * small_sample_factor(draws)
+            effects = [linear_effects(X, y, s) for (X, y), s in zip(nodes, supports, strict=True)]
+            shift = phi - sum(w * e for e, w in zip(effects, node_weights, strict=True))
+            # the residual effects' differences add up over the nodes as the values do, their
+            # variances with the weights squared
+            residual = [
+                residual_effects(X, y, e + shift) for (X, y), e in zip(nodes, effects, strict=True)
+            ]
+            left = sum(w * d for (d, _), w in zip(residual, node_weights, strict=True)) ** 2
+            left = left + sum(w * w * v for (_, v), w in zip(residual, node_weights, strict=True))
+            std = np.sqrt(std**2 + left)
+            if len(nodes) == 1:
+                X, y = nodes[0]
+                std = np.sqrt(std**2 + size_dependence(X, y, full - base, supports[0]) ** 2)
         else:
             std, note = without_standard_error(phi, "no bootstrap (n_bootstrap < 2 or one draw)")
             info.update(note)
@@ -149,27 +205,50 @@ def additive_fit(
     weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """``(n, k)``: for each output column, (weighted) least squares with an intercept on the
-    segments of its support, the others 0, then what the coefficients leave of ``totals``
-    spread evenly over every segment (efficiency).  Rows of weight 0 are left out before the
-    design is copied (a bootstrap resample leaves out a third of them)."""
+    segments of its support, the others 0 (:func:`linear_effects`), then what the coefficients
+    leave of ``totals`` spread evenly over every segment (efficiency)."""
+    return spread_evenly(linear_effects(X, y, supports, weights), totals)
+
+
+def linear_effects(
+    X: np.ndarray, y: np.ndarray, supports: list[np.ndarray], weights: np.ndarray | None = None
+) -> np.ndarray:
+    """``(n, k)``: for each output column, the coefficients of (weighted) least squares with an
+    intercept on the segments of its support, the others 0.  Rows of weight 0 are left out
+    before the design is copied (a bootstrap resample leaves out a third of them)."""
     n, k = X.shape[1], y.shape[1]
     rows = np.arange(len(y)) if weights is None else np.flatnonzero(weights)
     row_weights = np.ones(len(rows)) if weights is None else weights[rows]
-    phi = np.zeros((n, k))
+    effects = np.zeros((n, k))
     for j, support in enumerate(supports):
         if len(support):
             design = X[np.ix_(rows, support)]
             coef, _ = solve_wls(design, y[rows, j : j + 1], row_weights, intercept=True)
-            phi[support, j] = coef[:, 0]
-        phi[:, j] += (totals[j] - phi[:, j].sum()) / n
-    return phi
+            effects[support, j] = coef[:, 0]
+    return effects
+
+
+def spread_evenly(effects: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """``effects`` plus, for each output column, what they leave of ``totals`` divided evenly
+    over every segment (efficiency)."""
+    return effects + (totals - effects.sum(axis=0)) / effects.shape[0]
 
 
 def left_out_effects(X: np.ndarray, y: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """``(n, k)``: how far each segment's value could be from the fit's by what its residuals
     say, the difference between the mean residual of the rows with the segment and of those
     without, and that difference's own standard error, in quadrature (0 for a segment in every
-    row or in none)."""
+    row or in none): :func:`residual_effects`."""
+    difference, variance = residual_effects(X, y, phi)
+    return np.asarray(np.sqrt(difference**2 + variance))
+
+
+def residual_effects(
+    X: np.ndarray, y: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(difference, its variance)``, each ``(n, k)``: for each segment, the mean residual of
+    the fit ``phi`` over the rows with it minus that over the rows without it (both 0 for a
+    segment in every row or in none)."""
     fitted = X @ phi
     residuals = (y - y.mean(axis=0)) - (fitted - fitted.mean(axis=0))  # (m, k)
     inside = X.sum(axis=0)[:, None]  # (n, 1)
@@ -180,9 +259,8 @@ def left_out_effects(X: np.ndarray, y: np.ndarray, phi: np.ndarray) -> np.ndarra
         mean_out = ((1.0 - X).T @ residuals) / outside
         var_in = (X.T @ residuals**2) / inside - mean_in**2
         var_out = ((1.0 - X).T @ residuals**2) / outside - mean_out**2
-        spread = (mean_in - mean_out) ** 2 + np.maximum(var_in, 0) / inside
-        spread = spread + np.maximum(var_out, 0) / outside
-    return np.asarray(np.where(both, np.sqrt(spread), 0.0))
+        variance = np.maximum(var_in, 0) / inside + np.maximum(var_out, 0) / outside
+    return np.where(both, mean_in - mean_out, 0.0), np.where(both, variance, 0.0)
 
 
 def size_dependence(

@@ -51,16 +51,16 @@ def random_subset(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
 
 
 def random_halves(
-    rng: np.random.Generator, n: int, count: int, chosen: DistinctMasks
+    rng: np.random.Generator, n: int, count: int, chosen: DistinctMasks, keep: float = 0.5
 ) -> np.ndarray:
-    """Up to ``count`` coalitions not in ``chosen``, each segment in each with probability 1/2
-    (uniform over all coalitions), added to ``chosen`` as they are drawn; gives up after
-    ``50 * count`` draws (a small game has few left)."""
+    """Up to ``count`` coalitions not in ``chosen``, each segment in each with probability
+    ``keep`` (1/2: uniform over all coalitions), added to ``chosen`` as they are drawn; gives up
+    after ``50 * count`` draws (a small game has few left)."""
     drawn: list[np.ndarray] = []
     attempts = 0
     while len(drawn) < count and attempts < 50 * count:
         attempts += 1
-        mask = rng.random(n) < 0.5
+        mask = rng.random(n) < keep
         if chosen.add(mask):
             drawn.append(mask)
     return np.array(drawn, dtype=bool).reshape(len(drawn), n)
