@@ -143,17 +143,17 @@ class LassoHalves(Estimator):
             return spread_evenly(total, full - base)
 
         phi = fit()
+        # per output, the segments selected at any node
+        selected = [len(set().union(*(node[j] for node in supports))) for j in range(len(phi.T))]
         info: dict[str, Any] = {
             "n_coalitions": draws + 2,
-            "selected_segments": [len(s) for s in supports[0]]
-            if len(nodes) == 1
-            else [[len(s) for s in node] for node in supports],
+            "selected_segments": selected,
             "exact": False,
         }
         if len(nodes) > 1:
             info["keep_probabilities"] = [float(p) for p in keeps]
-        selected = np.sum([[len(s) for s in node] for node in supports], axis=0)
-        unresolved = varying_outputs(values[1:] - base) & (selected == 0)
+            info["selected_per_node"] = [[len(s) for s in node] for node in supports]
+        unresolved = varying_outputs(values[1:] - base) & (np.asarray(selected) == 0)
         if unresolved.any():
             info["values_note"] = (
                 f"the LASSO picked no segment from {draws} random "

@@ -264,6 +264,8 @@ def test_fits_at_two_nodes_of_owens_integral_see_what_random_halves_miss():
             )
             errors[nodes].append(rel_l2(exp.values[:, 0], exact))
         assert exp.meta["keep_probabilities"] == pytest.approx([0.2113, 0.7887], abs=1e-4)
+        per_node = exp.meta["selected_per_node"]  # the segments selected at either node
+        assert len(per_node) == 2 and max(per_node)[0] <= exp.meta["selected_segments"][0]
         inside.append(np.mean(np.abs(exp.values[:, 0] - exact) <= 1.96 * exp.std[:, 0]))
     assert np.mean(errors[2]) < 0.7 * np.mean(errors[1]), errors
     assert 0.9 <= np.mean(inside) <= 0.995, inside
