@@ -9,7 +9,7 @@ import numpy as np
 from ..game import Game
 from .base import Estimate, Estimator
 from .enumeration import MAX_ENUMERATION_PLAYERS, all_masks, banzhaf_from_table
-from .sampling import DistinctMasks, bootstrap_std, random_halves
+from .sampling import DistinctMasks, bootstrap_std, random_coalitions
 from .wls import solve_wls, undetermined_columns
 
 
@@ -48,7 +48,7 @@ class Banzhaf(Estimator):
         chosen = DistinctMasks(n)
         chosen.add(np.zeros(n, bool), 0.0)
         chosen.add(np.ones(n, bool), 0.0)
-        random_halves(rng, n, budget - len(chosen), chosen)
+        random_coalitions(rng, n, budget - len(chosen), chosen)
         masks = chosen.array()
         table = game(masks)
         base, full = table[0], table[1]  # the ends, added first

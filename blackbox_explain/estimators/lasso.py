@@ -57,7 +57,7 @@ from .answers import varying_outputs
 from .base import Estimate, Estimator, extremes, without_standard_error
 from .enumeration import MAX_ENUMERATION_PLAYERS
 from .exact import ExactShapley
-from .sampling import DistinctMasks, bootstrap_std, random_halves, small_sample_factor
+from .sampling import DistinctMasks, bootstrap_std, random_coalitions, small_sample_factor
 from .selection import CRITERIA, lasso_support
 from .wls import solve_wls
 
@@ -114,7 +114,9 @@ class LassoHalves(Estimator):
         for mask in ends:
             chosen.add(mask)
         counts = np.diff(np.linspace(0, budget - 2, len(keeps) + 1).astype(int))
-        blocks = [random_halves(rng, n, c, chosen, p) for p, c in zip(keeps, counts, strict=True)]
+        blocks = [
+            random_coalitions(rng, n, c, chosen, p) for p, c in zip(keeps, counts, strict=True)
+        ]
         values = np.asarray(game(np.vstack([ends, *blocks])), dtype=np.float64)
         base, full = values[0], values[1]
         starts = np.cumsum([2, *(len(b) for b in blocks)])
@@ -128,21 +130,21 @@ class LassoHalves(Estimator):
         draws = int(sum(len(b) for b in blocks))
         supports = [select_segments(X, y, self.criterion) for X, y in nodes]
 
-        def fit(unit_counts: np.ndarray | None = None) -> np.ndarray:
+        def refit(unit_counts: np.ndarray) -> np.ndarray:
             # a draw in the resample c times is a row of weight c (the same fit as c copies of
             # it, without copying the design); the full text's row keeps weight 1
             total = np.zeros((n, values.shape[1]))
             for j, ((X, y), support, w) in enumerate(
                 zip(nodes, supports, node_weights, strict=True)
             ):
-                weights = None
-                if unit_counts is not None:
-                    weights = unit_counts[starts[j] - 2 : starts[j + 1] - 2]
-                    weights = np.append(weights, np.ones(len(y) - len(weights)))
+                weights = unit_counts[starts[j] - 2 : starts[j + 1] - 2]
+                weights = np.append(weights, np.ones(len(y) - len(weights)))
                 total += w * linear_effects(X, y, support, weights)
             return spread_evenly(total, full - base)
 
-        phi = fit()
+        effects = [linear_effects(X, y, s) for (X, y), s in zip(nodes, supports, strict=True)]
+        weighted = np.sum([w * e for e, w in zip(effects, node_weights, strict=True)], axis=0)
+        phi = spread_evenly(weighted, full - base)
         # per output, the segments selected at any node
         selected = [len(set().union(*(node[j] for node in supports))) for j in range(len(phi.T))]
         info: dict[str, Any] = {
@@ -163,9 +165,8 @@ class LassoHalves(Estimator):
                 "(a larger budget tells the segments apart)"
             )
         if draws > 1 and self.n_bootstrap > 1:
-            std = bootstrap_std(rng, draws, fit, self.n_bootstrap) * small_sample_factor(draws)
-            effects = [linear_effects(X, y, s) for (X, y), s in zip(nodes, supports, strict=True)]
-            shift = phi - sum(w * e for e, w in zip(effects, node_weights, strict=True))
+            std = bootstrap_std(rng, draws, refit, self.n_bootstrap) * small_sample_factor(draws)
+            shift = phi - weighted  # what the values add to the nodes' effects (efficiency)
             # the residual effects' differences add up over the nodes as the values do, their
             # variances with the weights squared
             residual = [

@@ -50,7 +50,7 @@ def random_subset(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     return mask
 
 
-def random_halves(
+def random_coalitions(
     rng: np.random.Generator, n: int, count: int, chosen: DistinctMasks, keep: float = 0.5
 ) -> np.ndarray:
     """Up to ``count`` coalitions not in ``chosen``, each segment in each with probability
