@@ -235,15 +235,6 @@ def spread_evenly(effects: np.ndarray, totals: np.ndarray) -> np.ndarray:
     return effects + (totals - effects.sum(axis=0)) / effects.shape[0]
 
 
-def left_out_effects(X: np.ndarray, y: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """``(n, k)``: how far each segment's value could be from the fit's by what its residuals
-    say, the difference between the mean residual of the rows with the segment and of those
-    without, and that difference's own standard error, in quadrature (0 for a segment in every
-    row or in none): :func:`residual_effects`."""
-    difference, variance = residual_effects(X, y, phi)
-    return np.asarray(np.sqrt(difference**2 + variance))
-
-
 def residual_effects(
     X: np.ndarray, y: np.ndarray, phi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
