@@ -44,7 +44,8 @@ LASSO_CALLS_PER_SEGMENT = 0.25
 #: MiniLM's documents of 142-181 words at 4 / 8 calls per word rel. L2 0.468 / 0.431 -> 0.436 /
 #: 0.345 and coverage 0.890 / 0.871 -> 0.960 / 0.960, saturating games of 150 segments 0.396 /
 #: 0.365 -> 0.216 / 0.127; below it each node's fit has too few coalitions (2 per segment:
-#: 0.459 -> 0.953 on those games; RESULTS section 37)
+#: 0.459 -> 0.953 on those games; RESULTS section 37).  With antithetic nodes (section 38) the
+#: documents 0.422 / 0.325, the saturating games 0.187 / 0.109
 LASSO_QUADRATURE_CALLS_PER_SEGMENT = 4.0
 #: beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments the LASSO runs up to this many calls per segment,
 #: then KernelSHAP.  GP-SHAP, which ran from 12 calls per segment up to 2048 calls (and one

@@ -66,6 +66,12 @@ def random_coalitions(
     return np.array(drawn, dtype=bool).reshape(len(drawn), n)
 
 
+def complements(block: np.ndarray, chosen: DistinctMasks) -> np.ndarray:
+    """The complements of ``block``'s coalitions not in ``chosen``, added to it, in order."""
+    drawn = [~mask for mask in block if chosen.add(~mask)]
+    return np.array(drawn, dtype=bool).reshape(len(drawn), block.shape[1])
+
+
 def bootstrap_std(
     rng: np.random.Generator,
     n_units: int,
