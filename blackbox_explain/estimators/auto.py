@@ -45,8 +45,10 @@ LASSO_CALLS_PER_SEGMENT = 0.25
 #: 0.345 and coverage 0.890 / 0.871 -> 0.960 / 0.960, saturating games of 150 segments 0.396 /
 #: 0.365 -> 0.216 / 0.127; below it each node's fit has too few coalitions (2 per segment:
 #: 0.459 -> 0.953 on those games; RESULTS section 37).  With antithetic nodes (section 38) the
-#: documents 0.422 / 0.325, the saturating games 0.187 / 0.109
-LASSO_QUADRATURE_CALLS_PER_SEGMENT = 4.0
+#: documents 0.422 / 0.325, the saturating games 0.187 / 0.109, and they are ahead from 3 calls
+#: per segment: the documents 0.506 -> 0.479, the four kinds of games of section 37 0.40-0.44 ->
+#: 0.25-0.37 (few matter 0.21 -> 0.10); at 2 still behind (0.28-0.60 -> 0.36-1.01)
+LASSO_QUADRATURE_CALLS_PER_SEGMENT = 3.0
 #: beyond ``GPSHAP_EARLY_MAX_SEGMENTS`` segments the LASSO runs up to this many calls per segment,
 #: then KernelSHAP.  GP-SHAP, which ran from 12 calls per segment up to 2048 calls (and one
 #: antithetic pair of permutations and GP-SHAP from 2-3 before that, section 17), is erratic on

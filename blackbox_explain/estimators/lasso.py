@@ -22,7 +22,7 @@ answering zero below half a call per segment (1.04-1.19 against 0.90-0.99 on syn
 on 47-54-word MiniLM paragraphs from half a call per word it is ahead, both poor (0.73-0.94
 against 0.87-0.99); benchmarks/RESULTS.md, section 16.
 
-From 4 calls per segment ``auto`` draws the coalitions at two keep probabilities instead
+From 3 calls per segment ``auto`` draws the coalitions at two keep probabilities instead
 (``quadrature=2``).  Owen's formula writes a Shapley value as an integral over ``q`` of the
 segment's mean effect when every other segment is kept with probability ``q``; least squares
 on coalitions drawn at ``q`` estimates those mean effects at ``q`` (the segments are

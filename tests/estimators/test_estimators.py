@@ -249,8 +249,8 @@ def test_auto_picks_by_budget():
     assert choose(101, 4097).name == "kernelshap" and choose(342, 4104).name == "lasso"
     assert choose(64, 66).name == "gpshap" and choose(64, 130).name == "gpshap"
     assert choose(101, 150).name == "lasso" and choose(101, 201).name == "lasso"
-    # from 4 calls per segment the LASSO's coalitions at two nodes of Owen's integral
-    assert [choose(150, b).get_params()["quadrature"] for b in (599, 600, 1799)] == [1, 2, 2]
+    # from 3 calls per segment the LASSO's coalitions at two nodes of Owen's integral
+    assert [choose(150, b).get_params()["quadrature"] for b in (449, 450, 1799)] == [1, 2, 2]
 
 
 def test_auto_on_a_long_text_of_a_lexicon_model_runs_gpshap():
