@@ -45,7 +45,10 @@ a standard error of 0 and covered 40-73 % of the exact values of synthetic games
 0.93-0.99 where few segments matter and 0.86-0.99 where every one does (section 16).  With
 nodes, the bootstrap resamples every node's rows, the residual effects' differences add up
 over the nodes as the values do (their variances with the weights squared), and there is no
-size-dependence term: the nodes see the sizes it stood for.
+size-dependence term: the nodes see the sizes it stood for.  The bootstrap resamples the
+antithetic nodes' rows one by one, not as pairs, and neither it nor the residual effects see
+the pairs' errors cancel: on synthetic games the intervals cover 0.986-1.000 of the exact
+values at 4-12 calls per segment, wider than nominal (MiniLM's documents 0.94-0.95; section 38).
 """
 
 from __future__ import annotations
